@@ -1,0 +1,116 @@
+# Chancery -- build, test, benchmark, fuzz.
+#
+#   make            build everything into build/ (BUILD=dir to change)
+#   make check      install missing packages, build with gcc and clang, run every test
+#   make asan       the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make run        install missing packages, build, start the demo site
+#   make bench      benchmarks, with ratios against stock git + gpg
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKGS      = libgit2 gpgme libgcrypt jansson libcmark
+SERVER_PKGS = libmicrohttpd gnutls
+FUZZ_SECONDS ?= 60
+
+WARN     = -Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security \
+           -Wshadow -Wmissing-prototypes -Wpointer-arith -Wstrict-prototypes
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
+SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
+
+LIB_SRC  = $(wildcard util/*.c) $(wildcard crypto/*.c) $(wildcard workflows/*.c) \
+           $(wildcard templates/*.c)
+EMBED    = $(wildcard workflows/defs/*.json) $(wildcard templates/decree30/*.md)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
+CLI_SRC  = $(wildcard cli/*.c)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
+HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h)
+
+.PHONY: all check test asan run bench fuzz install clean deps clang-build
+
+all: $(BUILD)/chancery $(BUILD)/chancery-offline $(UNIT_BIN) $(FUZZ_REPLAY)
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/embedded.c: $(EMBED) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh $@ $(EMBED)
+
+$(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c util/embedded.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/offline/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DCH_OFFLINE -c -o $@ $<
+
+$(BUILD)/libchancery.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(LIBS)
+
+# The air-gapped build: same library and command line, no network commands,
+# never linked with libmicrohttpd or GnuTLS.
+$(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
+
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS)
+
+deps:
+	@scripts/deps.sh
+
+# Everything a test needs is installed by deps; CH_NO_DEPS=1 skips that step.
+check: $(if $(CH_NO_DEPS),,deps)
+	$(MAKE) all
+	$(MAKE) clang-build
+	BUILD=$(BUILD) tests/run.sh
+
+test: all
+	BUILD=$(BUILD) tests/run.sh
+
+clang-build:
+	$(MAKE) BUILD=build-clang CC=clang all
+
+asan: $(if $(CH_NO_DEPS),,deps)
+	$(MAKE) BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+run: $(if $(CH_NO_DEPS),,deps)
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/demo.sh
+
+bench: all
+	BUILD=$(BUILD) tests/bench/run.sh
+
+fuzz:
+	BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
+	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(DESTDIR)$(PREFIX)/bin/
+	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
+
+clean:
+	rm -rf build build-clang build-asan build-fuzz

@@ -1,0 +1,60 @@
+/* cli.h -- the `chancery` command line: argument parsing, passphrases,
+ * exit codes, and one function per command. */
+#ifndef CH_CLI_H
+#define CH_CLI_H
+
+#include "util/strv.h"
+
+/* Exit codes: verify uses 0/1/2 as DESIGN.md says; the other commands add
+ * 3 for a conflict (someone acted first, or the ref is locked). */
+enum {
+	CLI_OK = 0,
+	CLI_REFUSED = 1, /* denied, wrong passphrase, invalid input; verify: findings */
+	CLI_USAGE = 2,   /* usage or I/O error */
+	CLI_CONFLICT = 3
+};
+
+typedef struct {
+	const char *name;
+	const char *value;
+} cli_opt;
+
+typedef struct {
+	ch_strv pos;     /* positional arguments */
+	cli_opt *opts;
+	size_t nopts;
+} cli_args;
+
+/* main.c */
+/* Parse argv: "--name value" pairs (flags listed in `flags` take none) and
+ * positionals. Unknown options are refused against `allowed`. */
+int cli_parse(cli_args *out, int argc, char **argv, const char *const *allowed,
+              const char *const *flags);
+void cli_args_dispose(cli_args *a);
+const char *cli_get(const cli_args *a, const char *name);
+/* Every value of a repeatable option. */
+void cli_get_all(ch_strv *out, const cli_args *a, const char *name);
+/* Split "a,b,c" into out. */
+void cli_split(ch_strv *out, const char *list);
+/* The passphrase of `who`: from --passphrase-file (first line), or asked
+ * on the terminal without echo. Caller frees with ch_free_secret. */
+int cli_passphrase(char **out, const char *file, const char *who, int confirm);
+/* Print the last error and map a library code to an exit code. */
+int cli_fail(int code);
+int cli_usage(const char *text);
+
+/* cmd_admin.c */
+int cmd_init(int argc, char **argv);
+int cmd_person(int argc, char **argv);
+int cmd_delegate(int argc, char **argv, int remove);
+int cmd_workflow(int argc, char **argv);
+int cmd_site(int argc, char **argv);
+int cmd_export_keys(int argc, char **argv);
+
+/* cmd_doc.c */
+int cmd_doc(int argc, char **argv);
+
+/* cmd_verify.c */
+int cmd_verify(int argc, char **argv);
+
+#endif

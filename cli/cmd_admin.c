@@ -1,0 +1,284 @@
+/* cmd_admin.c -- init, person, delegate, workflow, site, export-keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "workflows/admin.h"
+#include "util/fs.h"
+#include "util/common.h"
+
+#ifdef CH_OFFLINE
+#define DEFAULT_TIER "offline"
+#else
+#define DEFAULT_TIER "networked"
+#endif
+
+/* Parse, then run `fn` with the site open and the admin's passphrase. */
+typedef int (*admin_fn)(ch_site *site, const ch_actor *admin, const cli_args *a);
+
+static int with_admin(const cli_args *a, admin_fn fn)
+{
+	ch_site *site = NULL;
+	char *pass = NULL;
+	ch_actor admin;
+	int error;
+
+	memset(&admin, 0, sizeof(admin));
+	admin.actor = cli_get(a, "as");
+	if (!admin.actor || a->pos.n < 1)
+		return cli_usage(NULL);
+	if ((error = ch_site_open(&site, a->pos.v[0])) < 0 ||
+	    (error = cli_passphrase(&pass, cli_get(a, "passphrase-file"), admin.actor, 0)) < 0)
+		goto done;
+	admin.passphrase = pass;
+	admin.comment = cli_get(a, "comment");
+	error = fn(site, &admin, a);
+done:
+	ch_free_secret(pass);
+	ch_site_free(site);
+	return error < 0 ? cli_fail(error) : CLI_OK;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const char *const opts[] = { "site-id", "admin", "name", "unit", "tier",
+	                                    "passphrase-file", "new-passphrase-file", "key-algo",
+	                                    NULL };
+	ch_strv roles = CH_STRV_INIT;
+	ch_person_new admin;
+	ch_site *site = NULL;
+	char *pass = NULL;
+	cli_args a;
+	int error;
+
+	if ((error = cli_parse(&a, argc, argv, opts, NULL)) < 0)
+		return fprintf(stderr, "chancery: %s\n", ch_error_last()), cli_usage(NULL);
+	if (a.pos.n != 1 || !cli_get(&a, "site-id") || !cli_get(&a, "admin") || !cli_get(&a, "name")) {
+		cli_args_dispose(&a);
+		return cli_usage("usage: chancery init SITE --site-id ID --admin ID --name NAME "
+		                 "[--unit U] [--tier networked|offline] [--passphrase-file F]\n");
+	}
+	memset(&admin, 0, sizeof(admin));
+	ch_strv_push(&roles, "policy-admin");
+	admin.id = cli_get(&a, "admin");
+	admin.name = cli_get(&a, "name");
+	admin.unit = cli_get(&a, "unit") ? cli_get(&a, "unit") : cli_get(&a, "site-id");
+	admin.roles = &roles;
+	admin.key_algo = cli_get(&a, "key-algo");
+	if ((error = cli_passphrase(&pass, cli_get(&a, "passphrase-file") ?
+	                            cli_get(&a, "passphrase-file") : cli_get(&a, "new-passphrase-file"),
+	                            admin.id, 1)) < 0)
+		goto done;
+	admin.passphrase = pass;
+	if ((error = ch_admin_init(&site, a.pos.v[0], cli_get(&a, "site-id"),
+	                           cli_get(&a, "tier") ? cli_get(&a, "tier") : DEFAULT_TIER,
+	                           &admin)) < 0)
+		goto done;
+	printf("site %s created in %s; policy-admin %s\n", site->site_id, a.pos.v[0], admin.id);
+done:
+	ch_free_secret(pass);
+	ch_site_free(site);
+	ch_strv_free(&roles);
+	cli_args_dispose(&a);
+	return error < 0 ? cli_fail(error) : CLI_OK;
+}
+
+static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_strv roles = CH_STRV_INIT;
+	ch_person_new p;
+	char *pass = NULL;
+	int error;
+
+	memset(&p, 0, sizeof(p));
+	p.id = a->pos.v[1];
+	p.name = cli_get(a, "name");
+	p.unit = cli_get(a, "unit") ? cli_get(a, "unit") : site->site_id;
+	p.clearance = cli_get(a, "clearance");
+	p.key_algo = cli_get(a, "key-algo");
+	cli_split(&roles, cli_get(a, "roles"));
+	p.roles = &roles;
+	if (!p.name) {
+		error = ch_error_setc(CH_EINVALID, "person add needs --name");
+		goto done;
+	}
+	if ((error = cli_passphrase(&pass, cli_get(a, "new-passphrase-file"), p.id, 1)) < 0)
+		goto done;
+	p.passphrase = pass;
+	if ((error = ch_admin_person_add(site, admin, &p)) == 0)
+		printf("%s added to site %s\n", p.id, site->site_id);
+done:
+	ch_free_secret(pass);
+	ch_strv_free(&roles);
+	return error;
+}
+
+static int person_roles(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_strv roles = CH_STRV_INIT;
+	int error;
+
+	if (!cli_get(a, "roles"))
+		return ch_error_setc(CH_EINVALID, "person roles needs --roles");
+	cli_split(&roles, cli_get(a, "roles"));
+	error = ch_admin_person_roles(site, admin, a->pos.v[1], &roles);
+	ch_strv_free(&roles);
+	return error;
+}
+
+static int person_revoke(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	return ch_admin_person_revoke(site, admin, a->pos.v[1]);
+}
+
+int cmd_person(int argc, char **argv)
+{
+	static const char *const opts[] = { "name", "roles", "unit", "clearance", "as", "key-algo",
+	                                    "passphrase-file", "new-passphrase-file", "comment",
+	                                    NULL };
+	const char *sub = argc > 0 ? argv[0] : "";
+	admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
+	              !strcmp(sub, "revoke") ? person_revoke : NULL;
+	cli_args a;
+	int rc;
+
+	if (!fn)
+		return cli_usage("usage: chancery person add|roles|revoke SITE ID ... --as ADMIN\n");
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	rc = a.pos.n == 2 ? with_admin(&a, fn) : cli_usage(NULL);
+	cli_args_dispose(&a);
+	return rc;
+}
+
+static int do_delegate(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_strv roles = CH_STRV_INIT;
+	int error;
+
+	if (!cli_get(a, "from") || !cli_get(a, "to"))
+		return ch_error_setc(CH_EINVALID, "a delegation needs --from and --to");
+	if (!cli_get(a, "roles"))
+		return ch_admin_delegate(site, admin, cli_get(a, "from"), cli_get(a, "to"), NULL);
+	cli_split(&roles, cli_get(a, "roles"));
+	error = ch_admin_delegate(site, admin, cli_get(a, "from"), cli_get(a, "to"), &roles);
+	ch_strv_free(&roles);
+	return error;
+}
+
+int cmd_delegate(int argc, char **argv, int remove)
+{
+	static const char *const opts[] = { "from", "to", "roles", "as", "passphrase-file",
+	                                    "comment", NULL };
+	cli_args a;
+	int rc;
+
+	if (cli_parse(&a, argc, argv, opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	if (a.pos.n != 1 || (!remove && !cli_get(&a, "roles")) || (remove && cli_get(&a, "roles")))
+		rc = cli_usage("usage: chancery delegate SITE --from ID --to ID --roles R --as ADMIN\n"
+		               "       chancery undelegate SITE --from ID --to ID --as ADMIN\n");
+	else
+		rc = with_admin(&a, do_delegate);
+	cli_args_dispose(&a);
+	return rc;
+}
+
+static int do_workflow(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	const char *file = a->pos.v[1], *base = strrchr(file, '/');
+	ch_buf text = CH_BUF_INIT;
+	char *name;
+	size_t n;
+	int error;
+
+	base = base ? base + 1 : file;
+	n = strlen(base);
+	if (n <= 5 || strcmp(base + n - 5, ".json"))
+		return ch_error_setc(CH_EINVALID, "%s: a workflow file is named <name>.json", file);
+	name = ch_strndup(base, n - 5);
+	if ((error = ch_fs_read(&text, file, 64 * 1024)) == 0 &&
+	    (error = ch_admin_workflow_set(site, admin, name, text.ptr, text.size)) == 0)
+		printf("workflow %s set\n", name);
+	free(name);
+	ch_buf_dispose(&text);
+	return error;
+}
+
+int cmd_workflow(int argc, char **argv)
+{
+	static const char *const opts[] = { "as", "passphrase-file", "comment", NULL };
+	cli_args a;
+	int rc;
+
+	if (argc < 1 || strcmp(argv[0], "set"))
+		return cli_usage("usage: chancery workflow set SITE FILE.json --as ADMIN\n");
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	rc = a.pos.n == 2 ? with_admin(&a, do_workflow) : cli_usage(NULL);
+	cli_args_dispose(&a);
+	return rc;
+}
+
+static int do_site(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_strv units = CH_STRV_INIT;
+	int error;
+
+	cli_split(&units, cli_get(a, "units") ? cli_get(a, "units") : a->pos.v[1]);
+	error = ch_admin_site_set(site, admin, a->pos.v[1], &units, cli_get(a, "tls-fingerprint"));
+	ch_strv_free(&units);
+	return error;
+}
+
+int cmd_site(int argc, char **argv)
+{
+	static const char *const opts[] = { "as", "units", "tls-fingerprint", "passphrase-file",
+	                                    "comment", NULL };
+	cli_args a;
+	int rc;
+
+	if (argc < 1 || strcmp(argv[0], "set"))
+		return cli_usage("usage: chancery site set SITE ID --units U1,U2 "
+		                 "[--tls-fingerprint HEX] --as ADMIN\n");
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	rc = a.pos.n == 2 ? with_admin(&a, do_site) : cli_usage(NULL);
+	cli_args_dispose(&a);
+	return rc;
+}
+
+int cmd_export_keys(int argc, char **argv)
+{
+	const ch_policy *pol;
+	ch_site *site = NULL;
+	git_oid head;
+	size_t i;
+	int error;
+
+	if (argc != 1)
+		return cli_usage("usage: chancery export-keys SITE\n");
+	if ((error = ch_site_open(&site, argv[0])) < 0 ||
+	    (error = ch_site_policy_head(&head, site)) < 0 ||
+	    (error = ch_site_policy(&pol, site, &head)) < 0)
+		goto done;
+	for (i = 0; i < pol->files.n; i++)
+		if (!strncmp(pol->files.v[i].path, "policy/keys/", 12))
+			fwrite(pol->files.v[i].data.ptr, 1, pol->files.v[i].data.size, stdout);
+done:
+	ch_site_free(site);
+	return error < 0 ? cli_fail(error) : CLI_OK;
+}

@@ -1,0 +1,274 @@
+/* cmd_doc.c -- doc create|revise|act|show|log|list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "workflows/doc.h"
+#include "util/fs.h"
+#include "util/common.h"
+
+static const char *const doc_opts[] = {
+	"as", "title", "type", "workflow", "file", "id", "urgency", "classification", "number",
+	"to", "on-behalf-of", "passphrase-file", "action", "comment", "awaiting", NULL
+};
+
+/* Steps that record a signed commit share the set-up: site, passphrase. */
+static int open_actor(ch_site **site, char **pass, ch_actor *who, const cli_args *a)
+{
+	int error;
+
+	memset(who, 0, sizeof(*who));
+	who->actor = cli_get(a, "as");
+	who->on_behalf = cli_get(a, "on-behalf-of");
+	who->comment = cli_get(a, "comment");
+	if (!who->actor)
+		return ch_error_setc(CH_EINVALID, "--as ID is required: who takes this step");
+	if ((error = ch_site_open(site, a->pos.v[0])) < 0 ||
+	    (error = cli_passphrase(pass, cli_get(a, "passphrase-file"), who->actor, 0)) < 0)
+		return error;
+	who->passphrase = *pass;
+	return 0;
+}
+
+static int read_text(ch_buf *out, const char *file)
+{
+	if (!file)
+		return ch_error_setc(CH_EINVALID, "--file F.md is required");
+	return ch_fs_read(out, file, CH_DOC_MAX_TEXT);
+}
+
+static int doc_create(const cli_args *a)
+{
+	ch_strv to = CH_STRV_INIT;
+	ch_buf text = CH_BUF_INIT, id = CH_BUF_INIT;
+	ch_site *site = NULL;
+	char *pass = NULL;
+	ch_doc_new req;
+	ch_actor who;
+	int error;
+
+	memset(&req, 0, sizeof(req));
+	if ((error = read_text(&text, cli_get(a, "file"))) < 0 ||
+	    (error = open_actor(&site, &pass, &who, a)) < 0)
+		goto done;
+	cli_split(&to, cli_get(a, "to"));
+	req.id = cli_get(a, "id");
+	req.title = cli_get(a, "title");
+	req.type = cli_get(a, "type");
+	req.workflow = cli_get(a, "workflow");
+	req.classification = cli_get(a, "classification");
+	req.urgency = cli_get(a, "urgency");
+	req.number = cli_get(a, "number");
+	req.recipients = &to;
+	req.text = text.ptr;
+	req.text_len = text.size;
+	if ((error = ch_doc_create(&id, site, &req, &who)) == 0)
+		printf("%s\n", id.ptr);
+done:
+	ch_free_secret(pass);
+	ch_site_free(site);
+	ch_strv_free(&to);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&id);
+	return error;
+}
+
+static int doc_revise(const cli_args *a)
+{
+	ch_buf text = CH_BUF_INIT;
+	ch_site *site = NULL;
+	char *pass = NULL;
+	ch_actor who;
+	int error;
+
+	if ((error = read_text(&text, cli_get(a, "file"))) == 0 &&
+	    (error = open_actor(&site, &pass, &who, a)) == 0)
+		error = ch_doc_revise(site, a->pos.v[1], text.ptr, text.size, &who);
+	ch_free_secret(pass);
+	ch_site_free(site);
+	ch_buf_dispose(&text);
+	return error;
+}
+
+static int doc_act(const cli_args *a)
+{
+	ch_site *site = NULL;
+	char *pass = NULL;
+	ch_actor who;
+	git_oid id;
+	int error;
+
+	if (!cli_get(a, "action"))
+		return ch_error_setc(CH_EINVALID, "--action is required");
+	if ((error = open_actor(&site, &pass, &who, a)) == 0 &&
+	    (error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who)) == 0)
+		printf("%s\n", git_oid_tostr_s(&id));
+	ch_free_secret(pass);
+	ch_site_free(site);
+	return error;
+}
+
+static const char *when(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+static void print_awaited(ch_site *site, const ch_doc *doc)
+{
+	const ch_policy *pol;
+	const ch_workflow *wf;
+	const ch_wf_state *st;
+	git_oid head;
+	size_t i;
+
+	if (ch_site_policy_head(&head, site) < 0 || ch_site_policy(&pol, site, &head) < 0 ||
+	    !(wf = ch_policy_workflow(pol, doc->meta.workflow)) ||
+	    !(st = ch_workflow_state(wf, doc->state.state)))
+		return;
+	for (i = 0; i < st->nactions; i++) {
+		char *roles = ch_strv_join(&st->actions[i].roles, ", ");
+
+		printf("awaits:         %s by %s", st->actions[i].name, roles);
+		if (st->actions[i].quorum > 1)
+			printf(" (quorum %d; %zu so far)", st->actions[i].quorum,
+			       doc->state.round_action &&
+			       !strcmp(doc->state.round_action, st->actions[i].name) ?
+			       doc->state.round_signers.n : (size_t)0);
+		printf(" -> %s\n", st->actions[i].to);
+		free(roles);
+	}
+}
+
+static int doc_show(const cli_args *a)
+{
+	ch_site *site = NULL;
+	ch_doc *doc = NULL;
+	const ch_buf *text;
+	char *to;
+	int error;
+
+	if ((error = ch_site_open(&site, a->pos.v[0])) < 0 ||
+	    (error = ch_doc_load(&doc, site, a->pos.v[1])) < 0)
+		goto done;
+	to = ch_strv_join(&doc->meta.recipients, ", ");
+	printf("document:       %s\ntitle:          %s\ntype:           %s\nworkflow:       %s\n"
+	       "state:          %s\nclassification: %s\nurgency:        %s\nnumber:         %s\n"
+	       "recipients:     %s\ncreator:        %s\nhead:           %s\nsteps:          %zu\n",
+	       doc->id, doc->meta.title, doc->meta.type, doc->meta.workflow, doc->state.state,
+	       doc->meta.classification, doc->meta.urgency, doc->meta.number, to,
+	       doc->state.creator, git_oid_tostr_s(&doc->head), doc->nevents);
+	free(to);
+	if (!doc->state.final)
+		print_awaited(site, doc);
+	if ((text = ch_fileset_get(&doc->files, "document.md"))) {
+		printf("\n");
+		fwrite(text->ptr, 1, text->size, stdout);
+		if (text->size && text->ptr[text->size - 1] != '\n')
+			printf("\n");
+	}
+done:
+	ch_doc_free(doc);
+	ch_site_free(site);
+	return error;
+}
+
+static int doc_log(const cli_args *a)
+{
+	ch_site *site = NULL;
+	ch_doc *doc = NULL;
+	char date[32];
+	size_t i;
+	int error;
+
+	if ((error = ch_site_open(&site, a->pos.v[0])) < 0 ||
+	    (error = ch_doc_load(&doc, site, a->pos.v[1])) < 0)
+		goto done;
+	for (i = 0; i < doc->nevents; i++) {
+		const ch_doc_event *e = &doc->events[i];
+
+		printf("%.12s  %s  %-8s %-10s by %s%s%s\n", git_oid_tostr_s(&e->id),
+		       when(e->time, date, sizeof(date)), e->t.action, e->t.step, e->t.actor,
+		       e->t.on_behalf[0] ? " for " : "", e->t.on_behalf);
+		if (e->comment && e->comment[0])
+			printf("              \"%s\"\n", e->comment);
+	}
+done:
+	ch_doc_free(doc);
+	ch_site_free(site);
+	return error;
+}
+
+static int doc_list(const cli_args *a)
+{
+	const char *awaiting = cli_get(a, "awaiting");
+	const ch_policy *pol = NULL;
+	ch_strv ids = CH_STRV_INIT;
+	ch_site *site = NULL;
+	git_oid head;
+	size_t i;
+	int error;
+
+	if ((error = ch_site_open(&site, a->pos.v[0])) < 0 ||
+	    (error = ch_doc_list_ids(&ids, site)) < 0)
+		goto done;
+	if (awaiting && ((error = ch_site_policy_head(&head, site)) < 0 ||
+	                 (error = ch_site_policy(&pol, site, &head)) < 0))
+		goto done;
+	for (i = 0; i < ids.n; i++) {
+		ch_strv can = CH_STRV_INIT;
+		ch_doc *doc = NULL;
+		const ch_workflow *wf;
+
+		if (ch_doc_load(&doc, site, ids.v[i]) < 0) {
+			printf("%-32s (invalid chain: %s)\n", ids.v[i], ch_error_last());
+			continue;
+		}
+		if (awaiting && (wf = ch_policy_workflow(pol, doc->meta.workflow)))
+			ch_engine_allowed(&can, &doc->state, wf, pol, awaiting);
+		if (!awaiting || can.n)
+			printf("%-32s %-10s %-8s %s\n", doc->id, doc->state.state, doc->meta.urgency,
+			       doc->meta.title);
+		ch_strv_free(&can);
+		ch_doc_free(doc);
+	}
+done:
+	ch_strv_free(&ids);
+	ch_site_free(site);
+	return error;
+}
+
+int cmd_doc(int argc, char **argv)
+{
+	static const struct { const char *name; int npos; int (*fn)(const cli_args *); } subs[] = {
+		{ "create", 1, doc_create }, { "revise", 2, doc_revise }, { "act", 2, doc_act },
+		{ "show", 2, doc_show }, { "log", 2, doc_log }, { "list", 1, doc_list },
+	};
+	cli_args a;
+	size_t i;
+	int error;
+
+	for (i = 0; argc > 0 && i < CH_ARRAY_SIZE(subs); i++)
+		if (!strcmp(argv[0], subs[i].name))
+			break;
+	if (argc < 1 || i == CH_ARRAY_SIZE(subs))
+		return cli_usage(NULL);
+	if (cli_parse(&a, argc - 1, argv + 1, doc_opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	if (a.pos.n != (size_t)subs[i].npos) {
+		cli_args_dispose(&a);
+		return cli_usage(NULL);
+	}
+	error = subs[i].fn(&a);
+	cli_args_dispose(&a);
+	return error < 0 ? cli_fail(error) : CLI_OK;
+}

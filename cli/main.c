@@ -1,0 +1,257 @@
+/* main.c -- `chancery`: site administration, documents, verification.
+ * Built twice: `chancery` and `chancery-offline` (CH_OFFLINE: the
+ * air-gapped build, whose sites default to the offline tier). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "cli.h"
+#include "util/fs.h"
+#include "util/common.h"
+
+#define PASSPHRASE_MAX 1024
+
+static const char usage_text[] =
+	"usage: chancery <command> [arguments]\n"
+	"\n"
+	"sites and people (each change is a policy commit signed by a policy-admin):\n"
+	"  init SITE --site-id ID --admin ID --name NAME [--unit U] [--tier networked|offline]\n"
+	"  person add SITE ID --name NAME --roles R1,R2 [--unit U] [--clearance C] --as ADMIN\n"
+	"  person roles SITE ID --roles R1,R2 --as ADMIN\n"
+	"  person revoke SITE ID --as ADMIN\n"
+	"  delegate SITE --from ID --to ID --roles R1 --as ADMIN\n"
+	"  undelegate SITE --from ID --to ID --as ADMIN\n"
+	"  workflow set SITE FILE.json --as ADMIN\n"
+	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
+	"  export-keys SITE\n"
+	"\n"
+	"documents (each step is a commit signed by the acting person):\n"
+	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
+	"             [--id DOC] [--urgency U] [--classification C] [--number N] [--to S1,S2]\n"
+	"  doc revise SITE DOC --as ID --file F.md [--comment C]\n"
+	"  doc act SITE DOC --as ID --action submit|approve|return|reject|sign|publish|\n"
+	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
+	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
+	"\n"
+	"auditing:\n"
+	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
+	"              [--checkpoint FILE]\n"
+	"\n"
+	"Passphrases are asked on the terminal; --passphrase-file FILE serves scripts\n"
+	"(--new-passphrase-file for the key of a person being added or created).\n"
+	"Exit: 0 done, 1 refused, 2 usage or I/O error, 3 conflict (someone acted first).\n";
+
+int cli_usage(const char *text)
+{
+	fprintf(stderr, "%s", text ? text : usage_text);
+	return CLI_USAGE;
+}
+
+int cli_fail(int code)
+{
+	fprintf(stderr, "chancery: %s\n", ch_error_last());
+	switch (code) {
+	case CH_ECONFLICT:
+		return CLI_CONFLICT;
+	case CH_EIO:
+	case CH_ENOTFOUND:
+		return code == CH_ENOTFOUND ? CLI_REFUSED : CLI_USAGE;
+	default:
+		return CLI_REFUSED;
+	}
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+int cli_parse(cli_args *out, int argc, char **argv, const char *const *allowed,
+              const char *const *flags)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strncmp(a, "--", 2) || !a[2]) {
+			ch_strv_push(&out->pos, a);
+			continue;
+		}
+		if (!in_list(allowed, a + 2) && !in_list(flags, a + 2))
+			return ch_error_setc(CH_EINVALID, "unknown option %s", a);
+		out->opts = ch_realloc(out->opts, (out->nopts + 1) * sizeof(*out->opts));
+		out->opts[out->nopts].name = a + 2;
+		if (in_list(flags, a + 2)) {
+			out->opts[out->nopts++].value = "1";
+			continue;
+		}
+		if (i + 1 >= argc)
+			return ch_error_setc(CH_EINVALID, "option %s needs a value", a);
+		out->opts[out->nopts++].value = argv[++i];
+	}
+	return 0;
+}
+
+void cli_args_dispose(cli_args *a)
+{
+	ch_strv_free(&a->pos);
+	free(a->opts);
+	memset(a, 0, sizeof(*a));
+}
+
+const char *cli_get(const cli_args *a, const char *name)
+{
+	size_t i;
+	const char *v = NULL;
+
+	for (i = 0; i < a->nopts; i++)
+		if (!strcmp(a->opts[i].name, name))
+			v = a->opts[i].value;
+	return v;
+}
+
+void cli_get_all(ch_strv *out, const cli_args *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (!strcmp(a->opts[i].name, name))
+			ch_strv_push(out, a->opts[i].value);
+}
+
+void cli_split(ch_strv *out, const char *list)
+{
+	const char *p = list, *comma;
+
+	while (p && *p) {
+		comma = strchr(p, ',');
+		if (comma) {
+			char *part = ch_strndup(p, (size_t)(comma - p));
+
+			if (part[0] && !ch_strv_contains(out, part))
+				ch_strv_push(out, part);
+			free(part);
+			p = comma + 1;
+		} else {
+			if (!ch_strv_contains(out, p))
+				ch_strv_push(out, p);
+			break;
+		}
+	}
+}
+
+static int read_passphrase_file(char **out, const char *file)
+{
+	ch_buf b = CH_BUF_INIT;
+	char *nl;
+	int error;
+
+	if ((error = ch_fs_read(&b, file, PASSPHRASE_MAX)) < 0) {
+		ch_buf_dispose_secret(&b);
+		return error;
+	}
+	if ((nl = memchr(b.ptr, '\n', b.size)))
+		ch_buf_truncate(&b, (size_t)(nl - b.ptr));
+	if (b.size && b.ptr[b.size - 1] == '\r')
+		ch_buf_truncate(&b, b.size - 1);
+	if (!b.size || strlen(b.ptr) != b.size) {
+		ch_buf_dispose_secret(&b);
+		return ch_error_setc(CH_EINVALID, "%s: empty passphrase", file);
+	}
+	*out = ch_strdup(b.ptr);
+	ch_buf_dispose_secret(&b);
+	return 0;
+}
+
+static int ask_tty(char **out, const char *prompt)
+{
+	char line[PASSPHRASE_MAX + 2];
+	struct termios old, noecho;
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t n;
+	int ok;
+
+	if (!tty)
+		return ch_error_setc(CH_EINVALID, "no terminal to ask a passphrase on: use "
+		                     "--passphrase-file");
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	tcgetattr(fileno(tty), &old);
+	noecho = old;
+	noecho.c_lflag &= (tcflag_t)~ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+	ok = fgets(line, sizeof(line), tty) != NULL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	n = ok ? strcspn(line, "\r\n") : 0;
+	line[n] = '\0';
+	*out = n ? ch_strdup(line) : NULL;
+	ch_wipe(line, sizeof(line));
+	return n ? 0 : ch_error_setc(CH_EINVALID, "no passphrase given");
+}
+
+int cli_passphrase(char **out, const char *file, const char *who, int confirm)
+{
+	ch_buf prompt = CH_BUF_INIT;
+	char *again = NULL;
+	int error;
+
+	*out = NULL;
+	if (file)
+		return read_passphrase_file(out, file);
+	ch_buf_printf(&prompt, "Signing passphrase of %s: ", who);
+	error = ask_tty(out, prompt.ptr);
+	if (!error && confirm) {
+		ch_buf_clear(&prompt);
+		ch_buf_printf(&prompt, "Again: ");
+		if ((error = ask_tty(&again, prompt.ptr)) == 0 && !ch_ct_streq(*out, again))
+			error = ch_error_setc(CH_EINVALID, "the two passphrases differ");
+		ch_free_secret(again);
+		if (error) {
+			ch_free_secret(*out);
+			*out = NULL;
+		}
+	}
+	ch_buf_dispose(&prompt);
+	return error;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+		return cmd ? (printf("%s", usage_text), 0) : cli_usage(NULL);
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "init"))
+		return cmd_init(argc, argv);
+	if (!strcmp(cmd, "person"))
+		return cmd_person(argc, argv);
+	if (!strcmp(cmd, "delegate"))
+		return cmd_delegate(argc, argv, 0);
+	if (!strcmp(cmd, "undelegate"))
+		return cmd_delegate(argc, argv, 1);
+	if (!strcmp(cmd, "workflow"))
+		return cmd_workflow(argc, argv);
+	if (!strcmp(cmd, "site"))
+		return cmd_site(argc, argv);
+	if (!strcmp(cmd, "export-keys"))
+		return cmd_export_keys(argc, argv);
+	if (!strcmp(cmd, "doc"))
+		return cmd_doc(argc, argv);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc, argv);
+	fprintf(stderr, "chancery: unknown command '%s'\n", cmd);
+	return cli_usage(NULL);
+}

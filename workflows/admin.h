@@ -1,0 +1,39 @@
+/* admin.h -- changes to the policy chain: the introduction, people,
+ * roles, revocation, delegations, workflow definitions. Each change is one
+ * policy commit signed by a policy-admin of the current policy (P2); the
+ * new policy is parsed and checked whole (P5, P6) before anything is
+ * signed, so an invalid policy is never written. */
+#ifndef CH_ADMIN_H
+#define CH_ADMIN_H
+
+#include "doc.h"
+#include "site.h"
+
+typedef struct {
+	const char *id, *name, *unit, *clearance;
+	const ch_strv *roles;
+	const char *passphrase; /* the new person's signing passphrase */
+	const char *key_algo;   /* NULL: ed25519 */
+} ch_person_new;
+
+/* admin.c */
+/* Create a site with its introduction commit: the first admin (roles
+ * policy-admin), the shipped workflows, repository.json and sites.json. */
+int ch_admin_init(ch_site **out, const char *path, const char *site_id, const char *tier,
+                  const ch_person_new *admin);
+int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_new *p);
+/* Replace a person's roles. */
+int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
+                          const ch_strv *roles);
+int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id);
+/* Add (roles != NULL) or remove (roles == NULL) the delegation from -> to. */
+int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, const char *to,
+                      const ch_strv *roles);
+/* Add or replace policy/workflows/<name>.json. */
+int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name,
+                          const void *json, size_t len);
+/* Add or replace a site entry in sites.json. */
+int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, const ch_strv *units,
+                      const char *tls_fingerprint);
+
+#endif

@@ -1,0 +1,139 @@
+/* commit.c -- one signed commit, its ref moved by compare-and-swap. */
+#include <string.h>
+#include <time.h>
+
+#include "commit.h"
+#include "util/common.h"
+
+static int git_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return ch_error_setc(code, "%s: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+/* Author names are informational; keep them from breaking the header. */
+static void put_ident(ch_buf *out, const char *name, const char *email)
+{
+	const char *p;
+
+	for (p = name; *p; p++)
+		if (*p != '<' && *p != '>' && *p != '\n' && *p != '\r')
+			ch_buf_putc(out, *p);
+	ch_buf_puts(out, " <");
+	for (p = email; *p; p++)
+		if (*p != '<' && *p != '>' && *p != '\n' && *p != '\r' && *p != ' ')
+			ch_buf_putc(out, *p);
+	ch_buf_putc(out, '>');
+}
+
+static void build_text(ch_buf *out, const git_oid *tree, const git_oid *parent,
+                       const ch_commit_req *req, long long when)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	int i;
+
+	ch_buf_printf(out, "tree %s\n", git_oid_tostr(hex, sizeof(hex), tree));
+	if (parent)
+		ch_buf_printf(out, "parent %s\n", git_oid_tostr(hex, sizeof(hex), parent));
+	for (i = 0; i < 2; i++) {
+		ch_buf_puts(out, i ? "committer " : "author ");
+		put_ident(out, req->name, req->email);
+		ch_buf_printf(out, " %lld +0000\n", when);
+	}
+	ch_buf_printf(out, "\n%s", req->message);
+}
+
+static int parent_tree(git_oid *out, git_repository *repo, const git_oid *parent)
+{
+	git_commit *c = NULL;
+
+	if (git_commit_lookup(&c, repo, parent) < 0)
+		return git_fail(CH_EIO, "cannot read the parent commit");
+	git_oid_cpy(out, git_commit_tree_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+static int check_head(git_repository *repo, const ch_commit_req *req)
+{
+	git_reference *cur = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = git_reference_lookup(&cur, repo, req->ref), error = 0;
+
+	if (rc == GIT_ENOTFOUND) {
+		if (req->expected)
+			error = ch_error_setc(CH_ECONFLICT, "%s no longer exists", req->ref);
+	} else if (rc < 0) {
+		error = git_fail(CH_EIO, "cannot read the ref");
+	} else if (!req->expected) {
+		error = ch_error_setc(CH_ECONFLICT, "%s already exists", req->ref);
+	} else if (!git_reference_target(cur) ||
+	           !git_oid_equal(git_reference_target(cur), req->expected)) {
+		error = ch_error_setc(CH_ECONFLICT, "%s moved to %s while this step was prepared: "
+		                      "someone acted first; nothing was recorded", req->ref,
+		                      git_reference_target(cur) ?
+		                      git_oid_tostr(hex, sizeof(hex), git_reference_target(cur)) : "?");
+	}
+	git_reference_free(cur);
+	return error;
+}
+
+int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
+{
+	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
+	git_transaction *tx = NULL;
+	ch_keystore *ks;
+	git_oid tree;
+	int rc, error;
+
+	if ((error = ch_site_keystore(&ks, site)) < 0)
+		return error;
+	if (git_transaction_new(&tx, site->repo) < 0)
+		return git_fail(CH_EIO, "cannot start a ref transaction");
+	rc = git_transaction_lock_ref(tx, req->ref);
+	if (rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
+		error = ch_error_setc(CH_ECONFLICT, "%s is locked: another step is being recorded "
+		                      "(or a crashed one left %s.lock; remove it only if no Chancery "
+		                      "process runs); nothing was recorded", req->ref, req->ref);
+		goto done;
+	} else if (rc < 0) {
+		error = git_fail(CH_EIO, "cannot lock the ref");
+		goto done;
+	}
+	if ((error = check_head(site->repo, req)) < 0)
+		goto done;
+	if (req->files)
+		error = ch_fileset_tree_id(&tree, site->repo, req->files, 0);
+	else if (req->expected)
+		error = parent_tree(&tree, site->repo, req->expected);
+	else
+		error = ch_error_setc(CH_EINVALID, "a first commit needs files");
+	if (error < 0)
+		goto done;
+	build_text(&text, &tree, req->expected, req, (long long)time(NULL));
+	if ((error = ch_keystore_sign(&sig, ks, req->key, req->passphrase, text.ptr,
+	                              text.size)) < 0) {
+		if (error == CH_EAUTH)
+			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was recorded",
+			              req->signer);
+		goto done;
+	}
+	/* libgit2 would turn a final "\n" into a line holding one space. */
+	while (sig.size && sig.ptr[sig.size - 1] == '\n')
+		ch_buf_truncate(&sig, sig.size - 1);
+	if (req->files && (error = ch_fileset_tree_id(&tree, site->repo, req->files, 1)) < 0)
+		goto done;
+	if (git_commit_create_with_signature(out, site->repo, text.ptr, sig.ptr, NULL) < 0) {
+		error = git_fail(CH_EIO, "cannot write the commit");
+		goto done;
+	}
+	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
+	    git_transaction_commit(tx) < 0)
+		error = git_fail(CH_EIO, "cannot move the ref");
+done:
+	git_transaction_free(tx);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&sig);
+	return error;
+}

@@ -1,0 +1,601 @@
+/* doc.c -- document chains: load and replay, record the next step. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commit.h"
+#include "crypto/crypto.h"
+#include "doc.h"
+#include "json.h"
+#include "util/text.h"
+#include "util/common.h"
+
+#define F_META "meta.json"
+#define F_TEXT "document.md"
+
+/* ---- meta.json ---- */
+
+static const char *const urgencies[] = { "normal", "urgent", "very-urgent", "flash", NULL };
+
+static int valid_urgency(const char *s)
+{
+	size_t i;
+
+	for (i = 0; urgencies[i]; i++)
+		if (!strcmp(s, urgencies[i]))
+			return 1;
+	return 0;
+}
+
+static int valid_title(const char *s)
+{
+	return ch_valid_line(s, CH_TITLE_MAX);
+}
+
+void ch_meta_dispose(ch_meta *m)
+{
+	free(m->title);
+	free(m->type);
+	free(m->classification);
+	free(m->urgency);
+	free(m->workflow);
+	free(m->number);
+	ch_strv_free(&m->recipients);
+	memset(m, 0, sizeof(*m));
+}
+
+int ch_meta_parse(ch_meta *out, const void *data, size_t len)
+{
+	static const char *const keys[] = { "version", "title", "type", "classification",
+	                                    "urgency", "workflow", "number", "recipients", NULL };
+	json_t *root = NULL, *num;
+	const char *s;
+	long version;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = ch_json_parse(&root, data, len, 64 * 1024, F_META)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_META, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_META, "")) < 0 ||
+	    (error = ch_json_str(&s, root, "title", 1, valid_title, F_META, "")) < 0)
+		goto done;
+	out->title = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "type", 1, ch_valid_name, F_META, "")) < 0)
+		goto done;
+	out->type = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "classification", 1, ch_valid_classification, F_META,
+	                         "")) < 0)
+		goto done;
+	out->classification = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "urgency", 1, valid_urgency, F_META, "")) < 0)
+		goto done;
+	out->urgency = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "workflow", 1, ch_valid_name, F_META, "")) < 0)
+		goto done;
+	out->workflow = ch_strdup(s);
+	num = json_object_get(root, "number");
+	if (!json_is_string(num) || json_string_length(num) > 64 ||
+	    (json_string_length(num) && !ch_valid_line(json_string_value(num), 64))) {
+		error = ch_error_setc(CH_EINVALID, "%s: number: expected a string of at most 64 "
+		                      "bytes", F_META);
+		goto done;
+	}
+	out->number = ch_strdup(json_string_value(num));
+	error = ch_json_strv(&out->recipients, root, "recipients", 1, 1024, ch_valid_name, F_META,
+	                     "");
+done:
+	json_decref(root);
+	if (error < 0)
+		ch_meta_dispose(out);
+	return error;
+}
+
+char *ch_meta_dump(const ch_meta *m)
+{
+	json_t *o = json_object(), *r = json_array();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < m->recipients.n; i++)
+		json_array_append_new(r, json_string(m->recipients.v[i]));
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "title", json_string(m->title));
+	json_object_set_new(o, "type", json_string(m->type));
+	json_object_set_new(o, "classification", json_string(m->classification));
+	json_object_set_new(o, "urgency", json_string(m->urgency));
+	json_object_set_new(o, "workflow", json_string(m->workflow));
+	json_object_set_new(o, "number", json_string(m->number ? m->number : ""));
+	json_object_set_new(o, "recipients", r);
+	text = ch_json_dump(o);
+	json_decref(o);
+	return text;
+}
+
+/* ---- loading ---- */
+
+void ch_doc_free(ch_doc *doc)
+{
+	size_t i;
+
+	if (!doc)
+		return;
+	for (i = 0; i < doc->nevents; i++) {
+		free(doc->events[i].subject);
+		free(doc->events[i].comment);
+	}
+	free(doc->events);
+	ch_docstate_dispose(&doc->state);
+	ch_meta_dispose(&doc->meta);
+	ch_fileset_dispose(&doc->files);
+	free(doc->id);
+	free(doc);
+}
+
+static int read_event(ch_doc_event *ev, git_commit *c)
+{
+	const char *msg = git_commit_message_raw(c), *nl;
+	ch_buf comment = CH_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	git_oid_cpy(&ev->id, git_commit_id(c));
+	ev->time = (long long)git_commit_time(c);
+	nl = strchr(msg, '\n');
+	ev->subject = nl ? ch_strndup(msg, (size_t)(nl - msg)) : ch_strdup(msg);
+	ch_message_comment(&comment, msg);
+	ev->comment = ch_buf_detach(&comment);
+	if ((error = ch_trailers_parse(&ev->t, msg, strlen(msg))) < 0)
+		ch_error_prefix("commit %s: ", git_oid_tostr(hex, sizeof(hex), &ev->id));
+	else if (ev->t.is_policy)
+		error = ch_error_setc(CH_EINVALID, "commit %s: a policy commit in a document chain",
+		                      git_oid_tostr(hex, sizeof(hex), &ev->id));
+	return error;
+}
+
+/* Walk from head to the root, which must be reached by single parents. */
+static int collect_chain(ch_doc *doc, git_repository *repo)
+{
+	git_commit *c = NULL, *parent;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int error = 0;
+
+	if (git_commit_lookup(&c, repo, &doc->head) < 0)
+		return ch_error_setc(CH_EIO, "refs/docs/%s: cannot read its head", doc->id);
+	for (;;) {
+		if (doc->nevents >= CH_DOC_MAX_STEPS) {
+			error = ch_error_setc(CH_EINVALID, "refs/docs/%s: more than %d steps", doc->id,
+			                      CH_DOC_MAX_STEPS);
+			break;
+		}
+		doc->events = ch_realloc(doc->events, (doc->nevents + 1) * sizeof(*doc->events));
+		memset(&doc->events[doc->nevents], 0, sizeof(*doc->events));
+		if ((error = read_event(&doc->events[doc->nevents++], c)) < 0)
+			break;
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parentcount(c) > 1) {
+			error = ch_error_setc(CH_EINVALID, "commit %s is a merge; document chains have "
+			                      "none", git_oid_tostr(hex, sizeof(hex), git_commit_id(c)));
+			break;
+		}
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			error = ch_error_setc(CH_EIO, "cannot read the parent of %s",
+			                      git_oid_tostr(hex, sizeof(hex), git_commit_id(c)));
+			break;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	git_commit_free(c);
+	for (i = 0; i < doc->nevents / 2; i++) {
+		ch_doc_event tmp = doc->events[i];
+
+		doc->events[i] = doc->events[doc->nevents - 1 - i];
+		doc->events[doc->nevents - 1 - i] = tmp;
+	}
+	return error;
+}
+
+static int load_meta_at(ch_meta *out, git_repository *repo, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error = 0;
+
+	if (git_commit_lookup(&c, repo, commit) < 0 || git_commit_tree(&tree, c) < 0 ||
+	    git_tree_entry_bypath(&e, tree, F_META) < 0 ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		error = ch_error_setc(CH_EINVALID, "%s: missing", F_META);
+	else
+		error = ch_meta_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return error;
+}
+
+static int replay(ch_doc *doc, ch_site *site)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < doc->nevents && !error; i++) {
+		const ch_doc_event *ev = &doc->events[i];
+		const ch_policy *pol;
+		const ch_workflow *wf;
+		ch_step step = { ev->t.action, ev->t.actor, ev->t.on_behalf };
+		ch_meta meta;
+		git_oid pid;
+
+		git_oid_tostr(hex, sizeof(hex), &ev->id);
+		if (git_oid_fromstr(&pid, ev->t.policy) < 0 ||
+		    (error = ch_site_policy(&pol, site, &pid)) < 0)
+			break;
+		if ((error = load_meta_at(&meta, site->repo, &ev->id)) < 0)
+			break;
+		if (!(wf = ch_policy_workflow(pol, meta.workflow)))
+			error = ch_error_setc(CH_EINVALID, "workflow '%s' is not in policy %.12s",
+			                      meta.workflow, ev->t.policy);
+		else
+			error = ch_engine_apply(&doc->state, wf, pol, &step, NULL);
+		ch_meta_dispose(&meta);
+		git_oid_cpy(&doc->policy, &pid);
+		if (error < 0)
+			ch_error_prefix("commit %.12s: ", hex);
+	}
+	return error;
+}
+
+int ch_doc_load(ch_doc **out, ch_site *site, const char *id)
+{
+	ch_doc *doc = ch_calloc(1, sizeof(*doc));
+	ch_buf ref = CH_BUF_INIT;
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	const ch_buf *meta;
+	int rc, error;
+
+	*out = NULL;
+	doc->id = ch_strdup(id);
+	if (!ch_valid_doc_id(id)) {
+		error = ch_error_setc(CH_EINVALID, "'%.80s' is not a valid document id "
+		                      "([a-z0-9][a-z0-9-]{0,63})", id);
+		goto done;
+	}
+	ch_buf_printf(&ref, "refs/docs/%s", id);
+	rc = git_reference_name_to_id(&doc->head, site->repo, ref.ptr);
+	if (rc == GIT_ENOTFOUND) {
+		error = ch_error_setc(CH_ENOTFOUND, "no document '%s' on site %s", id, site->site_id);
+		goto done;
+	} else if (rc < 0) {
+		error = ch_error_setc(CH_EIO, "cannot read %s: %s", ref.ptr, git_error_last()->message);
+		goto done;
+	}
+	if ((error = collect_chain(doc, site->repo)) < 0 || (error = replay(doc, site)) < 0) {
+		ch_error_prefix("document %s is not a valid chain (run chancery verify): ", id);
+		goto done;
+	}
+	if (git_commit_lookup(&head, site->repo, &doc->head) < 0 ||
+	    git_commit_tree(&tree, head) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot read the tree of %s", id);
+		goto done;
+	}
+	if ((error = ch_fileset_from_tree(&doc->files, site->repo, tree)) < 0)
+		goto done;
+	if (!(meta = ch_fileset_get(&doc->files, F_META))) {
+		error = ch_error_setc(CH_EINVALID, "document %s has no %s", id, F_META);
+		goto done;
+	}
+	if ((error = ch_meta_parse(&doc->meta, meta->ptr, meta->size)) < 0)
+		goto done;
+	*out = doc;
+	doc = NULL;
+done:
+	git_tree_free(tree);
+	git_commit_free(head);
+	ch_buf_dispose(&ref);
+	ch_doc_free(doc);
+	return error;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ch_doc_list_ids(ch_strv *out, ch_site *site)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	int rc;
+
+	if (git_reference_iterator_glob_new(&it, site->repo, "refs/docs/*") < 0)
+		return ch_error_setc(CH_EIO, "cannot list documents: %s", git_error_last()->message);
+	while ((rc = git_reference_next_name(&name, it)) == 0)
+		if (ch_valid_doc_id(name + 10))
+			ch_strv_push(out, name + 10);
+	git_reference_iterator_free(it);
+	if (rc != GIT_ITEROVER)
+		return ch_error_setc(CH_EIO, "cannot list documents");
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+/* ---- recording ---- */
+
+typedef struct {
+	const ch_policy *pol;
+	git_oid policy_id;
+	const ch_person *person;
+	ch_keyinfo key;
+} actor_ctx;
+
+/* The site's current policy decides who may record a step now, whatever
+ * policy older steps named (DESIGN.md "Revocation and its limit"). */
+static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
+{
+	int error;
+
+	if (!ch_valid_person_id(who->actor))
+		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid person id", who->actor);
+	if ((error = ch_site_policy_head(&ctx->policy_id, site)) < 0 ||
+	    (error = ch_site_policy(&ctx->pol, site, &ctx->policy_id)) < 0)
+		return error;
+	if (!(ctx->person = ch_policy_person(ctx->pol, who->actor)))
+		return ch_error_setc(CH_ENOTFOUND, "%s is not a person in the policy of site %s",
+		                     who->actor, site->site_id);
+	if (ctx->person->revoked)
+		return ch_error_setc(CH_EDENIED, "%s is revoked in the current policy", who->actor);
+	if (who->on_behalf && who->on_behalf[0] && !ch_valid_person_id(who->on_behalf))
+		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid person id", who->on_behalf);
+	if ((error = ch_site_signer(&ctx->key, site, who->actor)) < 0)
+		return error;
+	if (strcmp(ctx->key.fpr, ctx->person->fingerprint))
+		return ch_error_setc(CH_EDENIED, "the local key of %s is not the key the policy names",
+		                     who->actor);
+	return 0;
+}
+
+static int record(git_oid *out, ch_site *site, const char *id, const git_oid *expected,
+                  const ch_fileset *files, const char *subject, const ch_trailers *t,
+                  const actor_ctx *ctx, const ch_actor *who)
+{
+	ch_buf msg = CH_BUF_INIT, ref = CH_BUF_INIT, email = CH_BUF_INIT;
+	ch_commit_req req;
+	int error;
+
+	if (who->comment && (strlen(who->comment) > CH_COMMENT_MAX ||
+	                     !ch_utf8_valid(who->comment, strlen(who->comment))))
+		return ch_error_setc(CH_EINVALID, "the comment must be UTF-8 text of at most %d bytes",
+		                     CH_COMMENT_MAX);
+	ch_trailers_format(&msg, subject, who->comment, t);
+	ch_buf_printf(&ref, "refs/docs/%s", id);
+	ch_buf_printf(&email, "%s@%s", who->actor, site->site_id);
+	memset(&req, 0, sizeof(req));
+	req.ref = ref.ptr;
+	req.expected = expected;
+	req.files = files;
+	req.message = msg.ptr;
+	req.name = ctx->person->name;
+	req.email = email.ptr;
+	req.signer = who->actor;
+	req.key = &ctx->key;
+	req.passphrase = who->passphrase;
+	error = ch_commit_signed(out, site, &req);
+	ch_buf_dispose(&msg);
+	ch_buf_dispose(&ref);
+	ch_buf_dispose(&email);
+	return error;
+}
+
+static void fill_trailers(ch_trailers *t, const char *action, const char *step,
+                          const ch_actor *who, const git_oid *policy, const char *cls)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->action, sizeof(t->action), "%s", action);
+	snprintf(t->step, sizeof(t->step), "%s", step);
+	snprintf(t->actor, sizeof(t->actor), "%s", who->actor);
+	if (who->on_behalf)
+		snprintf(t->on_behalf, sizeof(t->on_behalf), "%s", who->on_behalf);
+	git_oid_tostr(t->policy, sizeof(t->policy), policy);
+	snprintf(t->classification, sizeof(t->classification), "%s", cls);
+}
+
+static int check_text(ch_buf *out, const void *text, size_t len)
+{
+	int error;
+
+	if (len > CH_DOC_MAX_TEXT)
+		return ch_error_setc(CH_EINVALID, "the text is larger than %d bytes", CH_DOC_MAX_TEXT);
+	if (!len)
+		return ch_error_setc(CH_EINVALID, "the text is empty");
+	if ((error = ch_utf8_nfc(out, text, len)) < 0)
+		return ch_error_setc(CH_EINVALID, "the text is not valid UTF-8 (or holds NUL bytes)");
+	return 0;
+}
+
+static int check_new_meta(ch_meta *m, ch_site *site, const ch_policy *pol, const ch_doc_new *req)
+{
+	size_t i;
+
+	if (!req->title || !valid_title(req->title))
+		return ch_error_setc(CH_EINVALID, "the title must be one line of 1 to %d bytes of "
+		                     "UTF-8 text", CH_TITLE_MAX);
+	if (!req->type || !ch_valid_name(req->type))
+		return ch_error_setc(CH_EINVALID, "the document type is missing or malformed");
+	m->title = ch_strdup(req->title);
+	m->type = ch_strdup(req->type);
+	m->workflow = ch_strdup(req->workflow ? req->workflow : req->type);
+	m->classification = ch_strdup(req->classification ? req->classification : "unclassified");
+	m->urgency = ch_strdup(req->urgency ? req->urgency : "normal");
+	m->number = ch_strdup(req->number ? req->number : "");
+	if (!ch_policy_workflow(pol, m->workflow))
+		return ch_error_setc(CH_EINVALID, "no workflow '%s' in the policy", m->workflow);
+	if (!ch_valid_classification(m->classification))
+		return ch_error_setc(CH_EINVALID, "unknown classification '%s' (unclassified, "
+		                     "confidential, secret, top-secret)", m->classification);
+	if (strcmp(m->classification, "unclassified") && strcmp(pol->tier, "offline"))
+		return ch_error_setc(CH_ECLASSIFIED, "site %s is on the networked tier: it holds "
+		                     "unclassified documents only", site->site_id);
+	if (!valid_urgency(m->urgency))
+		return ch_error_setc(CH_EINVALID, "unknown urgency '%s' (normal, urgent, "
+		                     "very-urgent, flash)", m->urgency);
+	if (strlen(m->number) > 64 || (m->number[0] && !ch_valid_line(m->number, 64)))
+		return ch_error_setc(CH_EINVALID, "the number must be one line of at most 64 bytes");
+	for (i = 0; req->recipients && i < req->recipients->n; i++) {
+		if (!ch_policy_site(pol, req->recipients->v[i]))
+			return ch_error_setc(CH_EINVALID, "recipient '%.64s' is not a site in the policy",
+			                     req->recipients->v[i]);
+		if (!ch_strv_contains(&m->recipients, req->recipients->v[i]))
+			ch_strv_push(&m->recipients, req->recipients->v[i]);
+	}
+	return 0;
+}
+
+static void new_id(ch_buf *out, const char *type)
+{
+	char date[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y%m%d", &tm);
+	ch_buf_printf(out, "%.40s-%s-", type, date);
+	ch_random_hex(out, 3);
+}
+
+int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch_actor *who)
+{
+	ch_fileset files = CH_FILESET_INIT;
+	ch_docstate st = CH_DOCSTATE_INIT;
+	ch_meta meta;
+	ch_buf text = CH_BUF_INIT, subject = CH_BUF_INIT;
+	ch_trailers t;
+	actor_ctx ctx;
+	char *metatext = NULL;
+	git_oid commit;
+	ch_step step = { "create", who->actor, who->on_behalf };
+	int error;
+
+	memset(&meta, 0, sizeof(meta));
+	ch_buf_clear(id_out);
+	if ((error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (error = check_new_meta(&meta, site, ctx.pol, req)) < 0 ||
+	    (error = check_text(&text, req->text, req->text_len)) < 0)
+		goto done;
+	if (req->id)
+		ch_buf_puts(id_out, req->id);
+	else
+		new_id(id_out, meta.type);
+	if (!ch_valid_doc_id(id_out->ptr)) {
+		error = ch_error_setc(CH_EINVALID, "'%.80s' is not a valid document id "
+		                      "([a-z0-9][a-z0-9-]{0,63})", id_out->ptr);
+		goto done;
+	}
+	if ((error = ch_engine_apply(&st, ch_policy_workflow(ctx.pol, meta.workflow), ctx.pol,
+	                             &step, NULL)) < 0)
+		goto done;
+	metatext = ch_meta_dump(&meta);
+	ch_fileset_put(&files, F_TEXT, text.ptr, text.size);
+	ch_fileset_put(&files, F_META, metatext, strlen(metatext));
+	fill_trailers(&t, "create", ch_policy_workflow(ctx.pol, meta.workflow)->start, who,
+	              &ctx.policy_id, meta.classification);
+	ch_buf_printf(&subject, "create: %s", meta.title);
+	error = record(&commit, site, id_out->ptr, NULL, &files, subject.ptr, &t, &ctx, who);
+	if (error == CH_ECONFLICT)
+		ch_error_setc(CH_ECONFLICT, "a document '%s' already exists", id_out->ptr);
+done:
+	ch_docstate_dispose(&st);
+	ch_meta_dispose(&meta);
+	ch_fileset_dispose(&files);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&subject);
+	free(metatext);
+	return error;
+}
+
+/* Check the step against the document's state under the current policy. */
+static int check_step(ch_doc *doc, const actor_ctx *ctx, const char *action, const ch_actor *who)
+{
+	const ch_workflow *wf = ch_policy_workflow(ctx->pol, doc->meta.workflow);
+	ch_step step = { action, who->actor, who->on_behalf };
+	ch_docstate copy;
+	int error;
+
+	if (!wf)
+		return ch_error_setc(CH_EDENIED, "workflow '%s' is no longer in the policy",
+		                     doc->meta.workflow);
+	ch_docstate_copy(&copy, &doc->state);
+	error = ch_engine_apply(&copy, wf, ctx->pol, &step, NULL);
+	ch_docstate_dispose(&copy);
+	return error;
+}
+
+int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
+                  const ch_actor *who)
+{
+	ch_buf norm = CH_BUF_INIT, subject = CH_BUF_INIT;
+	ch_fileset files = CH_FILESET_INIT;
+	ch_doc *doc = NULL;
+	ch_trailers t;
+	actor_ctx ctx;
+	git_oid commit;
+	size_t i;
+	int error;
+
+	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
+	    (error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (error = check_step(doc, &ctx, "revise", who)) < 0 ||
+	    (error = check_text(&norm, text, len)) < 0)
+		goto done;
+	for (i = 0; i < doc->files.n; i++)
+		ch_fileset_put(&files, doc->files.v[i].path, doc->files.v[i].data.ptr,
+		               doc->files.v[i].data.size);
+	ch_fileset_put(&files, F_TEXT, norm.ptr, norm.size);
+	fill_trailers(&t, "revise", doc->state.state, who, &ctx.policy_id,
+	              doc->meta.classification);
+	ch_buf_printf(&subject, "revise: %s", doc->meta.title);
+	error = record(&commit, site, id, &doc->head, &files, subject.ptr, &t, &ctx, who);
+done:
+	ch_buf_dispose(&norm);
+	ch_buf_dispose(&subject);
+	ch_fileset_dispose(&files);
+	ch_doc_free(doc);
+	return error;
+}
+
+int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
+               const ch_actor *who)
+{
+	static const char *const acts[] = { "submit", "approve", "return", "reject", "sign",
+	                                    "publish", "withdraw", "comment", NULL };
+	ch_buf subject = CH_BUF_INIT;
+	ch_doc *doc = NULL;
+	ch_trailers t;
+	actor_ctx ctx;
+	size_t i;
+	int error;
+
+	for (i = 0; acts[i] && strcmp(acts[i], action); i++)
+		;
+	if (!acts[i])
+		return ch_error_setc(CH_EINVALID, "unknown action '%.40s' (submit, approve, return, "
+		                     "reject, sign, publish, withdraw, comment)", action);
+	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
+	    (error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (error = check_step(doc, &ctx, action, who)) < 0)
+		goto done;
+	fill_trailers(&t, action, doc->state.state, who, &ctx.policy_id, doc->meta.classification);
+	ch_buf_printf(&subject, "%s: %s", action, doc->meta.title);
+	error = record(out, site, id, &doc->head, NULL, subject.ptr, &t, &ctx, who);
+done:
+	ch_buf_dispose(&subject);
+	ch_doc_free(doc);
+	return error;
+}

@@ -1,0 +1,480 @@
+/* policy.c -- parse and check the signed policy (DESIGN.md, rule P6). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "policy.h"
+#include "util/text.h"
+#include "util/common.h"
+
+#define F_REPO "policy/repository.json"
+#define F_PEOPLE "policy/people.json"
+#define F_SITES "policy/sites.json"
+
+static const char *const levels[] = { "unclassified", "confidential", "secret", "top-secret",
+                                      NULL };
+
+int ch_valid_classification(const char *s)
+{
+	size_t i;
+
+	for (i = 0; levels[i]; i++)
+		if (!strcmp(levels[i], s))
+			return 1;
+	return 0;
+}
+
+static int valid_tier(const char *s)
+{
+	return !strcmp(s, "networked") || !strcmp(s, "offline");
+}
+
+static int valid_personal_name(const char *s)
+{
+	return ch_valid_line(s, 200);
+}
+
+static int valid_sha256_hex(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int need_file(const ch_buf **out, const ch_fileset *files, const char *path)
+{
+	if (!(*out = ch_fileset_get(files, path)))
+		return ch_error_setc(CH_EINVALID, "%s: missing from the policy", path);
+	return 0;
+}
+
+static int parse_repository(ch_policy *pol, const ch_fileset *files)
+{
+	static const char *const keys[] = { "version", "site", "tier", NULL };
+	const ch_buf *b;
+	json_t *root = NULL;
+	const char *site, *tier;
+	long version;
+	int error;
+
+	if ((error = need_file(&b, files, F_REPO)) < 0 ||
+	    (error = ch_json_parse(&root, b->ptr, b->size, 4096, F_REPO)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_REPO, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_REPO, "")) < 0 ||
+	    (error = ch_json_str(&site, root, "site", 1, ch_valid_name, F_REPO, "")) < 0 ||
+	    (error = ch_json_str(&tier, root, "tier", 1, valid_tier, F_REPO, "")) < 0)
+		goto done;
+	pol->site = ch_strdup(site);
+	pol->tier = ch_strdup(tier);
+done:
+	json_decref(root);
+	return error;
+}
+
+static int parse_person(ch_person *p, const json_t *o, const char *path)
+{
+	static const char *const keys[] = { "id", "name", "unit", "fingerprint", "roles",
+	                                    "clearance", "revoked", NULL };
+	const char *s;
+	int error;
+
+	if (!json_is_object(o))
+		return ch_error_setc(CH_EINVALID, "%s: %s: expected an object", F_PEOPLE, path);
+	if ((error = ch_json_only_keys(o, keys, F_PEOPLE, path)) < 0 ||
+	    (error = ch_json_str(&s, o, "id", 1, ch_valid_person_id, F_PEOPLE, path)) < 0)
+		return error;
+	p->id = ch_strdup(s);
+	if ((error = ch_json_str(&s, o, "name", 1, valid_personal_name, F_PEOPLE, path)) < 0)
+		return error;
+	p->name = ch_strdup(s);
+	if ((error = ch_json_str(&s, o, "unit", 1, ch_valid_unit, F_PEOPLE, path)) < 0)
+		return error;
+	p->unit = ch_strdup(s);
+	if ((error = ch_json_str(&s, o, "fingerprint", 1, ch_valid_fpr, F_PEOPLE, path)) < 0)
+		return error;
+	p->fingerprint = ch_strdup(s);
+	if ((error = ch_json_str(&s, o, "clearance", 1, ch_valid_classification, F_PEOPLE,
+	                         path)) < 0)
+		return error;
+	p->clearance = ch_strdup(s);
+	if ((error = ch_json_strv(&p->roles, o, "roles", 1, 32, ch_valid_name, F_PEOPLE, path)) < 0)
+		return error;
+	return ch_json_bool(&p->revoked, o, "revoked", 0, F_PEOPLE, path);
+}
+
+static int parse_delegation(ch_delegation *d, const json_t *o, const char *path)
+{
+	static const char *const keys[] = { "from", "to", "roles", NULL };
+	const char *s;
+	int error;
+
+	if (!json_is_object(o))
+		return ch_error_setc(CH_EINVALID, "%s: %s: expected an object", F_PEOPLE, path);
+	if ((error = ch_json_only_keys(o, keys, F_PEOPLE, path)) < 0 ||
+	    (error = ch_json_str(&s, o, "from", 1, ch_valid_person_id, F_PEOPLE, path)) < 0)
+		return error;
+	d->from = ch_strdup(s);
+	if ((error = ch_json_str(&s, o, "to", 1, ch_valid_person_id, F_PEOPLE, path)) < 0)
+		return error;
+	d->to = ch_strdup(s);
+	if ((error = ch_json_strv(&d->roles, o, "roles", 1, 32, ch_valid_name, F_PEOPLE, path)) < 0)
+		return error;
+	if (!d->roles.n)
+		return ch_error_setc(CH_EINVALID, "%s: %s.roles: names no role", F_PEOPLE, path);
+	return 0;
+}
+
+static int check_person_key(ch_policy *pol, const ch_person *p, const ch_fileset *files)
+{
+	char fpr[CH_PGP_FPR_HEX];
+	ch_buf path = CH_BUF_INIT;
+	const ch_buf *key;
+	int error = 0;
+
+	ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
+	if (!(key = ch_fileset_get(files, path.ptr))) {
+		error = ch_error_setc(CH_EINVALID, "%s: missing (the key of %s)", path.ptr, p->id);
+		goto done;
+	}
+	if (key->size > CH_KEY_MAX_BYTES) {
+		error = ch_error_setc(CH_EINVALID, "%s: larger than %d bytes", path.ptr,
+		                      CH_KEY_MAX_BYTES);
+		goto done;
+	}
+	if ((error = ch_pgp_keyring_add(pol->keyring, key->ptr, key->size, p->id, fpr)) < 0) {
+		ch_error_prefix("%s: ", path.ptr);
+		goto done;
+	}
+	if (strcmp(fpr, p->fingerprint))
+		error = ch_error_setc(CH_EINVALID, "%s: primary key %s is not the fingerprint %s that "
+		                      "people.json gives for %s", path.ptr, fpr, p->fingerprint, p->id);
+done:
+	ch_buf_dispose(&path);
+	return error;
+}
+
+static int parse_people(ch_policy *pol, const ch_fileset *files)
+{
+	static const char *const keys[] = { "version", "people", "delegations", NULL };
+	ch_buf path = CH_BUF_INIT;
+	const ch_buf *b;
+	json_t *root = NULL, *arr, *e;
+	long version;
+	size_t i, j;
+	int error;
+
+	if ((error = need_file(&b, files, F_PEOPLE)) < 0 ||
+	    (error = ch_json_parse(&root, b->ptr, b->size, CH_POLICY_MAX_FILE, F_PEOPLE)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_PEOPLE, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_PEOPLE, "")) < 0)
+		goto done;
+	arr = json_object_get(root, "people");
+	if (!json_is_array(arr) || json_array_size(arr) > CH_POLICY_MAX_PEOPLE) {
+		error = ch_error_setc(CH_EINVALID, "%s: people: expected an array of at most %d",
+		                      F_PEOPLE, CH_POLICY_MAX_PEOPLE);
+		goto done;
+	}
+	pol->people = ch_calloc(json_array_size(arr), sizeof(*pol->people));
+	json_array_foreach(arr, i, e) {
+		ch_buf_clear(&path);
+		ch_buf_printf(&path, "people[%zu]", i);
+		if ((error = parse_person(&pol->people[pol->npeople++], e, path.ptr)) < 0)
+			goto done;
+		for (j = 0; j + 1 < pol->npeople; j++)
+			if (!strcmp(pol->people[j].id, pol->people[i].id)) {
+				error = ch_error_setc(CH_EINVALID, "%s: %s: id '%s' is listed twice", F_PEOPLE,
+				                      path.ptr, pol->people[i].id);
+				goto done;
+			}
+		if ((error = check_person_key(pol, &pol->people[i], files)) < 0)
+			goto done;
+	}
+	arr = json_object_get(root, "delegations");
+	if (arr && (!json_is_array(arr) || json_array_size(arr) > CH_POLICY_MAX_PEOPLE)) {
+		error = ch_error_setc(CH_EINVALID, "%s: delegations: expected an array", F_PEOPLE);
+		goto done;
+	}
+	if (arr) {
+		pol->delegations = ch_calloc(json_array_size(arr), sizeof(*pol->delegations));
+		json_array_foreach(arr, i, e) {
+			ch_delegation *d = &pol->delegations[pol->ndelegations++];
+
+			ch_buf_clear(&path);
+			ch_buf_printf(&path, "delegations[%zu]", i);
+			if ((error = parse_delegation(d, e, path.ptr)) < 0)
+				goto done;
+			if (!ch_policy_person(pol, d->from) || !ch_policy_person(pol, d->to) ||
+			    !strcmp(d->from, d->to)) {
+				error = ch_error_setc(CH_EINVALID, "%s: %s: from and to must be two people "
+				                      "listed in people", F_PEOPLE, path.ptr);
+				goto done;
+			}
+		}
+	}
+done:
+	json_decref(root);
+	ch_buf_dispose(&path);
+	return error;
+}
+
+static int parse_sites(ch_policy *pol, const ch_fileset *files)
+{
+	static const char *const keys[] = { "version", "sites", NULL };
+	static const char *const skeys[] = { "id", "units", "tls_fingerprint", NULL };
+	ch_buf path = CH_BUF_INIT;
+	const ch_buf *b;
+	json_t *root = NULL, *arr, *e;
+	const char *s;
+	long version;
+	size_t i;
+	int error;
+
+	if ((error = need_file(&b, files, F_SITES)) < 0 ||
+	    (error = ch_json_parse(&root, b->ptr, b->size, CH_POLICY_MAX_FILE, F_SITES)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_SITES, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_SITES, "")) < 0)
+		goto done;
+	arr = json_object_get(root, "sites");
+	if (!json_is_array(arr) || json_array_size(arr) > 1024) {
+		error = ch_error_setc(CH_EINVALID, "%s: sites: expected an array of at most 1024",
+		                      F_SITES);
+		goto done;
+	}
+	pol->sites = ch_calloc(json_array_size(arr), sizeof(*pol->sites));
+	json_array_foreach(arr, i, e) {
+		ch_site_entry *se = &pol->sites[pol->nsites++];
+
+		ch_buf_clear(&path);
+		ch_buf_printf(&path, "sites[%zu]", i);
+		if (!json_is_object(e)) {
+			error = ch_error_setc(CH_EINVALID, "%s: %s: expected an object", F_SITES, path.ptr);
+			goto done;
+		}
+		if ((error = ch_json_only_keys(e, skeys, F_SITES, path.ptr)) < 0 ||
+		    (error = ch_json_str(&s, e, "id", 1, ch_valid_name, F_SITES, path.ptr)) < 0)
+			goto done;
+		se->id = ch_strdup(s);
+		if ((error = ch_json_strv(&se->units, e, "units", 1, 256, ch_valid_unit, F_SITES,
+		                          path.ptr)) < 0)
+			goto done;
+		error = ch_json_str(&s, e, "tls_fingerprint", 0, valid_sha256_hex, F_SITES, path.ptr);
+		if (error < 0 && error != CH_ENOTFOUND)
+			goto done;
+		error = 0;
+		se->tls_fingerprint = s ? ch_strdup(s) : NULL;
+	}
+done:
+	json_decref(root);
+	ch_buf_dispose(&path);
+	return error;
+}
+
+static int parse_workflows(ch_policy *pol, const ch_fileset *files)
+{
+	static const char prefix[] = "policy/workflows/";
+	size_t i;
+	int error;
+
+	for (i = 0; i < files->n; i++) {
+		const ch_file *f = &files->v[i];
+		ch_workflow *wf;
+
+		if (strncmp(f->path, prefix, sizeof(prefix) - 1))
+			continue;
+		if ((error = ch_workflow_parse(&wf, f->data.ptr, f->data.size, f->path)) < 0)
+			return error;
+		pol->workflows = ch_realloc(pol->workflows,
+		                            (pol->nworkflows + 1) * sizeof(*pol->workflows));
+		pol->workflows[pol->nworkflows++] = wf;
+	}
+	return 0;
+}
+
+/* Only the files DESIGN.md names may appear in a policy tree. */
+static int check_paths(const ch_fileset *files)
+{
+	size_t i;
+
+	for (i = 0; i < files->n; i++) {
+		const char *p = files->v[i].path;
+		size_t n = strlen(p);
+
+		if (!strcmp(p, F_REPO) || !strcmp(p, F_PEOPLE) || !strcmp(p, F_SITES))
+			continue;
+		if (!strncmp(p, "policy/keys/", 12) && n > 16 && !strcmp(p + n - 4, ".asc") &&
+		    !strchr(p + 12, '/'))
+			continue;
+		if (!strncmp(p, "policy/workflows/", 17) && n > 22 && !strcmp(p + n - 5, ".json") &&
+		    !strchr(p + 17, '/'))
+			continue;
+		return ch_error_setc(CH_EINVALID, "%.200s: not a file a policy may hold", p);
+	}
+	return 0;
+}
+
+int ch_policy_parse(ch_policy **out, const ch_fileset *files)
+{
+	return ch_policy_parse_ex(out, files, 1);
+}
+
+int ch_policy_parse_ex(ch_policy **out, const ch_fileset *files, int require_admin)
+{
+	ch_policy *pol = ch_calloc(1, sizeof(*pol));
+	size_t i;
+	int error;
+
+	*out = NULL;
+	for (i = 0; i < files->n; i++)
+		ch_fileset_put(&pol->files, files->v[i].path, files->v[i].data.ptr,
+		               files->v[i].data.size);
+	if ((error = ch_pgp_keyring_new(&pol->keyring)) < 0 ||
+	    (error = check_paths(files)) < 0 ||
+	    (error = parse_repository(pol, files)) < 0 ||
+	    (error = parse_people(pol, files)) < 0 ||
+	    (error = parse_sites(pol, files)) < 0 ||
+	    (error = parse_workflows(pol, files)) < 0)
+		goto done;
+	if (require_admin && !ch_policy_has_admin(pol)) {
+		error = ch_error_setc(CH_EINVALID, "%s: no policy-admin who is not revoked: the "
+		                      "policy would lock itself out", F_PEOPLE);
+		goto done;
+	}
+	*out = pol;
+	pol = NULL;
+done:
+	ch_policy_free(pol);
+	return error;
+}
+
+int ch_policy_load(ch_policy **out, git_repository *repo, const git_oid *commit_id)
+{
+	ch_fileset files = CH_FILESET_INIT;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	*out = NULL;
+	git_oid_tostr(hex, sizeof(hex), commit_id);
+	if (git_commit_lookup(&commit, repo, commit_id) < 0 || git_commit_tree(&tree, commit) < 0) {
+		error = ch_error_setc(CH_ENOTFOUND, "policy commit %s not found", hex);
+		goto done;
+	}
+	if ((error = ch_fileset_from_tree(&files, repo, tree)) < 0 ||
+	    (error = ch_policy_parse(out, &files)) < 0)
+		ch_error_prefix("policy %.12s: ", hex);
+done:
+	ch_fileset_dispose(&files);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return error;
+}
+
+void ch_policy_free(ch_policy *pol)
+{
+	size_t i;
+
+	if (!pol)
+		return;
+	for (i = 0; i < pol->npeople; i++) {
+		ch_person *p = &pol->people[i];
+
+		free(p->id);
+		free(p->name);
+		free(p->unit);
+		free(p->fingerprint);
+		free(p->clearance);
+		ch_strv_free(&p->roles);
+	}
+	free(pol->people);
+	for (i = 0; i < pol->ndelegations; i++) {
+		free(pol->delegations[i].from);
+		free(pol->delegations[i].to);
+		ch_strv_free(&pol->delegations[i].roles);
+	}
+	free(pol->delegations);
+	for (i = 0; i < pol->nworkflows; i++)
+		ch_workflow_free(pol->workflows[i]);
+	free(pol->workflows);
+	for (i = 0; i < pol->nsites; i++) {
+		free(pol->sites[i].id);
+		free(pol->sites[i].tls_fingerprint);
+		ch_strv_free(&pol->sites[i].units);
+	}
+	free(pol->sites);
+	ch_pgp_keyring_free(pol->keyring);
+	ch_fileset_dispose(&pol->files);
+	free(pol->site);
+	free(pol->tier);
+	free(pol);
+}
+
+const ch_person *ch_policy_person(const ch_policy *pol, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < pol->npeople; i++)
+		if (!strcmp(pol->people[i].id, id))
+			return &pol->people[i];
+	return NULL;
+}
+
+const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr)
+{
+	size_t i;
+
+	for (i = 0; i < pol->npeople; i++)
+		if (!strcmp(pol->people[i].fingerprint, fpr))
+			return &pol->people[i];
+	return NULL;
+}
+
+const ch_workflow *ch_policy_workflow(const ch_policy *pol, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nworkflows; i++)
+		if (!strcmp(pol->workflows[i]->name, name))
+			return pol->workflows[i];
+	return NULL;
+}
+
+const ch_delegation *ch_policy_delegation(const ch_policy *pol, const char *from, const char *to)
+{
+	size_t i;
+
+	for (i = 0; i < pol->ndelegations; i++)
+		if (!strcmp(pol->delegations[i].from, from) && !strcmp(pol->delegations[i].to, to))
+			return &pol->delegations[i];
+	return NULL;
+}
+
+const ch_site_entry *ch_policy_site(const ch_policy *pol, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nsites; i++)
+		if (!strcmp(pol->sites[i].id, id))
+			return &pol->sites[i];
+	return NULL;
+}
+
+int ch_person_has_role(const ch_person *p, const char *role)
+{
+	return ch_strv_contains(&p->roles, role);
+}
+
+int ch_policy_has_admin(const ch_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->npeople; i++)
+		if (!pol->people[i].revoked && ch_person_has_role(&pol->people[i], "policy-admin"))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* policy.h -- the signed policy (refs/heads/policy): who may act, with
+ * which keys and roles, under which workflows, and which sites exist.
+ *
+ * A policy is parsed whole from a commit's tree and checked against its
+ * schema (rule P6): a policy that does not parse is never used. */
+#ifndef CH_POLICY_H
+#define CH_POLICY_H
+
+#include <git2.h>
+
+#include "crypto/pgp.h"
+#include "tree.h"
+#include "util/strv.h"
+#include "workflow.h"
+
+#define CH_POLICY_REF "refs/heads/policy"
+#define CH_POLICY_MAX_PEOPLE 4096
+#define CH_POLICY_MAX_FILE (1024 * 1024)
+#define CH_KEY_MAX_BYTES (64 * 1024)
+
+typedef struct {
+	char *id, *name, *unit, *fingerprint, *clearance;
+	ch_strv roles;
+	int revoked;
+} ch_person;
+
+typedef struct {
+	char *from, *to;
+	ch_strv roles;
+} ch_delegation;
+
+typedef struct {
+	char *id, *tls_fingerprint; /* tls_fingerprint may be NULL */
+	ch_strv units;
+} ch_site_entry;
+
+typedef struct {
+	char *site, *tier; /* policy/repository.json */
+	ch_person *people;
+	size_t npeople;
+	ch_delegation *delegations;
+	size_t ndelegations;
+	ch_workflow **workflows;
+	size_t nworkflows;
+	ch_site_entry *sites;
+	size_t nsites;
+	ch_pgp_keyring *keyring; /* every person's key, tagged with the person id */
+	ch_fileset files;        /* the raw files, to build the next policy from */
+} ch_policy;
+
+/* policy.c */
+/* Parse and check a whole policy; errors name the file and field. */
+int ch_policy_parse(ch_policy **out, const ch_fileset *files);
+/* The same, leaving rule P5 (an admin who is not revoked) to the caller. */
+int ch_policy_parse_ex(ch_policy **out, const ch_fileset *files, int require_admin);
+int ch_policy_load(ch_policy **out, git_repository *repo, const git_oid *commit);
+void ch_policy_free(ch_policy *pol);
+/* Borrowed; NULL when absent. */
+const ch_person *ch_policy_person(const ch_policy *pol, const char *id);
+const ch_workflow *ch_policy_workflow(const ch_policy *pol, const char *name);
+const ch_delegation *ch_policy_delegation(const ch_policy *pol, const char *from, const char *to);
+const ch_site_entry *ch_policy_site(const ch_policy *pol, const char *id);
+/* The person whose key (primary fingerprint) is `fpr`; NULL if none. */
+const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr);
+int ch_person_has_role(const ch_person *p, const char *role);
+/* A policy-admin who is not revoked exists (rule P5). */
+int ch_policy_has_admin(const ch_policy *pol);
+/* Classification levels: unclassified, confidential, secret, top-secret. */
+int ch_valid_classification(const char *s);
+
+#endif

@@ -1,0 +1,249 @@
+/* site.c -- a site directory: bare repository, GnuPG home, local config. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crypto/crypto.h"
+#include "json.h"
+#include "site.h"
+#include "util/fs.h"
+#include "util/text.h"
+#include "util/common.h"
+
+int ch_lib_init(void)
+{
+	static int done;
+	int error;
+
+	if (done)
+		return 0;
+	if (git_libgit2_init() < 0)
+		return ch_error_setc(CH_EIO, "cannot initialise libgit2");
+	/* Objects and refs reach the disk before a step is acknowledged. */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	if ((error = ch_crypto_init()) < 0)
+		return error;
+	done = 1;
+	return 0;
+}
+
+static void set_paths(ch_site *site, const char *path)
+{
+	ch_buf b = CH_BUF_INIT;
+
+	site->path = ch_strdup(path);
+	ch_buf_printf(&b, "%s/repo.git", path);
+	site->repo_path = ch_buf_detach(&b);
+	ch_buf_printf(&b, "%s/gnupg", path);
+	site->gnupg_path = ch_buf_detach(&b);
+	ch_buf_printf(&b, "%s/site.json", path);
+	site->config_path = ch_buf_detach(&b);
+}
+
+static int save_config(ch_site *site)
+{
+	char *text = ch_json_dump(site->config);
+	int error = ch_fs_write_atomic(site->config_path, text, strlen(text), 0600);
+
+	free(text);
+	return error;
+}
+
+int ch_site_create(ch_site **out, const char *path, const char *site_id, const char *tier)
+{
+	ch_site *site = ch_calloc(1, sizeof(*site));
+	git_config *cfg = NULL;
+	struct stat st;
+	int error;
+
+	*out = NULL;
+	if ((error = ch_lib_init()) < 0)
+		goto done;
+	if (!ch_valid_name(site_id)) {
+		error = ch_error_setc(CH_EINVALID, "'%s' is not a valid site id ([a-z0-9][a-z0-9_-]*)",
+		                      site_id);
+		goto done;
+	}
+	set_paths(site, path);
+	if (stat(site->repo_path, &st) == 0 || stat(site->config_path, &st) == 0) {
+		error = ch_error_setc(CH_EINVALID, "%s already holds a site", path);
+		goto done;
+	}
+	if ((error = ch_fs_mkdir_p(path, 0700)) < 0)
+		goto done;
+	if (git_repository_init(&site->repo, site->repo_path, 1) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot create %s: %s", site->repo_path,
+		                      git_error_last()->message);
+		goto done;
+	}
+	if (git_repository_config(&cfg, site->repo) < 0 ||
+	    git_config_set_string(cfg, "chancery.tier", tier) < 0 ||
+	    git_config_set_string(cfg, "chancery.site", site_id) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot write the repository config");
+		goto done;
+	}
+	site->site_id = ch_strdup(site_id);
+	site->tier = ch_strdup(tier);
+	site->config = json_pack("{s:i, s:s, s:s, s:{}}", "version", 1, "site", site_id, "tier",
+	                         tier, "signers");
+	if ((error = save_config(site)) < 0)
+		goto done;
+	if ((error = ch_keystore_open(&site->ks, site->gnupg_path)) < 0)
+		goto done;
+	*out = site;
+	site = NULL;
+done:
+	git_config_free(cfg);
+	ch_site_free(site);
+	return error;
+}
+
+int ch_site_open(ch_site **out, const char *path)
+{
+	static const char *const keys[] = { "version", "site", "tier", "signers", NULL };
+	ch_site *site = ch_calloc(1, sizeof(*site));
+	ch_buf text = CH_BUF_INIT;
+	const char *s;
+	long version;
+	int error;
+
+	*out = NULL;
+	if ((error = ch_lib_init()) < 0)
+		goto done;
+	set_paths(site, path);
+	if ((error = ch_fs_read(&text, site->config_path, CH_SITE_CONFIG_MAX)) < 0) {
+		if (error == CH_ENOTFOUND)
+			ch_error_setc(CH_ENOTFOUND, "%s is not a Chancery site (no site.json)", path);
+		goto done;
+	}
+	if ((error = ch_json_parse(&site->config, text.ptr, text.size, CH_SITE_CONFIG_MAX,
+	                           site->config_path)) < 0 ||
+	    (error = ch_json_only_keys(site->config, keys, site->config_path, "")) < 0 ||
+	    (error = ch_json_int(&version, site->config, "version", 1, 0, 1, 1,
+	                         site->config_path, "")) < 0 ||
+	    (error = ch_json_str(&s, site->config, "site", 1, ch_valid_name, site->config_path,
+	                         "")) < 0)
+		goto done;
+	site->site_id = ch_strdup(s);
+	if ((error = ch_json_str(&s, site->config, "tier", 1, NULL, site->config_path, "")) < 0)
+		goto done;
+	site->tier = ch_strdup(s);
+	if (!json_is_object(json_object_get(site->config, "signers"))) {
+		error = ch_error_setc(CH_EINVALID, "%s: signers: expected an object",
+		                      site->config_path);
+		goto done;
+	}
+	if (git_repository_open_bare(&site->repo, site->repo_path) < 0) {
+		error = ch_error_setc(CH_ENOTFOUND, "%s: cannot open the repository: %s",
+		                      site->repo_path, git_error_last()->message);
+		goto done;
+	}
+	*out = site;
+	site = NULL;
+done:
+	ch_buf_dispose(&text);
+	ch_site_free(site);
+	return error;
+}
+
+void ch_site_free(ch_site *site)
+{
+	size_t i;
+
+	if (!site)
+		return;
+	for (i = 0; i < site->npolicies; i++)
+		ch_policy_free(site->policies[i].policy);
+	free(site->policies);
+	ch_keystore_free(site->ks);
+	git_repository_free(site->repo);
+	json_decref(site->config);
+	free(site->path);
+	free(site->repo_path);
+	free(site->gnupg_path);
+	free(site->config_path);
+	free(site->site_id);
+	free(site->tier);
+	free(site);
+}
+
+int ch_site_keystore(ch_keystore **out, ch_site *site)
+{
+	int error;
+
+	if (!site->ks && (error = ch_keystore_open(&site->ks, site->gnupg_path)) < 0)
+		return error;
+	*out = site->ks;
+	return 0;
+}
+
+static int copy_field(char *dst, size_t size, const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s || strlen(s) >= size)
+		return ch_error_setc(CH_EINVALID, "site.json: signers: malformed '%s'", key);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person)
+{
+	json_t *o = json_object_get(json_object_get(site->config, "signers"), person);
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return ch_error_setc(CH_ENOTFOUND, "%s has no signing key on site %s", person,
+		                     site->site_id);
+	if ((error = copy_field(out->fpr, sizeof(out->fpr), o, "fingerprint")) < 0 ||
+	    (error = copy_field(out->signing_fpr, sizeof(out->signing_fpr), o,
+	                        "signing_fingerprint")) < 0 ||
+	    (error = copy_field(out->keygrip, sizeof(out->keygrip), o, "keygrip")) < 0)
+		return error;
+	out->pk_algo = (int)json_integer_value(json_object_get(o, "algo"));
+	return 0;
+}
+
+int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key)
+{
+	json_t *signers = json_object_get(site->config, "signers");
+
+	json_object_set_new(signers, person,
+	                    json_pack("{s:s, s:s, s:s, s:i}", "fingerprint", key->fpr,
+	                              "signing_fingerprint", key->signing_fpr, "keygrip",
+	                              key->keygrip, "algo", key->pk_algo));
+	return save_config(site);
+}
+
+int ch_site_policy_head(git_oid *out, ch_site *site)
+{
+	int rc = git_reference_name_to_id(out, site->repo, CH_POLICY_REF);
+
+	if (rc == GIT_ENOTFOUND)
+		return ch_error_setc(CH_ENOTFOUND, "site %s has no policy yet", site->site_id);
+	if (rc < 0)
+		return ch_error_setc(CH_EIO, "cannot read %s: %s", CH_POLICY_REF,
+		                     git_error_last()->message);
+	return 0;
+}
+
+int ch_site_policy(const ch_policy **out, ch_site *site, const git_oid *commit)
+{
+	ch_policy *pol;
+	size_t i;
+	int error;
+
+	for (i = 0; i < site->npolicies; i++)
+		if (git_oid_equal(&site->policies[i].id, commit)) {
+			*out = site->policies[i].policy;
+			return 0;
+		}
+	if ((error = ch_policy_load(&pol, site->repo, commit)) < 0)
+		return error;
+	site->policies = ch_realloc(site->policies, (site->npolicies + 1) * sizeof(*site->policies));
+	git_oid_cpy(&site->policies[site->npolicies].id, commit);
+	site->policies[site->npolicies++].policy = pol;
+	*out = pol;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* site.h -- a Chancery site on disk.
+ *
+ *   SITE/repo.git    the bare repository (DESIGN.md "Repository format")
+ *   SITE/gnupg/      the site's own GnuPG home (mode 0700): secret keys
+ *   SITE/site.json   local configuration: site id, tier, and which key in
+ *                    the GnuPG home signs for which person (keygrips, so
+ *                    signing needs no key listing)
+ *
+ * Objects are written with fsync (libgit2's GIT_OPT_ENABLE_FSYNC_GITDIR),
+ * refs move only through ch_commit_signed's compare-and-swap. */
+#ifndef CH_SITE_H
+#define CH_SITE_H
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "crypto/keystore.h"
+#include "policy.h"
+
+#define CH_SITE_CONFIG_MAX (4 * 1024 * 1024)
+
+typedef struct ch_site ch_site;
+
+typedef struct {
+	git_oid id;
+	ch_policy *policy;
+} ch_policy_cache_entry;
+
+struct ch_site {
+	char *path, *repo_path, *gnupg_path, *config_path;
+	char *site_id, *tier;
+	git_repository *repo;
+	ch_keystore *ks;     /* opened on first use */
+	json_t *config;
+	ch_policy_cache_entry *policies;
+	size_t npolicies;
+};
+
+/* site.c */
+/* Process-wide library set-up (libgit2, libgcrypt, GPGME, fsync on). */
+int ch_lib_init(void);
+/* Create SITE/ with an empty bare repository and GnuPG home. Refuses an
+ * existing non-empty directory. */
+int ch_site_create(ch_site **out, const char *path, const char *site_id, const char *tier);
+/* Open an existing site. CH_ENOTFOUND names what is missing. */
+int ch_site_open(ch_site **out, const char *path);
+void ch_site_free(ch_site *site);
+/* Borrowed, opened on first use. */
+int ch_site_keystore(ch_keystore **out, ch_site *site);
+/* The local key that signs for `person`; CH_ENOTFOUND if none here. */
+int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person);
+int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key);
+/* The head of refs/heads/policy. CH_ENOTFOUND if there is none. */
+int ch_site_policy_head(git_oid *out, ch_site *site);
+/* The parsed policy at a commit (cached for the life of the site; borrowed). */
+int ch_site_policy(const ch_policy **out, ch_site *site, const git_oid *commit);
+
+#endif
