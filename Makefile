@@ -13,7 +13,7 @@ CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS      = libgit2 gpgme libgcrypt jansson libcmark
+PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark
 SERVER_PKGS = libmicrohttpd gnutls
 FUZZ_SECONDS ?= 60
 

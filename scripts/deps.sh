@@ -4,9 +4,9 @@
 set -eu
 pkgs=(
 	gcc clang make pkg-config
-	libgit2-dev libgpgme-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
+	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
 	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev
-	gnupg gpg-agent gpgconf git curl ca-certificates
+	gnupg gpg-agent gpgconf git curl ca-certificates jq
 )
 missing=()
 for p in "${pkgs[@]}"; do

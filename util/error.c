@@ -20,14 +20,23 @@ int ch_error_setc(int code, const char *fmt, ...)
 
 void ch_error_prefix(const char *fmt, ...)
 {
-	char old[CH_ERROR_MAX], pre[CH_ERROR_MAX];
+	char old[CH_ERROR_MAX];
+	size_t n;
 	va_list ap;
 
 	memcpy(old, last, sizeof(old));
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof(pre), fmt, ap);
+	vsnprintf(last, sizeof(last), fmt, ap);
 	va_end(ap);
-	snprintf(last, sizeof(last), "%s%s", pre, old);
+	n = strlen(last);
+	if (n + 1 < sizeof(last)) {
+		size_t m = strlen(old);
+
+		if (m > sizeof(last) - n - 1)
+			m = sizeof(last) - n - 1;
+		memcpy(last + n, old, m);
+		last[n + m] = '\0';
+	}
 }
 
 const char *ch_error_last(void)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# demo.sh -- `make run`: a demo site with sample officials, each with their
+# own key, and the corpus documents at various workflow states. Prints the
+# logins (signing passphrases) and a short tour.
+#   DEMO_DIR (default /var/tmp/chancery-demo) is recreated each run.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+CH="$BUILD/chancery"
+CORPUS=${CH_CORPUS:-$top/../shared/corpus}
+D=${DEMO_DIR:-/var/tmp/chancery-demo}
+S="$D/hq"
+
+if [ -d "$S/gnupg" ]; then gpgconf --homedir "$S/gnupg" --kill gpg-agent 2>/dev/null || true; fi
+rm -rf "$D"
+mkdir -p "$D/pass"
+chmod 700 "$D" "$D/pass"
+
+pass() { local f="$D/pass/$1"; [ -f "$f" ] || (umask 077; echo "demo-$1-2026" >"$f"); echo "$f"; }
+"$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị Viên" --unit hq/admin \
+	--passphrase-file "$(pass admin.a)"
+people=(
+	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal"
+	"tran.thi.b|Trần Thị B|head|hq/legal"
+	"le.van.c|Lê Văn C|deputy|hq/leaders"
+	"pham.thi.d|Phạm Thị D|deputy|hq/leaders"
+	"hoang.van.e|Hoàng Văn E|deputy|hq/leaders"
+	"vu.van.f|Vũ Văn F|minister|hq/leaders"
+	"do.thi.g|Đỗ Thị G|clerk|hq/office"
+	"dang.van.k|Đặng Văn K|legal|hq/legal"
+	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit"
+)
+for p in "${people[@]}"; do
+	IFS='|' read -r id name roles unit <<<"$p"
+	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" --as admin.a \
+		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")"
+done
+"$CH" site set "$S" mission-tokyo --units mission-tokyo --as admin.a --passphrase-file "$(pass admin.a)" >/dev/null
+
+act() { "$CH" doc act "$S" "$1" --as "$2" --action "$3" --passphrase-file "$(pass "$2")" "${@:4}" >/dev/null; }
+create() {
+	"$CH" doc create "$S" --as nguyen.van.a --title "$2" --type "$3" --file "$CORPUS/$1" \
+		--passphrase-file "$(pass nguyen.van.a)" "${@:4}"
+}
+d1=$(create nghi-quyet-292-NQ-CP.txt "Nghị quyết 292/NQ-CP về xây dựng ngành ngoại giao" cong-van --urgency urgent --to mission-tokyo)
+act "$d1" nguyen.van.a submit
+act "$d1" tran.thi.b approve --comment "Đồng ý, trình lãnh đạo Bộ."
+act "$d1" le.van.c approve
+act "$d1" pham.thi.d approve
+act "$d1" vu.van.f sign
+act "$d1" do.thi.g publish
+d2=$(create chuong-trinh-hanh-dong-ket-luan-57.txt "Chương trình hành động thực hiện Kết luận 57-KL/TW" ke-hoach)
+act "$d2" nguyen.van.a submit
+act "$d2" tran.thi.b approve
+act "$d2" le.van.c approve
+d3=$(create chinh-phu-tin-292.txt "Tin Chính phủ về Nghị quyết 292" bao-cao --urgency very-urgent)
+act "$d3" nguyen.van.a submit
+d4=$(create bao-gia-lai-tin-292.txt "Báo Gia Lai: tin về Nghị quyết 292" cong-van)
+act "$d4" nguyen.van.a submit
+act "$d4" tran.thi.b return --comment "Đề nghị bổ sung nguồn tin."
+d5=$(create resolution-292-summary-en.txt "Resolution 292 summary (English)" to-trinh)
+
+cat <<EOT
+
+Chancery demo site: $S
+(the web server arrives with the browser issue; this demo is the command line)
+
+People (id, roles) -- each signs with their own key; signing passphrase files in $D/pass/:
+$(for p in admin.a "${people[@]}"; do IFS='|' read -r id name roles unit <<<"$p"; printf '  %-12s %-14s passphrase: %s\n' "$id" "${roles:-policy-admin}" "$(cat "$(pass "$id")")"; done)
+
+Documents:
+$("$CH" doc list "$S" | sed 's/^/  /')
+
+Try:
+  $CH doc list $S --awaiting le.van.c
+  $CH doc show $S $d2
+  $CH doc act $S $d2 --as hoang.van.e --action approve --passphrase-file $D/pass/hoang.van.e
+  $CH doc log $S $d1
+  $CH verify $S
+  git -C $S/repo.git log --show-signature refs/docs/$d1   # after: gpg --import <($CH export-keys $S)
+EOT
