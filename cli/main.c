@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <signal.h>
 
 #include "cli.h"
 #include "util/fs.h"
@@ -230,6 +231,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	/* A dying gpg or agent must not kill us with SIGPIPE mid-step. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
 		return cmd ? (printf("%s", usage_text), 0) : cli_usage(NULL);
 	argc -= 2;

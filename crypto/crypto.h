@@ -16,7 +16,7 @@
 #include "util/buf.h"
 
 /* secret.c */
-/* Initialise libgcrypt (secure memory, self tests) and GPGME once per
+/* Initialise libgcrypt (secure memory) and GPGME once per
  * process; safe to call again. Returns 0 or CH_EIO. */
 int ch_crypto_init(void);
 /* `nbytes` random bytes as lower-case hex appended to out (2*nbytes chars). */

@@ -1,6 +1,8 @@
 /* commit.c -- one signed commit, its ref moved by compare-and-swap. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commit.h"
 #include "util/common.h"
@@ -79,6 +81,18 @@ static int check_head(git_repository *repo, const ch_commit_req *req)
 	return error;
 }
 
+/* Failpoint for the concurrency test: with CHANCERY_FAILPOINT_WAIT=FILE,
+ * wait (at most 30 s) until FILE exists before taking the lock, so that
+ * several processes that read the same head race for the ref at once. */
+static void failpoint_wait(void)
+{
+	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
+	int i;
+
+	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
+		usleep(10000);
+}
+
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 {
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
@@ -89,6 +103,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 
 	if ((error = ch_site_keystore(&ks, site)) < 0)
 		return error;
+	failpoint_wait();
 	if (git_transaction_new(&tx, site->repo) < 0)
 		return git_fail(CH_EIO, "cannot start a ref transaction");
 	rc = git_transaction_lock_ref(tx, req->ref);

@@ -218,36 +218,43 @@ static int load_meta_at(ch_meta *out, git_repository *repo, const git_oid *commi
 	return error;
 }
 
+/* Only create and revise change the tree, so meta.json is read again only
+ * at those steps: replaying a long chain costs a commit lookup a step. */
 static int replay(ch_doc *doc, ch_site *site)
 {
 	char hex[GIT_OID_HEXSZ + 1];
+	ch_meta meta;
 	size_t i;
-	int error = 0;
+	int error = 0, have_meta = 0;
 
+	memset(&meta, 0, sizeof(meta));
 	for (i = 0; i < doc->nevents && !error; i++) {
 		const ch_doc_event *ev = &doc->events[i];
 		const ch_policy *pol;
 		const ch_workflow *wf;
 		ch_step step = { ev->t.action, ev->t.actor, ev->t.on_behalf };
-		ch_meta meta;
 		git_oid pid;
 
 		git_oid_tostr(hex, sizeof(hex), &ev->id);
 		if (git_oid_fromstr(&pid, ev->t.policy) < 0 ||
 		    (error = ch_site_policy(&pol, site, &pid)) < 0)
 			break;
-		if ((error = load_meta_at(&meta, site->repo, &ev->id)) < 0)
-			break;
+		if (!have_meta || !strcmp(ev->t.action, "create") || !strcmp(ev->t.action, "revise")) {
+			ch_meta_dispose(&meta);
+			if ((error = load_meta_at(&meta, site->repo, &ev->id)) < 0)
+				break;
+			have_meta = 1;
+		}
 		if (!(wf = ch_policy_workflow(pol, meta.workflow)))
 			error = ch_error_setc(CH_EINVALID, "workflow '%s' is not in policy %.12s",
 			                      meta.workflow, ev->t.policy);
 		else
 			error = ch_engine_apply(&doc->state, wf, pol, &step, NULL);
-		ch_meta_dispose(&meta);
 		git_oid_cpy(&doc->policy, &pid);
 		if (error < 0)
 			ch_error_prefix("commit %.12s: ", hex);
 	}
+	ch_meta_dispose(&meta);
 	return error;
 }
 
