@@ -97,11 +97,11 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 {
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
 	git_transaction *tx = NULL;
-	ch_keystore *ks;
+	ch_keystore *ks = NULL;
 	git_oid tree;
 	int rc, error;
 
-	if ((error = ch_site_keystore(&ks, site)) < 0)
+	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
 	failpoint_wait();
 	if (git_transaction_new(&tx, site->repo) < 0)
@@ -127,8 +127,10 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	if (error < 0)
 		goto done;
 	build_text(&text, &tree, req->expected, req, (long long)time(NULL));
-	if ((error = ch_keystore_sign(&sig, ks, req->key, req->passphrase, text.ptr,
-	                              text.size)) < 0) {
+	error = site->sign ? site->sign(&sig, req->signer, req->key, req->passphrase, text.ptr,
+	                                text.size, site->sign_ctx) :
+	                    ch_keystore_sign(&sig, ks, req->key, req->passphrase, text.ptr, text.size);
+	if (error < 0) {
 		if (error == CH_EAUTH)
 			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was recorded",
 			              req->signer);

@@ -146,6 +146,29 @@ done:
 	return error;
 }
 
+int ch_site_reload_config(ch_site *site)
+{
+	ch_buf text = CH_BUF_INIT;
+	json_t *cfg = NULL;
+	int error;
+
+	if ((error = ch_fs_read(&text, site->config_path, CH_SITE_CONFIG_MAX)) == 0 &&
+	    (error = ch_json_parse(&cfg, text.ptr, text.size, CH_SITE_CONFIG_MAX,
+	                           site->config_path)) == 0) {
+		if (json_is_object(json_object_get(cfg, "signers"))) {
+			json_decref(site->config);
+			site->config = cfg;
+			cfg = NULL;
+		} else {
+			error = ch_error_setc(CH_EINVALID, "%s: signers: expected an object",
+			                      site->config_path);
+		}
+	}
+	json_decref(cfg);
+	ch_buf_dispose(&text);
+	return error;
+}
+
 void ch_site_free(ch_site *site)
 {
 	size_t i;

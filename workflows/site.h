@@ -21,6 +21,12 @@
 
 typedef struct ch_site ch_site;
 
+/* Who signs: by default the site's own keystore (the command line); the
+ * server's network process sets a function that asks its signer process,
+ * which alone can open the GnuPG home. */
+typedef int (*ch_sign_fn)(ch_buf *sig, const char *person, const ch_keyinfo *key,
+                          const char *passphrase, const void *payload, size_t len, void *ctx);
+
 typedef struct {
 	git_oid id;
 	ch_policy *policy;
@@ -31,6 +37,8 @@ struct ch_site {
 	char *site_id, *tier;
 	git_repository *repo;
 	ch_keystore *ks;     /* opened on first use */
+	ch_sign_fn sign;     /* NULL: sign with ks */
+	void *sign_ctx;
 	json_t *config;
 	ch_policy_cache_entry *policies;
 	size_t npolicies;
@@ -45,6 +53,8 @@ int ch_site_create(ch_site **out, const char *path, const char *site_id, const c
 /* Open an existing site. CH_ENOTFOUND names what is missing. */
 int ch_site_open(ch_site **out, const char *path);
 void ch_site_free(ch_site *site);
+/* Read site.json again (people added since the site was opened). */
+int ch_site_reload_config(ch_site *site);
 /* Borrowed, opened on first use. */
 int ch_site_keystore(ch_keystore **out, ch_site *site);
 /* The local key that signs for `person`; CH_ENOTFOUND if none here. */
