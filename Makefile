@@ -27,19 +27,22 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
 
 LIB_SRC  = $(wildcard util/*.c) $(wildcard crypto/*.c) $(wildcard workflows/*.c) \
            $(wildcard templates/*.c)
-EMBED    = $(wildcard workflows/defs/*.json) $(wildcard templates/decree30/*.md)
+EMBED    = $(wildcard workflows/defs/*.json) $(wildcard templates/decree30/*.md) \
+           $(wildcard templates/html/*.html) $(wildcard templates/html/*.css)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 CLI_SRC  = $(wildcard cli/*.c)
+SRV_SRC  = $(wildcard server/*.c)
+SRV_OBJ  = $(SRV_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
-HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h)
+HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h server/*.h)
 
 .PHONY: all check test asan run bench fuzz install clean deps clang-build
 
-all: $(BUILD)/chancery $(BUILD)/chancery-offline $(UNIT_BIN) $(FUZZ_REPLAY)
+all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -62,6 +65,10 @@ $(BUILD)/libchancery.a: $(LIB_OBJ)
 
 $(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(LIBS)
+
+# The server: the only binary linked with libmicrohttpd and GnuTLS.
+$(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
+	$(CC) $(CFLAGS) -o $@ $(SRV_OBJ) $(BUILD)/libchancery.a $(LIBS) $(SERVER_LIBS)
 
 # The air-gapped build: same library and command line, no network commands,
 # never linked with libmicrohttpd or GnuTLS.
@@ -109,7 +116,8 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
-	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
+	  $(DESTDIR)$(PREFIX)/bin/
 	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
 
 clean:

@@ -50,6 +50,7 @@ int cmd_delegate(int argc, char **argv, int remove);
 int cmd_workflow(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
+int cmd_account(int argc, char **argv);
 
 /* cmd_doc.c */
 int cmd_doc(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "workflows/accounts.h"
 #include "workflows/admin.h"
 #include "util/fs.h"
 #include "util/common.h"
@@ -280,5 +281,31 @@ int cmd_export_keys(int argc, char **argv)
 			fwrite(pol->files.v[i].data.ptr, 1, pol->files.v[i].data.size, stdout);
 done:
 	ch_site_free(site);
+	return error < 0 ? cli_fail(error) : CLI_OK;
+}
+
+/* `account set SITE ID`: the login password for the browser server (a
+ * local secret of this site, not part of the signed policy). */
+int cmd_account(int argc, char **argv)
+{
+	static const char *const opts[] = { "password-file", NULL };
+	ch_site *site = NULL;
+	char *pw = NULL;
+	cli_args a;
+	int error;
+
+	if (argc < 1 || strcmp(argv[0], "set"))
+		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0 || a.pos.n != 2) {
+		cli_args_dispose(&a);
+		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
+	}
+	if ((error = ch_site_open(&site, a.pos.v[0])) == 0 &&
+	    (error = cli_passphrase(&pw, cli_get(&a, "password-file"), a.pos.v[1], 1)) == 0 &&
+	    (error = ch_accounts_set_password(site, a.pos.v[1], pw)) == 0)
+		printf("login password of %s set\n", a.pos.v[1]);
+	ch_free_secret(pw);
+	ch_site_free(site);
+	cli_args_dispose(&a);
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }

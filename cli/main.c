@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  workflow set SITE FILE.json --as ADMIN\n"
 	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
 	"  export-keys SITE\n"
+	"  account set SITE ID [--password-file F]   (login password for the browser)\n"
 	"\n"
 	"documents (each step is a commit signed by the acting person):\n"
 	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
@@ -249,6 +250,8 @@ int main(int argc, char **argv)
 		return cmd_workflow(argc, argv);
 	if (!strcmp(cmd, "site"))
 		return cmd_site(argc, argv);
+	if (!strcmp(cmd, "account"))
+		return cmd_account(argc, argv);
 	if (!strcmp(cmd, "export-keys"))
 		return cmd_export_keys(argc, argv);
 	if (!strcmp(cmd, "doc"))

@@ -15,9 +15,11 @@ S="$D/hq"
 if [ -d "$S/gnupg" ]; then gpgconf --homedir "$S/gnupg" --kill gpg-agent 2>/dev/null || true; fi
 rm -rf "$D"
 mkdir -p "$D/pass"
-chmod 700 "$D" "$D/pass"
+chmod 755 "$D"
+chmod 700 "$D/pass"
 
 pass() { local f="$D/pass/$1"; [ -f "$f" ] || (umask 077; echo "demo-$1-2026" >"$f"); echo "$f"; }
+login() { local f="$D/pass/$1.login"; [ -f "$f" ] || (umask 077; echo "login-$1-2026" >"$f"); echo "$f"; }
 "$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị Viên" --unit hq/admin \
 	--passphrase-file "$(pass admin.a)"
 people=(
@@ -61,22 +63,29 @@ act "$d4" nguyen.van.a submit
 act "$d4" tran.thi.b return --comment "Đề nghị bổ sung nguồn tin."
 d5=$(create resolution-292-summary-en.txt "Resolution 292 summary (English)" to-trinh)
 
+for id in admin.a $(for p in "${people[@]}"; do echo "${p%%|*}"; done); do
+	"$CH" account set "$S" "$id" --password-file "$(login "$id")" >/dev/null
+done
+
+PORT=${PORT:-8443}
+"$top/scripts/tls-demo.sh" "$D/tls" >/dev/null
+
 cat <<EOT
 
 Chancery demo site: $S
-(the web server arrives with the browser issue; this demo is the command line)
 
-People (id, roles) -- each signs with their own key; signing passphrase files in $D/pass/:
-$(for p in admin.a "${people[@]}"; do IFS='|' read -r id name roles unit <<<"$p"; printf '  %-12s %-14s passphrase: %s\n' "$id" "${roles:-policy-admin}" "$(cat "$(pass "$id")")"; done)
+  URL:   https://127.0.0.1:$PORT/      (certificate authority: $D/tls/ca.pem)
+
+People -- login password, then the signing passphrase asked at every signature:
+$(for p in "admin.a|Quản Trị Viên|policy-admin|hq/admin" "${people[@]}"; do IFS='|' read -r id name roles unit <<<"$p"; printf '  %-12s %-13s login: %-24s signing passphrase: %s\n' "$id" "$roles" "$(cat "$(login "$id")")" "$(cat "$(pass "$id")")"; done)
 
 Documents:
 $("$CH" doc list "$S" | sed 's/^/  /')
 
-Try:
+The command line works on the same site, e.g.
   $CH doc list $S --awaiting le.van.c
-  $CH doc show $S $d2
-  $CH doc act $S $d2 --as hoang.van.e --action approve --passphrase-file $D/pass/hoang.van.e
-  $CH doc log $S $d1
   $CH verify $S
-  git -C $S/repo.git log --show-signature refs/docs/$d1   # after: gpg --import <($CH export-keys $S)
 EOT
+[ -n "${DEMO_NO_SERVER:-}" ] && exit 0
+echo "Starting chanceryd (Ctrl-C stops it)..."
+exec "$BUILD/chanceryd" "$S" --cert "$D/tls/server.pem" --key "$D/tls/server.key" --port "$PORT"

@@ -530,6 +530,9 @@ done:
 /* Check the step against the document's state under the current policy. */
 static int check_step(ch_doc *doc, const actor_ctx *ctx, const char *action, const ch_actor *who)
 {
+	if (who->expected && !git_oid_equal(who->expected, &doc->head))
+		return ch_error_setc(CH_ECONFLICT, "document %s changed since it was opened: someone "
+		                     "acted first; nothing was recorded", doc->id);
 	const ch_workflow *wf = ch_policy_workflow(ctx->pol, doc->meta.workflow);
 	ch_step step = { action, who->actor, who->on_behalf };
 	ch_docstate copy;

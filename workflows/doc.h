@@ -58,6 +58,7 @@ typedef struct {
 	const char *on_behalf;  /* NULL: own right */
 	const char *passphrase;
 	const char *comment;    /* NULL: none */
+	const git_oid *expected;/* the head the person saw; NULL: the current one */
 } ch_actor;
 
 typedef struct {

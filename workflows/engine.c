@@ -132,7 +132,7 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
                     const ch_step *step, const char **rule)
 {
 	ch_strv roles = CH_STRV_INIT;
-	const ch_wf_state *s;
+	const ch_wf_state *s = NULL;
 	const ch_wf_action *a;
 	int error;
 
@@ -154,12 +154,13 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 		st->creator = ch_strdup(who(step));
 		goto done;
 	}
-	if (!st->state || !(s = ch_workflow_state(wf, st->state))) {
+	/* "withdrawn" is final without being a state of the workflow: D7 first. */
+	if (!st->state || (!st->final && !(s = ch_workflow_state(wf, st->state)))) {
 		error = ch_error_setc(CH_EDENIED, "the document has no valid state");
 		deny(rule, "D3");
 		goto done;
 	}
-	if (s->final) {
+	if (st->final || s->final) {
 		error = ch_error_setc(CH_EDENIED, "the document is %s: nothing more may be done",
 		                      st->state);
 		deny(rule, "D7");

@@ -48,7 +48,8 @@ static int parse_line(ch_trailers *t, const char *line, size_t n)
 	if (n < 9 || strncmp(line, "Chancery-", 9))
 		return 0; /* not ours: other trailers are allowed */
 	if (!colon)
-		return ch_error_setc(CH_EINVALID, "malformed trailer line '%.60s'", line);
+		return ch_error_setc(CH_EINVALID, "malformed trailer line '%.*s'",
+		                     (int)(n < 60 ? n : 60), line);
 	klen = (size_t)(colon - line) - 9;
 	v = colon + 1;
 	while (v < line + n && *v == ' ')
@@ -101,6 +102,8 @@ int ch_trailers_parse(ch_trailers *out, const char *message, size_t len)
 	memset(out, 0, sizeof(*out));
 	if (len > CH_MSG_MAX)
 		return ch_error_setc(CH_EINVALID, "commit message longer than %d bytes", CH_MSG_MAX);
+	if (memchr(message, '\0', len)) /* as git refuses it: no value may hide bytes */
+		return ch_error_setc(CH_EINVALID, "commit message holds a NUL byte");
 	for (p = last_paragraph(message, len); p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)

@@ -1,7 +1,15 @@
 /* verify.h -- the auditor's verifier: every rule of DESIGN.md on the
  * policy chain (P1-P6) and on every document chain (D1-D9), and the
  * checkpoint (C1). It needs nothing but the repository: keys come from the
- * policy chain and signatures are verified in process (crypto/pgp.h). */
+ * policy chain and signatures are verified in process (crypto/pgp.h),
+ * never with the host's keyring or a site's keystore.
+ *
+ * The policy chain is verified first, in the calling thread; the document
+ * chains then in parallel, one git_repository handle per worker thread,
+ * sharing the verified policies read-only. Findings come out in a stable
+ * order (the policy chain, then each document by ref name, each in chain
+ * order, a document's checkpoint finding after its chain's), whatever the
+ * number of threads. */
 #ifndef CH_VERIFY_H
 #define CH_VERIFY_H
 
@@ -14,34 +22,60 @@ typedef struct {
 	char rule[4];     /* "P1".."P6", "D1".."D9", "C1"; "W" for a warning */
 	char *ref;        /* "refs/docs/x", "refs/heads/policy" */
 	char commit[41];  /* "" when the finding is about a ref */
-	char *message;
+	char *message;    /* the facts: who acted as whom, with which key, ... */
 	int warning;
 } ch_finding;
+
+/* One verified document, for the reports. */
+typedef struct {
+	char *ref;        /* "refs/docs/<id>" */
+	char *title;      /* meta.json's title at the head; NULL when unreadable */
+	char *state;      /* the replayed state; NULL when the replay stopped */
+	char head[41];
+	size_t commits;
+	size_t findings;  /* findings (not warnings) on this document */
+} ch_report_doc;
 
 typedef struct {
 	ch_finding *v;
 	size_t n;
 	size_t nfindings, nwarnings;
 	size_t policy_commits, doc_commits, docs;
+	ch_report_doc *doclist; /* the documents verified, by ref name */
+	size_t ndoclist;
 	ch_strv other_refs;   /* refs that are not chains: listed, not judged */
 	char root[41];        /* the introduction found */
 	int anchored;         /* the introduction was given out of band */
 	int checkpoint_written;
+	char *repo_path;      /* the repository's git directory */
+	char *tier;           /* the signed tier ("networked", "offline"); NULL if unknown */
+	unsigned threads;     /* worker threads used for the document chains */
+	size_t cache_hits;    /* signatures taken from the cache */
+	size_t cache_stored;  /* signatures added to it */
+	char *cache_note;     /* why the cache (or part of it) was not used; NULL if it was */
 } ch_report;
 
 typedef struct {
 	const char *introduction; /* 40-hex commit id, or NULL */
-	const char *introducer;   /* 40-hex fingerprint, or NULL */
-	const ch_strv *docs;      /* only these documents; NULL: all */
+	const char *introducer;   /* 40-hex upper-case fingerprint; given with introduction */
+	const ch_strv *docs;      /* only these document ids; NULL: all */
 	const char *checkpoint;   /* file, or NULL */
+	const char *cache_dir;    /* verification cache directory, or NULL for none */
+	unsigned threads;         /* 0: $CHANCERY_THREADS, else every online core */
 } ch_verify_opts;
 
 /* verify.c */
-/* Returns 0 when the verification ran (findings are in the report),
- * negative on usage or I/O errors. */
+/* Returns 0 when the verification ran (findings are in the report, which
+ * the caller disposes of in every case), negative on usage or I/O errors. */
 int ch_verify(ch_report *out, git_repository *repo, const ch_verify_opts *opts);
 void ch_report_dispose(ch_report *r);
+/* For terminals: one line per finding and warning, then totals. */
 void ch_report_text(ch_buf *out, const ch_report *r);
+/* For tools: {"version":1,"ok":...,"findings":[...],...}. */
 void ch_report_json(ch_buf *out, const ch_report *r);
+/* For archives: one self-contained HTML page (inline CSS, no scripts, no
+ * external resources, a Content-Security-Policy that forbids both); every
+ * string from the repository is HTML-escaped. */
+void ch_report_html(ch_buf *out, const ch_report *r);
 
 #endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# browser-deps.sh -- what the browser tests need: Debian's chromium, node and
+# npm, and playwright-core (pinned in tests/browser/package-lock.json) in
+# tests/browser/node_modules. Playwright never downloads a browser here: the
+# tests drive /usr/bin/chromium.
+# Idempotent and quick when everything is present (no apt, no npm).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir="$top/tests/browser"
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "browser-deps: installing ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+			echo "browser-deps: missing packages and not root: apt-get install ${missing[*]}" >&2
+			exit 1
+		fi
+	else SUDO=; fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core at exactly the locked version, or npm ci.
+want=$(sed -n '/"node_modules\/playwright-core"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' \
+	"$dir/package-lock.json" | head -1)
+have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
+	"$dir/node_modules/playwright-core/package.json" 2>/dev/null | head -1 || true)
+if [ -z "$want" ] || [ "$want" != "$have" ]; then
+	echo "browser-deps: npm ci in tests/browser (playwright-core $want)"
+	# No browser download: playwright-core never fetches one, and this says so twice.
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+fi

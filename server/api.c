@@ -1,0 +1,226 @@
+/* api.c -- the JSON API under /api/v1, with the same checks as the pages:
+ * a bearer token from POST /api/v1/session (never a cookie, so no CSRF),
+ * roles, workflow, classification. Documented in docs/api.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "util/text.h"
+#include "workflows/accounts.h"
+#include "workflows/json.h"
+#include "util/common.h"
+
+#define API_MAX_JSON (6u * 1024 * 1024)
+
+static enum MHD_Result err(srv_ctx *x, unsigned status, const char *msg)
+{
+	return srv_send_json(x, status, json_pack("{s:s}", "error", msg));
+}
+
+static unsigned status_of(int error)
+{
+	switch (error) {
+	case CH_ECONFLICT: return 409;
+	case CH_EAUTH: case CH_EDENIED: return 403;
+	case CH_ENOTFOUND: return 404;
+	default: return error == CH_EIO ? 500 : 400;
+	}
+}
+
+static int body(json_t **out, srv_ctx *x)
+{
+	if (!x->r->is_json)
+		return ch_error_setc(CH_EINVALID, "expected Content-Type: application/json");
+	return ch_json_parse(out, x->r->raw.ptr, x->r->raw.size, API_MAX_JSON, "request body");
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static enum MHD_Result session(srv_ctx *x)
+{
+	json_t *b = NULL;
+	const char *id, *pw;
+	char token[65];
+	enum MHD_Result rc;
+
+	if (body(&b, x) < 0)
+		return err(x, 400, ch_error_last());
+	id = str(b, "id");
+	pw = str(b, "password");
+	if (!id || !pw || !ch_valid_person_id(id))
+		rc = err(x, 400, "id and password are required");
+	else if (srv_throttle_check(x->s, id, x->addr) < 0)
+		rc = err(x, 429, "too many failed logins: try again later");
+	else if (ch_accounts_check(x->site, id, pw) < 0) {
+		srv_throttle_result(x->s, id, x->addr, 0);
+		rc = err(x, 403, "wrong identifier or password");
+	} else if (srv_throttle_result(x->s, id, x->addr, 1),
+	           srv_session_create(x->s, token, sizeof(token), id, 1, 0) < 0) {
+		rc = err(x, 503, ch_error_last());
+	} else {
+		rc = srv_send_json(x, 200, json_pack("{s:s, s:s}", "token", token, "person", id));
+		ch_wipe(token, sizeof(token));
+	}
+	json_decref(b);
+	return rc;
+}
+
+static void actor_from(ch_actor *who, srv_ctx *x, const json_t *b, git_oid *head)
+{
+	const char *h = str(b, "head");
+
+	memset(who, 0, sizeof(*who));
+	who->actor = x->sess.person;
+	who->passphrase = str(b, "passphrase");
+	who->comment = str(b, "comment");
+	who->on_behalf = str(b, "on_behalf");
+	who->expected = h && ch_valid_oid_hex(h) && git_oid_fromstr(head, h) == 0 ? head : NULL;
+}
+
+static enum MHD_Result create(srv_ctx *x)
+{
+	ch_strv to = CH_STRV_INIT;
+	ch_buf id = CH_BUF_INIT;
+	json_t *b = NULL, *r, *e;
+	ch_doc_new req;
+	ch_actor who;
+	git_oid head;
+	size_t i;
+	int error;
+	enum MHD_Result rc;
+
+	if (body(&b, x) < 0)
+		return err(x, 400, ch_error_last());
+	actor_from(&who, x, b, &head);
+	who.expected = NULL;
+	memset(&req, 0, sizeof(req));
+	req.title = str(b, "title");
+	req.type = str(b, "type");
+	req.workflow = str(b, "workflow");
+	req.urgency = str(b, "urgency");
+	req.number = str(b, "number");
+	req.classification = str(b, "classification");
+	if ((r = json_object_get(b, "recipients")) && json_is_array(r) && json_array_size(r) <= 1024)
+		json_array_foreach(r, i, e)
+			if (json_is_string(e) && !ch_strv_contains(&to, json_string_value(e)))
+				ch_strv_push(&to, json_string_value(e));
+	req.recipients = &to;
+	req.text = str(b, "text");
+	req.text_len = req.text ? json_string_length(json_object_get(b, "text")) : 0;
+	if (!who.passphrase || !req.text)
+		error = ch_error_setc(CH_EINVALID, "text and passphrase are required");
+	else
+		error = ch_doc_create(&id, x->site, &req, &who);
+	srv_log(x, "api create: %s", error ? "refused" : id.ptr);
+	if (error < 0) {
+		rc = err(x, status_of(error), ch_error_last());
+	} else {
+		srv_index_touch(x);
+		rc = srv_send_json(x, 201, json_pack("{s:s}", "id", id.ptr));
+	}
+	ch_strv_free(&to);
+	ch_buf_dispose(&id);
+	json_decref(b);
+	return rc;
+}
+
+static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
+{
+	json_t *b = NULL;
+	ch_actor who;
+	git_oid head, out;
+	const char *text;
+	int error;
+	enum MHD_Result rc;
+
+	if (body(&b, x) < 0)
+		return err(x, 400, ch_error_last());
+	actor_from(&who, x, b, &head);
+	text = str(b, "text");
+	if (!who.passphrase || !who.expected)
+		error = ch_error_setc(CH_EINVALID, "passphrase and head (the document head you saw) "
+		                      "are required");
+	else if (is_revise)
+		error = text ? ch_doc_revise(x->site, id, text,
+		                             json_string_length(json_object_get(b, "text")), &who) :
+		               ch_error_setc(CH_EINVALID, "text is required");
+	else
+		error = str(b, "action") ? ch_doc_act(&out, x->site, id, str(b, "action"), &who) :
+		                           ch_error_setc(CH_EINVALID, "action is required");
+	srv_log(x, "api %s %s: %s", is_revise ? "revise" : "act", id, error ? "refused" : "ok");
+	if (error < 0) {
+		rc = err(x, status_of(error), ch_error_last());
+	} else {
+		ch_doc *doc = NULL;
+
+		srv_index_touch(x);
+		rc = ch_doc_load(&doc, x->site, id) == 0 ?
+		     srv_send_json(x, 200, json_pack("{s:s, s:s}", "head", git_oid_tostr_s(&doc->head),
+		                                     "state", doc->state.state)) :
+		     err(x, 500, ch_error_last());
+		ch_doc_free(doc);
+	}
+	json_decref(b);
+	return rc;
+}
+
+static enum MHD_Result get_doc(srv_ctx *x, const char *id)
+{
+	const ch_policy *pol;
+	ch_doc *doc = NULL;
+	json_t *j;
+	int error;
+
+	if ((error = srv_current_policy(&pol, x)) < 0 || (error = ch_doc_load(&doc, x->site, id)) < 0)
+		return err(x, status_of(error), ch_error_last());
+	j = srv_doc_full(x, doc, pol);
+	json_object_del(j, "body_html");
+	ch_doc_free(doc);
+	return srv_send_json(x, 200, j);
+}
+
+enum MHD_Result srv_route_api(srv_ctx *x)
+{
+	int post = !strcmp(x->r->method, "POST");
+	const char *p = x->path;
+	char id[80];
+
+	if (!strcmp(p, "/api/v1/session") && post)
+		return session(x);
+	if (!x->logged_in)
+		return err(x, 401, "a bearer token from POST /api/v1/session is required");
+	if (!strcmp(p, "/api/v1/session/end") && post) {
+		const char *auth = srv_header(x, "Authorization");
+
+		srv_session_destroy(x->s, auth + 7);
+		return srv_send_json(x, 200, json_pack("{s:b}", "ok", 1));
+	}
+	if (!strcmp(p, "/api/v1/inbox") && !post)
+		return srv_send_json(x, 200, srv_inbox(x, x->sess.person));
+	if (!strcmp(p, "/api/v1/docs"))
+		return post ? create(x) :
+		       srv_send_json(x, 200, srv_doc_list(x, srv_arg(x, "state"), srv_arg(x, "type"),
+		                                          srv_arg(x, "unit"), srv_arg(x, "urgency"),
+		                                          srv_arg(x, "q")));
+	if (!strncmp(p, "/api/v1/docs/", 13)) {
+		const char *rest = strchr(p + 13, '/');
+		size_t n = rest ? (size_t)(rest - (p + 13)) : strlen(p + 13);
+
+		if (n && n < sizeof(id)) {
+			memcpy(id, p + 13, n);
+			id[n] = '\0';
+			if (!ch_valid_doc_id(id))
+				return err(x, 400, "not a valid document id");
+			if (!rest && !post)
+				return get_doc(x, id);
+			if (rest && !strcmp(rest, "/act") && post)
+				return act(x, id, 0);
+			if (rest && !strcmp(rest, "/revise") && post)
+				return act(x, id, 1);
+		}
+	}
+	return err(x, 404, "no such endpoint");
+}

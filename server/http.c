@@ -1,0 +1,402 @@
+/* http.c -- libmicrohttpd glue: limits, per-request state, bodies,
+ * responses with security headers, and dispatch. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "util/common.h"
+
+static const char csp[] =
+	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+	"frame-ancestors 'none'; base-uri 'none'";
+
+/* ---- per-thread site handles (libgit2 objects are not shared) ---- */
+
+static _Thread_local ch_site *tl_site;
+
+ch_site *srv_thread_site(srv *s)
+{
+	if (!tl_site) {
+		if (ch_site_open(&tl_site, s->site_path) < 0)
+			return NULL;
+		tl_site->sign = ch_signer_client_sign;
+		tl_site->sign_ctx = &s->signer;
+	}
+	return tl_site;
+}
+
+/* ---- responses ---- */
+
+static void add_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
+                             struct MHD_Response *resp)
+{
+	enum MHD_Result rc;
+
+	add_headers(resp);
+	rc = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+enum MHD_Result srv_send(srv_ctx *x, unsigned status, const char *type, const void *body,
+                         size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	if (x->r->refused || status >= 400)
+		MHD_add_response_header(resp, "Connection", "close");
+	srv_log(x, "%u", status);
+	return queue(x->c, status, resp);
+}
+
+enum MHD_Result srv_redirect(srv_ctx *x, const char *location)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Location", location);
+	srv_log(x, "303");
+	return queue(x->c, 303, resp);
+}
+
+enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	enum MHD_Result rc;
+
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	rc = srv_send(x, status, "application/json; charset=utf-8", text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* Who did what, never document text, passphrases or query strings. */
+void srv_log(srv_ctx *x, const char *fmt, ...)
+{
+	char when[32], line[512], what[128];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s %s %s %s %.120s %s\n", when, x->addr,
+	             x->logged_in ? x->sess.person : "-", x->r->method, x->path, what);
+	if (n > 0 && write(x->s->log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		return;
+}
+
+/* ---- request state ---- */
+
+const srv_field *srv_field_find(const srv_req *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (!strcmp(r->fields[i].name, name))
+			return &r->fields[i];
+	return NULL;
+}
+
+const char *srv_field_get(const srv_req *r, const char *name)
+{
+	const srv_field *f = srv_field_find(r, name);
+
+	return f ? f->value : NULL;
+}
+
+const char *srv_arg(const srv_ctx *x, const char *name)
+{
+	return MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *srv_header(const srv_ctx *x, const char *name)
+{
+	return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, name);
+}
+
+static void free_req(srv_req *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	if (r->pp)
+		MHD_destroy_post_processor(r->pp);
+	for (i = 0; i < r->nfields; i++) {
+		/* fields may hold passphrases: wipe them all */
+		ch_wipe(r->fields[i].value, r->fields[i].len);
+		free(r->fields[i].value);
+		free(r->fields[i].name);
+		free(r->fields[i].filename);
+	}
+	free(r->fields);
+	ch_buf_dispose_secret(&r->raw);
+	free(r->url);
+	free(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free_req(*req_cls);
+	*req_cls = NULL;
+}
+
+static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+	srv_req *r = cls;
+	srv_field *f = NULL;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (r->nfields && !strcmp(r->fields[r->nfields - 1].name, key) && off > 0)
+		f = &r->fields[r->nfields - 1];
+	if (!f) {
+		if (r->nfields >= SRV_MAX_FIELDS || strlen(key) > 64) {
+			r->refused = 413;
+			r->refuse_why = "too many form fields";
+			return MHD_NO;
+		}
+		r->fields = ch_realloc(r->fields, (r->nfields + 1) * sizeof(*r->fields));
+		f = &r->fields[r->nfields++];
+		memset(f, 0, sizeof(*f));
+		f->name = ch_strdup(key);
+		f->value = ch_strdup("");
+		f->filename = filename ? ch_strndup(filename, 255) : NULL;
+	}
+	if (f->len + size > SRV_MAX_FIELD) {
+		r->refused = 413;
+		r->refuse_why = "a form field is too large";
+		return MHD_NO;
+	}
+	f->value = ch_realloc(f->value, f->len + size + 1);
+	memcpy(f->value + f->len, data, size);
+	f->len += size;
+	f->value[f->len] = '\0';
+	return MHD_YES;
+}
+
+/* First call: decide on headers alone whether to read a body at all. */
+static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+{
+	srv_req *r = ch_calloc(1, sizeof(*r));
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "chancery_session");
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	unsigned long long n = len ? strtoull(len, NULL, 10) : 0;
+	size_t limit = (cookie || auth) ? SRV_MAX_BODY : SRV_MAX_BODY_ANON;
+
+	r->server = s;
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	r->url = ch_strndup(url, 2048);
+	ch_buf_init(&r->raw);
+	if (strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "POST")) {
+		r->refused = 405;
+		r->refuse_why = "method not allowed";
+	} else if (n > limit) {
+		r->refused = 413;
+		r->refuse_why = "request body too large";
+	} else if (!strcmp(method, "POST")) {
+		if (type && !strncasecmp(type, "application/json", 16))
+			r->is_json = 1;
+		else if (!(r->pp = MHD_create_post_processor(c, 16 * 1024, post_iter, r))) {
+			r->refused = 415;
+			r->refuse_why = "unsupported body type (use a form or application/json)";
+		}
+	}
+	return r;
+}
+
+static void feed(srv_req *r, const char *data, size_t size)
+{
+	size_t limit = SRV_MAX_BODY;
+
+	r->body_bytes += size;
+	if (r->refused)
+		return;
+	if (r->body_bytes > limit) {
+		r->refused = 413;
+		r->refuse_why = "request body too large";
+	} else if (r->is_json) {
+		ch_buf_put(&r->raw, data, size);
+	} else if (r->pp && MHD_post_process(r->pp, data, size) != MHD_YES && !r->refused) {
+		r->refused = 400;
+		r->refuse_why = "malformed form body";
+	}
+}
+
+static void client_addr(char *out, size_t size, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, size, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		          (socklen_t)size);
+}
+
+static void find_session(srv_ctx *x)
+{
+	const char *cookie = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, "chancery_session");
+	const char *auth = srv_header(x, "Authorization");
+	const char *token = NULL;
+
+	if (!strncmp(x->path, "/api/", 5)) {
+		if (auth && !strncmp(auth, "Bearer ", 7))
+			token = auth + 7;
+	} else {
+		token = cookie;
+	}
+	if (token && srv_session_find(x->s, &x->sess, token) == 0 &&
+	    x->sess.api == !strncmp(x->path, "/api/", 5)) {
+		x->logged_in = 1;
+		x->lang_en = x->sess.lang_en;
+	}
+}
+
+static int want_english(const srv_ctx *x)
+{
+	const char *lang = srv_arg(x, "lang");
+	const char *accept = srv_header(x, "Accept-Language");
+
+	if (lang)
+		return !strcmp(lang, "en");
+	return accept && !strncasecmp(accept, "en", 2);
+}
+
+static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
+{
+	char path[512];
+	srv_ctx x;
+	size_t n = strcspn(r->url, "?");
+
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.c = c;
+	x.r = r;
+	snprintf(path, sizeof(path), "%.*s", (int)(n < sizeof(path) - 1 ? n : sizeof(path) - 1),
+	         r->url);
+	x.path = path;
+	client_addr(x.addr, sizeof(x.addr), c);
+	x.lang_en = want_english(&x);
+	if (r->refused) {
+		const char *m = r->refuse_why ? r->refuse_why : "refused";
+
+		return strncmp(path, "/api/", 5) ?
+		       srv_send(&x, (unsigned)r->refused, "text/plain; charset=utf-8", m, strlen(m)) :
+		       srv_send_json(&x, (unsigned)r->refused, json_pack("{s:s}", "error", m));
+	}
+	if (!(x.site = srv_thread_site(s))) {
+		const char *m = "the site cannot be opened";
+
+		return srv_send(&x, 500, "text/plain; charset=utf-8", m, strlen(m));
+	}
+	find_session(&x);
+	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
+		x.lang_en = 1;
+	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_data_size,
+                               void **req_cls)
+{
+	srv *s = cls;
+	srv_req *r = *req_cls;
+
+	(void)version;
+	if (!r) {
+		*req_cls = r = begin(s, c, url, method);
+		if (r->refused)
+			return dispatch(s, c, r); /* refuse on headers alone */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		feed(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(s, c, r);
+}
+
+int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
+              const char *key_pem)
+{
+	struct sockaddr_in sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sa.sin_addr) != 1)
+		return ch_error_setc(CH_EINVALID, "'%s' is not an IPv4 address to listen on",
+		                     listen_addr);
+	s->daemon = MHD_start_daemon(
+		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		(uint16_t)port, NULL, NULL, handler, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_MAX_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SRV_MAX_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONNECTION_TIMEOUT,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONNECTION_MEMORY,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_END);
+	if (!s->daemon)
+		return ch_error_setc(CH_EIO, "cannot listen on %s:%d (in use, or the TLS key and "
+		                     "certificate do not load)", listen_addr, port);
+	return 0;
+}
+
+void srv_stop(srv *s)
+{
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
+}

@@ -1,0 +1,115 @@
+/* i18n.c -- the UI's words: Vietnamese by default, English on request
+ * (?lang=en, or an Accept-Language starting with "en"). */
+#include <string.h>
+
+#include "server.h"
+#include "util/common.h"
+
+static const struct { const char *key, *vi, *en; } msgs[] = {
+	{ "app", "Chancery — Hệ thống văn bản điện tử", "Chancery — document workflow" },
+	{ "inbox", "Văn bản chờ xử lý", "Awaiting my action" },
+	{ "documents", "Văn bản", "Documents" },
+	{ "new_document", "Văn bản mới", "New document" },
+	{ "people", "Cán bộ và khóa ký", "People and keys" },
+	{ "audit", "Kiểm tra chữ ký", "Audit" },
+	{ "logout", "Đăng xuất", "Log out" },
+	{ "login", "Đăng nhập", "Log in" },
+	{ "identifier", "Tên đăng nhập", "Identifier" },
+	{ "password", "Mật khẩu đăng nhập", "Login password" },
+	{ "passphrase", "Cụm từ ký (mỗi lần ký)", "Signing passphrase (asked at every signature)" },
+	{ "title", "Trích yếu", "Title" },
+	{ "type", "Loại văn bản", "Type" },
+	{ "state", "Trạng thái", "State" },
+	{ "unit", "Đơn vị", "Unit" },
+	{ "urgency", "Độ khẩn", "Urgency" },
+	{ "due", "Hạn xử lý", "Due" },
+	{ "number", "Số, ký hiệu", "Number" },
+	{ "text", "Nội dung (Markdown)", "Text (Markdown)" },
+	{ "upload", "Hoặc tải lên tệp văn bản / Markdown", "Or upload a text / Markdown file" },
+	{ "skeleton", "Mẫu theo Nghị định 30/2020/NĐ-CP", "Decree 30/2020 skeleton" },
+	{ "recipients", "Nơi nhận (cơ quan đại diện)", "Recipients (missions)" },
+	{ "comment", "Ý kiến", "Comment" },
+	{ "search", "Tìm", "Search" },
+	{ "filter", "Lọc", "Filter" },
+	{ "history", "Lịch sử xử lý", "History" },
+	{ "progress", "Tiến trình", "Progress" },
+	{ "awaiting", "Đang chờ", "Awaiting" },
+	{ "quorum", "cần", "quorum" },
+	{ "so_far", "đã có", "so far" },
+	{ "diff", "So sánh bản", "Compare revisions" },
+	{ "revise", "Sửa văn bản", "Revise" },
+	{ "create", "Tạo", "Create" },
+	{ "submit", "Trình", "Submit" },
+	{ "approve", "Duyệt", "Approve" },
+	{ "return", "Trả lại để sửa", "Return for revision" },
+	{ "reject", "Từ chối", "Reject" },
+	{ "sign", "Ký ban hành", "Sign" },
+	{ "publish", "Phát hành", "Publish" },
+	{ "withdraw", "Rút lại", "Withdraw" },
+	{ "normal", "Thường", "Normal" },
+	{ "urgent", "Khẩn", "Urgent" },
+	{ "very-urgent", "Thượng khẩn", "Very urgent" },
+	{ "flash", "Hỏa tốc", "Flash" },
+	{ "good", "chữ ký hợp lệ", "signature good" },
+	{ "bad", "chữ ký KHÔNG hợp lệ", "signature BAD" },
+	{ "unsigned", "không có chữ ký", "not signed" },
+	{ "unknown-key", "khóa không có trong chính sách", "key not in the policy" },
+	{ "signer", "Người ký", "Signer" },
+	{ "by", "bởi", "by" },
+	{ "for", "thay mặt", "for" },
+	{ "nothing", "Không có văn bản nào.", "Nothing here." },
+	{ "conflict", "Người khác đã xử lý văn bản này trước bạn. Không có gì bị ghi; ý kiến của bạn được giữ lại bên dưới.",
+	  "Someone acted on this document first. Nothing was recorded; your comment is kept below." },
+	{ "done", "Đã ghi và ký.", "Recorded and signed." },
+	{ "roles", "Vai trò", "Roles" },
+	{ "add_person", "Thêm cán bộ", "Add a person" },
+	{ "new_passphrase", "Cụm từ ký của người mới", "The new person's signing passphrase" },
+	{ "admin_passphrase", "Cụm từ ký của quản trị viên", "Your signing passphrase (admin)" },
+	{ "delegate", "Ủy quyền", "Delegation" },
+	{ "from", "Từ", "From" },
+	{ "to", "Cho", "To" },
+	{ "fingerprint", "Dấu vân tay khóa", "Key fingerprint" },
+	{ "revoked", "đã thu hồi", "revoked" },
+	{ "verified", "Mọi bước đã được xác minh.", "Every step verified." },
+	{ "findings", "Phát hiện", "Findings" },
+	{ "warnings", "Cảnh báo", "Warnings" },
+	{ "language", "English", "Tiếng Việt" },
+	{ "lang_other", "en", "vi" },
+	{ "error", "Lỗi", "Error" },
+	{ "save", "Lưu và ký", "Save and sign" },
+	{ "workflow", "Quy trình", "Workflow" },
+	{ "classification", "Mức phân loại", "Classification" },
+	{ "steps", "Số bước", "Steps" },
+	{ "from_rev", "Từ bản", "From" },
+	{ "to_rev", "Đến bản", "To" },
+	{ "show", "Xem", "Show" },
+};
+
+const char *srv_msg(int lang_en, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CH_ARRAY_SIZE(msgs); i++)
+		if (!strcmp(msgs[i].key, key))
+			return lang_en ? msgs[i].en : msgs[i].vi;
+	return key;
+}
+
+json_t *srv_messages(int lang_en)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < CH_ARRAY_SIZE(msgs); i++) {
+		char k[64];
+		size_t j;
+
+		/* template names cannot hold '-': very-urgent -> very_urgent */
+		snprintf(k, sizeof(k), "%s", msgs[i].key);
+		for (j = 0; k[j]; j++)
+			if (k[j] == '-')
+				k[j] = '_';
+		json_object_set_new(o, k, json_string(lang_en ? msgs[i].en : msgs[i].vi));
+	}
+	return o;
+}

@@ -1,0 +1,283 @@
+/* main.c -- chanceryd: serve a site over HTTPS.
+ *
+ *   chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] [--port 8443]
+ *             [--user nobody] [--origin https://host:port]
+ *
+ * Starts the signer process (the only one that can open SITE/gnupg), then
+ * becomes the network process: drops to an unprivileged user when started
+ * as root, checks that the GnuPG home is closed to it, and serves. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "util/embedded.h"
+#include "util/fs.h"
+#include "util/common.h"
+
+typedef struct {
+	const char *site, *cert, *key, *listen, *user, *origin;
+	int port;
+} opts;
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
+	        "[--port 8443] [--user nobody] [--origin https://host:port]\n");
+	return 2;
+}
+
+static int parse(opts *o, int argc, char **argv)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = "127.0.0.1";
+	o->port = 8443;
+	o->user = "nobody";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (a[0] != '-') {
+			if (o->site)
+				return -1;
+			o->site = a;
+			continue;
+		}
+		if (!v)
+			return -1;
+		if (!strcmp(a, "--cert")) o->cert = v;
+		else if (!strcmp(a, "--key")) o->key = v;
+		else if (!strcmp(a, "--listen")) o->listen = v;
+		else if (!strcmp(a, "--user")) o->user = v;
+		else if (!strcmp(a, "--origin")) o->origin = v;
+		else if (!strcmp(a, "--port")) o->port = atoi(v);
+		else return -1;
+		i++;
+	}
+	return o->site && o->cert && o->key && o->port > 0 && o->port < 65536 ? 0 : -1;
+}
+
+/* ---- the signer process ---- */
+
+static pid_t start_signer(srv *s, const char *site)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		close(sv[0]);
+		/* Not dumpable: processes of the same user cannot ptrace it or
+		 * read its memory, where passphrases pass. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		_exit(ch_signer_main(sv[1], site));
+	}
+	close(sv[1]);
+	s->signer.fd = sv[0];
+	pthread_mutex_init(&s->signer.lock, NULL);
+	return pid;
+}
+
+/* ---- privileges ---- */
+
+static uid_t own_uid;
+static gid_t own_gid;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, own_uid, own_gid) < 0 ? -1 : 0;
+}
+
+/* The network process writes the repository and the accounts; it can
+ * never open the GnuPG home (root-owned, mode 0700). */
+static int drop_privileges(const char *site_path, const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	ch_buf p = CH_BUF_INIT;
+	int error = 0;
+
+	if (!pw)
+		return ch_error_setc(CH_EINVALID, "no user '%s' to run the network process as", user);
+	own_uid = pw->pw_uid;
+	own_gid = pw->pw_gid;
+	chmod(site_path, 0755);
+	ch_buf_printf(&p, "%s/repo.git", site_path);
+	if (nftw(p.ptr, chown_one, 32, FTW_PHYS) < 0)
+		error = ch_error_setc(CH_EIO, "cannot hand %s to %s: %s", p.ptr, user, strerror(errno));
+	ch_buf_clear(&p);
+	ch_buf_printf(&p, "%s/accounts.json", site_path);
+	if (!error && ch_fs_exists(p.ptr) && lchown(p.ptr, own_uid, own_gid) < 0)
+		error = ch_error_setc(CH_EIO, "cannot hand %s to %s", p.ptr, user);
+	ch_buf_clear(&p);
+	ch_buf_printf(&p, "%s/site.json", site_path);
+	chmod(p.ptr, 0644);
+	ch_buf_dispose(&p);
+	if (error)
+		return error;
+	if (setgroups(0, NULL) < 0 || setgid(own_gid) < 0 || setuid(own_uid) < 0)
+		return ch_error_setc(CH_EIO, "cannot drop privileges: %s", strerror(errno));
+	if (setuid(0) == 0)
+		return ch_error_setc(CH_EIO, "privileges could be regained: refusing to serve");
+	return 0;
+}
+
+static int check_gnupg_closed(const char *site_path)
+{
+	ch_buf p = CH_BUF_INIT;
+	int fd, error = 0;
+
+	ch_buf_printf(&p, "%s/gnupg/private-keys-v1.d", site_path);
+	fd = open(p.ptr, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		close(fd);
+		error = -1;
+	}
+	ch_buf_dispose(&p);
+	return error;
+}
+
+/* ---- start-up ---- */
+
+static int load_templates(srv *s)
+{
+	const ch_embedded *e;
+	int error;
+
+	if ((error = ch_tmpl_set_new(&s->tmpl)) < 0)
+		return error;
+	for (e = ch_embedded_files; e->path; e++) {
+		const char *name = e->path + 15;
+		size_t n = strlen(name);
+		char tname[64];
+
+		if (strncmp(e->path, "templates/html/", 15))
+			continue;
+		if (!strcmp(name, "style.css")) {
+			ch_buf_set(&s->css, e->data, e->len);
+			continue;
+		}
+		if (n <= 5 || n - 5 >= sizeof(tname) || strcmp(name + n - 5, ".html"))
+			continue;
+		memcpy(tname, name, n - 5);
+		tname[n - 5] = '\0';
+		if ((error = ch_tmpl_set_add(s->tmpl, tname, (const char *)e->data, e->len)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int check_site(const char *path)
+{
+	const ch_policy *pol;
+	ch_site *site = NULL;
+	git_oid head;
+	int error;
+
+	if ((error = ch_site_open(&site, path)) == 0 &&
+	    (error = ch_site_policy_head(&head, site)) == 0 &&
+	    (error = ch_site_policy(&pol, site, &head)) == 0 && strcmp(pol->tier, "networked"))
+		error = ch_error_setc(CH_EDENIED, "site %s is on the %s tier (signed in "
+		                      "policy/repository.json): the networked server refuses to open it",
+		                      site->site_id, pol->tier);
+	ch_site_free(site);
+	return error;
+}
+
+static int serve(srv *s, const opts *o, pid_t signer)
+{
+	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT;
+	sigset_t set;
+	int sig, error;
+
+	if ((error = ch_fs_read(&cert, o->cert, 1 << 20)) < 0 ||
+	    (error = ch_fs_read(&key, o->key, 1 << 20)) < 0 || (error = load_templates(s)) < 0)
+		goto done;
+	if (getuid() == 0) {
+		if ((error = drop_privileges(o->site, o->user)) < 0)
+			goto done;
+		if (check_gnupg_closed(o->site) < 0) {
+			error = ch_error_setc(CH_EDENIED, "the network process can open the GnuPG home: "
+			                      "refusing to serve");
+			goto done;
+		}
+		fprintf(stderr, "chanceryd: network process runs as %s (uid %d); the GnuPG home is "
+		        "closed to it; signer is pid %d\n", o->user, (int)getuid(), (int)signer);
+	} else {
+		fprintf(stderr, "chanceryd: warning: not started as root, so the network process "
+		        "shares the signer's user; start as root to separate them\n");
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((error = srv_start(s, o->listen, o->port, cert.ptr, key.ptr)) < 0)
+		goto done;
+	ch_buf_dispose_secret(&key);
+	printf("chanceryd: serving %s at https://%s:%d/\n", o->site, o->listen, o->port);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	srv_stop(s);
+done:
+	ch_buf_dispose(&cert);
+	ch_buf_dispose_secret(&key);
+	return error;
+}
+
+int main(int argc, char **argv)
+{
+	ch_buf origin = CH_BUF_INIT;
+	srv s;
+	opts o;
+	pid_t signer;
+	int error;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (parse(&o, argc, argv) < 0)
+		return usage();
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.lock, NULL);
+	ch_buf_init(&s.css);
+	s.log_fd = 2;
+	s.site_path = realpath(o.site, NULL);
+	ch_buf_printf(&origin, "https://%s:%d", o.listen, o.port);
+	s.origin = o.origin ? ch_strdup(o.origin) : ch_buf_detach(&origin);
+	if (!s.site_path || (error = ch_lib_init()) < 0 || (error = check_site(s.site_path)) < 0) {
+		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
+		return 1;
+	}
+	if ((signer = start_signer(&s, s.site_path)) < 0) {
+		fprintf(stderr, "chanceryd: cannot start the signer process: %s\n", strerror(errno));
+		return 1;
+	}
+	error = serve(&s, &o, signer);
+	if (error < 0)
+		fprintf(stderr, "chanceryd: %s\n", ch_error_last());
+	close(s.signer.fd);
+	waitpid(signer, NULL, 0);
+	ch_tmpl_set_free(s.tmpl);
+	ch_buf_dispose(&s.css);
+	free(s.sessions);
+	free(s.throttles);
+	free(s.site_path);
+	free(s.origin);
+	return error < 0 ? 1 : 0;
+}

@@ -1,0 +1,622 @@
+/* pages.c -- the browser pages: server-rendered HTML from templates,
+ * working without JavaScript. Every state-changing form carries the
+ * session's CSRF token; every signature asks the signing passphrase. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "util/embedded.h"
+#include "util/text.h"
+#include "workflows/accounts.h"
+#include "workflows/admin.h"
+#include "workflows/verify.h"
+#include "util/common.h"
+
+/* ---- rendering ---- */
+
+static json_t *me_json(srv_ctx *x)
+{
+	const ch_policy *pol;
+	const ch_person *p;
+
+	if (!x->logged_in || srv_current_policy(&pol, x) < 0 ||
+	    !(p = ch_policy_person(pol, x->sess.person)))
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name", p->name, "unit", p->unit,
+	                 "is_admin", ch_person_has_role(p, "policy-admin"),
+	                 "is_auditor", ch_person_has_role(p, "auditor") ||
+	                               ch_person_has_role(p, "policy-admin"));
+}
+
+int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data)
+{
+	ch_buf out = CH_BUF_INIT;
+	int error;
+
+	json_object_set_new(data, "t", srv_messages(x->lang_en));
+	json_object_set_new(data, "me", me_json(x));
+	json_object_set_new(data, "lang", json_string(x->lang_en ? "en" : "vi"));
+	if (x->logged_in)
+		json_object_set_new(data, "csrf", json_string(x->sess.csrf));
+	error = ch_tmpl_render(&out, x->s->tmpl, tmpl, data);
+	json_decref(data);
+	if (error < 0) {
+		ch_buf_dispose(&out);
+		srv_send(x, 500, "text/plain; charset=utf-8", "template error", 14);
+		return error;
+	}
+	srv_send(x, status, "text/html; charset=utf-8", out.ptr, out.size);
+	ch_buf_dispose(&out);
+	return 0;
+}
+
+enum MHD_Result srv_error_page(srv_ctx *x, unsigned status, const char *message)
+{
+	srv_render(x, status, "error", json_pack("{s:s}", "message", message));
+	return MHD_YES;
+}
+
+static enum MHD_Result need_login(srv_ctx *x)
+{
+	return srv_redirect(x, "/login");
+}
+
+/* ---- login ---- */
+
+static enum MHD_Result login_form(srv_ctx *x, unsigned status, const char *error)
+{
+	srv_render(x, status, "login", json_pack("{s:s?}", "error", error));
+	return MHD_YES;
+}
+
+static enum MHD_Result do_login(srv_ctx *x)
+{
+	const char *id = srv_field_get(x->r, "id"), *pw = srv_field_get(x->r, "password");
+	const char *fetch = srv_header(x, "Sec-Fetch-Site");
+	char token[65], cookie[200];
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (fetch && strcmp(fetch, "same-origin") && strcmp(fetch, "none"))
+		return login_form(x, 403, srv_msg(x->lang_en, "error"));
+	if (!id || !pw || !ch_valid_person_id(id))
+		return login_form(x, 400, x->lang_en ? "Identifier and password are required." :
+		                  "Cần nhập tên đăng nhập và mật khẩu.");
+	if (srv_throttle_check(x->s, id, x->addr) < 0) {
+		srv_log(x, "login locked for %s", id);
+		return login_form(x, 429, x->lang_en ? "Too many failed logins: try again later." :
+		                  "Đăng nhập sai quá nhiều lần: hãy thử lại sau.");
+	}
+	if (ch_accounts_check(x->site, id, pw) < 0) {
+		srv_throttle_result(x->s, id, x->addr, 0);
+		srv_log(x, "login failed for %s", id);
+		return login_form(x, 403, x->lang_en ? "Wrong identifier or password." :
+		                  "Sai tên đăng nhập hoặc mật khẩu.");
+	}
+	srv_throttle_result(x->s, id, x->addr, 1);
+	if (srv_session_create(x->s, token, sizeof(token), id, 0, x->lang_en) < 0)
+		return login_form(x, 503, ch_error_last());
+	snprintf(cookie, sizeof(cookie), "chancery_session=%s; Path=/; HttpOnly; Secure; "
+	         "SameSite=Strict; Max-Age=%d", token, SRV_SESSION_MAX);
+	ch_wipe(token, sizeof(token));
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Set-Cookie", cookie);
+	MHD_add_response_header(resp, "Location", "/inbox");
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ch_wipe(cookie, sizeof(cookie));
+	snprintf(x->sess.person, sizeof(x->sess.person), "%s", id);
+	x->logged_in = 1;
+	srv_log(x, "login");
+	rc = MHD_queue_response(x->c, 303, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result do_logout(srv_ctx *x)
+{
+	const char *cookie = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, "chancery_session");
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (!srv_csrf_ok(x))
+		return srv_error_page(x, 403, "CSRF");
+	if (cookie)
+		srv_session_destroy(x->s, cookie);
+	srv_log(x, "logout");
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Set-Cookie", "chancery_session=; Path=/; HttpOnly; Secure; "
+	                        "SameSite=Strict; Max-Age=0");
+	MHD_add_response_header(resp, "Location", "/login");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	rc = MHD_queue_response(x->c, 303, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---- lists ---- */
+
+static enum MHD_Result inbox(srv_ctx *x)
+{
+	json_t *docs = srv_inbox(x, x->sess.person);
+
+	srv_render(x, 200, "inbox", json_pack("{s:o, s:b}", "docs", docs, "empty",
+	                                      json_array_size(docs) == 0));
+	return MHD_YES;
+}
+
+static const char *arg_or(srv_ctx *x, const char *name)
+{
+	const char *v = srv_arg(x, name);
+
+	return v && strlen(v) <= 200 && ch_utf8_valid(v, strlen(v)) ? v : "";
+}
+
+static enum MHD_Result doc_list(srv_ctx *x)
+{
+	const char *state = arg_or(x, "state"), *type = arg_or(x, "type"), *unit = arg_or(x, "unit");
+	const char *urgency = arg_or(x, "urgency"), *q = arg_or(x, "q");
+	json_t *docs = srv_doc_list(x, state, type, unit, urgency, q);
+
+	srv_render(x, 200, "list", json_pack("{s:o, s:b, s:{s:s, s:s, s:s, s:s, s:s}}", "docs", docs,
+	                                     "empty", json_array_size(docs) == 0, "f", "state", state,
+	                                     "type", type, "unit", unit, "urgency", urgency, "q", q));
+	return MHD_YES;
+}
+
+/* ---- one document ---- */
+
+static int load_doc(ch_doc **doc, const ch_policy **pol, srv_ctx *x, const char *id)
+{
+	int error;
+
+	if ((error = srv_current_policy(pol, x)) < 0)
+		return error;
+	return ch_doc_load(doc, x->site, id);
+}
+
+static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, const char *notice,
+                                const char *error_msg, const char *kept_comment)
+{
+	const ch_policy *pol;
+	ch_doc *doc = NULL;
+	json_t *j;
+
+	if (load_doc(&doc, &pol, x, id) < 0)
+		return srv_error_page(x, 404, ch_error_last());
+	j = srv_doc_full(x, doc, pol);
+	json_object_set_new(j, "notice", notice ? json_string(notice) : json_null());
+	json_object_set_new(j, "error", error_msg ? json_string(error_msg) : json_null());
+	json_object_set_new(j, "kept_comment", json_string(kept_comment ? kept_comment : ""));
+	srv_render(x, status, "doc", json_pack("{s:o}", "doc", j));
+	ch_doc_free(doc);
+	return MHD_YES;
+}
+
+static enum MHD_Result show_diff(srv_ctx *x, const char *id)
+{
+	const ch_policy *pol;
+	ch_doc *doc = NULL;
+	json_t *lines = NULL, *revs = json_array();
+	const char *from = srv_arg(x, "from"), *to = srv_arg(x, "to");
+	size_t i;
+
+	if (load_doc(&doc, &pol, x, id) < 0)
+		return srv_error_page(x, 404, ch_error_last());
+	for (i = 0; i < doc->nevents; i++)
+		if (!strcmp(doc->events[i].t.action, "create") || !strcmp(doc->events[i].t.action, "revise"))
+			json_array_append_new(revs, json_pack("{s:s, s:s, s:s}", "commit",
+			                                      git_oid_tostr_s(&doc->events[i].id), "label",
+			                                      srv_msg(x->lang_en, doc->events[i].t.action),
+			                                      "actor", doc->events[i].t.actor));
+	if (!from && json_array_size(revs) >= 2)
+		from = json_string_value(json_object_get(json_array_get(revs, json_array_size(revs) - 2), "commit"));
+	if (!to && json_array_size(revs) >= 1)
+		to = json_string_value(json_object_get(json_array_get(revs, json_array_size(revs) - 1), "commit"));
+	if (from && to && srv_diff(&lines, x, doc, from, to) < 0) {
+		json_decref(revs);
+		ch_doc_free(doc);
+		return srv_error_page(x, 404, ch_error_last());
+	}
+	srv_render(x, 200, "diff", json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?}", "id", doc->id,
+	                                     "title", doc->meta.title, "lines",
+	                                     lines ? lines : json_array(), "revisions", revs, "from",
+	                                     from, "to", to));
+	ch_doc_free(doc);
+	return MHD_YES;
+}
+
+static unsigned status_of(int error)
+{
+	switch (error) {
+	case CH_ECONFLICT: return 409;
+	case CH_EAUTH: case CH_EDENIED: return 403;
+	case CH_ENOTFOUND: return 404;
+	case CH_EINVALID: case CH_ECLASSIFIED: return 400;
+	default: return 500;
+	}
+}
+
+static int parse_head(git_oid *out, srv_ctx *x)
+{
+	const char *h = srv_field_get(x->r, "head");
+
+	return h && ch_valid_oid_hex(h) && git_oid_fromstr(out, h) == 0 ? 0 : CH_EINVALID;
+}
+
+static void actor_from_form(ch_actor *who, srv_ctx *x, git_oid *head)
+{
+	memset(who, 0, sizeof(*who));
+	who->actor = x->sess.person;
+	who->passphrase = srv_field_get(x->r, "passphrase");
+	who->comment = srv_field_get(x->r, "comment");
+	if (who->comment && !who->comment[0])
+		who->comment = NULL;
+	who->on_behalf = srv_field_get(x->r, "on_behalf");
+	if (who->on_behalf && !who->on_behalf[0])
+		who->on_behalf = NULL;
+	who->expected = parse_head(head, x) == 0 ? head : NULL;
+}
+
+static enum MHD_Result act(srv_ctx *x, const char *id)
+{
+	const char *action = srv_field_get(x->r, "action");
+	ch_actor who;
+	git_oid head, out;
+	int error;
+
+	if (!srv_csrf_ok(x))
+		return srv_error_page(x, 403, x->lang_en ? "The form is stale or comes from another "
+		                      "site (CSRF check failed). Nothing was recorded." :
+		                      "Biểu mẫu không hợp lệ (kiểm tra CSRF). Không có gì được ghi.");
+	actor_from_form(&who, x, &head);
+	if (!action || !who.passphrase || !who.passphrase[0])
+		return show_doc(x, id, 400, NULL, x->lang_en ? "Choose an action and give your signing "
+		                "passphrase." : "Hãy chọn thao tác và nhập cụm từ ký.", who.comment);
+	if (!who.expected)
+		return show_doc(x, id, 400, NULL, "missing document head", who.comment);
+	error = ch_doc_act(&out, x->site, id, action, &who);
+	srv_log(x, "act %s %s: %s", id, action, error ? "refused" : git_oid_tostr_s(&out));
+	if (error == CH_ECONFLICT)
+		return show_doc(x, id, 409, NULL, srv_msg(x->lang_en, "conflict"), who.comment);
+	if (error < 0)
+		return show_doc(x, id, status_of(error), NULL, ch_error_last(), who.comment);
+	srv_index_touch(x);
+	return show_doc(x, id, 200, srv_msg(x->lang_en, "done"), NULL, NULL);
+}
+
+static const char *text_field(srv_ctx *x, size_t *len)
+{
+	const srv_field *file = srv_field_find(x->r, "file");
+	const srv_field *text = srv_field_find(x->r, "text");
+
+	if (file && file->len) {
+		*len = file->len;
+		return file->value;
+	}
+	*len = text ? text->len : 0;
+	return text ? text->value : NULL;
+}
+
+static enum MHD_Result revise(srv_ctx *x, const char *id)
+{
+	ch_actor who;
+	git_oid head;
+	const char *text;
+	size_t len;
+	int error;
+
+	if (!srv_csrf_ok(x))
+		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
+	actor_from_form(&who, x, &head);
+	text = text_field(x, &len);
+	if (!text || !who.passphrase || !who.expected)
+		return show_doc(x, id, 400, NULL, "text, passphrase and head are required", NULL);
+	error = ch_doc_revise(x->site, id, text, len, &who);
+	srv_log(x, "revise %s: %s", id, error ? "refused" : "ok");
+	if (error < 0)
+		return show_doc(x, id, status_of(error), NULL,
+		                error == CH_ECONFLICT ? srv_msg(x->lang_en, "conflict") : ch_error_last(),
+		                NULL);
+	srv_index_touch(x);
+	return show_doc(x, id, 200, srv_msg(x->lang_en, "done"), NULL, NULL);
+}
+
+/* ---- new document ---- */
+
+static const char *skeleton(const char *type, size_t *len)
+{
+	const ch_embedded *e;
+	char path[128];
+
+	snprintf(path, sizeof(path), "templates/decree30/%s.md", type ? type : "");
+	for (e = ch_embedded_files; e->path; e++)
+		if (!strcmp(e->path, path)) {
+			*len = e->len;
+			return (const char *)e->data;
+		}
+	return NULL;
+}
+
+static json_t *types_json(srv_ctx *x, const char *selected)
+{
+	const ch_policy *pol;
+	json_t *arr = json_array();
+	size_t i;
+
+	if (srv_current_policy(&pol, x) < 0)
+		return arr;
+	for (i = 0; i < pol->nworkflows; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "name", pol->workflows[i]->name,
+		                                     "title", pol->workflows[i]->title, "selected",
+		                                     selected && !strcmp(selected, pol->workflows[i]->name)));
+	return arr;
+}
+
+static enum MHD_Result new_form(srv_ctx *x, unsigned status, const char *error)
+{
+	const char *type = srv_arg(x, "skeleton");
+	size_t len = 0;
+	const char *sk = skeleton(type, &len);
+	const char *text = srv_field_get(x->r, "text");
+	const char *title = srv_field_get(x->r, "title");
+
+	srv_render(x, status, "new", json_pack("{s:o, s:s%, s:s, s:s?}", "types",
+	                                       types_json(x, type ? type : srv_field_get(x->r, "type")),
+	                                       "text", text ? text : (sk ? sk : ""),
+	                                       text ? strlen(text) : len, "title", title ? title : "",
+	                                       "error", error));
+	return MHD_YES;
+}
+
+static enum MHD_Result create_doc(srv_ctx *x)
+{
+	ch_strv to = CH_STRV_INIT;
+	ch_buf id = CH_BUF_INIT, loc = CH_BUF_INIT;
+	ch_doc_new req;
+	ch_actor who;
+	git_oid head;
+	size_t len;
+	enum MHD_Result rc;
+	int error;
+
+	if (!srv_csrf_ok(x))
+		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
+	actor_from_form(&who, x, &head);
+	who.expected = NULL;
+	memset(&req, 0, sizeof(req));
+	req.title = srv_field_get(x->r, "title");
+	req.type = srv_field_get(x->r, "type");
+	req.urgency = srv_field_get(x->r, "urgency");
+	req.number = srv_field_get(x->r, "number");
+	if (srv_field_get(x->r, "recipients"))
+		for (const char *p = srv_field_get(x->r, "recipients"); *p;) {
+			size_t n = strcspn(p, ", ");
+			char *one = ch_strndup(p, n);
+
+			if (one[0] && !ch_strv_contains(&to, one))
+				ch_strv_push(&to, one);
+			free(one);
+			p += n;
+			p += strspn(p, ", ");
+		}
+	req.recipients = &to;
+	req.text = text_field(x, &len);
+	req.text_len = len;
+	if (!who.passphrase || !req.text)
+		error = ch_error_setc(CH_EINVALID, "text and signing passphrase are required");
+	else
+		error = ch_doc_create(&id, x->site, &req, &who);
+	srv_log(x, "create: %s", error ? "refused" : id.ptr);
+	if (error < 0) {
+		rc = new_form(x, status_of(error), ch_error_last());
+	} else {
+		srv_index_touch(x);
+		ch_buf_printf(&loc, "/docs/%s", id.ptr);
+		rc = srv_redirect(x, loc.ptr);
+	}
+	ch_strv_free(&to);
+	ch_buf_dispose(&id);
+	ch_buf_dispose(&loc);
+	return rc;
+}
+
+/* ---- people (policy-admins) ---- */
+
+static int is_role(srv_ctx *x, const char *role)
+{
+	const ch_policy *pol;
+	const ch_person *p;
+
+	return srv_current_policy(&pol, x) == 0 && (p = ch_policy_person(pol, x->sess.person)) &&
+	       !p->revoked && ch_person_has_role(p, role);
+}
+
+static enum MHD_Result people(srv_ctx *x, unsigned status, const char *notice, const char *error)
+{
+	const ch_policy *pol;
+	json_t *arr = json_array(), *del = json_array();
+	size_t i, j;
+
+	if (srv_current_policy(&pol, x) < 0)
+		return srv_error_page(x, 500, ch_error_last());
+	for (i = 0; i < pol->npeople; i++) {
+		const ch_person *p = &pol->people[i];
+		ch_buf roles = CH_BUF_INIT;
+
+		for (j = 0; j < p->roles.n; j++)
+			ch_buf_printf(&roles, "%s%s", j ? ", " : "", p->roles.v[j]);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", p->id,
+		                                     "name", p->name, "unit", p->unit, "roles", roles.ptr,
+		                                     "fingerprint", p->fingerprint, "revoked", p->revoked));
+		ch_buf_dispose(&roles);
+	}
+	for (i = 0; i < pol->ndelegations; i++) {
+		char *roles = ch_strv_join(&pol->delegations[i].roles, ", ");
+
+		json_array_append_new(del, json_pack("{s:s, s:s, s:s}", "from", pol->delegations[i].from,
+		                                     "to", pol->delegations[i].to, "roles", roles));
+		free(roles);
+	}
+	srv_render(x, status, "people", json_pack("{s:o, s:o, s:s?, s:s?}", "people", arr,
+	                                          "delegations", del, "notice", notice, "error", error));
+	return MHD_YES;
+}
+
+static void split_roles(ch_strv *out, const char *list)
+{
+	const char *p = list ? list : "";
+
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+		char *one = ch_strndup(p, n);
+
+		if (one[0] && !ch_strv_contains(out, one))
+			ch_strv_push(out, one);
+		free(one);
+		p += n;
+		p += strspn(p, ", ");
+	}
+}
+
+static enum MHD_Result people_post(srv_ctx *x, const char *what)
+{
+	ch_strv roles = CH_STRV_INIT;
+	ch_actor admin;
+	git_oid head;
+	int error;
+
+	if (!srv_csrf_ok(x))
+		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
+	actor_from_form(&admin, x, &head);
+	admin.expected = NULL;
+	if (!admin.passphrase)
+		return people(x, 400, NULL, "signing passphrase required");
+	split_roles(&roles, srv_field_get(x->r, "roles"));
+	if (!strcmp(what, "add")) {
+		ch_person_new p;
+		const char *pw = srv_field_get(x->r, "new_password");
+
+		memset(&p, 0, sizeof(p));
+		p.id = srv_field_get(x->r, "id");
+		p.name = srv_field_get(x->r, "name");
+		p.unit = srv_field_get(x->r, "unit");
+		p.roles = &roles;
+		p.passphrase = srv_field_get(x->r, "new_passphrase");
+		if (!p.id || !p.name || !p.unit || !p.passphrase || !pw)
+			error = ch_error_setc(CH_EINVALID, "id, name, unit, roles, the new person's signing "
+			                      "passphrase and login password are required");
+		else if ((error = ch_admin_person_add(x->site, &admin, &p)) == 0)
+			error = ch_accounts_set_password(x->site, p.id, pw);
+	} else if (!strcmp(what, "roles")) {
+		const char *id = srv_field_get(x->r, "id");
+
+		error = id ? ch_admin_person_roles(x->site, &admin, id, &roles) :
+		             ch_error_setc(CH_EINVALID, "id required");
+	} else {
+		const char *from = srv_field_get(x->r, "from"), *to = srv_field_get(x->r, "to");
+
+		error = from && to ? ch_admin_delegate(x->site, &admin, from, to, roles.n ? &roles : NULL) :
+		                     ch_error_setc(CH_EINVALID, "from and to required");
+	}
+	srv_log(x, "people %s: %s", what, error ? "refused" : "ok");
+	ch_strv_free(&roles);
+	return error < 0 ? people(x, status_of(error), NULL, ch_error_last()) :
+	                   people(x, 200, srv_msg(x->lang_en, "done"), NULL);
+}
+
+/* ---- audit ---- */
+
+static enum MHD_Result audit(srv_ctx *x)
+{
+	ch_strv docs = CH_STRV_INIT;
+	ch_verify_opts vo;
+	ch_report rep;
+	ch_buf text = CH_BUF_INIT;
+	json_t *f = json_array(), *w = json_array();
+	const char *doc = srv_arg(x, "doc");
+	size_t i;
+
+	memset(&vo, 0, sizeof(vo));
+	if (doc && ch_valid_doc_id(doc)) {
+		ch_strv_push(&docs, doc);
+		vo.docs = &docs;
+	}
+	if (ch_verify(&rep, x->site->repo, &vo) < 0) {
+		ch_strv_free(&docs);
+		return srv_error_page(x, 500, ch_error_last());
+	}
+	for (i = 0; i < rep.n; i++)
+		json_array_append_new(rep.v[i].warning ? w : f,
+		                      json_pack("{s:s, s:s, s:s, s:s}", "rule", rep.v[i].rule, "ref",
+		                                rep.v[i].ref, "commit", rep.v[i].commit, "message",
+		                                rep.v[i].message));
+	ch_report_text(&text, &rep);
+	srv_render(x, 200, "audit", json_pack(
+		"{s:o, s:o, s:b, s:I, s:I, s:I, s:s, s:s, s:s?}", "findings", f, "warnings", w, "ok",
+		rep.nfindings == 0, "policy_commits", (json_int_t)rep.policy_commits, "docs",
+		(json_int_t)rep.docs, "doc_commits", (json_int_t)rep.doc_commits, "introduction",
+		rep.root, "report", text.ptr, "doc", doc));
+	ch_report_dispose(&rep);
+	ch_buf_dispose(&text);
+	ch_strv_free(&docs);
+	return MHD_YES;
+}
+
+/* ---- routing ---- */
+
+static int doc_route(const char *path, char *id, size_t size, const char **rest)
+{
+	const char *p = path + 6, *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+	if (strncmp(path, "/docs/", 6) || n == 0 || n >= size)
+		return 0;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*rest = slash ? slash : "";
+	return ch_valid_doc_id(id);
+}
+
+enum MHD_Result srv_route_page(srv_ctx *x)
+{
+	int post = !strcmp(x->r->method, "POST");
+	const char *rest;
+	char id[80];
+
+	if (!strcmp(x->path, "/static/style.css"))
+		return srv_send(x, 200, "text/css; charset=utf-8", x->s->css.ptr, x->s->css.size);
+	if (!strcmp(x->path, "/login"))
+		return post ? do_login(x) : login_form(x, 200, NULL);
+	if (!x->logged_in)
+		return need_login(x);
+	if (!strcmp(x->path, "/logout") && post)
+		return do_logout(x);
+	if (!strcmp(x->path, "/") || !strcmp(x->path, "/inbox"))
+		return inbox(x);
+	if (!strcmp(x->path, "/docs"))
+		return doc_list(x);
+	if (!strcmp(x->path, "/docs/new"))
+		return post ? create_doc(x) : new_form(x, 200, NULL);
+	if (doc_route(x->path, id, sizeof(id), &rest)) {
+		if (!*rest && !post)
+			return show_doc(x, id, 200, NULL, NULL, NULL);
+		if (!strcmp(rest, "/diff") && !post)
+			return show_diff(x, id);
+		if (!strcmp(rest, "/act") && post)
+			return act(x, id);
+		if (!strcmp(rest, "/revise") && post)
+			return revise(x, id);
+	}
+	if (!strcmp(x->path, "/people") && is_role(x, "policy-admin"))
+		return post ? srv_error_page(x, 404, "not found") : people(x, 200, NULL, NULL);
+	if (!strncmp(x->path, "/people/", 8) && post && is_role(x, "policy-admin") &&
+	    (!strcmp(x->path + 8, "add") || !strcmp(x->path + 8, "roles") ||
+	     !strcmp(x->path + 8, "delegate")))
+		return people_post(x, x->path + 8);
+	if (!strcmp(x->path, "/audit") && !post &&
+	    (is_role(x, "auditor") || is_role(x, "policy-admin")))
+		return audit(x);
+	return srv_error_page(x, 404, x->lang_en ? "Not found, or not for your roles." :
+	                      "Không tìm thấy, hoặc không thuộc quyền của bạn.");
+}

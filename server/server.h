@@ -1,0 +1,155 @@
+/* server.h -- chanceryd, the HTTPS server.
+ *
+ * Processes (OpenBSD httpd's table, OpenSMTPD's ca.c):
+ *   parent/network  talks to browsers over TLS (libmicrohttpd + GnuTLS); runs
+ *                   as an unprivileged user when started as root, under a
+ *                   seccomp filter; cannot open the GnuPG home
+ *   signer          holds the GnuPG home; answers only typed sign requests
+ *                   (server/signer.c) */
+#ifndef CH_SERVER_H
+#define CH_SERVER_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "server/signer.h"
+#include "templates/tmpl.h"
+#include "workflows/doc.h"
+
+/* Named limits (httpd.h's SERVER_MAX* habit): stricter before login. */
+#define SRV_MAX_CONNECTIONS 512
+#define SRV_MAX_PER_IP 32
+#define SRV_CONNECTION_TIMEOUT 15          /* seconds of silence before a cut */
+#define SRV_CONNECTION_MEMORY (64 * 1024)  /* headers must fit in this */
+#define SRV_MAX_BODY (8u * 1024 * 1024)    /* any request body */
+#define SRV_MAX_BODY_ANON (16u * 1024)     /* a body before login */
+#define SRV_MAX_FIELDS 64
+#define SRV_MAX_FIELD (6u * 1024 * 1024)
+#define SRV_SESSION_IDLE (30 * 60)         /* seconds */
+#define SRV_SESSION_MAX (12 * 3600)
+#define SRV_MAX_SESSIONS 10000
+#define SRV_LOGIN_FAILS_ACCOUNT 20         /* then locked for SRV_LOCK_SECONDS */
+#define SRV_LOGIN_FAILS_ADDR 50
+#define SRV_LOCK_SECONDS (15 * 60)
+
+typedef struct srv srv;
+
+typedef struct {
+	char *name, *value, *filename;
+	size_t len;
+} srv_field;
+
+/* Per-request state, in *req_cls: created on the first call, fed the
+ * body on the next ones, answered on the last (STYLE.md). */
+typedef struct {
+	srv *server;
+	char method[8];
+	char *url;
+	struct MHD_PostProcessor *pp;
+	srv_field *fields;
+	size_t nfields;
+	ch_buf raw;          /* JSON bodies */
+	size_t body_bytes;
+	int refused;         /* 0, or the HTTP status already decided */
+	const char *refuse_why;
+	int is_json;
+} srv_req;
+
+typedef struct {
+	unsigned char id_hash[32]; /* SHA-256 of the cookie token */
+	char person[65];
+	char csrf[65];
+	time_t created, seen;
+	int api;                   /* a bearer token, not a cookie */
+	int lang_en;
+} srv_session;
+
+typedef struct {
+	char key[80];
+	unsigned fails;
+	time_t until;
+	time_t last;
+} srv_throttle;
+
+struct srv {
+	char *site_path;
+	char *origin;          /* https://host:port, for Origin checks */
+	ch_signer_client signer;
+	ch_tmpl_set *tmpl;
+	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock;  /* sessions and throttles */
+	srv_session *sessions;
+	size_t nsessions;
+	srv_throttle *throttles;
+	size_t nthrottles;
+	ch_buf css;
+	int log_fd;
+};
+
+/* Everything a handler needs about the current request. */
+typedef struct {
+	srv *s;
+	struct MHD_Connection *c;
+	srv_req *r;
+	ch_site *site;         /* this thread's handle */
+	srv_session sess;      /* copy of the session, if logged in */
+	int logged_in;
+	int lang_en;
+	const char *path;      /* url without query */
+	char addr[64];
+} srv_ctx;
+
+/* http.c */
+int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
+              const char *key_pem);
+void srv_stop(srv *s);
+ch_site *srv_thread_site(srv *s);
+const char *srv_field_get(const srv_req *r, const char *name);
+const srv_field *srv_field_find(const srv_req *r, const char *name);
+const char *srv_arg(const srv_ctx *x, const char *name);
+const char *srv_header(const srv_ctx *x, const char *name);
+enum MHD_Result srv_send(srv_ctx *x, unsigned status, const char *type, const void *body,
+                         size_t len);
+enum MHD_Result srv_redirect(srv_ctx *x, const char *location);
+enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body);
+void srv_log(srv_ctx *x, const char *fmt, ...) CH_PRINTF(2, 3);
+
+/* session.c */
+int srv_session_create(srv *s, char *token_out, size_t size, const char *person, int api,
+                       int lang_en);
+int srv_session_find(srv *s, srv_session *out, const char *token);
+void srv_session_destroy(srv *s, const char *token);
+/* 0 if allowed; CH_EDENIED if the account or address is locked. */
+int srv_throttle_check(srv *s, const char *person, const char *addr);
+void srv_throttle_result(srv *s, const char *person, const char *addr, int ok);
+int srv_csrf_ok(const srv_ctx *x);
+
+/* pages.c */
+enum MHD_Result srv_route_page(srv_ctx *x);
+int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data);
+enum MHD_Result srv_error_page(srv_ctx *x, unsigned status, const char *message);
+
+/* api.c */
+enum MHD_Result srv_route_api(srv_ctx *x);
+
+/* model.c -- data for pages and the API */
+json_t *srv_doc_summary(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
+json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
+int srv_current_policy(const ch_policy **out, srv_ctx *x);
+/* Documents that `person` may act on now, urgent first. */
+json_t *srv_inbox(srv_ctx *x, const char *person);
+json_t *srv_doc_list(srv_ctx *x, const char *state, const char *type, const char *unit,
+                     const char *urgency, const char *text);
+void srv_markdown(ch_buf *out, const char *text, size_t len);
+int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, const char *to);
+/* Rescan the refs now (after our own writes). */
+void srv_index_touch(srv_ctx *x);
+
+/* i18n.c */
+json_t *srv_messages(int lang_en);
+const char *srv_msg(int lang_en, const char *key);
+
+#endif

@@ -1,0 +1,56 @@
+# server_lib.sh -- start a chanceryd on a fresh site for a test (sourced
+# after lib.sh). Defines S (site), URL, CA, srv_pid, curl_s.
+make_site() { # people as id:roles ...
+	S="$T/site"
+	chmod 755 "$T"
+	"$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị A" \
+		--passphrase-file "$(pass admin.a)" >/dev/null || return 1
+	local p id roles
+	for p in "$@"; do
+		id=${p%%:*} roles=${p#*:}
+		"$CH" person add "$S" "$id" --name "Cán bộ $id" --roles "$roles" --unit hq/legal \
+			--as admin.a --passphrase-file "$(pass admin.a)" \
+			--new-passphrase-file "$(pass "$id")" >/dev/null || return 1
+	done
+	for id in admin.a "${@%%:*}"; do
+		(umask 077; printf 'login-%s-2026\n' "$id" >"$T/pass/$id.login")
+		"$CH" account set "$S" "$id" --password-file "$T/pass/$id.login" >/dev/null || return 1
+	done
+}
+
+start_server() {
+	"$top/scripts/tls-demo.sh" "$T/tls" >/dev/null || return 1
+	PORT=$((20000 + RANDOM % 20000))
+	URL="https://127.0.0.1:$PORT"
+	CA="$T/tls/ca.pem"
+	"$BUILD/chanceryd" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+		--port "$PORT" >"$T/server.out" 2>"$T/server.log" &
+	srv_pid=$!
+	local i
+	for i in $(seq 100); do
+		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+		kill -0 "$srv_pid" 2>/dev/null || { cat "$T/server.log"; return 1; }
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_server() {
+	[ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+	srv_pid=
+}
+trap 'stop_server; cleanup' EXIT
+
+# curl_s ARGS...: curl against the server, trusting the test CA.
+curl_s() { curl -s --cacert "$CA" "$@"; }
+
+# login ID: a cookie jar in $T/jar.ID with a session; prints nothing.
+login() {
+	curl_s -c "$T/jar.$1" -o /dev/null -w '%{http_code}' "$URL/login" \
+		--data-urlencode "id=$1" --data-urlencode "password=$(cat "$T/pass/$1.login")"
+}
+
+# csrf ID: the CSRF token of ID's session, read from a page's form.
+csrf() {
+	curl_s -b "$T/jar.$1" "$URL/docs/new" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1
+}
