@@ -181,12 +181,18 @@ static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, con
 	const ch_policy *pol;
 	ch_doc *doc = NULL;
 	json_t *j;
+	/* Callers pass ch_error_last(): loading and rendering the document
+	 * below set errors of their own (the engine probes every action), so
+	 * the message is kept before it is overwritten. */
+	json_t *err = error_msg ? json_string(error_msg) : json_null();
 
-	if (load_doc(&doc, &pol, x, id) < 0)
+	if (load_doc(&doc, &pol, x, id) < 0) {
+		json_decref(err);
 		return srv_error_page(x, 404, ch_error_last());
+	}
 	j = srv_doc_full(x, doc, pol);
 	json_object_set_new(j, "notice", notice ? json_string(notice) : json_null());
-	json_object_set_new(j, "error", error_msg ? json_string(error_msg) : json_null());
+	json_object_set_new(j, "error", err);
 	json_object_set_new(j, "kept_comment", json_string(kept_comment ? kept_comment : ""));
 	srv_render(x, status, "doc", json_pack("{s:o}", "doc", j));
 	ch_doc_free(doc);

@@ -17,6 +17,8 @@ export GIT_CONFIG_NOSYSTEM=1 HOME="$T/home"
 export GIT_AUTHOR_NAME="Chancery Test" GIT_AUTHOR_EMAIL="test@chancery.invalid"
 export GIT_COMMITTER_NAME="Chancery Test" GIT_COMMITTER_EMAIL="test@chancery.invalid"
 mkdir -p "$HOME" "$T/pass"
+# Sites served by chanceryd belong to the unprivileged user it runs as.
+git config --global safe.directory "*"
 
 cleanup() {
 	local h
