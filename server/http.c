@@ -375,7 +375,7 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 		return ch_error_setc(CH_EINVALID, "'%s' is not an IPv4 address to listen on",
 		                     listen_addr);
 	s->daemon = MHD_start_daemon(
-		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
 		(uint16_t)port, NULL, NULL, handler, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,

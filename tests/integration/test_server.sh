@@ -120,6 +120,8 @@ for i in $(seq 120); do hdrs+=(-H "X-Filler-$i: $(printf '%0600d' 0)"); done
 code=$(curl_s -o /dev/null -w '%{http_code}' "${hdrs[@]}" "$URL/login")
 check "too many headers are cut off ($code)" test "$code" != 200
 # Slow clients: 20 connections that send three bytes of a TLS hello and stall.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
+cpu0=$(cpu_ticks)
 slow=()
 for i in $(seq 20); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf '\x16\x03\x01' >&3; exec sleep 30) 2>/dev/null &
@@ -132,6 +134,10 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "other clients are still served during a slow-loris ($code in ${ms} ms)" test "$code" = 200
 code=$(curl_s -b "$T/jar.do.thi.g" -o /dev/null -w '%{http_code}' --max-time 5 "$URL/login")
 check "  and again" test "$code" = 200
+sleep 2
+cpu1=$(cpu_ticks)
+check "stalled handshakes do not spin the server's CPU ($((cpu1 - cpu0)) ticks in ~3 s)" \
+	test $((cpu1 - cpu0)) -lt 100
 kill "${slow[@]}" 2>/dev/null
 
 # ---- privilege separation ----
