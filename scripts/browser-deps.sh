@@ -25,6 +25,13 @@ if [ ${#missing[@]} -ne 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# playwright-core 1.62 and later need node 20 (Debian 12's own nodejs is 18).
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+	echo "browser-deps: warning: node $(node --version) is older than 20, which the locked" \
+		"playwright-core needs: the browser test will fail" >&2
+fi
+
 # playwright-core at exactly the locked version, or npm ci.
 want=$(sed -n '/"node_modules\/playwright-core"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' \
 	"$dir/package-lock.json" | head -1)

@@ -1040,30 +1040,41 @@ static int open_section(struct parser *p, const struct tag *tag)
 	return 0;
 }
 
+/* "{{#name}} (line L, column C)" for the section a node opens. */
+static const char *section_str(ch_buf *b, const struct parser *p, const struct node *n)
+{
+	unsigned line, col;
+
+	line_col(p->s, n->off, &line, &col);
+	ch_buf_clear(b);
+	ch_buf_printf(b, "{{%c%.*s}} (line %u, column %u)", n->kind == N_SECTION ? '#' : '^',
+	              (int)n->len, p->s + n->off, line, col);
+	return b->ptr;
+}
+
 static int close_section(struct parser *p, const struct tag *tag)
 {
 	ch_tmpl *t = p->t;
 	struct open_section *o;
-	struct node *n;
-	unsigned line, col;
-	int error, end;
+	ch_buf b = CH_BUF_INIT;
+	int error = 0, end;
 
 	if (!p->depth)
 		return perr(p, tag->at, "{{/%.*s}} closes no section", (int)tag->nlen,
 		            p->s + tag->name);
 	o = &p->open[p->depth - 1];
-	n = &t->nodes[o->node];
-	line_col(p->s, n->off, &line, &col);
-	if (n->len != tag->nlen || memcmp(p->s + n->off, p->s + tag->name, tag->nlen))
-		return perr(p, tag->at, "{{/%.*s}} does not close {{%c%.*s}} (line %u, column %u)",
-		            (int)tag->nlen, p->s + tag->name, n->kind == N_SECTION ? '#' : '^',
-		            (int)n->len, p->s + n->off, line, col);
-	if ((error = section_context(p, tag)) < 0)
+	if (t->nodes[o->node].len != tag->nlen ||
+	    memcmp(p->s + t->nodes[o->node].off, p->s + tag->name, tag->nlen))
+		error = perr(p, tag->at, "{{/%.*s}} does not close %s", (int)tag->nlen,
+		             p->s + tag->name, section_str(&b, p, &t->nodes[o->node]));
+	else if ((error = section_context(p, tag)) < 0)
+		; /* section_context may add a node, moving t->nodes */
+	else if (!hctx_same(&o->h, &p->h))
+		error = perr(p, tag->at, "section ends %s but %s began %s", describe(&p->h),
+		             section_str(&b, p, &t->nodes[o->node]), describe(&o->h));
+	ch_buf_dispose(&b);
+	if (error < 0)
 		return error;
-	if (!hctx_same(&o->h, &p->h))
-		return perr(p, tag->at, "section %.*s ends %s but began %s (line %u, column %u)",
-		            (int)n->len, p->s + n->off, describe(&p->h), describe(&o->h), line,
-		            col);
 	end = add_node(p, N_END, tag->name, tag->nlen);
 	t->nodes[o->node].jump = (uint32_t)end;
 	t->nodes[end].jump = o->node;
@@ -1277,7 +1288,8 @@ static int put_escaped(struct render *r, const char *s, size_t n, int esc)
 			}
 			rep = "\xef\xbf\xbd";
 		}
-		if ((error = put(r, s + run, i - run)) < 0 || (error = put(r, rep, strlen(rep))) < 0)
+		if ((i > run && (error = put(r, s + run, i - run)) < 0) ||
+		    (*rep && (error = put(r, rep, strlen(rep))) < 0))
 			return error;
 		i += adv;
 		run = i;
@@ -1368,12 +1380,13 @@ static int put_value(struct render *r, const json_t *v, int esc)
  * the other parts as members of what that found. */
 static const json_t *lookup(const struct render *r, const ch_tmpl *t, const struct node *n)
 {
-	const struct seg *seg = &t->segs[n->seg];
+	const struct seg *seg;
 	const json_t *v = NULL;
 	size_t i;
 
 	if (!n->nseg)
 		return r->stack[r->nstack - 1];
+	seg = &t->segs[n->seg];
 	for (i = r->nstack; i-- > 0 && !v;)
 		if (json_is_object(r->stack[i]))
 			v = json_object_getn(r->stack[i], t->text + seg->off, seg->len);

@@ -248,6 +248,7 @@ static int parse_sites(ch_policy *pol, const ch_fileset *files)
 	pol->sites = ch_calloc(json_array_size(arr), sizeof(*pol->sites));
 	json_array_foreach(arr, i, e) {
 		ch_site_entry *se = &pol->sites[pol->nsites++];
+		size_t j;
 
 		ch_buf_clear(&path);
 		ch_buf_printf(&path, "sites[%zu]", i);
@@ -258,6 +259,13 @@ static int parse_sites(ch_policy *pol, const ch_fileset *files)
 		if ((error = ch_json_only_keys(e, skeys, F_SITES, path.ptr)) < 0 ||
 		    (error = ch_json_str(&s, e, "id", 1, ch_valid_name, F_SITES, path.ptr)) < 0)
 			goto done;
+		/* the current entry is counted already, with no id yet */
+		for (j = 0; j + 1 < pol->nsites; j++)
+			if (!strcmp(pol->sites[j].id, s)) {
+				error = ch_error_setc(CH_EINVALID, "%s: %s: id '%s' is listed twice",
+				                      F_SITES, path.ptr, s);
+				goto done;
+			}
 		se->id = ch_strdup(s);
 		if ((error = ch_json_strv(&se->units, e, "units", 1, 256, ch_valid_unit, F_SITES,
 		                          path.ptr)) < 0)

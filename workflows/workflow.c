@@ -154,6 +154,12 @@ static int parse_state(ch_wf_state *st, const char *name, const json_t *obj, con
 	if ((error = ch_json_only_keys(obj, keys, file, path.ptr)) < 0 ||
 	    (error = ch_json_bool(&st->final, obj, "final", 0, file, path.ptr)) < 0)
 		goto done;
+	/* "withdrawn" is where withdraw leads: it can only be a final state. */
+	if (!strcmp(name, "withdrawn") && !st->final) {
+		error = ch_error_setc(CH_EINVALID, "%s: %s: 'withdrawn' is reserved for the final "
+		                      "state that withdraw leads to", file, path.ptr);
+		goto done;
+	}
 	if ((v = json_object_get(obj, "edit"))) {
 		ch_buf_printf(&apath, "%s.edit", path.ptr);
 		st->editable = 1;

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# test_browser.sh -- the browser pages in a real browser: Debian's chromium
+# driven by playwright-core (tests/browser, installed by
+# scripts/browser-deps.sh). A site made with the command line, a local CA
+# and server certificate, chanceryd serving it on loopback; then
+# tests/browser/workflow.mjs takes a công văn through every hand to
+# publication and the audit page, and tests/browser/xss.mjs feeds the pages
+# hostile text. Afterwards stock `git verify-commit` checks every commit the
+# browser made, each signed by the actor its trailer names, and
+# `chancery verify` passes. Screenshots: $BUILD/screenshots.
+# A missing browser or node is a failure, not a skip.
+. "$(dirname "$0")/lib.sh"
+
+S="$T/hq"
+TLS="$T/tls"
+SHOTS="$BUILD/screenshots"
+BROWSER_DIR="$top/tests/browser"
+SERVER_PID=
+SERVER_LOG="$BUILD/test-logs/chanceryd-browser.log"
+
+stop_server() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	SERVER_PID=
+}
+trap 'stop_server; cleanup' EXIT
+
+# ---- what the browser test needs: present, or this test fails ----
+need=ok
+for tool in node chromium certtool certutil curl; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "# $tool is missing: run scripts/browser-deps.sh"; need=missing; }
+done
+if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+	echo "# node $(node --version) is older than 20, the least playwright-core accepts"; need=old-node
+fi
+[ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
+	{ echo "# tests/browser/node_modules is missing: run scripts/browser-deps.sh"; need=missing; }
+if [ "$need" != ok ]; then not_ok "chromium, node (20 or later), certutil and playwright-core are installed"; finish; fi
+ok "chromium, node (20 or later), certutil and playwright-core are installed"
+
+# ---- a site and its people, made with the command line ----
+chmod 755 "$T"
+check "init creates a site" "$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị A" \
+	--unit hq/admin --passphrase-file "$(pass admin.a)"
+people=(
+	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal"
+	"tran.thi.b|Trần Thị B|head|hq/legal"
+	"le.van.c|Lê Văn C|deputy|hq/leaders"
+	"pham.thi.d|Phạm Thị D|deputy|hq/leaders"
+	"vu.van.f|Vũ Văn F|minister|hq/leaders"
+	"do.thi.g|Đỗ Thị G|clerk|hq/office"
+	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit"
+)
+added=0
+for p in "${people[@]}"; do
+	IFS='|' read -r id name roles unit <<<"$p"
+	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" --as admin.a \
+		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")" >/dev/null &&
+		added=$((added + 1))
+done
+check "seven officials added, each with a key of their own" test "$added" -eq 7
+
+# Login passwords, and the JSON the browser scripts read them from (never argv).
+(umask 077; echo '{}' >"$T/people.json.tmp")
+set_ok=0
+for id in admin.a $(for p in "${people[@]}"; do echo "${p%%|*}"; done); do
+	lf="$T/pass/$id.login"
+	(umask 077; printf 'login-%s-2026\n' "$id" >"$lf")
+	"$CH" account set "$S" "$id" --password-file "$lf" >/dev/null && set_ok=$((set_ok + 1))
+	jq --arg id "$id" --rawfile pw "$lf" --rawfile pp "$(pass "$id")" \
+		'.[$id] = {password: ($pw | rtrimstr("\n")), passphrase: ($pp | rtrimstr("\n"))}' \
+		"$T/people.json.tmp" >"$T/people.json.new" && mv "$T/people.json.new" "$T/people.json.tmp"
+done
+chmod 600 "$T/people.json.tmp"
+mv "$T/people.json.tmp" "$T/browser-people.json"
+check "login passwords set for all eight" test "$set_ok" -eq 8
+
+# ---- TLS and the server ----
+check "a local CA and server certificate" "$top/scripts/tls-demo.sh" "$TLS"
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+URL="https://127.0.0.1:$PORT"
+mkdir -p "$(dirname "$SERVER_LOG")"
+"$BUILD/chanceryd" "$S" --cert "$TLS/server.pem" --key "$TLS/server.key" --port "$PORT" \
+	--listen 127.0.0.1 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+up=0
+for _ in $(seq 100); do
+	if curl -s -o /dev/null --cacert "$TLS/ca.pem" "$URL/login"; then up=1; break; fi
+	kill -0 "$SERVER_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if [ "$up" -eq 1 ]; then ok "chanceryd answers at $URL (certificate checked against the CA)"; else
+	not_ok "chanceryd answers at $URL"; sed 's/^/#   /' "$SERVER_LOG" | tail -5; finish
+fi
+
+# ---- the browser ----
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+browser() { # name script
+	local name=$1 script=$2 rc
+	echo "# $name"
+	CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
+		CH_CORPUS="$CORPUS" CH_OUT="$T/$name.json" TMPDIR="$T" \
+		timeout 180 node "$BROWSER_DIR/$script"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then ok "$script exits 0"; else not_ok "$script exits 0 (exit $rc)"; fi
+}
+t0=$(date +%s)
+browser workflow workflow.mjs
+browser xss xss.mjs
+echo "# browser scripts took $(($(date +%s) - t0)) s"
+shots=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)
+check "screenshots saved in $SHOTS ($shots)" test "$shots" -ge 20
+stop_server
+check "the server stops cleanly" true
+
+# ---- stock git agrees on every commit the browser made ----
+R="$S/repo.git"
+DOC=$(jq -r '.doc // empty' "$T/workflow.json" 2>/dev/null)
+if [ -n "$DOC" ]; then
+	n=$(git -C "$R" rev-list --count "refs/docs/$DOC")
+	check "the browser's document holds exactly its 12 steps (the wrong passphrase recorded nothing)" \
+		test "$n" -eq 12
+	actions=$(git -C "$R" log --reverse --format='%(trailers:key=Chancery-Action,valueonly)' \
+		"refs/docs/$DOC" | grep . | tr '\n' ' ')
+	want="create revise submit approve return revise submit approve approve approve sign publish "
+	if [ "$actions" = "$want" ]; then ok "its steps, in order: $actions"; else
+		not_ok "its steps are: $want"; echo "#   they are: $actions"
+	fi
+	check "the Vietnamese text of the last revision survives byte for byte" \
+		grep -qF "Số liệu: 6 nhiệm vụ, giải pháp; mốc 2030 và tầm nhìn 2045." \
+		<(git -C "$R" show "refs/docs/$DOC:document.md")
+	check "the first revision is the corpus file byte for byte" \
+		cmp -s "$CORPUS/chinh-phu-tin-292.txt" \
+		<(git -C "$R" show "$(git -C "$R" rev-list --reverse "refs/docs/$DOC" | head -1):document.md")
+else
+	not_ok "workflow.mjs reported the document it created"
+fi
+
+V="$T/auditor-gnupg"
+mkdir -m 700 "$V"
+"$CH" export-keys "$S" >"$T/keys.asc"
+GNUPGHOME="$V" gpg --batch --quiet --import "$T/keys.asc" 2>/dev/null
+git -C "$R" show refs/heads/policy:policy/people.json >"$T/people.json"
+bad=0 n=0 refs=0
+for ref in $(git -C "$R" for-each-ref --format='%(refname)' refs/docs); do
+	refs=$((refs + 1))
+	for c in $(git -C "$R" rev-list "$ref"); do
+		n=$((n + 1))
+		if ! GNUPGHOME="$V" git -C "$R" verify-commit "$c" 2>/dev/null; then
+			echo "# git verify-commit failed on $c ($ref)"; bad=1; continue
+		fi
+		fpr=$(GNUPGHOME="$V" git -C "$R" log -1 --format=%GP "$c")
+		actor=$(git -C "$R" log -1 --format='%(trailers:key=Chancery-Actor,valueonly)' "$c" | head -1)
+		owner=$(jq -r --arg f "$fpr" '.people[] | select(.fingerprint == $f) | .id' "$T/people.json")
+		if [ -z "$actor" ] || [ "$owner" != "$actor" ]; then
+			echo "# $c: signed by $fpr ($owner), actor $actor"; bad=1
+		fi
+	done
+done
+check "the browser made two documents ($refs)" test "$refs" -eq 2
+check "stock git verify-commit passes on all $n commits the browser made, each signed by its actor" \
+	test "$bad" -eq 0 -a "$n" -eq 15
+expect 0 "chancery verify passes on the whole site" "$CH" verify "$S"
+
+finish
