@@ -1118,6 +1118,9 @@ static int check_end(const struct parser *p)
 		n = &p->t->nodes[p->open[p->depth - 1].node];
 		return perr(p, n->off, "section %.*s is never closed", (int)n->len, p->s + n->off);
 	}
+	if (p->h.st >= H_TAG_OPEN && p->h.st <= H_SELF_CLOSING && p->h.st != H_ATTR_VALUE_DQ &&
+	    p->h.st != H_ATTR_VALUE_SQ)
+		return perr(p, p->len, "template ends inside a tag (\">\" missing)");
 	if (p->h.st != H_DATA)
 		return perr(p, p->len, "template ends %s", describe(&p->h));
 	if (p->h.foreign)
