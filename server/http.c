@@ -18,17 +18,34 @@ static const char csp[] =
 
 /* ---- per-thread site handles (libgit2 objects are not shared) ---- */
 
-static _Thread_local ch_site *tl_site;
+static pthread_key_t site_key;
+static pthread_once_t site_once = PTHREAD_ONCE_INIT;
 
+static void site_release(void *site)
+{
+	ch_site_free(site);
+}
+
+static void site_key_init(void)
+{
+	pthread_key_create(&site_key, site_release);
+}
+
+/* Each worker thread opens the site once and keeps it; the key's
+ * destructor closes it when MHD's threads end. */
 ch_site *srv_thread_site(srv *s)
 {
-	if (!tl_site) {
-		if (ch_site_open(&tl_site, s->site_path) < 0)
+	ch_site *site;
+
+	pthread_once(&site_once, site_key_init);
+	if (!(site = pthread_getspecific(site_key))) {
+		if (ch_site_open(&site, s->site_path) < 0)
 			return NULL;
-		tl_site->sign = ch_signer_client_sign;
-		tl_site->sign_ctx = &s->signer;
+		site->sign = ch_signer_client_sign;
+		site->sign_ctx = &s->signer;
+		pthread_setspecific(site_key, site);
 	}
-	return tl_site;
+	return site;
 }
 
 /* ---- responses ---- */

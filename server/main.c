@@ -262,6 +262,8 @@ int main(int argc, char **argv)
 	s.origin = o.origin ? ch_strdup(o.origin) : ch_buf_detach(&origin);
 	if (!s.site_path || (error = ch_lib_init()) < 0 || (error = check_site(s.site_path)) < 0) {
 		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
+		free(s.site_path);
+		free(s.origin);
 		return 1;
 	}
 	if ((signer = start_signer(&s, s.site_path)) < 0) {

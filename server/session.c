@@ -124,25 +124,33 @@ void srv_session_destroy(srv *s, const char *token)
 
 /* ---- throttling ---- */
 
-static srv_throttle *throttle_get(srv *s, const char *key, time_t now)
+/* Forget entries idle for a day so the table stays small. */
+static void throttle_purge(srv *s, time_t now)
+{
+	size_t i = 0;
+
+	while (i < s->nthrottles)
+		if (now - s->throttles[i].last > 86400)
+			s->throttles[i] = s->throttles[--s->nthrottles];
+		else
+			i++;
+}
+
+/* The index of key's entry, created if needed; -1 when the table is full.
+ * An index, not a pointer: a later insertion may move the table. */
+static long throttle_idx(srv *s, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < s->nthrottles; i++)
 		if (!strcmp(s->throttles[i].key, key))
-			return &s->throttles[i];
-	/* Forget entries idle for a day so the table stays small. */
-	for (i = 0; i < s->nthrottles;)
-		if (now - s->throttles[i].last > 86400)
-			s->throttles[i] = s->throttles[--s->nthrottles];
-		else
-			i++;
+			return (long)i;
 	if (s->nthrottles >= 100000)
-		return NULL;
+		return -1;
 	s->throttles = ch_realloc(s->throttles, (s->nthrottles + 1) * sizeof(*s->throttles));
 	memset(&s->throttles[s->nthrottles], 0, sizeof(*s->throttles));
 	snprintf(s->throttles[s->nthrottles].key, sizeof(s->throttles[0].key), "%s", key);
-	return &s->throttles[s->nthrottles++];
+	return (long)s->nthrottles++;
 }
 
 static void keys(char *acct, char *addr, size_t size, const char *person, const char *ip)
@@ -155,41 +163,45 @@ int srv_throttle_check(srv *s, const char *person, const char *addr)
 {
 	char ka[80], kb[80];
 	time_t now = time(NULL);
-	srv_throttle *a, *b;
+	long a, b;
 	int locked;
 
 	keys(ka, kb, sizeof(ka), person, addr);
 	pthread_mutex_lock(&s->lock);
-	a = throttle_get(s, ka, now);
-	b = throttle_get(s, kb, now);
-	locked = !a || !b || a->until > now || b->until > now;
+	throttle_purge(s, now);
+	a = throttle_idx(s, ka);
+	b = throttle_idx(s, kb);
+	locked = a < 0 || b < 0 || s->throttles[a].until > now || s->throttles[b].until > now;
 	pthread_mutex_unlock(&s->lock);
 	return locked ? CH_EDENIED : 0;
 }
 
 void srv_throttle_result(srv *s, const char *person, const char *addr, int ok)
 {
-	char ka[80], kb[80];
+	char k[2][80];
 	time_t now = time(NULL);
-	srv_throttle *t[2];
 	unsigned limit[2] = { SRV_LOGIN_FAILS_ACCOUNT, SRV_LOGIN_FAILS_ADDR };
+	long idx[2];
 	int i;
 
-	keys(ka, kb, sizeof(ka), person, addr);
+	keys(k[0], k[1], sizeof(k[0]), person, addr);
 	pthread_mutex_lock(&s->lock);
-	t[0] = throttle_get(s, ka, now);
-	t[1] = throttle_get(s, kb, now);
+	idx[0] = throttle_idx(s, k[0]);
+	idx[1] = throttle_idx(s, k[1]);
 	for (i = 0; i < 2; i++) {
-		if (!t[i])
+		srv_throttle *t;
+
+		if (idx[i] < 0)
 			continue;
-		t[i]->last = now;
+		t = &s->throttles[idx[i]];
+		t->last = now;
 		if (ok && i == 0) {
-			t[i]->fails = 0;
+			t->fails = 0;
 			continue;
 		}
-		if (!ok && ++t[i]->fails >= limit[i]) {
-			t[i]->until = now + SRV_LOCK_SECONDS;
-			t[i]->fails = 0;
+		if (!ok && ++t->fails >= limit[i]) {
+			t->until = now + SRV_LOCK_SECONDS;
+			t->fails = 0;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
