@@ -42,6 +42,7 @@ ch_site *srv_thread_site(srv *s)
 		if (ch_site_open(&site, s->site_path) < 0)
 			return NULL;
 		site->sign = ch_signer_client_sign;
+		site->keygen = ch_signer_client_keygen;
 		site->sign_ctx = &s->signer;
 		pthread_setspecific(site_key, site);
 	}

@@ -83,6 +83,9 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "from_rev", "Từ bản", "From" },
 	{ "to_rev", "Đến bản", "To" },
 	{ "show", "Xem", "Show" },
+	{ "list", "Văn bản", "Documents" },
+	{ "new", "Văn bản mới", "New document" },
+	{ "doc", "Văn bản", "Document" },
 };
 
 const char *srv_msg(int lang_en, const char *key)

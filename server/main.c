@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "server.h"
 #include "util/embedded.h"
 #include "util/fs.h"
@@ -124,8 +126,8 @@ static int drop_privileges(const char *site_path, const char *user)
 	if (nftw(p.ptr, chown_one, 32, FTW_PHYS) < 0)
 		error = ch_error_setc(CH_EIO, "cannot hand %s to %s: %s", p.ptr, user, strerror(errno));
 	ch_buf_clear(&p);
-	ch_buf_printf(&p, "%s/accounts.json", site_path);
-	if (!error && ch_fs_exists(p.ptr) && lchown(p.ptr, own_uid, own_gid) < 0)
+	ch_buf_printf(&p, "%s/state", site_path);
+	if (!error && (ch_fs_mkdir_p(p.ptr, 0700) < 0 || nftw(p.ptr, chown_one, 8, FTW_PHYS) < 0))
 		error = ch_error_setc(CH_EIO, "cannot hand %s to %s", p.ptr, user);
 	ch_buf_clear(&p);
 	ch_buf_printf(&p, "%s/site.json", site_path);
@@ -133,6 +135,12 @@ static int drop_privileges(const char *site_path, const char *user)
 	ch_buf_dispose(&p);
 	if (error)
 		return error;
+	/* libgit2 reads the global git config from $HOME: point it at the
+	 * unprivileged user's home, which it can read, not root's. */
+	if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, pw->pw_dir) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, pw->pw_dir) < 0 ||
+	    setenv("HOME", pw->pw_dir, 1) < 0)
+		return ch_error_setc(CH_EIO, "cannot point git at %s's home", user);
 	if (setgroups(0, NULL) < 0 || setgid(own_gid) < 0 || setuid(own_uid) < 0)
 		return ch_error_setc(CH_EIO, "cannot drop privileges: %s", strerror(errno));
 	if (setuid(0) == 0)

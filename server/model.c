@@ -405,7 +405,10 @@ json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol)
 /* cmark's default options suppress raw HTML and unsafe link schemes. */
 void srv_markdown(ch_buf *out, const char *text, size_t len)
 {
-	char *html = cmark_markdown_to_html(text, len, CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8);
+	/* Official texts are line-oriented (and uploads are often plain
+	 * text): a line break in the source is a line break on the page. */
+	char *html = cmark_markdown_to_html(text, len, CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8 |
+	                                               CMARK_OPT_HARDBREAKS);
 
 	if (html) {
 		ch_buf_puts(out, html);
@@ -485,7 +488,7 @@ int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, cons
 		json_decref(dc.lines);
 		return ch_error_setc(CH_ENOTFOUND, "both revisions must be steps of this document");
 	}
-	opts.context_lines = 3;
+	opts.context_lines = 1000000; /* the whole text: nothing silently left out */
 	if ((error = text_at(&a, x->site->repo, from)) == 0 &&
 	    (error = text_at(&b, x->site->repo, to)) == 0 &&
 	    git_diff_buffers(a.ptr, a.size, "document.md", b.ptr, b.size, "document.md", &opts,

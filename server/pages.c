@@ -33,6 +33,8 @@ int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data)
 	ch_buf out = CH_BUF_INIT;
 	int error;
 
+	if (!json_object_get(data, "page_title"))
+		json_object_set_new(data, "page_title", json_string(srv_msg(x->lang_en, tmpl)));
 	json_object_set_new(data, "t", srv_messages(x->lang_en));
 	json_object_set_new(data, "me", me_json(x));
 	json_object_set_new(data, "lang", json_string(x->lang_en ? "en" : "vi"));
@@ -219,6 +221,13 @@ static enum MHD_Result show_diff(srv_ctx *x, const char *id)
 		from = json_string_value(json_object_get(json_array_get(revs, json_array_size(revs) - 2), "commit"));
 	if (!to && json_array_size(revs) >= 1)
 		to = json_string_value(json_object_get(json_array_get(revs, json_array_size(revs) - 1), "commit"));
+	for (i = 0; i < json_array_size(revs); i++) {
+		json_t *r = json_array_get(revs, i);
+		const char *c = json_string_value(json_object_get(r, "commit"));
+
+		json_object_set_new(r, "sel_from", json_boolean(from && !strcmp(c, from)));
+		json_object_set_new(r, "sel_to", json_boolean(to && !strcmp(c, to)));
+	}
 	if (from && to && srv_diff(&lines, x, doc, from, to) < 0) {
 		json_decref(revs);
 		ch_doc_free(doc);

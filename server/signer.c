@@ -1,10 +1,13 @@
 /* signer.c -- the signer process and its client. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ipc.h"
 #include "signer.h"
 #include "util/text.h"
+#include "workflows/site.h"
 #include "util/common.h"
 
 static int reply_err(int fd, int code, const char *msg)
@@ -42,6 +45,46 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	return error;
 }
 
+static int text_field(const ch_ipc_msg *m, size_t i, size_t max)
+{
+	return m->flen[i] == strlen(m->field[i]) && m->flen[i] <= max;
+}
+
+static int handle_keygen(int fd, ch_site *site, const ch_ipc_msg *m)
+{
+	const char *person = m->field[0], *name = m->field[1], *email = m->field[2];
+	const char *algo = m->field[3], *pass = m->field[4];
+	ch_buf armored = CH_BUF_INIT;
+	ch_keystore *ks;
+	ch_keyinfo key;
+	char algo_s[16];
+	int error, i;
+
+	for (i = 0; i < 5; i++)
+		if (!text_field(m, (size_t)i, 1024))
+			return ch_error_setc(CH_EINVALID, "signer: malformed keygen request");
+	if (!ch_valid_person_id(person) || !ch_valid_line(name, 200) || !pass[0])
+		return reply_err(fd, CH_EINVALID, "malformed person, name or passphrase");
+	if ((error = ch_site_keystore(&ks, site)) < 0 ||
+	    (error = ch_keystore_create_key(&key, ks, name, email, algo[0] ? algo : NULL, pass)) < 0 ||
+	    (error = ch_keystore_export(&armored, ks, key.fpr)) < 0 ||
+	    (error = ch_site_reload_config(site)) < 0 ||
+	    (error = ch_site_set_signer(site, person, &key)) < 0) {
+		error = reply_err(fd, error, ch_error_last());
+	} else {
+		const void *f[5] = { key.fpr, key.signing_fpr, key.keygrip, algo_s, armored.ptr };
+		size_t l[5];
+
+		snprintf(algo_s, sizeof(algo_s), "%d", key.pk_algo);
+		for (i = 0; i < 4; i++)
+			l[i] = strlen(f[i]);
+		l[4] = armored.size;
+		error = ch_ipc_send(fd, CH_IPC_OK, 0, 5, f, l);
+	}
+	ch_buf_dispose(&armored);
+	return error;
+}
+
 int ch_signer_main(int fd, const char *site_path)
 {
 	ch_site *site = NULL;
@@ -51,9 +94,13 @@ int ch_signer_main(int fd, const char *site_path)
 	if (ch_site_open(&site, site_path) < 0)
 		return 1;
 	for (;;) {
-		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_SIGN, 3);
-		if (rc == 0)
+		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_KEYGEN, 0);
+		if (rc == 0 && m.type == CH_IPC_SIGN && m.nfields == 3)
 			rc = handle_sign(fd, site, &m);
+		else if (rc == 0 && m.type == CH_IPC_KEYGEN && m.nfields == 5)
+			rc = handle_keygen(fd, site, &m);
+		else if (rc == 0)
+			rc = ch_error_setc(CH_EINVALID, "signer: unexpected request type %u", m.type);
 		ch_ipc_msg_dispose(&m);
 		if (rc < 0 && rc != CH_EAUTH)
 			break;
@@ -81,6 +128,43 @@ int ch_signer_client_sign(ch_buf *sig, const char *person, const ch_keyinfo *key
 		} else {
 			error = m.code < 0 ? m.code : CH_ERROR;
 			ch_error_setc(error, "%s", m.field[0]);
+		}
+		ch_ipc_msg_dispose(&m);
+	} else if (error == CH_ENOTFOUND) {
+		error = ch_error_setc(CH_EIO, "the signer process has gone away");
+	}
+	pthread_mutex_unlock(&c->lock);
+	return error;
+}
+
+int ch_signer_client_keygen(ch_keyinfo *key, ch_buf *armored, const char *person,
+                            const char *name, const char *email, const char *algo,
+                            const char *passphrase, void *ctx)
+{
+	ch_signer_client *c = ctx;
+	const void *f[5] = { person, name, email, algo ? algo : "", passphrase };
+	size_t l[5], i;
+	ch_ipc_msg m;
+	int error;
+
+	for (i = 0; i < 5; i++)
+		l[i] = strlen(f[i]);
+	memset(key, 0, sizeof(*key));
+	pthread_mutex_lock(&c->lock);
+	if ((error = ch_ipc_send(c->fd, CH_IPC_KEYGEN, 0, 5, f, l)) == 0 &&
+	    (error = ch_ipc_recv(&m, c->fd, CH_IPC_OK, CH_IPC_ERR, 0)) == 0) {
+		if (m.type == CH_IPC_OK && m.nfields == 5 && m.flen[0] < sizeof(key->fpr) &&
+		    m.flen[1] < sizeof(key->signing_fpr) && m.flen[2] < sizeof(key->keygrip)) {
+			memcpy(key->fpr, m.field[0], m.flen[0] + 1);
+			memcpy(key->signing_fpr, m.field[1], m.flen[1] + 1);
+			memcpy(key->keygrip, m.field[2], m.flen[2] + 1);
+			key->pk_algo = atoi(m.field[3]);
+			ch_buf_set(armored, m.field[4], m.flen[4]);
+		} else if (m.type == CH_IPC_ERR && m.nfields == 1) {
+			error = m.code < 0 ? m.code : CH_ERROR;
+			ch_error_setc(error, "%s", m.field[0]);
+		} else {
+			error = ch_error_setc(CH_EIO, "the signer sent a malformed reply");
 		}
 		ch_ipc_msg_dispose(&m);
 	} else if (error == CH_ENOTFOUND) {

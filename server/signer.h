@@ -26,4 +26,10 @@ int ch_signer_main(int fd, const char *site_path);
 int ch_signer_client_sign(ch_buf *sig, const char *person, const ch_keyinfo *key,
                           const char *passphrase, const void *payload, size_t len, void *ctx);
 
+/* A ch_keygen_fn that asks the signer to create a key (and record it in
+ * site.json, which only the signer may write). */
+int ch_signer_client_keygen(ch_keyinfo *key, ch_buf *armored, const char *person,
+                            const char *name, const char *email, const char *algo,
+                            const char *passphrase, void *ctx);
+
 #endif

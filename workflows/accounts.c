@@ -1,4 +1,4 @@
-/* accounts.c -- login passwords (Argon2id) in SITE/accounts.json. */
+/* accounts.c -- login passwords (Argon2id) in SITE/state/accounts.json. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +11,11 @@
 
 #define ACCOUNTS_MAX (8 * 1024 * 1024)
 
+/* SITE/state/ holds what the server's network process writes; it owns that
+ * directory (and repo.git), never the site directory itself. */
 static void accounts_path(ch_buf *out, const ch_site *site)
 {
-	ch_buf_printf(out, "%s/accounts.json", site->path);
+	ch_buf_printf(out, "%s/state/accounts.json", site->path);
 }
 
 static int load(json_t **out, const ch_site *site)
@@ -62,6 +64,10 @@ int ch_accounts_set_password(ch_site *site, const char *person, const char *pass
 	json_object_set_new(json_object_get(root, "accounts"), person,
 	                    json_pack("{s:s}", "password", hash.ptr));
 	text = ch_json_dump(root);
+	ch_buf_printf(&path, "%s/state", site->path);
+	if ((error = ch_fs_mkdir_p(path.ptr, 0700)) < 0)
+		goto done;
+	ch_buf_clear(&path);
 	accounts_path(&path, site);
 	error = ch_fs_write_atomic(path.ptr, text, strlen(text), 0600);
 done:

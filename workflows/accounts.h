@@ -1,4 +1,4 @@
-/* accounts.h -- login passwords of a site's people (SITE/accounts.json,
+/* accounts.h -- login passwords of a site's people (SITE/state/accounts.json,
  * mode 0600): Argon2id hashes only. The login password is a separate
  * secret from the signing passphrase, which gpg-agent alone checks. */
 #ifndef CH_ACCOUNTS_H

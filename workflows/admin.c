@@ -198,10 +198,14 @@ static int make_key(ch_keyinfo *key, ch_buf *armored, ch_site *site, const ch_pe
 	int error;
 
 	ch_buf_printf(&email, "%s@%s", p->id, site->site_id);
-	if ((error = ch_site_keystore(&ks, site)) < 0 ||
-	    (error = ch_keystore_create_key(key, ks, p->name, email.ptr, p->key_algo,
-	                                    p->passphrase)) < 0 ||
-	    (error = ch_keystore_export(armored, ks, key->fpr)) < 0)
+	if (site->keygen)
+		error = site->keygen(key, armored, p->id, p->name, email.ptr, p->key_algo,
+		                     p->passphrase, site->sign_ctx);
+	else if ((error = ch_site_keystore(&ks, site)) == 0 &&
+	         (error = ch_keystore_create_key(key, ks, p->name, email.ptr, p->key_algo,
+	                                         p->passphrase)) == 0)
+		error = ch_keystore_export(armored, ks, key->fpr);
+	if (error < 0)
 		ch_error_prefix("creating the key of %s: ", p->id);
 	ch_buf_dispose(&email);
 	return error;
@@ -232,7 +236,9 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 	ch_buf_printf(&subject, "policy: add %s (%s)", p->id, p->name);
 	if ((error = policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
 		goto done;
-	error = ch_site_set_signer(site, p->id, &key);
+	/* A signer process records the key itself (it owns site.json). */
+	if (!site->keygen)
+		error = ch_site_set_signer(site, p->id, &key);
 done:
 	ch_buf_dispose(&armored);
 	ch_buf_dispose(&subject);

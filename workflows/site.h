@@ -26,6 +26,11 @@ typedef struct ch_site ch_site;
  * which alone can open the GnuPG home. */
 typedef int (*ch_sign_fn)(ch_buf *sig, const char *person, const ch_keyinfo *key,
                           const char *passphrase, const void *payload, size_t len, void *ctx);
+/* Likewise for creating a person's key: the signer process creates it,
+ * records it in site.json, and returns the public part. */
+typedef int (*ch_keygen_fn)(ch_keyinfo *key, ch_buf *armored, const char *person,
+                            const char *name, const char *email, const char *algo,
+                            const char *passphrase, void *ctx);
 
 typedef struct {
 	git_oid id;
@@ -38,7 +43,8 @@ struct ch_site {
 	git_repository *repo;
 	ch_keystore *ks;     /* opened on first use */
 	ch_sign_fn sign;     /* NULL: sign with ks */
-	void *sign_ctx;
+	ch_keygen_fn keygen; /* NULL: create keys in ks */
+	void *sign_ctx;      /* for both */
 	json_t *config;
 	ch_policy_cache_entry *policies;
 	size_t npolicies;
