@@ -6,6 +6,8 @@
 #   make run        install missing packages, build, start the demo site
 #   make bench      benchmarks, with ratios against stock git + gpg
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make valgrind   the integration suite under valgrind
+#   make soak       the crash and load tests in full
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -14,7 +16,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark
-SERVER_PKGS = libmicrohttpd gnutls
+SERVER_PKGS = libmicrohttpd gnutls libseccomp
 FUZZ_SECONDS ?= 60
 
 WARN     = -Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security \
@@ -40,7 +42,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
 HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h server/*.h)
 
-.PHONY: all check test asan run bench fuzz install clean deps clang-build
+.PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
 
 all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
 
@@ -103,6 +105,17 @@ asan: $(if $(CH_NO_DEPS),,deps)
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+# The integration suite with every chancery and chanceryd process under
+# valgrind (errors and definite leaks fail the run).
+valgrind: $(if $(CH_NO_DEPS),,deps)
+	$(MAKE) all
+	BUILD=$(BUILD) CH_VALGRIND=1 tests/run.sh test_
+
+# The crash and load tests in full (make check runs them shortened).
+soak: all
+	BUILD=$(BUILD) CH_SOAK=1 tests/run.sh crash
+	BUILD=$(BUILD) CH_SOAK=1 tests/run.sh load
 
 run: $(if $(CH_NO_DEPS),,deps)
 	$(MAKE) all

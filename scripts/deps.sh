@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(
 	gcc clang make pkg-config
 	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
-	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev
+	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev
 	gnupg gpg-agent gpgconf git curl ca-certificates jq gnutls-bin util-linux
 	wrk chromium
 )

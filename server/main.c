@@ -233,6 +233,10 @@ static int serve(srv *s, const opts *o, pid_t signer)
 		fprintf(stderr, "chanceryd: warning: not started as root, so the network process "
 		        "shares the signer's user; start as root to separate them\n");
 	}
+	if (srv_sandbox() < 0)
+		fprintf(stderr, "chanceryd: warning: %s; serving without it\n", ch_error_last());
+	else
+		fprintf(stderr, "chanceryd: seccomp filter loaded in the network process\n");
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

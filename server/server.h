@@ -148,6 +148,10 @@ int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, cons
 /* Rescan the refs now (after our own writes). */
 void srv_index_touch(srv_ctx *x);
 
+/* sandbox.c */
+/* Load the network process's seccomp filter (after dropping privileges). */
+int srv_sandbox(void);
+
 /* i18n.c */
 json_t *srv_messages(int lang_en);
 const char *srv_msg(int lang_en, const char *key);

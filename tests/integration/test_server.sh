@@ -148,6 +148,8 @@ if [ "$(id -u)" = 0 ]; then
 	check "as that user the GnuPG home cannot be opened" \
 		bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
 	check "the server says the GnuPG home is closed to it" grep -q "GnuPG home is closed" "$T/server.log"
+	check "the network process runs under a seccomp filter" \
+		grep -qE '^Seccomp:[[:space:]]+2' "/proc/$srv_pid/status"
 	signer=$(pgrep -P "$srv_pid" | head -1)
 	check "the signer is a separate process that is root" \
 		test "$(awk '/^Uid:/ {print $2}' "/proc/$signer/status")" = 0
