@@ -262,24 +262,61 @@ int cmd_site(int argc, char **argv)
 	return rc;
 }
 
+/* Every key the policy chain ever held (people removed later signed older
+ * steps too), each once, as auditors import them for stock git. */
+static int export_all_keys(ch_site *site)
+{
+	git_revwalk *walk = NULL;
+	ch_strv seen = CH_STRV_INIT;
+	git_oid id;
+	int error = 0;
+
+	if (git_revwalk_new(&walk, site->repo) < 0 || git_revwalk_push_ref(walk, CH_POLICY_REF) < 0)
+		return ch_error_setc(CH_EIO, "cannot walk the policy chain");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	while (!error && git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		git_tree_entry *keys = NULL;
+		git_tree *kt = NULL;
+		size_t i;
+
+		if (git_commit_lookup(&c, site->repo, &id) < 0 || git_commit_tree(&t, c) < 0 ||
+		    git_tree_entry_bypath(&keys, t, "policy/keys") < 0 ||
+		    git_tree_lookup(&kt, site->repo, git_tree_entry_id(keys)) < 0)
+			goto next;
+		for (i = 0; i < git_tree_entrycount(kt); i++) {
+			const git_tree_entry *e = git_tree_entry_byindex(kt, i);
+			const char *hex = git_oid_tostr_s(git_tree_entry_id(e));
+			git_blob *b;
+
+			if (ch_strv_contains(&seen, hex) ||
+			    git_blob_lookup(&b, site->repo, git_tree_entry_id(e)) < 0)
+				continue;
+			ch_strv_push(&seen, hex);
+			fwrite(git_blob_rawcontent(b), 1, (size_t)git_blob_rawsize(b), stdout);
+			git_blob_free(b);
+		}
+next:
+		git_tree_free(kt);
+		git_tree_entry_free(keys);
+		git_tree_free(t);
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	ch_strv_free(&seen);
+	return error;
+}
+
 int cmd_export_keys(int argc, char **argv)
 {
-	const ch_policy *pol;
 	ch_site *site = NULL;
-	git_oid head;
-	size_t i;
 	int error;
 
 	if (argc != 1)
 		return cli_usage("usage: chancery export-keys SITE\n");
-	if ((error = ch_site_open(&site, argv[0])) < 0 ||
-	    (error = ch_site_policy_head(&head, site)) < 0 ||
-	    (error = ch_site_policy(&pol, site, &head)) < 0)
-		goto done;
-	for (i = 0; i < pol->files.n; i++)
-		if (!strncmp(pol->files.v[i].path, "policy/keys/", 12))
-			fwrite(pol->files.v[i].data.ptr, 1, pol->files.v[i].data.size, stdout);
-done:
+	if ((error = ch_site_open(&site, argv[0])) == 0)
+		error = export_all_keys(site);
 	ch_site_free(site);
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }
