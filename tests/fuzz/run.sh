@@ -71,7 +71,10 @@ mkdir -p "$BUILD/fuzz" "$BUILD/fuzz-logs"
 for name in "${targets[@]}"; do
 	echo "== building $BUILD/fuzz/fuzz_$name"
 	# shellcheck disable=SC2086
-	if ! $CC $cflags -o "$BUILD/fuzz/fuzz_$name" "tests/fuzz/fuzz_$name.c" \
+	extra=()
+	# Targets over server code link the server's object too.
+	[ "$name" = ipc ] && extra=(server/ipc.c)
+	if ! $CC $cflags -o "$BUILD/fuzz/fuzz_$name" "tests/fuzz/fuzz_$name.c" "${extra[@]}" \
 		"$BUILD/libchancery.a" $libs; then
 		echo "fuzz: building fuzz_$name failed" >&2
 		exit 2
