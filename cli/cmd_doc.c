@@ -23,6 +23,10 @@ static int open_actor(ch_site **site, char **pass, ch_actor *who, const cli_args
 	who->actor = cli_get(a, "as");
 	who->on_behalf = cli_get(a, "on-behalf-of");
 	who->comment = cli_get(a, "comment");
+	who->door = "command line";
+	if (cli_get(a, "file"))
+		who->source_name = strrchr(cli_get(a, "file"), '/') ? strrchr(cli_get(a, "file"), '/') + 1 :
+		                   cli_get(a, "file");
 	if (!who->actor)
 		return ch_error_setc(CH_EINVALID, "--as ID is required: who takes this step");
 	if ((error = ch_site_open(site, a->pos.v[0])) < 0 ||

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # browser-deps.sh -- what the browser tests need: Debian's chromium, node and
-# npm, and playwright-core (pinned in tests/browser/package-lock.json) in
-# tests/browser/node_modules. Playwright never downloads a browser here: the
-# tests drive /usr/bin/chromium.
+# npm, certutil (libnss3-tools), and playwright-core at the version locked in
+# tests/browser/package-lock.json, in tests/browser/node_modules.
+# No browser is ever downloaded: the tests drive /usr/bin/chromium.
 # Idempotent and quick when everything is present (no apt, no npm).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +12,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# certutil: the test browser trusts the test CA through an NSS database.
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 if [ ${#missing[@]} -ne 0 ]; then
 	echo "browser-deps: installing ${missing[*]}"
 	if [ "$(id -u)" -ne 0 ]; then
@@ -39,6 +41,6 @@ have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
 	"$dir/node_modules/playwright-core/package.json" 2>/dev/null | head -1 || true)
 if [ -z "$want" ] || [ "$want" != "$have" ]; then
 	echo "browser-deps: npm ci in tests/browser (playwright-core $want)"
-	# No browser download: playwright-core never fetches one, and this says so twice.
+	# playwright-core fetches no browser on install; the variable makes sure.
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 fi

@@ -78,6 +78,7 @@ static void actor_from(ch_actor *who, srv_ctx *x, const json_t *b, git_oid *head
 	who->comment = str(b, "comment");
 	who->on_behalf = str(b, "on_behalf");
 	who->expected = h && ch_valid_oid_hex(h) && git_oid_fromstr(head, h) == 0 ? head : NULL;
+	who->door = "JSON API";
 }
 
 static enum MHD_Result create(srv_ctx *x)

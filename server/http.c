@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "workflows/gate.h"
+#include "workflows/stamp.h"
 #include "util/common.h"
 
 static const char csp[] =
@@ -74,11 +76,37 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
 	return rc;
 }
 
+/* The gate on the way out: a page or JSON answer that carries a stamp is
+ * withheld, whatever let the material in (the command line of an old
+ * version, a repository copied in by hand). */
+static int response_withheld(srv_ctx *x, const char *type, const void *body, size_t len)
+{
+	ch_stamp_result r;
+
+	if (strncmp(type, "text/html", 9) && strncmp(type, "application/json", 16))
+		return 0;
+	if (ch_stamp_scan_file(&r, NULL, body, len) < 0 || r.level < CH_STAMP_CONFIDENTIAL)
+		return 0;
+	if (x->site)
+		ch_gate_event(x->site, "response", x->logged_in ? x->sess.person : NULL, r.rule,
+		              ch_stamp_level_name(r.level));
+	return 1;
+}
+
 enum MHD_Result srv_send(srv_ctx *x, unsigned status, const char *type, const void *body,
                          size_t len)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	static const char withheld[] = "451 withheld: this answer carries a classification "
+	                               "marking; the event was recorded for the security officer.";
+	struct MHD_Response *resp;
+
+	if (response_withheld(x, type, body, len)) {
+		status = 451;
+		type = "text/plain; charset=utf-8";
+		body = withheld;
+		len = sizeof(withheld) - 1;
+	}
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 
 	if (!resp)
 		return MHD_NO;

@@ -84,6 +84,13 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "to_rev", "Đến bản", "To" },
 	{ "show", "Xem", "Show" },
 	{ "list", "Văn bản", "Documents" },
+	{ "security", "Sự kiện an ninh", "Security events" },
+	{ "security_note", "Các lần hệ thống từ chối tài liệu mang dấu phân loại (không lưu nội dung).",
+	  "Each time a door refused material carrying a classification marking (content never kept)." },
+	{ "when", "Thời gian", "When" },
+	{ "door", "Cửa vào", "Door" },
+	{ "rule", "Quy tắc", "Rule" },
+	{ "level", "Mức", "Level" },
 	{ "new", "Văn bản mới", "New document" },
 	{ "doc", "Văn bản", "Document" },
 };

@@ -6,6 +6,7 @@
 
 #include "server.h"
 #include "util/embedded.h"
+#include "util/fs.h"
 #include "util/text.h"
 #include "workflows/accounts.h"
 #include "workflows/admin.h"
@@ -22,7 +23,8 @@ static json_t *me_json(srv_ctx *x)
 	if (!x->logged_in || srv_current_policy(&pol, x) < 0 ||
 	    !(p = ch_policy_person(pol, x->sess.person)))
 		return json_null();
-	return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name", p->name, "unit", p->unit,
+	return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "name", p->name,
+	                 "unit", p->unit, "is_security", ch_person_has_role(p, "security-officer"),
 	                 "is_admin", ch_person_has_role(p, "policy-admin"),
 	                 "is_auditor", ch_person_has_role(p, "auditor") ||
 	                               ch_person_has_role(p, "policy-admin"));
@@ -271,6 +273,9 @@ static void actor_from_form(ch_actor *who, srv_ctx *x, git_oid *head)
 	if (who->on_behalf && !who->on_behalf[0])
 		who->on_behalf = NULL;
 	who->expected = parse_head(head, x) == 0 ? head : NULL;
+	who->door = "browser form";
+	if (srv_field_find(x->r, "file") && srv_field_find(x->r, "file")->len)
+		who->source_name = srv_field_find(x->r, "file")->filename;
 }
 
 static enum MHD_Result act(srv_ctx *x, const char *id)
@@ -578,6 +583,33 @@ static enum MHD_Result audit(srv_ctx *x)
 	return MHD_YES;
 }
 
+/* ---- security events (security-officer) ---- */
+
+static enum MHD_Result security(srv_ctx *x)
+{
+	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT;
+	json_t *events = json_array();
+	const char *p, *nl;
+
+	ch_buf_printf(&path, "%s/state/security.log", x->site->path);
+	if (ch_fs_read(&text, path.ptr, 16 * 1024 * 1024) == 0)
+		for (p = text.ptr; *p; p = nl + 1) {
+			json_t *e;
+
+			if (!(nl = strchr(p, '\n')))
+				break;
+			if ((e = json_loadb(p, (size_t)(nl - p), 0, NULL)))
+				json_array_insert_new(events, 0, e); /* newest first */
+		}
+	while (json_array_size(events) > 1000)
+		json_array_remove(events, json_array_size(events) - 1);
+	srv_render(x, 200, "security", json_pack("{s:o, s:b}", "events", events, "empty",
+	                                         json_array_size(events) == 0));
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&text);
+	return MHD_YES;
+}
+
 /* ---- routing ---- */
 
 static int doc_route(const char *path, char *id, size_t size, const char **rest)
@@ -629,6 +661,8 @@ enum MHD_Result srv_route_page(srv_ctx *x)
 	    (!strcmp(x->path + 8, "add") || !strcmp(x->path + 8, "roles") ||
 	     !strcmp(x->path + 8, "delegate")))
 		return people_post(x, x->path + 8);
+	if (!strcmp(x->path, "/security") && !post && is_role(x, "security-officer"))
+		return security(x);
 	if (!strcmp(x->path, "/audit") && !post &&
 	    (is_role(x, "auditor") || is_role(x, "policy-admin")))
 		return audit(x);

@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "crypto/crypto.h"
 #include "doc.h"
+#include "gate.h"
 #include "json.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -414,6 +415,25 @@ static void fill_trailers(ch_trailers *t, const char *action, const char *step,
 	snprintf(t->classification, sizeof(t->classification), "%s", cls);
 }
 
+/* Every door of the networked tier goes through the gate (workflows/gate.h),
+ * before any other check, so that a stamped upload is refused as such. */
+static int gate(ch_site *site, const actor_ctx *ctx, const ch_actor *who, const char *cls,
+                const char *title, const void *text, size_t len, const char *what)
+{
+	ch_gate_item item;
+
+	memset(&item, 0, sizeof(item));
+	item.door = who->door ? who->door : "command line";
+	item.person = who->actor;
+	item.classification = cls;
+	item.title = title;
+	item.text = text;
+	item.text_len = len;
+	item.what = what;
+	item.filename = who->source_name;
+	return ch_gate_check(site, ctx->pol, &item);
+}
+
 static int check_text(ch_buf *out, const void *text, size_t len)
 {
 	int error;
@@ -493,6 +513,8 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	memset(&meta, 0, sizeof(meta));
 	ch_buf_clear(id_out);
 	if ((error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (error = gate(site, &ctx, who, req->classification, req->title, req->text,
+	                  req->text_len, "the text")) < 0 ||
 	    (error = check_new_meta(&meta, site, ctx.pol, req)) < 0 ||
 	    (error = check_text(&text, req->text, req->text_len)) < 0)
 		goto done;
@@ -561,6 +583,7 @@ int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
 
 	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0 ||
 	    (error = check_step(doc, &ctx, "revise", who)) < 0 ||
 	    (error = check_text(&norm, text, len)) < 0)
 		goto done;
@@ -599,6 +622,8 @@ int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
 		                     "reject, sign, publish, withdraw, comment)", action);
 	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
+	    (who->comment && (error = gate(site, &ctx, who, NULL, NULL, who->comment,
+	                                   strlen(who->comment), "the comment")) < 0) ||
 	    (error = check_step(doc, &ctx, action, who)) < 0)
 		goto done;
 	fill_trailers(&t, action, doc->state.state, who, &ctx.policy_id, doc->meta.classification);

@@ -59,6 +59,8 @@ typedef struct {
 	const char *passphrase;
 	const char *comment;    /* NULL: none */
 	const git_oid *expected;/* the head the person saw; NULL: the current one */
+	const char *door;       /* for the classification gate: "command line", ... */
+	const char *source_name;/* the uploaded file the text came from, or NULL */
 } ch_actor;
 
 typedef struct {

@@ -42,6 +42,7 @@
 #define CHECKPOINT_MAX (64 * 1024 * 1024)
 #define MAX_THREADS 64
 #define PERSON_MAX 64 /* ch_valid_person_id: at most 64 bytes */
+#define META_MAX (64 * 1024) /* ch_meta_parse reads no more */
 
 /* ------------------------------------------------------------------ */
 /* Findings                                                            */
@@ -665,8 +666,10 @@ static void cache_save(vctx *v, vworker *ws, size_t nw)
 	ch_buf out = CH_BUF_INIT;
 	size_t i, fresh = 0, keep;
 
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
 		fresh += ws[i].nnews;
+		v->r->cache_hits += ws[i].hits;
+	}
 	if (!c || !fresh)
 		return;
 	if (fresh > CACHE_MAX_RECORDS)
@@ -1067,6 +1070,28 @@ static int doc_trailers(dctx *d, const git_commit *c, ch_trailers *t)
 	return 1;
 }
 
+/* meta.json's blob, read only once its header says it is small: a hostile
+ * repository must not make the verifier load a huge object. */
+static int meta_blob(git_blob **out, git_repository *repo, const git_tree_entry *e)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t len = 0;
+	int rc;
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return ch_error_setc(CH_EINVALID, "meta.json: missing");
+	rc = git_repository_odb(&odb, repo);
+	if (rc == 0)
+		rc = git_odb_read_header(&len, &type, odb, git_tree_entry_id(e));
+	git_odb_free(odb);
+	if (rc == 0 && len > META_MAX)
+		return ch_error_setc(CH_EINVALID, "meta.json: larger than %d bytes", META_MAX);
+	if (rc < 0 || git_blob_lookup(out, repo, git_tree_entry_id(e)) < 0)
+		return ch_error_setc(CH_EIO, "meta.json cannot be read: %s", git_error_last()->message);
+	return 0;
+}
+
 static int read_meta(ch_meta *out, git_repository *repo, const git_oid *tree_id)
 {
 	git_tree *tree = NULL;
@@ -1079,11 +1104,7 @@ static int read_meta(ch_meta *out, git_repository *repo, const git_oid *tree_id)
 	} else if (!(e = git_tree_entry_byname(tree, "document.md")) ||
 	           git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
 		error = ch_error_setc(CH_EINVALID, "the tree holds no document.md");
-	} else if (!(e = git_tree_entry_byname(tree, "meta.json")) ||
-	           git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-	           git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
-		error = ch_error_setc(CH_EINVALID, "meta.json: missing");
-	} else {
+	} else if ((error = meta_blob(&blob, repo, git_tree_entry_byname(tree, "meta.json"))) == 0) {
 		error = ch_meta_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	}
 	git_blob_free(blob);
@@ -1840,8 +1861,6 @@ int ch_verify(ch_report *out, git_repository *repo, const ch_verify_opts *opts)
 	check_checkpoint(&v);
 	merge_findings(&v);
 	collect_docs(&v);
-	for (unsigned i = 0; i < nw; i++)
-		out->cache_hits += ws[i].hits;
 	cache_save(&v, ws, nw);
 	error = write_checkpoint(&v, heads);
 done:

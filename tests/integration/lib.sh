@@ -20,6 +20,55 @@ mkdir -p "$HOME" "$T/pass"
 # Sites served by chanceryd belong to the unprivileged user it runs as.
 git config --global safe.directory "*"
 
+# CH_VALGRIND=1 (make valgrind): $CH and $CHD are wrappers that exec the
+# binaries under memcheck. Errors and definite leaks make a process exit 99;
+# each process (a forked signer too) also logs to its own $VG_LOGS/NAME.PID
+# file, empty when clean, so that errors are found even where a test ignores
+# an exit code; vg_report turns every non-empty log into a "not ok".
+CHD="$BUILD/chanceryd"
+VG_LOGS="$T/valgrind"
+if [ -n "${CH_VALGRIND:-}" ]; then
+	mkdir -p "$T/vg-bin" "$VG_LOGS" "$VG_LOGS/seen"
+	chmod 755 "$T" "$T/vg-bin"
+	chmod 777 "$VG_LOGS"     # chanceryd's forks log after dropping to nobody
+	for _b in chancery chanceryd chancery-offline; do
+		cat >"$T/vg-bin/$_b" <<-VG
+		#!/bin/sh
+		exec valgrind --quiet --error-exitcode=99 --leak-check=full \\
+		  --errors-for-leak-kinds=definite --track-fds=no --trace-children=no \\
+		  --num-callers=30 --vgdb=no --log-file="$VG_LOGS/$_b.%p" "$BUILD/$_b" "\$@"
+		VG
+		chmod 755 "$T/vg-bin/$_b"
+	done
+	unset _b
+	CH="$T/vg-bin/chancery"
+	CHD="$T/vg-bin/chanceryd"
+fi
+
+# vg_report: under valgrind, a "not ok" with the report of every finished
+# process that logged an error or a definite leak (logs of processes still
+# running are left for a later call: stop_server calls it again).
+VG_ERRORS='== (Invalid |Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination overlap|Argument .* fishy|.* are definitely lost|Process terminating with default action of signal (4|6|7|8|11) )'
+vg_report() {
+	local f pid n
+	[ -n "${CH_VALGRIND:-}" ] || return 0
+	for f in "$VG_LOGS"/*.*; do
+		[ -f "$f" ] || continue
+		pid=${f##*.}
+		kill -0 "$pid" 2>/dev/null && continue
+		if [ -s "$f" ]; then
+			n=$(grep -cE "$VG_ERRORS" "$f")
+			if [ "$n" -gt 0 ]; then
+				not_ok "valgrind: ${f##*/} reported $n errors or definite leaks"
+			else
+				echo "# valgrind: ${f##*/} logged no error but:"
+			fi
+			sed 's/^/#   /' "$f" | head -n "${VG_REPORT_LINES:-120}"
+		fi
+		mv "$f" "$VG_LOGS/seen/" 2>/dev/null
+	done
+}
+
 cleanup() {
 	local h
 	for h in "$T"/*/gnupg "$T"/*-gnupg "$GNUPGHOME"; do
@@ -79,6 +128,7 @@ unchanged() {
 }
 
 finish() {
+	vg_report
 	echo "# $NPASS checks passed"
 	[ "$FAILED" -eq 0 ]
 	exit $?

@@ -23,23 +23,43 @@ start_server() {
 	PORT=$((20000 + RANDOM % 20000))
 	URL="https://127.0.0.1:$PORT"
 	CA="$T/tls/ca.pem"
-	"$BUILD/chanceryd" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
-		--port "$PORT" >"$T/server.out" 2>"$T/server.log" &
+	"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
-	local i
-	for i in $(seq 100); do
+	local i tries=100
+	[ -n "${CH_VALGRIND:-}" ] && tries=600 # memcheck takes seconds to start a process
+	for i in $(seq $tries); do
 		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
-		kill -0 "$srv_pid" 2>/dev/null || { cat "$T/server.log"; return 1; }
+		kill -0 "$srv_pid" 2>/dev/null || { cat "$T/server.log"; srv_pid=; return 1; }
 		sleep 0.1
 	done
 	return 1
 }
 
+# stop_server: SIGTERM, then SIGKILL after 10 s (60 s under valgrind). Under
+# valgrind the exit code says whether memcheck found errors or definite
+# leaks in the network process (99), and each process's log is reported.
 stop_server() {
-	[ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+	local i rc=0 tries=100
+	[ -n "${CH_VALGRIND:-}" ] && tries=600
+	if [ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null; then
+		for i in $(seq $tries); do
+			[ "$(ps -o stat= -p "$srv_pid" 2>/dev/null | cut -c1)" = Z ] && break
+			kill -0 "$srv_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$srv_pid" 2>/dev/null && [ "$(ps -o stat= -p "$srv_pid" | cut -c1)" != Z ] &&
+			{ echo "# chanceryd did not stop on SIGTERM: SIGKILL"; kill -KILL "$srv_pid"; }
+		wait "$srv_pid" 2>/dev/null; rc=$?
+		if [ -n "${CH_VALGRIND:-}" ] && [ "$rc" -ne 0 ]; then
+			not_ok "chanceryd under valgrind exited $rc after SIGTERM (99: memcheck errors)"
+		fi
+		vg_report # the signer ended first: the network process waits for it
+	fi
 	srv_pid=
+	return 0
 }
-trap 'stop_server; cleanup' EXIT
+trap 'stop_server; cleanup; [ "$FAILED" -eq 0 ] || exit 1' EXIT
 
 # curl_s ARGS...: curl against the server, trusting the test CA.
 curl_s() { curl -s --cacert "$CA" "$@"; }

@@ -1,0 +1,174 @@
+/* stamp.h -- the classification stamp scanner (DESIGN.md "Classification").
+ *
+ * The networked server holds unclassified work only. At every door (a form
+ * or JSON field, an upload, an attachment, a push or sync, every response)
+ * it runs these scanners over the title, the text, file names and what it
+ * can read of attachments, and refuses anything whose verdict is not
+ * CH_STAMP_NONE. A verdict names a level and a static rule name, never the
+ * text that matched: a refusal must not echo the content.
+ *
+ * What is a stamp. The levels of Decree 30/2020 and the Law on State Secrets
+ * are MẬT (confidential), TỐI MẬT (secret), TUYỆT MẬT (top secret). The
+ * scanner fires on a level written as a *marking*, and passes the ordinary
+ * words that share its letters: "bí mật nhà nước" (state secret), "bảo mật"
+ * (security), "mật khẩu" (password), "mật mã", "mật độ", "mật thiết",
+ * "mật ong", "thân mật", MẶT (face), MẤT (lose), MÁT (cool), and a level
+ * named in lower-case running text ("tài liệu tối mật phải được bảo vệ": a
+ * sentence about the level, not a marking of this text). The rules, in the
+ * order the scanner tries them on each line:
+ *
+ *   stamp-line    A line, or a cell of it (text between tabs, vertical bars
+ *                 or box-drawing verticals, or runs of 2+ spaces), whose
+ *                 letters are exactly a level, whatever the spacing,
+ *                 punctuation, boxes, brackets or asterisks around and inside
+ *                 ("│ T Ố I   M Ậ T │", "**MẬT**", "T.O.I M.A.T"), optionally
+ *                 followed by a copy number ("MẬT  Bản số: 01"). Any case.
+ *   level-field   A field label (ĐỘ MẬT, MỨC ĐỘ MẬT, CẤP ĐỘ MẬT, MỨC MẬT,
+ *                 CLASSIFICATION) followed by a level that ends its cell, is
+ *                 followed by another header field (Độ khẩn, Bản số...), or is
+ *                 written in capitals: "Độ mật: Mật", "DO MAT: MAT". The prose
+ *                 "phân loại theo độ mật: tuyệt mật, tối mật và mật" passes.
+ *   stamp-lead    A level in capitals that opens a cell and is followed by
+ *                 punctuation or a stamp companion ("TỐI MẬT - CHỈ NGƯỜI CÓ
+ *                 TÊN MỚI ĐƯỢC BÓC BÌ", "[MẬT] Báo cáo"), or closes a cell
+ *                 after punctuation ("Số: 12/BNG - MẬT").
+ *   header-upper  In the header (the first CH_STAMP_HEADER_LINES non-empty
+ *                 lines), a level in capitals anywhere in a line: TỐI MẬT and
+ *                 TUYỆT MẬT always, MẬT when fully marked and not part of a
+ *                 compound word (BÍ MẬT, BẢO MẬT, MẬT KHẨU, ...).
+ *   title         In a title (CH_STAMP_IN_TITLE), every line counts as header,
+ *                 and a level in any case counts as a marking: "Báo cáo tối
+ *                 mật", "Kế hoạch mật"; compounds still pass ("Quy chế bảo
+ *                 mật", "Bảo vệ bí mật nhà nước").
+ *   filename      In a file name (CH_STAMP_IN_FILENAME; '-', '_', '.', spaces,
+ *                 path separators and camelCase split words; the extension is
+ *                 dropped): TỐI MẬT / TUYỆT MẬT in any form ("TOI-MAT_baocao",
+ *                 "tuyet_mat.pdf", "ToiMat.docx", "baocaotoimat.docx"); a name
+ *                 that is just the level ("mat.txt", "MẬT.docx"); MẬT with
+ *                 its marks, or MAT in capitals, outside compounds
+ *                 ("MAT_baocao.docx"); a document noun followed by the level
+ *                 ("tai_lieu_mat", "dien_mat"). "mat_khau.txt",
+ *                 "bao_mat.pdf", "mat_bang.dwg", "tien_mat.xlsx" pass.
+ *
+ * Undiacritized forms. "TOI MAT" and "TUYET MAT" are unambiguous and count
+ * in every rule. A bare "MAT" is English, or MẶT/MẤT/MÁT without their
+ * marks, so it counts only in capitals as a whole line or cell ("MAT"), as a
+ * field value ("DO MAT: MAT"), as a stamp-lead, or as a whole file name.
+ * Damaged marks (a circumflex or a dot below missing from MẬT, an acute from
+ * TỐI) still count as the level in stamp contexts; a wrong mark (MẶT, MẤT,
+ * MÁT, TỚI) never does.
+ *
+ * Declassified. GIẢI MẬT as a marking (its own line or cell, a field value,
+ * or in capitals at the start of a cell or anywhere in the header) claims
+ * the text was declassified: the claim needs a declassification decision
+ * number "N/QĐ-..." or "N/YYYY/QĐ-..." (QD without the stroke too) on the
+ * same line, the 2 non-empty lines before it or the 3 after it, else the
+ * verdict is CH_STAMP_DECLASSIFIED_NO_REF. "GIẢI MẬT MÃ" (decryption) and
+ * "giải mật" in running text are not claims. A level marking still fires on
+ * a declassified text: remove the old marking from what is uploaded.
+ *
+ * Caveats. Circulation marks (LƯU HÀNH NỘI BỘ, KHÔNG PHỔ BIẾN, HẠN CHẾ...)
+ * are not levels; they pass.
+ *
+ * Normalization, before the rules: the text is decoded as UTF-8 (invalid
+ * bytes are read as Windows-1252), then every character is folded: Unicode
+ * compatibility decomposition (so NFC, NFD, fullwidth, mathematical, circled
+ * and superscript letters all fold alike), upper-casing, look-alikes
+ * (Cyrillic, Greek, Cherokee, Lisu, small capitals, regional indicators;
+ * digits 0 1 3 4 7 and a lower-case l may stand for O I E A T I), zero-width
+ * and other invisible characters dropped (U+200B-U+200F, U+2060, U+FEFF,
+ * U+00AD, bidi controls, variation selectors, tags, control characters),
+ * every space-like character (NBSP, U+2000-U+200A, U+202F, U+3000...) a
+ * space. The Vietnamese marks (circumflex, breve, horn, the five tones, the
+ * stroke of Đ) are kept apart from the letter, so a rule can tell MẬT from
+ * MẶT. Lines that show signs of a legacy 8-bit encoding (invalid UTF-8, or
+ * Latin-1 characters no Vietnamese Unicode text uses) are also read as
+ * TCVN3 (ABC, ".VnTime", whose upper-case fonts reuse the lower-case codes:
+ * "MËT"), VNI-Windows ("MAÄT") and Windows-1258 ("MÂòT"), raw or as
+ * mojibake in UTF-8; the strongest verdict of all readings counts. Text that
+ * holds HTML tags or character references ("M&#7852;T", "&nbsp;") is also
+ * read with tags removed and references decoded, as a browser or the
+ * Markdown renderer would show it.
+ *
+ * Not covered: text inside Office files, PDF and archives (reported
+ * UNREADABLE), RTF escapes (UNREADABLE), a level written one letter per line,
+ * English markings (SECRET, CONFIDENTIAL), and images of text.
+ *
+ * Cost: linear in the input, one pass per reading; a line is split into
+ * overlapping chunks of CH_STAMP_LINE_TOKENS characters, so memory stays
+ * bounded by the input size. Thread-safe (a table is built once, under
+ * pthread_once). */
+#ifndef CH_STAMP_H
+#define CH_STAMP_H
+
+#include <stddef.h>
+
+/* The largest input the scanners read; a longer one is UNREADABLE ("too-large"). */
+#define CH_STAMP_MAX_BYTES (64u * 1024 * 1024)
+/* Lines that count as the header of a text (non-empty lines only). */
+#define CH_STAMP_HEADER_LINES 20
+/* Characters of one line analysed at a time (longer lines overlap by 1/8). */
+#define CH_STAMP_LINE_TOKENS 16384
+
+/* Verdicts, in increasing order of severity: a higher value is the stronger
+ * refusal, so verdicts of several parts combine with a plain maximum.
+ * Anything but CH_STAMP_NONE is refused by the networked server. */
+typedef enum {
+	CH_STAMP_NONE = 0,            /* no marking found */
+	CH_STAMP_DECLASSIFIED_NO_REF, /* GIẢI MẬT without a decision reference */
+	CH_STAMP_UNREADABLE,          /* a file the scanner cannot read: refused unless the
+	                               * policy allows its type and a person with that right
+	                               * declares it unclassified */
+	CH_STAMP_CONFIDENTIAL,        /* MẬT */
+	CH_STAMP_SECRET,              /* TỐI MẬT */
+	CH_STAMP_TOP_SECRET           /* TUYỆT MẬT */
+} ch_stamp_level;
+
+/* Where a text comes from: decides which rules apply. */
+enum {
+	CH_STAMP_IN_BODY = 0, /* a document's text, a comment, an attachment's text */
+	CH_STAMP_IN_TITLE,    /* a title or other short one-line field */
+	CH_STAMP_IN_FILENAME  /* a file name or path (of an upload, attachment, tree entry) */
+};
+
+/* A verdict. Every pointer is a static string: nothing here is copied from
+ * the scanned text, so a result can be logged and shown as is. */
+typedef struct {
+	ch_stamp_level level;
+	const char *rule;     /* which rule fired: "stamp-line", "level-field", "stamp-lead",
+	                       * "header-upper", "title", "filename", "declassified-no-ref",
+	                       * or for UNREADABLE "archive", "pdf", "office-binary", "image",
+	                       * "encrypted", "rtf", "binary", "too-large"; "" for NONE */
+	const char *encoding; /* the reading it fired in: "utf-8", "tcvn3", "vni", "cp1258",
+	                       * "utf-16", "html", "json", "csv"; "" for NONE */
+	size_t line;          /* 1-based line of the reading where it fired; 0 for a file
+	                       * name, a file sniffed as unreadable, or NONE */
+} ch_stamp_result;
+
+/* stamp.c */
+/* Scan `len` bytes of text from `where` (CH_STAMP_IN_*). Always reads the
+ * whole input (any bytes; NULs and invalid UTF-8 are allowed). Returns 0 and
+ * the verdict in *out, or CH_EINVALID for a NULL pointer or unknown `where`. */
+int ch_stamp_scan_text(ch_stamp_result *out, const char *text, size_t len, int where);
+
+/* Scan an uploaded file: its name (may be NULL) as CH_STAMP_IN_FILENAME, and
+ * its content: UTF-8 text (with or without BOM), UTF-16 with a BOM or
+ * recognisably without, and legacy 8-bit Vietnamese text are read (HTML/XML
+ * with tags removed, JSON string by string, CSV cell by cell, as well as
+ * plain); ZIP-based and OLE Office files, PDF, images, archives, OpenPGP/age
+ * messages, RTF and other binary data are CH_STAMP_UNREADABLE. The stronger
+ * verdict of name and content is returned. Returns 0, or CH_EINVALID for a
+ * NULL out or data (with len > 0). */
+int ch_stamp_scan_file(ch_stamp_result *out, const char *name, const void *data, size_t len);
+
+/* "unclassified", "declassified-without-reference", "unreadable",
+ * "confidential", "secret", "top-secret" (static). */
+const char *ch_stamp_level_name(ch_stamp_level level);
+
+/* For a door: 0 if r is CH_STAMP_NONE; otherwise CH_ECLASSIFIED with a
+ * message naming `what` (a static description chosen by the caller, such as
+ * "the title" or "an attachment" -- never user data, never a file name),
+ * the level, the rule and the line, and nothing of the content. */
+int ch_stamp_refuse(const ch_stamp_result *r, const char *what);
+
+#endif
