@@ -65,8 +65,11 @@ $(BUILD)/libchancery.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(LIBS)
+# cli/notls.c replaces libgit2's CA-store loading (see there): exported.
+CLI_LDFLAGS = -Wl,--dynamic-list=cli/notls.list
+
+$(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a cli/notls.list
+	$(CC) $(CFLAGS) $(CLI_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(LIBS)
 
 # The server: the only binary linked with libmicrohttpd and GnuTLS.
 $(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
@@ -74,8 +77,8 @@ $(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
 
 # The air-gapped build: same library and command line, no network commands,
 # never linked with libmicrohttpd or GnuTLS.
-$(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a $(LIBS)
+$(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a cli/notls.list
+	$(CC) $(CFLAGS) $(CLI_LDFLAGS) -o $@ $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a $(HDRS)
 	@mkdir -p $(dir $@)
