@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"\n"
 	"auditing:\n"
 	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
-	"              [--checkpoint FILE]\n"
+	"              [--html FILE] [--checkpoint FILE] [--cache DIR]\n"
 	"\n"
 	"Passphrases are asked on the terminal; --passphrase-file FILE serves scripts\n"
 	"(--new-passphrase-file for the key of a person being added or created).\n"
