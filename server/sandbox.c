@@ -36,9 +36,11 @@ int srv_sandbox(void)
 		return ch_error_setc(CH_EIO, "seccomp is not available");
 	for (i = 0; i < CH_ARRAY_SIZE(denied) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-		                      SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
+	if (rc == 0) {
+		struct scmp_arg_cmp packet = { 0, SCMP_CMP_EQ, AF_PACKET, 0 };
+
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, &packet);
+	}
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
