@@ -215,6 +215,8 @@ enum MHD_Result srv_route_api(srv_ctx *x)
 			id[n] = '\0';
 			if (!ch_valid_doc_id(id))
 				return err(x, 400, "not a valid document id");
+			if (srv_spilled(x, id, NULL, 0))
+				return srv_tombstone(x, id, 1);
 			if (!rest && !post)
 				return get_doc(x, id);
 			if (rest && !strcmp(rest, "/act") && post)

@@ -29,14 +29,14 @@
 #include "util/common.h"
 
 typedef struct {
-	const char *site, *cert, *key, *listen, *user, *origin;
+	const char *site, *cert, *key, *listen, *user, *origin, *static_dir;
 	int port;
 } opts;
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
-	        "[--port 8443] [--user nobody] [--origin https://host:port]\n");
+	        "[--port 8443] [--user nobody] [--origin https://host:port] [--static DIR]\n");
 	return 2;
 }
 
@@ -64,6 +64,7 @@ static int parse(opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--listen")) o->listen = v;
 		else if (!strcmp(a, "--user")) o->user = v;
 		else if (!strcmp(a, "--origin")) o->origin = v;
+		else if (!strcmp(a, "--static")) o->static_dir = v;
 		else if (!strcmp(a, "--port")) o->port = atoi(v);
 		else return -1;
 		i++;
@@ -217,7 +218,8 @@ static int serve(srv *s, const opts *o, pid_t signer)
 	int sig, error;
 
 	if ((error = ch_fs_read(&cert, o->cert, 1 << 20)) < 0 ||
-	    (error = ch_fs_read(&key, o->key, 1 << 20)) < 0 || (error = load_templates(s)) < 0)
+	    (error = ch_fs_read(&key, o->key, 1 << 20)) < 0 || (error = load_templates(s)) < 0 ||
+	    (o->static_dir && (error = srv_static_load(s, o->static_dir)) < 0))
 		goto done;
 	if (getuid() == 0) {
 		if ((error = drop_privileges(o->site, o->user)) < 0)
@@ -288,6 +290,7 @@ int main(int argc, char **argv)
 	close(s.signer.fd);
 	waitpid(signer, NULL, 0);
 	ch_tmpl_set_free(s.tmpl);
+	srv_static_free(&s);
 	ch_buf_dispose(&s.css);
 	free(s.sessions);
 	free(s.throttles);

@@ -8,6 +8,7 @@
 
 #include "crypto/pgp.h"
 #include "server.h"
+#include "workflows/spill.h"
 #include "util/common.h"
 
 #define INDEX_RESCAN_SECONDS 1
@@ -36,7 +37,8 @@ static struct {
 	time_t scanned;
 	sig_entry *sigs;
 	size_t nsigs;
-} idx = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0 };
+	ch_spill_list spills; /* tombstones: never indexed, never shown */
+} idx = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, { NULL, 0, { { 0 } }, 0 } };
 
 int srv_current_policy(const ch_policy **out, srv_ctx *x)
 {
@@ -90,6 +92,39 @@ static idx_entry *find_entry(const char *id)
 	return NULL;
 }
 
+/* Read the spill list again when its ref moved; 1 if it changed. A list
+ * that cannot be read keeps the last one read (withdrawals only grow).
+ * Called with idx.lock held. */
+static int spills_refresh_locked(srv_ctx *x)
+{
+	ch_spill_list l;
+	git_oid head;
+	int rc = git_reference_name_to_id(&head, x->site->repo, CH_SPILLS_REF);
+
+	if (rc < 0 || (idx.spills.has_head && git_oid_equal(&head, &idx.spills.head)))
+		return 0;
+	if (ch_spill_list_load(&l, x->site->repo) < 0)
+		return 0;
+	ch_spill_list_dispose(&idx.spills);
+	idx.spills = l;
+	return 1;
+}
+
+int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size)
+{
+	const ch_spill *s;
+	int yes;
+
+	pthread_mutex_lock(&idx.lock);
+	spills_refresh_locked(x);
+	s = ch_spill_find(&idx.spills, id);
+	if (s && when)
+		snprintf(when, size, "%s", s->at);
+	yes = s != NULL;
+	pthread_mutex_unlock(&idx.lock);
+	return yes;
+}
+
 /* Bring the index up to date with the refs: load only documents whose
  * head moved; forget documents whose ref is gone (spilled). Called with
  * idx.lock held. */
@@ -102,6 +137,8 @@ static void rescan_locked(srv_ctx *x, int force)
 	time_t now = time(NULL);
 	size_t i;
 
+	if (spills_refresh_locked(x))
+		force = 1;
 	if (!force && now - idx.scanned < INDEX_RESCAN_SECONDS)
 		return;
 	if (srv_current_policy(&pol, x) < 0 ||
@@ -114,7 +151,9 @@ static void rescan_locked(srv_ctx *x, int force)
 		idx_entry *e = find_entry(id);
 		ch_doc *doc = NULL;
 
-		if (e && head && git_oid_equal(&e->head, head)) {
+		if (ch_spill_find(&idx.spills, id)) {
+			/* a tombstone: its entry (if any) is dropped below */
+		} else if (e && head && git_oid_equal(&e->head, head)) {
 			e->gen = gen;
 		} else if (head && ch_doc_load(&doc, x->site, id) == 0) {
 			if (!e) {
@@ -179,15 +218,36 @@ static int cmp_inbox(const void *a, const void *b)
 	return x->updated < y->updated ? -1 : x->updated > y->updated;
 }
 
+/* A cheap first look: does any action of this state (or its edit) name one
+ * of the roles? Only then does the engine decide exactly (quorum rounds,
+ * delegations), so an inbox over 10,000 documents stays fast. */
+static int may_act_somehow(const ch_workflow *wf, const char *state, const ch_strv *roles)
+{
+	const ch_wf_state *st = state ? ch_workflow_state(wf, state) : NULL;
+	size_t i;
+
+	if (!st)
+		return 0;
+	if (st->editable && ch_strv_intersects(&st->edit_roles, roles))
+		return 1;
+	for (i = 0; i < st->nactions; i++)
+		if (ch_strv_intersects(&st->actions[i].roles, roles))
+			return 1;
+	return 0;
+}
+
 json_t *srv_inbox(srv_ctx *x, const char *person)
 {
 	json_t *arr = json_array();
 	const ch_policy *pol;
+	const ch_person *me;
+	const ch_strv *roles;
 	idx_entry **pick;
 	size_t i, n = 0;
 
-	if (srv_current_policy(&pol, x) < 0)
+	if (srv_current_policy(&pol, x) < 0 || !(me = ch_policy_person(pol, person)) || me->revoked)
 		return arr;
+	roles = &me->roles;
 	pthread_mutex_lock(&idx.lock);
 	rescan_locked(x, 0);
 	pick = ch_calloc(idx.n ? idx.n : 1, sizeof(*pick));
@@ -195,7 +255,7 @@ json_t *srv_inbox(srv_ctx *x, const char *person)
 		const ch_workflow *wf = ch_policy_workflow(pol, idx.v[i].meta.workflow);
 		ch_strv can = CH_STRV_INIT;
 
-		if (idx.v[i].st.final || !wf)
+		if (idx.v[i].st.final || !wf || !may_act_somehow(wf, idx.v[i].st.state, roles))
 			continue;
 		ch_engine_allowed(&can, &idx.v[i].st, wf, pol, person);
 		if (can.n)

@@ -87,6 +87,10 @@ struct srv {
 	size_t nthrottles;
 	ch_buf css;
 	int log_fd;
+	/* --static DIR: files read once at start, served under /static/NAME */
+	char **static_names;
+	ch_buf *static_data;
+	size_t nstatic;
 };
 
 /* Everything a handler needs about the current request. */
@@ -127,6 +131,13 @@ int srv_throttle_check(srv *s, const char *person, const char *addr);
 void srv_throttle_result(srv *s, const char *person, const char *addr, int ok);
 int srv_csrf_ok(const srv_ctx *x);
 
+/* static.c */
+/* Read DIR's regular files (names [a-z0-9._-], at most 256 of 16 MiB). */
+int srv_static_load(srv *s, const char *dir);
+/* Borrowed; NULL when there is no such file. */
+const ch_buf *srv_static_get(const srv *s, const char *name);
+void srv_static_free(srv *s);
+
 /* pages.c */
 enum MHD_Result srv_route_page(srv_ctx *x);
 int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data);
@@ -145,6 +156,11 @@ json_t *srv_doc_list(srv_ctx *x, const char *state, const char *type, const char
                      const char *urgency, const char *text);
 void srv_markdown(ch_buf *out, const char *text, size_t len);
 int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, const char *to);
+/* 1 if the spill list names document `id` (then `when`, if given, gets
+ * the time of the spill): it is served only as a tombstone. */
+int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size);
+/* The tombstone answer: 410 Gone, the id and the time, no title. */
+enum MHD_Result srv_tombstone(srv_ctx *x, const char *id, int json);
 /* Rescan the refs now (after our own writes). */
 void srv_index_touch(srv_ctx *x);
 
