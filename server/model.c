@@ -38,7 +38,11 @@ static struct {
 	sig_entry *sigs;
 	size_t nsigs;
 	ch_spill_list spills; /* tombstones: never indexed, never shown */
-} idx = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, { NULL, 0, { { 0 } }, 0 } };
+	unsigned long gen;    /* bumped whenever an entry or the policy changes */
+	const void *policy;   /* the policy the index was last built under */
+	struct { char person[65]; int lang_en; unsigned long gen; json_t *docs; } inbox[64];
+} idx = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, { NULL, 0, { { 0 } }, 0 }, 0, NULL,
+          { { { 0 }, 0, 0, NULL } } };
 
 int srv_current_policy(const ch_policy **out, srv_ctx *x)
 {
@@ -107,6 +111,7 @@ static int spills_refresh_locked(srv_ctx *x)
 		return 0;
 	ch_spill_list_dispose(&idx.spills);
 	idx.spills = l;
+	idx.scanned = 0; /* the next list or inbox rescans: tombstones leave at once */
 	return 1;
 }
 
@@ -162,6 +167,7 @@ static void rescan_locked(srv_ctx *x, int force)
 				memset(e, 0, sizeof(*e));
 			}
 			entry_fill(e, doc, pol);
+			idx.gen++;
 			e->gen = gen;
 			ch_doc_free(doc);
 		}
@@ -171,10 +177,15 @@ static void rescan_locked(srv_ctx *x, int force)
 	for (i = 0; i < idx.n;) {
 		if (idx.v[i].gen != gen) {
 			entry_dispose(&idx.v[i]);
+			idx.gen++;
 			idx.v[i] = idx.v[--idx.n];
 		} else {
 			i++;
 		}
+	}
+	if (idx.policy != (const void *)pol) {
+		idx.policy = pol;
+		idx.gen++;
 	}
 	idx.scanned = now;
 }
@@ -236,6 +247,22 @@ static int may_act_somehow(const ch_workflow *wf, const char *state, const ch_st
 	return 0;
 }
 
+static void inbox_remember(const char *person, int lang_en, const json_t *docs)
+{
+	size_t i, slot = (size_t)(idx.gen % CH_ARRAY_SIZE(idx.inbox));
+
+	for (i = 0; i < CH_ARRAY_SIZE(idx.inbox); i++)
+		if (!idx.inbox[i].docs || !strcmp(idx.inbox[i].person, person)) {
+			slot = i;
+			break;
+		}
+	json_decref(idx.inbox[slot].docs);
+	snprintf(idx.inbox[slot].person, sizeof(idx.inbox[slot].person), "%s", person);
+	idx.inbox[slot].lang_en = lang_en;
+	idx.inbox[slot].gen = idx.gen;
+	idx.inbox[slot].docs = json_deep_copy(docs);
+}
+
 json_t *srv_inbox(srv_ctx *x, const char *person)
 {
 	json_t *arr = json_array();
@@ -250,6 +277,15 @@ json_t *srv_inbox(srv_ctx *x, const char *person)
 	roles = &me->roles;
 	pthread_mutex_lock(&idx.lock);
 	rescan_locked(x, 0);
+	/* The same person's inbox is computed once per change of the index. */
+	for (i = 0; i < CH_ARRAY_SIZE(idx.inbox); i++)
+		if (idx.inbox[i].docs && idx.inbox[i].gen == idx.gen &&
+		    idx.inbox[i].lang_en == x->lang_en && !strcmp(idx.inbox[i].person, person)) {
+			json_decref(arr);
+			arr = json_deep_copy(idx.inbox[i].docs);
+			pthread_mutex_unlock(&idx.lock);
+			return arr;
+		}
 	pick = ch_calloc(idx.n ? idx.n : 1, sizeof(*pick));
 	for (i = 0; i < idx.n; i++) {
 		const ch_workflow *wf = ch_policy_workflow(pol, idx.v[i].meta.workflow);
@@ -263,8 +299,9 @@ json_t *srv_inbox(srv_ctx *x, const char *person)
 		ch_strv_free(&can);
 	}
 	qsort(pick, n, sizeof(*pick), cmp_inbox);
-	for (i = 0; i < n && i < 500; i++)
+	for (i = 0; i < n && i < SRV_PAGE_ROWS; i++)
 		json_array_append_new(arr, entry_json(pick[i], x->lang_en));
+	inbox_remember(person, x->lang_en, arr);
 	pthread_mutex_unlock(&idx.lock);
 	free(pick);
 	return arr;
@@ -308,7 +345,7 @@ json_t *srv_doc_list(srv_ctx *x, const char *state, const char *type, const char
 		if (matches(&idx.v[i], state, type, unit, urgency, text))
 			pick[n++] = &idx.v[i];
 	qsort(pick, n, sizeof(*pick), cmp_recent);
-	for (i = 0; i < n && i < 500; i++)
+	for (i = 0; i < n && i < SRV_PAGE_ROWS; i++)
 		json_array_append_new(arr, entry_json(pick[i], x->lang_en));
 	pthread_mutex_unlock(&idx.lock);
 	free(pick);

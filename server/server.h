@@ -34,6 +34,7 @@
 #define SRV_LOGIN_FAILS_ACCOUNT 20         /* then locked for SRV_LOCK_SECONDS */
 #define SRV_LOGIN_FAILS_ADDR 50
 #define SRV_LOCK_SECONDS (15 * 60)
+#define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
 
 typedef struct srv srv;
 
@@ -142,6 +143,8 @@ void srv_static_free(srv *s);
 enum MHD_Result srv_route_page(srv_ctx *x);
 int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data);
 enum MHD_Result srv_error_page(srv_ctx *x, unsigned status, const char *message);
+/* The classification gate on a search query (door "search"): 0 to run it. */
+int srv_gate_query(srv_ctx *x, const char *q);
 
 /* api.c */
 enum MHD_Result srv_route_api(srv_ctx *x);
