@@ -55,6 +55,13 @@ int cmd_account(int argc, char **argv);
 /* cmd_doc.c */
 int cmd_doc(int argc, char **argv);
 
+/* cmd_declassify.c */
+int cmd_declassify(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+
+/* cmd_spill.c */
+int cmd_spill(int argc, char **argv);
+
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);
 

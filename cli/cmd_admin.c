@@ -87,6 +87,7 @@ done:
 
 static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 {
+	ch_buf key = CH_BUF_INIT;
 	ch_strv roles = CH_STRV_INIT;
 	ch_person_new p;
 	char *pass = NULL;
@@ -104,14 +105,20 @@ static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 		error = ch_error_setc(CH_EINVALID, "person add needs --name");
 		goto done;
 	}
-	if ((error = cli_passphrase(&pass, cli_get(a, "new-passphrase-file"), p.id, 1)) < 0)
+	if (cli_get(a, "key")) { /* a public key only: the secret key stays where it is */
+		if ((error = ch_fs_read(&key, cli_get(a, "key"), CH_KEY_MAX_BYTES)) < 0)
+			goto done;
+		p.public_key = &key;
+	} else if ((error = cli_passphrase(&pass, cli_get(a, "new-passphrase-file"), p.id, 1)) < 0) {
 		goto done;
+	}
 	p.passphrase = pass;
 	if ((error = ch_admin_person_add(site, admin, &p)) == 0)
 		printf("%s added to site %s\n", p.id, site->site_id);
 done:
 	ch_free_secret(pass);
 	ch_strv_free(&roles);
+	ch_buf_dispose(&key);
 	return error;
 }
 
@@ -135,7 +142,7 @@ static int person_revoke(ch_site *site, const ch_actor *admin, const cli_args *a
 
 int cmd_person(int argc, char **argv)
 {
-	static const char *const opts[] = { "name", "roles", "unit", "clearance", "as", "key-algo",
+	static const char *const opts[] = { "name", "roles", "unit", "clearance", "as", "key-algo", "key",
 	                                    "passphrase-file", "new-passphrase-file", "comment",
 	                                    NULL };
 	const char *sub = argc > 0 ? argv[0] : "";

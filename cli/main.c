@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"\n"
 	"sites and people (each change is a policy commit signed by a policy-admin):\n"
 	"  init SITE --site-id ID --admin ID --name NAME [--unit U] [--tier networked|offline]\n"
-	"  person add SITE ID --name NAME --roles R1,R2 [--unit U] [--clearance C] --as ADMIN\n"
+	"  person add SITE ID --name NAME --roles R1,R2 [--unit U] [--clearance C]\n"
+	"             [--key PUBLIC.asc] --as ADMIN   (--key: a key whose secret stays elsewhere)\n"
 	"  person roles SITE ID --roles R1,R2 --as ADMIN\n"
 	"  person revoke SITE ID --as ADMIN\n"
 	"  delegate SITE --from ID --to ID --roles R1 --as ADMIN\n"
@@ -38,6 +39,12 @@ static const char usage_text[] =
 	"  doc act SITE DOC --as ID --action submit|approve|return|reject|sign|publish|\n"
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
+	"\n"
+	"security:\n"
+	"  spill SITE DOC --as SECURITY-OFFICER [--reason TEXT]   (networked: withdraw, purge)\n"
+	"  declassify SITE DOC --as DECLASSIFIER --to FILE --reference REF [--file F.md]\n"
+	"                                                      (chancery-offline: signed bundle)\n"
+	"  import SITE FILE --as DRAFTER                       (networked: a declassified bundle)\n"
 	"\n"
 	"auditing:\n"
 	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
@@ -258,6 +265,15 @@ int main(int argc, char **argv)
 		return cmd_doc(argc, argv);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(argc, argv);
+#ifndef CH_OFFLINE
+	if (!strcmp(cmd, "spill"))
+		return cmd_spill(argc, argv);
+	if (!strcmp(cmd, "import"))
+		return cmd_import(argc, argv);
+#else
+	if (!strcmp(cmd, "declassify"))
+		return cmd_declassify(argc, argv);
+#endif
 	fprintf(stderr, "chancery: unknown command '%s'\n", cmd);
 	return cli_usage(NULL);
 }

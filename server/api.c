@@ -201,6 +201,8 @@ enum MHD_Result srv_route_api(srv_ctx *x)
 	}
 	if (!strcmp(p, "/api/v1/inbox") && !post)
 		return srv_send_json(x, 200, srv_inbox(x, x->sess.person));
+	if (!strcmp(p, "/api/v1/docs") && !post && srv_gate_query(x, srv_arg(x, "q")) < 0)
+		return err(x, 400, ch_error_last());
 	if (!strcmp(p, "/api/v1/docs"))
 		return post ? create(x) :
 		       srv_send_json(x, 200, srv_doc_list(x, srv_arg(x, "state"), srv_arg(x, "type"),

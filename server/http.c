@@ -142,6 +142,16 @@ enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body)
 }
 
 /* Who did what, never document text, passphrases or query strings. */
+/* A path is logged only when it has the shape of the server's own routes
+ * (lower-case ids and names): any other path is the requester's text, which
+ * may be anything, classified material included. */
+static const char *loggable_path(const char *path)
+{
+	size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/._-");
+
+	return path[n] == '\0' && n <= 120 ? path : "(path withheld)";
+}
+
 void srv_log(srv_ctx *x, const char *fmt, ...)
 {
 	char when[32], line[512], what[128];
@@ -156,7 +166,8 @@ void srv_log(srv_ctx *x, const char *fmt, ...)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s %s %s %s %.120s %s\n", when, x->addr,
-	             x->logged_in ? x->sess.person : "-", x->r->method, x->path, what);
+	             x->logged_in ? x->sess.person : "-", x->r->method, loggable_path(x->path),
+	             what);
 	if (n > 0 && write(x->s->log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
 		return;
 }

@@ -10,6 +10,7 @@
 #include "util/text.h"
 #include "workflows/accounts.h"
 #include "workflows/admin.h"
+#include "workflows/gate.h"
 #include "workflows/verify.h"
 #include "util/common.h"
 
@@ -177,11 +178,31 @@ static const char *arg_or(srv_ctx *x, const char *name)
 	return v && strlen(v) <= 200 && ch_utf8_valid(v, strlen(v)) ? v : "";
 }
 
+/* A search query is a door too: one that carries a classification marking
+ * is refused, neither run nor echoed (a security event is recorded). */
+int srv_gate_query(srv_ctx *x, const char *q)
+{
+	const ch_policy *pol;
+	ch_gate_item item;
+
+	if (!q || !*q || srv_current_policy(&pol, x) < 0)
+		return 0;
+	memset(&item, 0, sizeof(item));
+	item.door = "search";
+	item.person = x->sess.person;
+	item.title = q;
+	return ch_gate_check(x->site, pol, &item);
+}
+
 static enum MHD_Result doc_list(srv_ctx *x)
 {
 	const char *state = arg_or(x, "state"), *type = arg_or(x, "type"), *unit = arg_or(x, "unit");
 	const char *urgency = arg_or(x, "urgency"), *q = arg_or(x, "q");
-	json_t *docs = srv_doc_list(x, state, type, unit, urgency, q);
+	json_t *docs;
+
+	if (srv_gate_query(x, q) < 0)
+		return srv_error_page(x, 400, ch_error_last());
+	docs = srv_doc_list(x, state, type, unit, urgency, q);
 
 	srv_render(x, 200, "list", json_pack("{s:o, s:b, s:{s:s, s:s, s:s, s:s, s:s}}", "docs", docs,
 	                                     "empty", json_array_size(docs) == 0, "f", "state", state,
@@ -320,8 +341,9 @@ static enum MHD_Result act(srv_ctx *x, const char *id)
 	srv_log(x, "act %s %s: %s", id, action, error ? "refused" : git_oid_tostr_s(&out));
 	if (error == CH_ECONFLICT)
 		return show_doc(x, id, 409, NULL, srv_msg(x->lang_en, "conflict"), who.comment);
-	if (error < 0)
-		return show_doc(x, id, status_of(error), NULL, ch_error_last(), who.comment);
+	if (error < 0) /* a comment the gate refused is not echoed back */
+		return show_doc(x, id, status_of(error), NULL, ch_error_last(),
+		                error == CH_ECLASSIFIED ? NULL : who.comment);
 	srv_index_touch(x);
 	return show_doc(x, id, 200, srv_msg(x->lang_en, "done"), NULL, NULL);
 }
@@ -394,13 +416,15 @@ static json_t *types_json(srv_ctx *x, const char *selected)
 	return arr;
 }
 
-static enum MHD_Result new_form(srv_ctx *x, unsigned status, const char *error)
+/* `echo`: put the submitted title and text back in the form (never after
+ * the classification gate refused them). */
+static enum MHD_Result new_form(srv_ctx *x, unsigned status, const char *error, int echo)
 {
 	const char *type = srv_arg(x, "skeleton");
 	size_t len = 0;
 	const char *sk = skeleton(type, &len);
-	const char *text = srv_field_get(x->r, "text");
-	const char *title = srv_field_get(x->r, "title");
+	const char *text = echo ? srv_field_get(x->r, "text") : NULL;
+	const char *title = echo ? srv_field_get(x->r, "title") : NULL;
 
 	srv_render(x, status, "new", json_pack("{s:o, s:s%, s:s, s:s?}", "types",
 	                                       types_json(x, type ? type : srv_field_get(x->r, "type")),
@@ -430,6 +454,8 @@ static enum MHD_Result create_doc(srv_ctx *x)
 	req.type = srv_field_get(x->r, "type");
 	req.urgency = srv_field_get(x->r, "urgency");
 	req.number = srv_field_get(x->r, "number");
+	/* a label given is a label claimed: the gate judges it */
+	req.classification = srv_field_get(x->r, "classification");
 	if (srv_field_get(x->r, "recipients"))
 		for (const char *p = srv_field_get(x->r, "recipients"); *p;) {
 			size_t n = strcspn(p, ", ");
@@ -450,7 +476,7 @@ static enum MHD_Result create_doc(srv_ctx *x)
 		error = ch_doc_create(&id, x->site, &req, &who);
 	srv_log(x, "create: %s", error ? "refused" : id.ptr);
 	if (error < 0) {
-		rc = new_form(x, status_of(error), ch_error_last());
+		rc = new_form(x, status_of(error), ch_error_last(), error != CH_ECLASSIFIED);
 	} else {
 		srv_index_touch(x);
 		ch_buf_printf(&loc, "/docs/%s", id.ptr);
@@ -693,7 +719,7 @@ enum MHD_Result srv_route_page(srv_ctx *x)
 	if (!strcmp(x->path, "/docs"))
 		return doc_list(x);
 	if (!strcmp(x->path, "/docs/new"))
-		return post ? create_doc(x) : new_form(x, 200, NULL);
+		return post ? create_doc(x) : new_form(x, 200, NULL, 0);
 	if (doc_route(x->path, id, sizeof(id), &rest)) {
 		if (srv_spilled(x, id, NULL, 0))
 			return srv_tombstone(x, id, 0);

@@ -156,7 +156,7 @@ static int check_person_new(const ch_person_new *p)
 	if (!ch_valid_unit(p->unit))
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid unit (like hq/legal)",
 		                     p->unit);
-	if (!p->passphrase || strlen(p->passphrase) < 8)
+	if (!p->public_key && (!p->passphrase || strlen(p->passphrase) < 8))
 		return ch_error_setc(CH_EINVALID, "the signing passphrase of %s must have at least "
 		                     "8 characters", p->id);
 	return 0;
@@ -211,6 +211,23 @@ static int make_key(ch_keyinfo *key, ch_buf *armored, ch_site *site, const ch_pe
 	return error;
 }
 
+/* A person whose secret key lives elsewhere: the policy names the key given. */
+static int key_from_public(ch_keyinfo *key, ch_buf *armored, const ch_person_new *p)
+{
+	ch_pgp_keyring *kr = NULL;
+	int error;
+
+	memset(key, 0, sizeof(*key));
+	if ((error = ch_pgp_keyring_new(&kr)) == 0 &&
+	    (error = ch_pgp_keyring_add(kr, p->public_key->ptr, p->public_key->size, p->id,
+	                                key->fpr)) == 0)
+		ch_buf_set(armored, p->public_key->ptr, p->public_key->size);
+	ch_pgp_keyring_free(kr);
+	if (error < 0)
+		ch_error_prefix("the public key of %s: ", p->id);
+	return error;
+}
+
 int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_new *p)
 {
 	ch_buf armored = CH_BUF_INIT, subject = CH_BUF_INIT;
@@ -228,7 +245,8 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 		error = ch_error_setc(CH_EINVALID, "%s is already a person in the policy", p->id);
 		goto done;
 	}
-	if ((error = make_key(&key, &armored, site, p)) < 0)
+	if ((error = p->public_key ? key_from_public(&key, &armored, p) :
+	                             make_key(&key, &armored, site, p)) < 0)
 		goto done;
 	ap.p = p;
 	ap.fpr = key.fpr;
@@ -237,7 +255,7 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 	if ((error = policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
 		goto done;
 	/* A signer process records the key itself (it owns site.json). */
-	if (!site->keygen)
+	if (!site->keygen && !p->public_key)
 		error = ch_site_set_signer(site, p->id, &key);
 done:
 	ch_buf_dispose(&armored);

@@ -14,6 +14,8 @@ typedef struct {
 	const ch_strv *roles;
 	const char *passphrase; /* the new person's signing passphrase */
 	const char *key_algo;   /* NULL: ed25519 */
+	const ch_buf *public_key; /* an existing public key (no secret key on this site,
+	                           * e.g. an offline declassifier's); then no passphrase */
 } ch_person_new;
 
 /* admin.c */

@@ -26,7 +26,7 @@ enum {
 	K_SPACE,      /* marks holds the run length (capped at 255) */
 	K_CELL,       /* tab, vertical bar, box-drawing vertical: a cell break */
 	K_NL,         /* end of line */
-	K_PUNCT,      /* ch is ':' '/' '-' '=' or '.' for anything else */
+	K_PUNCT,      /* ch is ':' '/' '-' '_' '=' '.' (a full stop), or '#' for anything else */
 	K_MARK        /* a combining mark: marks/flags go onto the letter before */
 };
 
@@ -256,6 +256,10 @@ static tok fold_encl[0x100];  /* U+1F100.. enclosed alphanumeric supplement */
 static uint8_t sig_latin1[0x100]; /* a Latin-1 character that suggests mojibake */
 static uint8_t vni_mark_of[0x100], vni_alone_of[0x100]; /* index + 1 */
 static uint32_t tcvn_map[0x100], cp1258_map[0x100], cp1252_map[0x100];
+/* Each byte's token in each legacy reading (VNI: before its marks logic).
+ * In TCVN3 a lower-case letter from a high byte is caseless: the capital
+ * fonts (.VnTimeH) reuse the lower-case codes. */
+static tok legacy_tok[4][0x100];
 
 typedef struct {
 	uint8_t n, words;
@@ -333,14 +337,18 @@ static char punct_class(uint32_t cp)
 		return '-';
 	if (cp == '=')
 		return '=';
-	return '.';
+	if (cp == '_' || cp == 0xff3f)
+		return '_';
+	if (cp == '.' || cp == 0x2024 || cp == 0xfe52)
+		return '.';
+	return '#';
 }
 
 /* Fold one character: compatibility decomposition, upper case, look-alikes.
  * Called only while the tables are built (it is slow). */
 static tok classify(uint32_t cp)
 {
-	tok t = { K_PUNCT, '.', 0, 0 };
+	tok t = { K_PUNCT, '#', 0, 0 };
 	uint32_t buf[32], *d;
 	size_t n = CH_ARRAY_SIZE(buf), i, starters = 0;
 	uint32_t base, up;
@@ -357,9 +365,23 @@ static tok classify(uint32_t cp)
 		return (tok){ K_SPACE, 0, 1, 0 };
 	if (uc_is_general_category(cp, UC_CATEGORY_M) &&
 	    !uc_is_property_default_ignorable_code_point(cp)) {
-		t = (tok){ K_MARK, 0, mark_bits(cp), 0 };
-		if (!t.marks)
-			t.flags = F_FOREIGN;
+		/* a mark may decompose into marks (U+0344 is U+0308 U+0301) */
+		t = (tok){ K_MARK, 0, 0, 0 };
+		d = u32_normalize(UNINORM_NFKD, &cp, 1, buf, &n);
+		if (!d || n == 0) {
+			d = buf;
+			buf[0] = cp;
+			n = 1;
+		}
+		for (i = 0; i < n; i++) {
+			uint8_t m = mark_bits(d[i]);
+
+			t.marks |= m;
+			if (!m)
+				t.flags = F_FOREIGN;
+		}
+		if (d != buf)
+			free(d);
 		return t;
 	}
 	if (uc_is_property_default_ignorable_code_point(cp) || uc_is_general_category(cp, UC_CATEGORY_C))
@@ -390,7 +412,7 @@ static tok classify(uint32_t cp)
 	if (d != buf)
 		free(d);
 	if (base == ' ' || starters != 1) /* spacing accents, ligatures, fractions */
-		return uc_is_alpha(cp) ? (tok){ K_OTHER, '?', 0, 0 } : (tok){ K_PUNCT, '.', 0, 0 };
+		return uc_is_alpha(cp) ? (tok){ K_OTHER, '?', 0, 0 } : (tok){ K_PUNCT, '#', 0, 0 };
 
 	up = uc_toupper(base);
 	c = 0;
@@ -436,7 +458,7 @@ static tok classify_astral(uint32_t cp)
 	}
 	if (uc_is_alpha(cp))
 		return (tok){ K_OTHER, '?', 0, 0 };
-	return (tok){ K_PUNCT, '.', 0, 0 };
+	return (tok){ K_PUNCT, '#', 0, 0 };
 }
 
 static inline tok fold(uint32_t cp)
@@ -482,6 +504,26 @@ static void compile_list(phrase *out, const char *const *src, size_t n)
 		compile_phrase(&out[i], src[i]);
 }
 
+/* A letter Vietnamese writes: at most one tone, the right vowel quality,
+ * no marks on consonants but the stroke of Đ. */
+static int viet_valid(const tok *t)
+{
+	uint8_t q = t->marks & M_QUALITY, tone = t->marks & M_TONE;
+
+	if (t->flags & F_FOREIGN || (tone & (tone - 1)))
+		return 0;
+	switch (t->ch) {
+	case 'A': return q == 0 || q == M_CIRC || q == M_BREVE;
+	case 'E': return q == 0 || q == M_CIRC;
+	case 'O': return q == 0 || q == M_CIRC || q == M_HORN;
+	case 'U': return q == 0 || q == M_HORN;
+	case 'I': case 'Y': return q == 0;
+	default: return t->marks == 0;
+	}
+}
+
+static uint8_t viet_ok[26][256];
+
 static void tables_build(void)
 {
 	uint32_t cp;
@@ -507,11 +549,27 @@ static void tables_build(void)
 		tcvn_map[tcvn_lo[i].b] = tcvn_lo[i].cp;
 	for (i = 0; i < CH_ARRAY_SIZE(cp1258_diff); i++)
 		cp1258_map[cp1258_diff[i].b] = cp1258_diff[i].cp;
+	for (cp = 0; cp < 0x100; cp++) {
+		tok t = fold(tcvn_map[cp]);
+
+		if (cp >= 0x80 && t.kind == K_LETTER && !(t.flags & F_UPPER))
+			t.flags |= F_CASELESS;
+		legacy_tok[1][cp] = t;
+		legacy_tok[2][cp] = fold(cp1252_map[cp]);
+		legacy_tok[3][cp] = fold(cp1258_map[cp]);
+	}
 	for (i = 0; i < CH_ARRAY_SIZE(vni_marks); i++)
 		vni_mark_of[vni_marks[i].lo] = vni_mark_of[vni_marks[i].up] = (uint8_t)(i + 1);
 	for (i = 0; i < CH_ARRAY_SIZE(vni_alone); i++)
 		vni_alone_of[vni_alone[i].lo] = vni_alone_of[vni_alone[i].up] = (uint8_t)(i + 1);
 
+	for (i = 0; i < 26; i++)
+		for (cp = 0; cp < 256; cp++) {
+			tok t = { K_LETTER, (uint8_t)('A' + i), (uint8_t)cp, 0 };
+
+			viet_ok[i][cp] = (uint8_t)(!viet_valid(&t) ? 0 :
+			                           cp == M_GRAVE && (t.ch == 'I' || t.ch == 'O') ? 2 : 1);
+		}
 	for (i = 0; i < NFIXED; i++)
 		compile_phrase(&fixed[i], fixed_words[i]);
 	compile_list(p_labels, labels, CH_ARRAY_SIZE(labels));
@@ -536,8 +594,10 @@ static int tables_init(void)
 
 /* The readings of a text. Lines without a sign of a legacy encoding read
  * the same in all of them. */
-enum { V_UNI, V_TCVN3, V_VNI, V_CP1258, NVIEWS };
-static const char *const view_names[NVIEWS] = { "utf-8", "tcvn3", "vni", "cp1258" };
+enum { V_UNI, V_TCVN3, V_VNI, V_CP1258, V_BIDI, V_JOINED, NVIEWS };
+static const char *const view_names[NVIEWS] = { "utf-8", "tcvn3", "vni", "cp1258", "bidi",
+	                                         "joined" };
+#define V_LEGACY_END V_BIDI
 
 typedef struct {
 	ch_stamp_level level; /* strongest level rule fired */
@@ -563,6 +623,8 @@ typedef struct {
 #define G_CELL 0x04  /* tab, vertical bar */
 #define G_PUNCT 0x08
 #define G_SLASH 0x10 /* a '/' or '\\' (a path separator in a file name) */
+#define G_JOIN 0x20  /* a hyphen or underscore: may join a compound ("MẬT_KHẨU") */
+#define G_MARKS (G_PUNCT | G_JOIN) /* any punctuation */
 #define G_BREAK (G_WIDE | G_CELL)
 
 typedef struct {
@@ -582,7 +644,15 @@ typedef struct {
 	int slash;      /* a '/' seen in the line (a decision reference is possible) */
 	uint8_t *nfc;   /* scratch for NFC of a line (malloc'd by libunistring) */
 	size_t nfccap;
+	uint32_t *cps;  /* scratch for the bidi reading of a line */
+	size_t cpscap;
 	vstate vs[NVIEWS];
+	/* the joined reading: the current paragraph, while it is short */
+	tok *para;
+	size_t para_n, para_alnum, para_lines, para_line;
+	int para_big;   /* too long to be a stamp: no longer kept */
+	int para_mat;   /* the line filter over the paragraph */
+	int flushed;    /* the current line was analysed in chunks (it is long) */
 } scanner;
 
 #define LINE_OVERLAP (CH_STAMP_LINE_TOKENS / 8)
@@ -604,6 +674,7 @@ static void flush_chunk(scanner *sc)
 {
 	size_t from = sc->n - LINE_OVERLAP, i, cut = sc->n;
 
+	sc->flushed = 1;
 	analyze(sc);
 	for (i = from; i < sc->n; i++)
 		if (sc->t[i].kind == K_CELL || (sc->t[i].kind == K_SPACE && sc->t[i].marks >= 2)) {
@@ -620,43 +691,53 @@ static void flush_chunk(scanner *sc)
 	sc->n -= cut;
 }
 
-static int viet_valid(const tok *t);
+/* viet_ok, built with the tables: for a letter (index ch - 'A') and its
+ * marks, 1 if Vietnamese writes it, 0 if not, 2 for ì and ò (fine, unless
+ * right after a vowel). */
 
 /* The letter before is complete (its combining marks are in): in the UTF-8
  * reading, is it a sign of a legacy text read as Latin-1? A letter
  * Vietnamese does not write ("MAÄT", "MËT"), or a vowel then ì/ò
  * (Windows-1258 tone marks: "MÂòT"). */
-static void letter_check(scanner *sc)
-{
-	const tok *last = &sc->t[sc->n - 1];
-
-	if (!viet_valid(last))
-		sc->sum->signal = 1;
-	else if (last->marks == M_GRAVE && (last->ch == 'I' || last->ch == 'O') && sc->n > 1 &&
-	         sc->t[sc->n - 2].kind == K_LETTER && (sc->t[sc->n - 2].flags & F_VOWEL))
-		sc->sum->signal = 1;
-}
-
 HOT void letter_done(scanner *sc)
 {
 	const tok *last = &sc->t[sc->n - 1];
+	uint8_t ok;
 
-	if (last->kind == K_LETTER && (last->marks || (last->flags & F_FOREIGN)) &&
-	    sc->view == V_UNI)
-		letter_check(sc);
+	if (last->kind != K_LETTER || sc->view != V_UNI)
+		return;
+	ok = (last->flags & F_FOREIGN) ? 0 : viet_ok[last->ch - 'A'][last->marks];
+	if (ok == 1)
+		return;
+	if (ok == 0 || (sc->n > 1 && sc->t[sc->n - 2].kind == K_LETTER &&
+	                (sc->t[sc->n - 2].flags & F_VOWEL)))
+		sc->sum->signal = 1;
 }
 
-/* Append a token to the line. Letters run the line filter: only a line
- * with M, A, T in that order, nothing but spaces, punctuation and cell
- * breaks between, is analysed (every rule needs those letters; an A known
- * to carry another mark than a circumflex or dot below does not count). */
 static void push_other(scanner *sc, tok t);
+
+/* The line filter, one letter or digit at a time: 1 after an M, 2 after
+ * M A, 3 (for good) after M A T. */
+HOT int mat_step(int st, const tok *t)
+{
+	uint8_t f = t->flags;
+
+	if (st == 3)
+		return 3;
+	if (f & F_M)
+		return 1;
+	if (st == 1 && (f & F_A) && !(t->marks & ~(M_CIRC | M_DOT)))
+		return 2;
+	return st == 2 && (f & F_T) ? 3 : 0;
+}
 
 HOT void push(scanner *sc, const tok *tp)
 {
-	uint8_t f = tp->flags;
-
 	if (tp->kind > K_OTHER) {
+		if (tp->kind == K_SPACE && sc->n && sc->t[sc->n - 1].kind == K_SPACE) {
+			sc->t[sc->n - 1].marks += sc->t[sc->n - 1].marks < 255;
+			return;
+		}
 		push_other(sc, *tp);
 		return;
 	}
@@ -668,14 +749,7 @@ HOT void push(scanner *sc, const tok *tp)
 			flush_chunk(sc);
 	}
 	sc->sum->nonempty = 1;
-	if (sc->mat != 3) {
-		if (f & F_M)
-			sc->mat = 1;
-		else if (sc->mat == 1 && (f & F_A) && !(tp->marks & ~(M_CIRC | M_DOT)))
-			sc->mat = 2;
-		else
-			sc->mat = sc->mat == 2 && (f & F_T) ? 3 : 0;
-	}
+	sc->mat = mat_step(sc->mat, tp);
 	sc->t[sc->n++] = *tp;
 }
 
@@ -755,7 +829,7 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 	const tok *t = sc->t;
 	const word *w = sc->w;
 	size_t wi = i, ti, k;
-	int upper = 1, exact = 1, bare = 1;
+	int upper = 1, exact = 1, bare = 1, marked = 0;
 
 	if (i >= end || !p->n)
 		return 0;
@@ -771,6 +845,7 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 		if (p->marks[k] && !skel) {
 			uint8_t mk = t[ti].kind == K_LETTER ? t[ti].marks : 0;
 
+			marked = 1;
 			if (mk & ~p->marks[k])
 				return 0;
 			if (mk != p->marks[k])
@@ -785,7 +860,7 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 	if (ti != w[wi].e)
 		return 0;
 	if (m) {
-		m->form = exact ? FORM_EXACT : bare ? FORM_BARE : FORM_PARTIAL;
+		m->form = bare ? FORM_BARE : exact && marked ? FORM_EXACT : FORM_PARTIAL;
 		m->upper = upper;
 	}
 	return wi + 1;
@@ -825,17 +900,27 @@ static int match_back(const scanner *sc, size_t i, const phrase_list *l, uint8_t
 }
 
 /* The first phrase of `l` that matches (skeleton) from word i, adjacent to
- * what came before (no gap in `stop`); returns the word after it, or 0. */
-static size_t match_list(const scanner *sc, size_t i, const phrase_list *l, uint8_t stop)
+ * what came before (no gap in `stop`); returns the word after it, or 0, and
+ * which phrase in *which (if not NULL). */
+static size_t match_list_which(const scanner *sc, size_t i, const phrase_list *l, uint8_t stop,
+                               size_t *which)
 {
 	size_t k, e;
 
 	if (i >= sc->nw || (i > 0 && (sc->w[i].gap & stop)))
 		return 0;
 	for (k = 0; k < l->n; k++)
-		if ((e = match_fwd(sc, i, sc->nw, &l->p[k], G_BREAK, 1, NULL)))
+		if ((e = match_fwd(sc, i, sc->nw, &l->p[k], G_BREAK, 1, NULL))) {
+			if (which)
+				*which = k;
 			return e;
+		}
 	return 0;
+}
+
+static size_t match_list(const scanner *sc, size_t i, const phrase_list *l, uint8_t stop)
+{
+	return match_list_which(sc, i, l, stop, NULL);
 }
 
 /* MẬT from word i to k is part of a compound word (bí mật, mật khẩu). */
@@ -948,15 +1033,16 @@ static void rule_lines(scanner *sc)
  * another header field, or is in capitals. */
 static void rule_field(scanner *sc, size_t i)
 {
-	size_t j = match_list(sc, i, &l_labels, 0), k;
-	mres m, lm;
+	size_t which = 0, j = match_list_which(sc, i, &l_labels, 0, &which), k;
+	mres m, lm = { FORM_BARE, 0 };
 	int lvl;
 
 	if (!j || j >= sc->nw)
 		return;
-	match_fwd(sc, i, sc->nw, &l_labels.p[0], G_BREAK, 0, &lm); /* only for lm.form */
+	/* a bare value "mat" needs capitals, or a label with its marks */
+	match_fwd(sc, i, sc->nw, &l_labels.p[which], G_BREAK, 0, &lm);
 	if ((k = match_level(sc, j, sc->nw, G_CELL, &lvl, &m))) {
-		if (m.form == FORM_BARE && lvl == P_CONF && !m.upper && !(lm.form != FORM_BARE))
+		if (m.form == FORM_BARE && lvl == P_CONF && !m.upper && lm.form == FORM_BARE)
 			return;
 		if (m.upper || cell_end(sc, k) || match_list(sc, k, &l_comp, G_CELL))
 			hit(sc->sum, fixed_level[lvl], "level-field");
@@ -974,8 +1060,8 @@ static void rule_level_at(scanner *sc, size_t i, size_t k, int lvl, const mres *
 
 	if (m->upper && !comp) {
 		int lead = cell_start(sc, i) && k < sc->nw && !cell_start(sc, k) &&
-		           ((sc->w[k].gap & G_PUNCT) || match_list(sc, k, &l_comp, G_CELL));
-		int tail = cell_end(sc, k) && !cell_start(sc, i) && (sc->w[i].gap & G_PUNCT);
+		           ((sc->w[k].gap & G_MARKS) || match_list(sc, k, &l_comp, G_CELL));
+		int tail = cell_end(sc, k) && !cell_start(sc, i) && (sc->w[i].gap & G_MARKS);
 
 		if (lead || tail)
 			hit(sc->sum, fixed_level[lvl], "stamp-lead");
@@ -1078,23 +1164,6 @@ static void rules_filename(scanner *sc)
 /* ------------------------------------------------------------------ */
 /* Analysing one line                                                  */
 
-/* A letter Vietnamese writes: at most one tone, the right vowel quality,
- * no marks on consonants but the stroke of Đ. */
-static int viet_valid(const tok *t)
-{
-	uint8_t q = t->marks & M_QUALITY, tone = t->marks & M_TONE;
-
-	if (t->flags & F_FOREIGN || (tone & (tone - 1)))
-		return 0;
-	switch (t->ch) {
-	case 'A': return q == 0 || q == M_CIRC || q == M_BREVE;
-	case 'E': return q == 0 || q == M_CIRC;
-	case 'O': return q == 0 || q == M_CIRC || q == M_HORN;
-	case 'U': return q == 0 || q == M_HORN;
-	case 'I': case 'Y': return q == 0;
-	default: return t->marks == 0;
-	}
-}
 
 /* A decision reference "N/QĐ" or "N/YYYY/QĐ" (spaces allowed around '/'). */
 static void find_ref(scanner *sc)
@@ -1170,7 +1239,7 @@ static void build_words(scanner *sc, int fname)
 			gap |= G_CELL;
 			break;
 		case K_PUNCT:
-			gap |= G_PUNCT | (t->ch == '/' ? G_SLASH : 0);
+			gap |= t->ch == '-' || t->ch == '_' ? G_JOIN : G_PUNCT | (t->ch == '/' ? G_SLASH : 0);
 			break;
 		default:
 			break;
@@ -1199,7 +1268,7 @@ static void analyze(scanner *sc)
 		rules_filename(sc);
 		return;
 	}
-	if (sc->where < 0) { /* the joined reading: whole lines only */
+	if (sc->view == V_JOINED) { /* a paragraph: whole lines and cells only */
 		rule_lines(sc);
 		return;
 	}
@@ -1291,37 +1360,19 @@ static int vni_push(scanner *sc, uint32_t cp)
 	return 0;
 }
 
-/* One legacy byte in reading `v`. */
-static void push_legacy(scanner *sc, int v, uint8_t b)
+/* One legacy byte in reading `v` (legacy_tok: each byte's token there). */
+HOT void push_legacy(scanner *sc, int v, uint8_t b)
 {
-	uint32_t cp;
-	tok t;
-
-	switch (v) {
-	case V_TCVN3:
-		cp = tcvn_map[b];
-		t = fold(cp);
-		if (b >= 0x80 && t.kind == K_LETTER && !(t.flags & F_UPPER))
-			t.flags |= F_CASELESS;
-		push(sc, &t);
+	if (v == V_VNI && b >= 0xC0 && vni_push(sc, b))
 		return;
-	case V_CP1258:
-		t = fold(cp1258_map[b]);
-		push(sc, &t);
-		return;
-	default:
-		if (b >= 0xC0 && vni_push(sc, b))
-			return;
-		t = fold(cp1252_map[b]);
-		push(sc, &t);
-		return;
-	}
+	push(sc, &legacy_tok[v][b]);
 }
 
-/* Read one line again in a legacy reading: valid UTF-8 is first composed
- * (NFC), so that "A" + U+0308 is the Ä of "MAÄT"; invalid UTF-8 is read
- * byte by byte. */
-static void read_legacy_line(scanner *sc, int v, const uint8_t *s, size_t len, int invalid)
+/* Read one line again in a legacy reading: valid UTF-8 with combining
+ * marks is first composed (NFC), so that "A" + U+0308 is the Ä of "MAÄT";
+ * invalid UTF-8 is read byte by byte. */
+static void read_legacy_line(scanner *sc, int v, const uint8_t *s, size_t len, int invalid,
+                             int marks)
 {
 	size_t i;
 
@@ -1330,7 +1381,7 @@ static void read_legacy_line(scanner *sc, int v, const uint8_t *s, size_t len, i
 	sc->mat = sc->slash = 0;
 	if (!invalid) {
 		size_t m = sc->nfccap;
-		uint8_t *r = u8_normalize(UNINORM_NFC, s, len, sc->nfc, &m);
+		uint8_t *r = marks ? u8_normalize(UNINORM_NFC, s, len, sc->nfc, &m) : NULL;
 
 		if (r) {
 			if (r != sc->nfc) {
@@ -1361,45 +1412,6 @@ static void read_legacy_line(scanner *sc, int v, const uint8_t *s, size_t len, i
 	analyze(sc);
 }
 
-/* The end of a line: analyse the last chunk into sc->sum (the UTF-8
- * reading, which has the findings of earlier chunks of a long line), read
- * the line again in the legacy readings if it shows signs of one, and move
- * every reading's state on. */
-static void end_line(scanner *sc, const uint8_t *s, size_t len, size_t lineno, int invalid,
-                     int signal)
-{
-	linesum *sum = sc->sum;
-	int v;
-
-	analyze(sc);
-	if (signal || invalid || sum->signal) {
-		for (v = V_UNI + 1; v < NVIEWS; v++) {
-			linesum lsum = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
-
-			sc->sum = &lsum;
-			read_legacy_line(sc, v, s, len, invalid);
-			vs_update(&sc->vs[v], &lsum, lineno);
-		}
-	} else {
-		for (v = V_UNI + 1; v < NVIEWS; v++)
-			vs_update(&sc->vs[v], sum, lineno);
-	}
-	vs_update(&sc->vs[V_UNI], sum, lineno);
-	sc->view = V_UNI;
-	sc->n = 0;
-	sc->mat = sc->slash = 0;
-	*sum = (linesum){ CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
-	sc->sum = sum;
-}
-
-/* A character that suggests a legacy text seen as Latin-1 or Windows-1252. */
-static int cp_signal(uint32_t cp)
-{
-	if (cp < 0x100)
-		return sig_latin1[cp];
-	return legacy_byte(cp) >= 0 && !common_punct(cp);
-}
-
 /* One UTF-8 character at s (n > 0 bytes left): its length, or -1 if the
  * bytes are not well-formed UTF-8 (overlong, surrogate, out of range). */
 static inline int utf8_next(const uint8_t *s, size_t n, ucs4_t *cp)
@@ -1423,10 +1435,181 @@ static inline int utf8_next(const uint8_t *s, size_t n, ucs4_t *cp)
 	return -1;
 }
 
+/* The bidi reading, for a line with a RIGHT-TO-LEFT OVERRIDE (U+202E): a
+ * browser shows the letters after it, up to a POP DIRECTIONAL FORMATTING
+ * (U+202C), a POP DIRECTIONAL ISOLATE (U+2069) or the end of the line, in
+ * reverse order, so "\u202eTẬM" shows as "MẬT". Letters are reversed with
+ * their combining marks. */
+static size_t cluster_end(const uint32_t *c, size_t i, size_t end)
+{
+	for (i++; i < end && fold(c[i]).kind == K_MARK; i++)
+		;
+	return i;
+}
+
+static void read_bidi_line(scanner *sc, const uint8_t *s, size_t len)
+{
+	size_t n = 0, i, j, k, e;
+
+	if (len + 1 > sc->cpscap) {
+		free(sc->cps);
+		sc->cpscap = len + 1;
+		sc->cps = ch_malloc(sc->cpscap * sizeof(uint32_t));
+	}
+	for (i = 0; i < len;) {
+		ucs4_t cp = s[i];
+		int b = cp < 0x80 ? 1 : utf8_next(s + i, len - i, &cp);
+
+		if (b < 0) {
+			cp = cp1252_map[s[i]];
+			b = 1;
+		}
+		sc->cps[n++] = cp;
+		i += (size_t)b;
+	}
+	sc->view = V_BIDI;
+	sc->n = 0;
+	sc->mat = sc->slash = 0;
+	for (i = 0; i < n;) {
+		tok t;
+
+		if (sc->cps[i] != 0x202E) {
+			t = fold(sc->cps[i++]);
+			push(sc, &t);
+			continue;
+		}
+		for (j = ++i; j < n && sc->cps[j] != 0x202C && sc->cps[j] != 0x2069; j++)
+			;
+		for (e = j; e > i;) { /* the clusters of [i, j), last first */
+			size_t c = e - 1;
+
+			while (c > i && fold(sc->cps[c]).kind == K_MARK)
+				c--;
+			for (k = c; k < cluster_end(sc->cps, c, e); k++) {
+				t = fold(sc->cps[k]);
+				push(sc, &t);
+			}
+			e = c;
+		}
+		i = j;
+	}
+	analyze(sc);
+}
+
+/* The joined reading: the lines of a paragraph (a blank line ends one) read
+ * as one line, as Markdown and word processors show soft line breaks:
+ * "M\nẬ\nT" reads "M Ậ T". Only the stamp-line rule applies, so only a
+ * short paragraph can fire: one with more than PARA_ALNUM letters and
+ * digits or PARA_TOKENS characters (spaces and invisibles do not count) is
+ * dropped, which keeps this reading inside the one pass. */
+#define PARA_ALNUM 64
+#define PARA_TOKENS (CH_STAMP_LINE_TOKENS < 512 ? CH_STAMP_LINE_TOKENS : 512) /* fits sc->t */
+
+static void para_add(scanner *sc, size_t lineno)
+{
+	size_t i;
+
+	if (sc->para_big)
+		return;
+	if (sc->flushed)
+		sc->para_big = 1;
+	if (!sc->para_lines++)
+		sc->para_line = lineno;
+	if (sc->para_n && sc->para_n < PARA_TOKENS)
+		sc->para[sc->para_n++] = (tok){ K_SPACE, 0, 1, 0 };
+	for (i = 0; i < sc->n && !sc->para_big; i++) {
+		const tok *t = &sc->t[i];
+
+		if (sc->para_n == PARA_TOKENS || (t->kind <= K_OTHER && ++sc->para_alnum > PARA_ALNUM)) {
+			sc->para_big = 1;
+			break;
+		}
+		if (t->kind <= K_OTHER)
+			sc->para_mat = mat_step(sc->para_mat, t);
+		sc->para[sc->para_n++] = *t;
+	}
+}
+
+static void para_finish(scanner *sc)
+{
+	if (sc->para_lines >= 2 && !sc->para_big && sc->para_mat == 3) {
+		linesum js = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 }, *keep = sc->sum;
+
+		memcpy(sc->t, sc->para, sc->para_n * sizeof(tok));
+		sc->n = sc->para_n;
+		sc->view = V_JOINED;
+		sc->mat = 3;
+		sc->slash = 0;
+		sc->sum = &js;
+		analyze(sc);
+		js.claim = js.nonempty = 0;
+		vs_update(&sc->vs[V_JOINED], &js, sc->para_line);
+		sc->sum = keep;
+		sc->view = V_UNI;
+		sc->n = 0;
+		sc->mat = 0;
+	}
+	sc->para_n = sc->para_alnum = sc->para_lines = 0;
+	sc->para_big = sc->para_mat = 0;
+}
+
+/* The end of a line: analyse the last chunk into sc->sum (the UTF-8
+ * reading, which has the findings of earlier chunks of a long line), read
+ * the line again in the legacy readings if it shows signs of one, and move
+ * every reading's state on. */
+static void end_line(scanner *sc, const uint8_t *s, size_t len, size_t lineno, int invalid,
+                     int signal, int marks, int rlo)
+{
+	linesum *sum = sc->sum;
+	int v, blank;
+
+	analyze(sc);
+	blank = !sum->nonempty;
+	if (!blank && sc->where != CH_STAMP_IN_FILENAME)
+		para_add(sc, lineno);
+	if (signal || invalid || sum->signal) {
+		for (v = V_UNI + 1; v < V_LEGACY_END; v++) {
+			linesum lsum = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
+
+			sc->sum = &lsum;
+			read_legacy_line(sc, v, s, len, invalid, marks);
+			vs_update(&sc->vs[v], &lsum, lineno);
+		}
+	} else {
+		for (v = V_UNI + 1; v < V_LEGACY_END; v++)
+			vs_update(&sc->vs[v], sum, lineno);
+	}
+	if (rlo) {
+		linesum lsum = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
+
+		sc->sum = &lsum;
+		read_bidi_line(sc, s, len);
+		vs_update(&sc->vs[V_BIDI], &lsum, lineno);
+	} else {
+		vs_update(&sc->vs[V_BIDI], sum, lineno);
+	}
+	vs_update(&sc->vs[V_UNI], sum, lineno);
+	sc->view = V_UNI;
+	sc->n = 0;
+	sc->mat = sc->slash = sc->flushed = 0;
+	*sum = (linesum){ CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
+	sc->sum = sum;
+	if (blank)
+		para_finish(sc);
+}
+
+/* A character that suggests a legacy text seen as Latin-1 or Windows-1252. */
+static int cp_signal(uint32_t cp)
+{
+	if (cp < 0x100)
+		return sig_latin1[cp];
+	return legacy_byte(cp) >= 0 && !common_punct(cp);
+}
+
 static void scan_bytes(scanner *sc, const uint8_t *s, size_t len)
 {
 	size_t pos = 0, start = 0, lineno = 1;
-	int invalid = 0, signal = 0;
+	int invalid = 0, signal = 0, marks = 0, rlo = 0;
 	linesum cur = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
 
 	sc->view = V_UNI;
@@ -1450,6 +1633,7 @@ static void scan_bytes(scanner *sc, const uint8_t *s, size_t len)
 				signal |= sig_latin1[cp];
 			else if (cp <= 0x2122)
 				signal |= cp_signal(cp);
+			rlo |= cp == 0x202E;
 		}
 		if (cp < 0x10000) {
 			t = &fold_bmp[cp];
@@ -1462,17 +1646,19 @@ static void scan_bytes(scanner *sc, const uint8_t *s, size_t len)
 				pos++; /* CR LF ends one line */
 				continue;
 			}
-			end_line(sc, s + start, pos - start, lineno, invalid, signal);
+			end_line(sc, s + start, pos - start, lineno, invalid, signal, marks, rlo);
 			pos += (size_t)k;
 			start = pos;
 			lineno++;
-			invalid = signal = 0;
+			invalid = signal = marks = rlo = 0;
 			continue;
 		}
+		marks |= t->kind == K_MARK;
 		push(sc, t);
 		pos += (size_t)k;
 	}
-	end_line(sc, s + start, len - start, lineno, invalid, signal);
+	end_line(sc, s + start, len - start, lineno, invalid, signal, marks, rlo);
+	para_finish(sc);
 	sc->sum = NULL;
 }
 
@@ -1522,10 +1708,9 @@ static void scanner_verdict(const scanner *sc, const char *uni_name, ch_stamp_re
 	}
 }
 
-/* Scan one reading of the text (`name` names it in the verdict). With
- * only_lines, only the stamp-line rule applies (the joined reading). */
+/* Scan one reading of the text (`name` names it in the verdict). */
 static void scan_reading(ch_stamp_result *out, int where, const void *data, size_t len,
-                         const char *name, int only_lines)
+                         const char *name)
 {
 	scanner sc;
 	ch_stamp_result r;
@@ -1534,14 +1719,15 @@ static void scan_reading(ch_stamp_result *out, int where, const void *data, size
 	sc.where = where;
 	sc.t = ch_malloc(CH_STAMP_LINE_TOKENS * sizeof(tok));
 	sc.w = ch_malloc(CH_STAMP_LINE_TOKENS * sizeof(word));
-	if (only_lines)
-		sc.where = -1;
+	sc.para = ch_malloc(PARA_TOKENS * sizeof(tok));
 	scan_bytes(&sc, data, len);
 	scanner_verdict(&sc, name, &r);
 	result_merge(out, &r);
 	free(sc.t);
 	free(sc.w);
+	free(sc.para);
 	free(sc.nfc);
+	free(sc.cps);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1651,32 +1837,30 @@ static size_t entity(const uint8_t *s, size_t len, uint32_t *cp)
 	return 0;
 }
 
-static int tag_is(const uint8_t *name, size_t n, const char *const *list, size_t count)
+/* Is the tag name (any case) one of the space-separated `list`? */
+static int tag_is(const uint8_t *name, size_t n, const char *list)
 {
-	size_t k, j;
+	char key[16];
+	size_t j;
 
-	for (k = 0; k < count; k++) {
-		if (strlen(list[k]) != n)
-			continue;
-		for (j = 0; j < n && (name[j] | 0x20) == (uint8_t)list[k][j]; j++)
-			;
-		if (j == n)
-			return 1;
-	}
-	return 0;
+	if (n == 0 || n > sizeof(key) - 3)
+		return 0;
+	key[0] = ' ';
+	for (j = 0; j < n; j++)
+		key[j + 1] = (char)(name[j] | 0x20);
+	key[n + 1] = ' ';
+	key[n + 2] = '\0';
+	return strstr(list, key) != NULL;
 }
 
 /* A tag at s[0] == '<': its length (to '>'), or 0 if it is not one. Sets
  * *sep to what it shows as: '\n' for a block, '\t' for a table cell, 0. */
 static size_t tag(const uint8_t *s, size_t len, uint8_t *sep)
 {
-	static const char *const blocks[] = {
-		"br", "p", "div", "tr", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
-		"h6", "table", "thead", "tbody", "tfoot", "caption", "title", "section", "article",
-		"header", "footer", "aside", "nav", "blockquote", "pre", "hr", "address", "figure",
-		"figcaption", "main", "body", "head", "html", "form", "fieldset", "legend", "option",
-	};
-	static const char *const cells[] = { "td", "th" };
+	static const char blocks[] =
+		" br p div tr li ul ol dl dt dd h1 h2 h3 h4 h5 h6 table thead tbody tfoot caption title"
+		" section article header footer aside nav blockquote pre hr address figure figcaption"
+		" main body head html form fieldset legend option ";
 	const uint8_t *end, *name;
 	size_t n = 0;
 
@@ -1695,11 +1879,27 @@ static size_t tag(const uint8_t *s, size_t len, uint8_t *sep)
 	name = s + 1 + (s[1] == '/');
 	while (name + n < end && is_alnum_ascii(name[n]))
 		n++;
-	if (tag_is(name, n, cells, CH_ARRAY_SIZE(cells)))
+	if (tag_is(name, n, " td th "))
 		*sep = '\t';
-	else if (tag_is(name, n, blocks, CH_ARRAY_SIZE(blocks)))
+	else if (tag_is(name, n, blocks))
 		*sep = '\n';
 	return (size_t)(end - s) + 1;
+}
+
+/* After a Markdown link's text: "(target)" or "[ref]" on the same line,
+ * its length, or 0. */
+static size_t link_target(const uint8_t *s, size_t len)
+{
+	uint8_t close = s[0] == '(' ? ')' : ']';
+	size_t i, depth = 0;
+
+	for (i = 1; i < len && s[i] != '\n'; i++) {
+		if (s[i] == s[0])
+			depth++;
+		else if (s[i] == close && depth-- == 0)
+			return i + 1;
+	}
+	return 0;
 }
 
 /* The text as a browser (or the Markdown renderer) shows it: tags removed
@@ -1713,7 +1913,10 @@ static void markup_text(ch_buf *out, const uint8_t *s, size_t len, int html)
 		uint8_t c = s[i], sep;
 		uint32_t cp;
 
-		if (c == '<' && (k = tag(s + i, len - i, &sep))) {
+		if (!html && c == ']' && i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '[') &&
+		    (k = link_target(s + i + 1, len - i - 1))) {
+			i += 1 + k; /* a Markdown link shows its text, not its target */
+		} else if (c == '<' && (k = tag(s + i, len - i, &sep))) {
 			if (sep)
 				ch_buf_putc(out, (char)sep);
 			i += k;
@@ -1736,6 +1939,9 @@ static int has_markup(const uint8_t *s, size_t len)
 			return 1;
 	for (p = s; p + 1 < end && (p = memchr(p, '&', (size_t)(end - p - 1))); p++)
 		if (is_alpha_ascii(p[1]) || p[1] == '#')
+			return 1;
+	for (p = s; p + 1 < end && (p = memchr(p, ']', (size_t)(end - p - 1))); p++)
+		if (p[1] == '(' || p[1] == '[')
 			return 1;
 	return 0;
 }
@@ -1809,51 +2015,6 @@ static void csv_cells(ch_buf *out, const uint8_t *s, size_t len)
 			out->ptr[i] = '\t';
 }
 
-/* Lines joined into paragraphs (a blank line ends one), as Markdown and
- * word processors show soft line breaks: "M\nẬ\nT" reads "M Ậ T". Only a
- * short paragraph can be a stamp (this reading applies stamp-line only), so
- * a longer one, or a one-line one, is written as a placeholder line "x". */
-#define JOINED_MAX 512
-
-static void joined_lines(ch_buf *out, const uint8_t *s, size_t len)
-{
-	size_t i = 0, start = 0, lines = 0;
-
-	ch_buf_grow(out, len / 8 + 64);
-	while (i <= len) {
-		const uint8_t *nl = i < len ? memchr(s + i, '\n', len - i) : NULL;
-		size_t e = nl ? (size_t)(nl - s) : len, j;
-		int blank = 1;
-
-		for (j = i; j < e; j++)
-			if (s[j] != ' ' && s[j] != '\t' && s[j] != '\r') {
-				blank = 0;
-				break;
-			}
-		if (blank || e == len) {
-			size_t pe = blank ? i : e; /* the paragraph is s[start, pe) */
-
-			if (lines + !blank > 1 && pe - start <= JOINED_MAX) {
-				size_t at = out->size;
-
-				ch_buf_put(out, s + start, pe - start);
-				for (j = at; j < out->size; j++)
-					if (out->ptr[j] == '\n' || out->ptr[j] == '\r')
-						out->ptr[j] = ' ';
-				ch_buf_putc(out, '\n');
-			} else if (lines + !blank > 0) {
-				ch_buf_puts(out, "x\n");
-			}
-			ch_buf_putc(out, '\n');
-			lines = 0;
-			start = e + 1;
-		} else {
-			lines++;
-		}
-		i = e + 1;
-	}
-}
-
 static void utf16_to_utf8(ch_buf *out, const uint8_t *s, size_t len, int be)
 {
 	size_t i;
@@ -1880,6 +2041,33 @@ static void utf16_to_utf8(ch_buf *out, const uint8_t *s, size_t len, int be)
 static int starts(const uint8_t *s, size_t len, const char *magic, size_t n)
 {
 	return len >= n && !memcmp(s, magic, n);
+}
+
+/* Does this read as UTF-16 text: no control characters, surrogates in
+ * pairs, and most of it Latin letters, digits, spaces and punctuation? */
+static int utf16_plausible(const uint8_t *s, size_t len, int be)
+{
+	size_t i, bad = 0, latin = 0, units = len / 2;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		uint32_t u = be ? (uint32_t)(s[i] << 8 | s[i + 1]) : (uint32_t)(s[i + 1] << 8 | s[i]);
+
+		if (u >= 0xD800 && u < 0xDC00 && i + 3 < len) {
+			uint32_t lo = be ? (uint32_t)(s[i + 2] << 8 | s[i + 3]) :
+			                   (uint32_t)(s[i + 3] << 8 | s[i + 2]);
+
+			if (lo >= 0xDC00 && lo < 0xE000) {
+				i += 2;
+				continue;
+			}
+		}
+		if ((u < 0x20 && u != '\t' && u != '\n' && u != '\r' && u != '\f') ||
+		    (u >= 0xD800 && u < 0xE000) || u >= 0xFFFE || u == 0x7f)
+			bad++;
+		else if (u < 0x250 || (u >= 0x1E00 && u < 0x2070) || (u >= 0x300 && u < 0x370))
+			latin++;
+	}
+	return bad * 200 <= units && latin * 2 >= units;
 }
 
 /* A binary OpenPGP message starts with a session key packet: public-key
@@ -1961,9 +2149,9 @@ static const char *sniff(const uint8_t *s, size_t len, int *utf16, size_t *skip)
 		ctl += s[i] < 0x20 ? (0xFFFFC1FFu >> s[i]) & 1 : s[i] == 0x7f;
 	}
 	if (len >= 4 && (nul_odd + nul_even) * 4 >= len) { /* UTF-16 without a mark? */
-		if (nul_odd * 10 >= (len / 2) * 9 && nul_even * 20 <= len / 2)
+		if (nul_odd > nul_even && utf16_plausible(s, len, 0))
 			*utf16 = 1;
-		else if (nul_even * 10 >= (len / 2) * 9 && nul_odd * 20 <= len / 2)
+		else if (nul_even > nul_odd && utf16_plausible(s, len, 1))
 			*utf16 = 2;
 		return *utf16 ? NULL : "binary";
 	}
@@ -2004,40 +2192,31 @@ static int ext_in(const char *ext, const char *const *list, size_t n)
 	return 0;
 }
 
-/* Every reading of a text: as is, with markup decoded, paragraphs joined;
- * `html` for HTML and XML files, `json` and `csv` for those. */
+/* Every reading of a text: as is (with its legacy and joined readings),
+ * with markup decoded; `html` for HTML and XML files, `json` and `csv` for
+ * those. */
 static void scan_readings(ch_stamp_result *out, int where, const uint8_t *s, size_t len,
                           const char *name, int html, int json, int csv)
 {
 	ch_buf b = CH_BUF_INIT;
 	int markup = html || (where != CH_STAMP_IN_FILENAME && has_markup(s, len));
 
-	scan_reading(out, where, s, len, name, 0);
+	scan_reading(out, where, s, len, name);
 	if (where == CH_STAMP_IN_FILENAME)
 		return;
 	if (markup) {
 		markup_text(&b, s, len, html);
-		scan_reading(out, where, b.ptr, b.size, "html", 0);
-	}
-	if (where == CH_STAMP_IN_BODY && !html) {
-		ch_buf j = CH_BUF_INIT;
-
-		if (markup)
-			joined_lines(&j, (const uint8_t *)b.ptr, b.size);
-		else
-			joined_lines(&j, s, len);
-		scan_reading(out, where, j.ptr, j.size, "joined", 1);
-		ch_buf_dispose(&j);
+		scan_reading(out, where, b.ptr, b.size, "html");
 	}
 	if (json) {
 		ch_buf_clear(&b);
 		json_strings(&b, s, len);
-		scan_reading(out, where, b.ptr, b.size, "json", 0);
+		scan_reading(out, where, b.ptr, b.size, "json");
 	}
 	if (csv) {
 		ch_buf_clear(&b);
 		csv_cells(&b, s, len);
-		scan_reading(out, where, b.ptr, b.size, "csv", 0);
+		scan_reading(out, where, b.ptr, b.size, "csv");
 	}
 	ch_buf_dispose(&b);
 }

@@ -32,6 +32,7 @@
 #include "engine.h"
 #include "json.h"
 #include "policy.h"
+#include "spill.h"
 #include "trailers.h"
 #include "verify.h"
 #include "util/fs.h"
@@ -1568,14 +1569,30 @@ static int in_scope(const vctx *v, const char *ref)
 	       (!strncmp(ref, "refs/docs/", 10) && ch_strv_contains(v->opts->docs, ref + 10));
 }
 
+/* A document that the spill list names, once the list's signatures hold
+ * (workflows/spill.h), vanished on purpose: *state 0 unread, 1 verified,
+ * -1 refused. */
+static const ch_spill *spilled_doc(vctx *v, ch_spill_list *l, int *state, const char *ref)
+{
+	if (strncmp(ref, "refs/docs/", 10))
+		return NULL;
+	if (!*state)
+		*state = ch_spill_verify(l, v->repo) == 0 ? 1 : -1;
+	return *state > 0 ? ch_spill_find(l, ref + 10) : NULL;
+}
+
 /* C1: every ref the checkpoint names still exists, at or after the
- * commit recorded. */
+ * commit recorded; a document spilled by a signed record is a warning. */
 static void check_checkpoint(vctx *v)
 {
 	const char *ref;
 	json_t *val;
 	git_oid rec, cur;
+	ch_spill_list spills;
+	const ch_spill *sp;
+	int sp_state = 0;
 
+	memset(&spills, 0, sizeof(spills));
 	if (!v->checkpoint)
 		return;
 	json_object_foreach(json_object_get(v->checkpoint, "refs"), ref, val) {
@@ -1584,6 +1601,12 @@ static void check_checkpoint(vctx *v)
 		if (!json_is_string(val) || !ch_valid_oid_hex(json_string_value(val)) ||
 		    git_oid_fromstr(&rec, json_string_value(val)) < 0) {
 			add(&v->main, "C1", ref, NULL, "the checkpoint's entry for this ref is malformed");
+			continue;
+		}
+		if (git_reference_name_to_id(&cur, v->repo, ref) < 0 &&
+		    (sp = spilled_doc(v, &spills, &sp_state, ref))) {
+			add(&v->main, "W", ref, &rec, "the document vanished: spilled on %s by %s "
+			    "(a signed record in %s)", sp->at, sp->by, CH_SPILLS_REF);
 			continue;
 		}
 		if (git_reference_name_to_id(&cur, v->repo, ref) < 0) {
@@ -1597,6 +1620,7 @@ static void check_checkpoint(vctx *v)
 			    "points at this commit, which does not descend from %s recorded in the "
 			    "checkpoint", json_string_value(val));
 	}
+	ch_spill_list_dispose(&spills);
 }
 
 static int write_checkpoint(vctx *v, json_t *heads)

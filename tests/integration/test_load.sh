@@ -170,9 +170,10 @@ check "the document list answers ($code, $(( $(now_ms) - t2 )) ms the first time
 
 # ---- the acting clients ----
 act_loop() { # k person token address end-seconds
-	local k=$1 who=$2 tok=$3 src=$4 end=$5 out="$T/actlog.$1" doc r code tm head action
+	local k=$1 who=$2 tok=$3 src=$4 end=$5 out="$T/actlog.$1" doc r code tm head action n=0
 	local ids=($ACT_IDS)
 	while [ "$(date +%s)" -lt "$end" ]; do
+		n=$((n + 1))
 		doc=${ids[$((RANDOM % ${#ids[@]}))]}
 		r=$(curl_s --interface "$src" --max-time 30 -o "$T/act.$k.doc" -w '%{http_code} %{time_total}' \
 			-H "Authorization: Bearer $tok" "$URL/api/v1/docs/$doc")
@@ -184,13 +185,13 @@ act_loop() { # k person token address end-seconds
 			"$T/act.$k.doc" | grep -xE 'submit|approve|return' | shuf -n 1)
 		[ -z "$action" ] || [ $((RANDOM % 3)) -ne 0 ] && action=comment
 		jq -n --arg p "$(cat "$(pass "$who")")" --arg a "$action" --arg h "$head" \
-			--arg c "Ý kiến tải thử của $who" \
+			--arg c "Ý kiến tải thử của $who, load-$k-$n" \
 			'{action:$a, head:$h, passphrase:$p, comment:$c}' >"$T/act.$k.body"
 		r=$(curl_s --interface "$src" --max-time 30 -o "$T/act.$k.resp" -w '%{http_code} %{time_total}' \
 			-H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
 			--data-binary @"$T/act.$k.body" "$URL/api/v1/docs/$doc/act")
 		read -r code tm <<<"$r"
-		echo "POST $code $tm $action" >>"$out"
+		echo "POST $code $tm $action $doc load-$k-$n $(jq -r '.head // "-"' "$T/act.$k.resp" 2>/dev/null)" >>"$out"
 		case $code in 200|409) ;; *) echo "$code $doc $action $(head -c 300 "$T/act.$k.resp")" >>"$T/act.$k.fail" ;; esac
 	done
 }
@@ -264,6 +265,17 @@ echo "# acting latency, reading a document (API): $(pct "$T/lat.get")"
 echo "# acting latency, a signed step (API):      $(pct "$T/lat.post")"
 check "acting: $n_post steps tried, none failed except by design ($n_bad)" test "$n_post" -gt 0 -a "$n_bad" -eq 0
 cat "$T"/act.*.fail 2>/dev/null | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
+
+# every 200 named the head of the step it recorded, and that step is in the chain
+awk '$1 == "POST" && $2 == 200 { print $5, $6, $7 }' "$T/acts" >"$T/acked"
+wrong=0 lost=0
+while read -r doc tag h; do
+	git -C "$S/repo.git" merge-base --is-ancestor "$h" "refs/docs/$doc" 2>/dev/null || lost=$((lost + 1))
+	git -C "$S/repo.git" log -1 --format=%B "$h" 2>/dev/null | grep -qF "$tag" ||
+		{ wrong=$((wrong + 1)); echo "# $doc: the answer to $tag named $h, another step"; }
+done <"$T/acked"
+check "every acknowledged step is in its chain ($(wc -l <"$T/acked") steps, $lost missing)" test "$lost" -eq 0
+check "every acknowledgement named the step it recorded ($wrong did not)" test "$wrong" -eq 0
 
 # ---- memory ----
 echo "# network process VmRSS (kB) every second (before the run: $rss0):"
