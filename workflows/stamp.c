@@ -636,7 +636,8 @@ typedef struct {
 	int where;
 	int view;       /* the reading being folded */
 	tok *t;         /* tokens of the current line (or chunk of it) */
-	size_t n;
+	size_t n, cap;  /* cap: min(CH_STAMP_LINE_TOKENS, input + 1); a line has no more
+	                 * tokens than bytes, so only a long one is cut into chunks */
 	word *w;
 	size_t nw;
 	linesum *sum;   /* where the current line's findings go */
@@ -649,13 +650,12 @@ typedef struct {
 	vstate vs[NVIEWS];
 	/* the joined reading: the current paragraph, while it is short */
 	tok *para;
-	size_t para_n, para_alnum, para_lines, para_line;
+	size_t para_n, para_cap, para_alnum, para_lines, para_line;
 	int para_big;   /* too long to be a stamp: no longer kept */
 	int para_mat;   /* the line filter over the paragraph */
 	int flushed;    /* the current line was analysed in chunks (it is long) */
 } scanner;
 
-#define LINE_OVERLAP (CH_STAMP_LINE_TOKENS / 8)
 
 static void analyze(scanner *sc);
 
@@ -672,7 +672,7 @@ static void hit(linesum *sum, ch_stamp_level level, const char *rule)
  * its left context. */
 static void flush_chunk(scanner *sc)
 {
-	size_t from = sc->n - LINE_OVERLAP, i, cut = sc->n;
+	size_t from = sc->n - sc->cap / 8, i, cut = sc->n; /* keep up to 1/8 */
 
 	sc->flushed = 1;
 	analyze(sc);
@@ -745,7 +745,7 @@ HOT void push(scanner *sc, const tok *tp)
 		return;
 	if (sc->n) {
 		letter_done(sc);
-		if (sc->n == CH_STAMP_LINE_TOKENS)
+		if (sc->n == sc->cap)
 			flush_chunk(sc);
 	}
 	sc->sum->nonempty = 1;
@@ -789,7 +789,7 @@ static void push_other(scanner *sc, tok t)
 	}
 	if (last) {
 		letter_done(sc);
-		if (sc->n == CH_STAMP_LINE_TOKENS)
+		if (sc->n == sc->cap)
 			flush_chunk(sc);
 	}
 	sc->t[sc->n++] = t;
@@ -1164,7 +1164,6 @@ static void rules_filename(scanner *sc)
 /* ------------------------------------------------------------------ */
 /* Analysing one line                                                  */
 
-
 /* A decision reference "N/QĐ" or "N/YYYY/QĐ" (spaces allowed around '/'). */
 static void find_ref(scanner *sc)
 {
@@ -1503,7 +1502,7 @@ static void read_bidi_line(scanner *sc, const uint8_t *s, size_t len)
  * digits or PARA_TOKENS characters (spaces and invisibles do not count) is
  * dropped, which keeps this reading inside the one pass. */
 #define PARA_ALNUM 64
-#define PARA_TOKENS (CH_STAMP_LINE_TOKENS < 512 ? CH_STAMP_LINE_TOKENS : 512) /* fits sc->t */
+#define PARA_TOKENS 512
 
 static void para_add(scanner *sc, size_t lineno)
 {
@@ -1515,12 +1514,12 @@ static void para_add(scanner *sc, size_t lineno)
 		sc->para_big = 1;
 	if (!sc->para_lines++)
 		sc->para_line = lineno;
-	if (sc->para_n && sc->para_n < PARA_TOKENS)
+	if (sc->para_n && sc->para_n < sc->para_cap)
 		sc->para[sc->para_n++] = (tok){ K_SPACE, 0, 1, 0 };
 	for (i = 0; i < sc->n && !sc->para_big; i++) {
 		const tok *t = &sc->t[i];
 
-		if (sc->para_n == PARA_TOKENS || (t->kind <= K_OTHER && ++sc->para_alnum > PARA_ALNUM)) {
+		if (sc->para_n == sc->para_cap || (t->kind <= K_OTHER && ++sc->para_alnum > PARA_ALNUM)) {
 			sc->para_big = 1;
 			break;
 		}
@@ -1717,9 +1716,11 @@ static void scan_reading(ch_stamp_result *out, int where, const void *data, size
 
 	memset(&sc, 0, sizeof(sc));
 	sc.where = where;
-	sc.t = ch_malloc(CH_STAMP_LINE_TOKENS * sizeof(tok));
-	sc.w = ch_malloc(CH_STAMP_LINE_TOKENS * sizeof(word));
-	sc.para = ch_malloc(PARA_TOKENS * sizeof(tok));
+	sc.cap = len < CH_STAMP_LINE_TOKENS ? (len < 64 ? 64 : len + 1) : CH_STAMP_LINE_TOKENS;
+	sc.para_cap = sc.cap < PARA_TOKENS ? sc.cap : PARA_TOKENS; /* it is copied into sc.t */
+	sc.t = ch_malloc(sc.cap * sizeof(tok));
+	sc.w = ch_malloc(sc.cap * sizeof(word));
+	sc.para = ch_malloc(sc.para_cap * sizeof(tok));
 	scan_bytes(&sc, data, len);
 	scanner_verdict(&sc, name, &r);
 	result_merge(out, &r);
@@ -1731,7 +1732,7 @@ static void scan_reading(ch_stamp_result *out, int where, const void *data, size
 }
 
 /* ------------------------------------------------------------------ */
-/* Other readings: HTML, JSON, CSV, joined lines, UTF-16               */
+/* Other readings: HTML, JSON, CSV, UTF-16                            */
 
 /* HTML character references the scanner decodes by name: the Latin-1 set
  * (U+00A0.., in order), then the spaces, invisibles and Vietnamese letters. */

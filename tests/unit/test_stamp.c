@@ -212,6 +212,10 @@ static const row rows[] = {
 	{ "Độ mật: Không", BODY, NONE, "Độ mật: Không" },
 	{ "MẶT BẰNG TẦNG 2", BODY, NONE, "MẶT BẰNG" },
 	{ "Best regards,\nMat", BODY, NONE, "English name Mat" },
+	{ "  -p, --password MẬT_KHẨU       mật mã hóa mật khẩu mới", BODY, NONE,
+	  "MẬT_KHẨU joined by an underscore" },
+	{ "Mật _khẩu", TITLE, NONE, "mật khẩu with a GTK mnemonic" },
+	{ "Phương thức xác thực Tài-khoản/Mật_khẩu bị lỗi.", TITLE, NONE, "Tài-khoản/Mật_khẩu" },
 	{ "The format matters; automation too.", BODY, NONE, "English words with mat" },
 	/* markup, as the Markdown renderer shows it */
 	{ "M&#7852;T", BODY, CONF, "numeric character reference" },
