@@ -4,6 +4,7 @@
  * the tables below. Only lines that hold the letters M, A, T in that order
  * (with anything but letters between) are analysed further. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,9 +251,14 @@ static int common_punct(uint32_t cp)
 /* ------------------------------------------------------------------ */
 /* Folding one character                                               */
 
-static tok fold_bmp[0x10000];
-static tok fold_math[0x400];  /* U+1D400.. mathematical alphanumerics */
-static tok fold_encl[0x100];  /* U+1F100.. enclosed alphanumeric supplement */
+/* What each character folds to, computed on first sight and kept: a
+ * command-line process scans a few hundred characters and must not pay
+ * for classifying all 65,536 (about 12 ms). A cell holds the packed tok
+ * with bit 7 of the kind byte set once computed; threads that race compute
+ * the same value, so relaxed atomics suffice. */
+static _Atomic uint32_t fold_bmp[0x10000];
+static _Atomic uint32_t fold_math[0x400];  /* U+1D400.. mathematical alphanumerics */
+static _Atomic uint32_t fold_encl[0x100];  /* U+1F100.. enclosed alphanumeric supplement */
 static uint8_t sig_latin1[0x100]; /* a Latin-1 character that suggests mojibake */
 static uint8_t vni_mark_of[0x100], vni_alone_of[0x100]; /* index + 1 */
 static uint32_t tcvn_map[0x100], cp1258_map[0x100], cp1252_map[0x100];
@@ -461,14 +467,35 @@ static tok classify_astral(uint32_t cp)
 	return (tok){ K_PUNCT, '#', 0, 0 };
 }
 
+#define FOLD_DONE 0x80u
+
+static tok fold_compute(_Atomic uint32_t *cell, uint32_t cp)
+{
+	tok t = (cp >= 0xD800 && cp < 0xE000) ? (tok){ K_IGNORE, 0, 0, 0 } : classify(cp);
+	uint32_t v = ((uint32_t)t.kind | FOLD_DONE) | (uint32_t)t.ch << 8 |
+	             (uint32_t)t.marks << 16 | (uint32_t)t.flags << 24;
+
+	atomic_store_explicit(cell, v, memory_order_relaxed);
+	return t;
+}
+
+static inline tok fold_cell(_Atomic uint32_t *cell, uint32_t cp)
+{
+	uint32_t v = atomic_load_explicit(cell, memory_order_relaxed);
+
+	if (!(v & FOLD_DONE))
+		return fold_compute(cell, cp);
+	return (tok){ (uint8_t)(v & 0x7f), (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+}
+
 static inline tok fold(uint32_t cp)
 {
 	if (cp < 0x10000)
-		return fold_bmp[cp];
+		return fold_cell(&fold_bmp[cp], cp);
 	if (cp >= 0x1D400 && cp < 0x1D800)
-		return fold_math[cp - 0x1D400];
+		return fold_cell(&fold_math[cp - 0x1D400], cp);
 	if (cp >= 0x1F100 && cp < 0x1F200)
-		return fold_encl[cp - 0x1F100];
+		return fold_cell(&fold_encl[cp - 0x1F100], cp);
 	return classify_astral(cp);
 }
 
@@ -529,15 +556,8 @@ static void tables_build(void)
 	uint32_t cp;
 	size_t i;
 
-	for (cp = 0; cp < 0x10000; cp++)
-		fold_bmp[cp] = (cp >= 0xD800 && cp < 0xE000) ? (tok){ K_IGNORE, 0, 0, 0 } : classify(cp);
-	for (cp = 0; cp < 0x400; cp++)
-		fold_math[cp] = classify(0x1D400 + cp);
-	for (cp = 0; cp < 0x100; cp++)
-		fold_encl[cp] = classify(0x1F100 + cp);
-
 	for (cp = 0; cp < 0x100; cp++) {
-		tok t = fold_bmp[cp];
+		tok t = fold(cp);
 
 		cp1252_map[cp] = (cp >= 0x80 && cp < 0xA0) ? cp1252_c1[cp - 0x80] : cp;
 		cp1258_map[cp] = cp1252_map[cp];
@@ -1634,12 +1654,8 @@ static void scan_bytes(scanner *sc, const uint8_t *s, size_t len)
 				signal |= cp_signal(cp);
 			rlo |= cp == 0x202E;
 		}
-		if (cp < 0x10000) {
-			t = &fold_bmp[cp];
-		} else {
-			astral = fold(cp);
-			t = &astral;
-		}
+		astral = fold(cp);
+		t = &astral;
 		if (t->kind == K_NL) {
 			if (cp == '\r' && pos + 1 < len && s[pos + 1] == '\n') {
 				pos++; /* CR LF ends one line */
