@@ -66,7 +66,7 @@ $(BUILD)/libchancery.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 # cli/notls.c replaces libgit2's CA-store loading (see there): exported.
-CLI_LDFLAGS = -Wl,--dynamic-list=cli/notls.list
+CLI_LDFLAGS = -Wl,--dynamic-list=cli/notls.list -Wl,--as-needed
 
 $(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a cli/notls.list
 	$(CC) $(CFLAGS) $(CLI_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(LIBS)
