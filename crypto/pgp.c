@@ -184,7 +184,7 @@ static int next_packet(packet *pkt, cursor *c)
 /* ------------------------------------------------------------------ */
 /* Algorithms.                                                         */
 
-static int hash_gcry(int algo)
+int ch_pgp_hash_gcry(int algo)
 {
 	switch (algo) {
 	case CH_PGP_HASH_SHA256: return GCRY_MD_SHA256;
@@ -517,7 +517,7 @@ static int parse_sig(sig_info *s, const unsigned char *body, size_t len)
 
 static int md_open(gcry_md_hd_t *md, const sig_info *s)
 {
-	int algo = hash_gcry(s->hash_algo);
+	int algo = ch_pgp_hash_gcry(s->hash_algo);
 
 	*md = NULL;
 	if (!algo)
@@ -600,7 +600,7 @@ static int build_sexps(gcry_sexp_t *data, gcry_sexp_t *sigv, const pk_material *
  * CH_EAUTH when it does not verify. */
 static int sig_check(const pk_material *k, const sig_info *s, gcry_md_hd_t md)
 {
-	size_t n = s->hashed_len, dlen = gcry_md_get_algo_dlen(hash_gcry(s->hash_algo));
+	size_t n = s->hashed_len, dlen = gcry_md_get_algo_dlen(ch_pgp_hash_gcry(s->hash_algo));
 	unsigned char trailer[6] = { 4, 0xFF, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
 	                             (unsigned char)(n >> 8), (unsigned char)n };
 	gcry_sexp_t data = NULL, sigv = NULL;
@@ -1220,7 +1220,7 @@ static int check_doc_sig(const sig_info *s)
 	if (s->type != SIG_BINARY)
 		return ch_error_setc(CH_EINVALID, "signature type 0x%02x is not a binary-document "
 		                     "signature (0x00)", s->type);
-	if (!hash_gcry(s->hash_algo))
+	if (!ch_pgp_hash_gcry(s->hash_algo))
 		return ch_error_setc(CH_EINVALID, "signature uses %s (algorithm %d), which is not "
 		                     "accepted: SHA-224, SHA-256, SHA-384 or SHA-512 only",
 		                     hash_label(s->hash_algo), s->hash_algo);

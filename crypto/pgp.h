@@ -39,6 +39,8 @@ typedef struct {
 } ch_pgp_verify_result;
 
 /* pgp.c */
+/* The libgcrypt id (GCRY_MD_*) of an allowed OpenPGP hash; 0 if refused. */
+int ch_pgp_hash_gcry(int algo);
 int ch_pgp_keyring_new(ch_pgp_keyring **out);
 void ch_pgp_keyring_free(ch_pgp_keyring *kr);
 /* Add the transferable public key(s) in `data` (armored or binary): each

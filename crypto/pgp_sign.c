@@ -23,16 +23,7 @@
 #define SUBPKT_ISSUER     16
 #define SUBPKT_ISSUER_FPR 33
 
-static int sign_hash_gcry(int algo)
-{
-	switch (algo) {
-	case CH_PGP_HASH_SHA256: return GCRY_MD_SHA256;
-	case CH_PGP_HASH_SHA384: return GCRY_MD_SHA384;
-	case CH_PGP_HASH_SHA512: return GCRY_MD_SHA512;
-	case CH_PGP_HASH_SHA224: return GCRY_MD_SHA224;
-	default: return 0;
-	}
-}
+
 
 static int hex_digit(int c)
 {
@@ -98,7 +89,7 @@ static void put_hashed(ch_pgp_sigctx *ctx, const unsigned char fpr[20], uint32_t
 /* digest = H(data || hashed part || 0x04 0xFF || 4-byte hashed length). */
 static int put_digest(ch_pgp_sigctx *ctx, const void *data, size_t len)
 {
-	int algo = sign_hash_gcry(ctx->hash_algo);
+	int algo = ch_pgp_hash_gcry(ctx->hash_algo);
 	ch_buf trailer = CH_BUF_INIT;
 	gcry_md_hd_t md;
 
@@ -132,7 +123,7 @@ int ch_pgp_sig_begin(ch_pgp_sigctx *ctx, const char *signer_fpr, int pk_algo,
 	if (pk_algo != CH_PGP_PK_RSA && pk_algo != 3 && pk_algo != CH_PGP_PK_ECDSA &&
 	    pk_algo != CH_PGP_PK_EDDSA)
 		return ch_error_setc(CH_EINVALID, "cannot sign with public-key algorithm %d", pk_algo);
-	if (!sign_hash_gcry(hash_algo))
+	if (!ch_pgp_hash_gcry(hash_algo))
 		return ch_error_setc(CH_EINVALID, "cannot sign with hash algorithm %d "
 		                     "(SHA-224, SHA-256, SHA-384 or SHA-512 only)", hash_algo);
 	if (created < 0 || created > (int64_t)UINT32_MAX)
