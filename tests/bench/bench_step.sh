@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_step.sh -- the cost of one signed workflow step through the command
-# line (`chancery doc act ... --action comment`, a whole process: open the
-# site, replay the chain, ask gpg-agent to sign, write the commit, move the
-# ref by compare-and-swap with fsync) against one signed commit through
+# line (`chancery doc act`, a whole process: open the site, replay the
+# chain, check the step, ask gpg-agent to sign (the passphrase unprotects
+# the key every time), write the commit, move the ref by compare-and-swap
+# with fsync) against one signed commit through
 # stock `git commit -S` with the same key type (ed25519), in the same run.
 # Goal (issue 3): chancery <= 0.25 x stock git.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -28,9 +29,10 @@ for d in $(seq "$docs"); do
 		--file "$CORPUS/chinh-phu-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
 	for st in $steps; do
 		who=${st%%:*} action=${st#*:}
+		pf=$(pass "$who") # outside the timed window, as git's key needs nothing
 		t0=$(now)
 		"$CH" doc act "$S" "$doc" --as "$who" --action "$action" \
-			--passphrase-file "$(pass "$who")" >/dev/null || { echo "chancery step failed"; exit 1; }
+			--passphrase-file "$pf" >/dev/null || { echo "chancery step failed"; exit 1; }
 		t1=$(now)
 		echo $((t1 - t0)) >>"$T/ch.ns"
 	done
