@@ -16,7 +16,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark
-SERVER_PKGS = libmicrohttpd gnutls libseccomp
+SERVER_PKGS = libmicrohttpd gnutls libseccomp zlib
 FUZZ_SECONDS ?= 60
 
 WARN     = -Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security \

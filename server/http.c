@@ -280,6 +280,11 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	unsigned long long n = len ? strtoull(len, NULL, 10) : 0;
 	size_t limit = (cookie || auth) ? SRV_MAX_BODY : SRV_MAX_BODY_ANON;
+	int git = !strcmp(method, "POST") && !strncmp(url, "/git/", 5) && type &&
+	          !strcasecmp(type, "application/x-git-upload-pack-request");
+
+	if (git)
+		limit = SRV_MAX_GIT_BODY;
 
 	r->server = s;
 	snprintf(r->method, sizeof(r->method), "%s", method);
@@ -291,6 +296,11 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	} else if (n > limit) {
 		r->refused = 413;
 		r->refuse_why = "request body too large";
+	} else if (git && !srv_git_has_client_cert(c)) {
+		r->refused = 403;
+		r->refuse_why = "sync needs a TLS client certificate";
+	} else if (git) {
+		r->is_git = 1;
 	} else if (!strcmp(method, "POST")) {
 		if (type && !strncasecmp(type, "application/json", 16))
 			r->is_json = 1;
@@ -304,7 +314,7 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 
 static void feed(srv_req *r, const char *data, size_t size)
 {
-	size_t limit = SRV_MAX_BODY;
+	size_t limit = r->is_git ? SRV_MAX_GIT_BODY : SRV_MAX_BODY;
 
 	r->body_bytes += size;
 	if (r->refused)
@@ -312,7 +322,7 @@ static void feed(srv_req *r, const char *data, size_t size)
 	if (r->body_bytes > limit) {
 		r->refused = 413;
 		r->refuse_why = "request body too large";
-	} else if (r->is_json) {
+	} else if (r->is_json || r->is_git) {
 		ch_buf_put(&r->raw, data, size);
 	} else if (r->pp && MHD_post_process(r->pp, data, size) != MHD_YES && !r->refused) {
 		r->refused = 400;
@@ -391,6 +401,8 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 
 		return srv_send(&x, 500, "text/plain; charset=utf-8", m, strlen(m));
 	}
+	if (!strncmp(path, "/git/", 5))
+		return srv_route_git(&x); /* no sessions: the TLS client certificate */
 	find_session(&x);
 	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 		x.lang_en = 1;
@@ -421,8 +433,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 }
 
 int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
-              const char *key_pem)
+              const char *key_pem, const char *client_ca_pem)
 {
+	struct MHD_OptionItem trust[] = {
+		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)(uintptr_t)client_ca_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct sockaddr_in sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -444,6 +460,9 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONNECTION_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		/* with a trust list, MHD asks for (does not require) a client
+		 * certificate: browsers without one still get the pages */
+		MHD_OPTION_ARRAY, client_ca_pem ? trust : trust + 1,
 		MHD_OPTION_END);
 	if (!s->daemon)
 		return ch_error_setc(CH_EIO, "cannot listen on %s:%d (in use, or the TLS key and "

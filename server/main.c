@@ -1,7 +1,12 @@
 /* main.c -- chanceryd: serve a site over HTTPS.
  *
  *   chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] [--port 8443]
- *             [--user nobody] [--origin https://host:port]
+ *             [--user nobody] [--origin https://host:port] [--static DIR]
+ *             [--client-ca FILE]
+ *
+ * --client-ca: the CA that signs mission client certificates; with it the
+ * TLS handshake asks for a client certificate and /git/ (sync) serves peers
+ * whose certificate the policy's sites.json lists.
  *
  * Starts the signer process (the only one that can open SITE/gnupg), then
  * becomes the network process: drops to an unprivileged user when started
@@ -29,14 +34,15 @@
 #include "util/common.h"
 
 typedef struct {
-	const char *site, *cert, *key, *listen, *user, *origin, *static_dir;
+	const char *site, *cert, *key, *listen, *user, *origin, *static_dir, *client_ca;
 	int port;
 } opts;
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
-	        "[--port 8443] [--user nobody] [--origin https://host:port] [--static DIR]\n");
+	        "[--port 8443] [--user nobody] [--origin https://host:port] [--static DIR] "
+	        "[--client-ca FILE]\n");
 	return 2;
 }
 
@@ -65,6 +71,7 @@ static int parse(opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--user")) o->user = v;
 		else if (!strcmp(a, "--origin")) o->origin = v;
 		else if (!strcmp(a, "--static")) o->static_dir = v;
+		else if (!strcmp(a, "--client-ca")) o->client_ca = v;
 		else if (!strcmp(a, "--port")) o->port = atoi(v);
 		else return -1;
 		i++;
@@ -213,12 +220,14 @@ static int check_site(const char *path)
 
 static int serve(srv *s, const opts *o, pid_t signer)
 {
-	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT;
+	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT, client_ca = CH_BUF_INIT;
 	sigset_t set;
 	int sig, error;
 
 	if ((error = ch_fs_read(&cert, o->cert, 1 << 20)) < 0 ||
-	    (error = ch_fs_read(&key, o->key, 1 << 20)) < 0 || (error = load_templates(s)) < 0 ||
+	    (error = ch_fs_read(&key, o->key, 1 << 20)) < 0 ||
+	    (o->client_ca && (error = ch_fs_read(&client_ca, o->client_ca, 1 << 20)) < 0) ||
+	    (error = load_templates(s)) < 0 ||
 	    (o->static_dir && (error = srv_static_load(s, o->static_dir)) < 0))
 		goto done;
 	if (getuid() == 0) {
@@ -243,7 +252,8 @@ static int serve(srv *s, const opts *o, pid_t signer)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((error = srv_start(s, o->listen, o->port, cert.ptr, key.ptr)) < 0)
+	if ((error = srv_start(s, o->listen, o->port, cert.ptr, key.ptr,
+	                       o->client_ca ? client_ca.ptr : NULL)) < 0)
 		goto done;
 	ch_buf_dispose_secret(&key);
 	printf("chanceryd: serving %s at https://%s:%d/\n", o->site, o->listen, o->port);
@@ -252,6 +262,7 @@ static int serve(srv *s, const opts *o, pid_t signer)
 	srv_stop(s);
 done:
 	ch_buf_dispose(&cert);
+	ch_buf_dispose(&client_ca);
 	ch_buf_dispose_secret(&key);
 	return error;
 }

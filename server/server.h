@@ -35,6 +35,7 @@
 #define SRV_LOGIN_FAILS_ADDR 50
 #define SRV_LOCK_SECONDS (15 * 60)
 #define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
+#define SRV_MAX_GIT_BODY (4u * 1024 * 1024) /* a git-upload-pack request (gzip or not) */
 
 typedef struct srv srv;
 
@@ -57,6 +58,7 @@ typedef struct {
 	int refused;         /* 0, or the HTTP status already decided */
 	const char *refuse_why;
 	int is_json;
+	int is_git;          /* application/x-git-upload-pack-request: raw, in `raw` */
 } srv_req;
 
 typedef struct {
@@ -108,8 +110,10 @@ typedef struct {
 } srv_ctx;
 
 /* http.c */
+/* client_ca_pem: the CA of mission client certificates (requested, not
+ * required, at the TLS level; /git/ needs one), or NULL. */
 int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
-              const char *key_pem);
+              const char *key_pem, const char *client_ca_pem);
 void srv_stop(srv *s);
 ch_site *srv_thread_site(srv *s);
 const char *srv_field_get(const srv_req *r, const char *name);
@@ -166,6 +170,11 @@ int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size);
 enum MHD_Result srv_tombstone(srv_ctx *x, const char *id, int json);
 /* Rescan the refs now (after our own writes). */
 void srv_index_touch(srv_ctx *x);
+
+/* git_http.c -- mission sync over git's smart HTTP (fetch only) */
+enum MHD_Result srv_route_git(srv_ctx *x);
+/* 1 if the TLS peer presented a certificate (checked before a body is read). */
+int srv_git_has_client_cert(struct MHD_Connection *c);
 
 /* sandbox.c */
 /* Load the network process's seccomp filter (after dropping privileges). */

@@ -1,0 +1,528 @@
+/* git_http.c -- mission sync, phase 1: git's smart-HTTP protocol (v0/v1),
+ * fetch only (git's Documentation/gitprotocol-http.txt, -pack.txt,
+ * -capabilities.txt).
+ *
+ *   GET  /git/<site>.git/info/refs?service=git-upload-pack   advertisement
+ *   POST /git/<site>.git/git-upload-pack                      negotiation, pack
+ *
+ * Who: only a peer whose TLS client certificate is signed by the mission CA
+ * (chanceryd --client-ca) and whose SHA-256 (DER) is the tls_fingerprint of
+ * a site in the current policy's sites.json; that site is the peer.
+ * Anything else gets 403 before a byte of repository data is read.
+ *
+ * What (need to know): refs/heads/policy (and HEAD, an alias of it), and
+ * refs/docs/<id> only for documents whose current meta.json recipients
+ * name the peer, that are not spilled, and whose head passes the
+ * classification gate (label, title, text: door "git sync"). Nothing else
+ * is ever advertised (nothing under refs/chancery/, for one). A want must be a commit
+ * reachable from an advertised tip; a have counts only if it is one too
+ * (so an ACK never tells the peer that we hold something it may not see).
+ *
+ * Negotiation: multi_ack_detailed without "ready" (the client stops
+ * sending haves by itself); the pack holds what the wants reach minus
+ * what the common haves reach. Packs are built whole in memory with
+ * libgit2's pack builder before anything is sent, so an error never
+ * leaves a half-sent pack. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <zlib.h>
+
+#include "server.h"
+#include "workflows/gate.h"
+#include "workflows/pktline.h"
+#include "util/common.h"
+
+#define GIT_ADV_TYPE "application/x-git-upload-pack-advertisement"
+#define GIT_RESULT_TYPE "application/x-git-upload-pack-result"
+#define GIT_CAPS "multi_ack_detailed side-band-64k side-band ofs-delta no-progress " \
+                 "allow-reachable-sha1-in-want symref=HEAD:refs/heads/policy agent=chancery/1"
+#define GIT_MAX_VISIBLE_COMMITS (16u * 1024 * 1024) /* a walk over the visible history */
+
+typedef struct {
+	char *name;
+	git_oid id;
+} vis_ref;
+
+typedef struct {
+	vis_ref *refs;
+	size_t nrefs;
+	git_oid *commits; /* every commit reachable from refs, sorted */
+	size_t ncommits;
+} vis_set;
+
+static void vis_dispose(vis_set *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nrefs; i++)
+		free(v->refs[i].name);
+	free(v->refs);
+	free(v->commits);
+	memset(v, 0, sizeof(*v));
+}
+
+static void vis_add(vis_set *v, const char *name, const git_oid *id)
+{
+	v->refs = ch_realloc(v->refs, (v->nrefs + 1) * sizeof(*v->refs));
+	v->refs[v->nrefs].name = ch_strdup(name);
+	git_oid_cpy(&v->refs[v->nrefs].id, id);
+	v->nrefs++;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return strcmp(((const vis_ref *)a)->name, ((const vis_ref *)b)->name);
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+static int vis_has_commit(const vis_set *v, const git_oid *id)
+{
+	return v->ncommits && bsearch(id, v->commits, v->ncommits, sizeof(*v->commits), cmp_oid);
+}
+
+/* ---- the peer ---- */
+
+static gnutls_session_t tls_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	return ci ? (gnutls_session_t)ci->tls_session : NULL;
+}
+
+int srv_git_has_client_cert(struct MHD_Connection *c)
+{
+	gnutls_session_t tls = tls_of(c);
+	unsigned n = 0;
+
+	return tls && gnutls_certificate_type_get(tls) == GNUTLS_CRT_X509 &&
+	       gnutls_certificate_get_peers(tls, &n) && n > 0;
+}
+
+/* The site of the policy whose tls_fingerprint is the SHA-256 of the
+ * peer's (CA-verified) certificate; CH_EDENIED otherwise. */
+static int peer_site(const ch_site_entry **out, srv_ctx *x, const ch_policy *pol)
+{
+	gnutls_session_t tls = tls_of(x->c);
+	const gnutls_datum_t *certs;
+	unsigned char md[32];
+	char hex[65];
+	size_t mdlen = sizeof(md), i;
+	unsigned n = 0, status = 0;
+
+	*out = NULL;
+	if (!tls || gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509 ||
+	    !(certs = gnutls_certificate_get_peers(tls, &n)) || n == 0)
+		return ch_error_setc(CH_EDENIED, "sync needs a TLS client certificate");
+	if (gnutls_certificate_verify_peers2(tls, &status) < 0 || status != 0)
+		return ch_error_setc(CH_EDENIED, "the client certificate is not signed by the "
+		                     "mission certificate authority, or has expired");
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &certs[0], md, &mdlen) < 0 || mdlen != 32)
+		return ch_error_setc(CH_EDENIED, "cannot fingerprint the client certificate");
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (i = 0; i < pol->nsites; i++)
+		if (pol->sites[i].tls_fingerprint && !strcmp(pol->sites[i].tls_fingerprint, hex)) {
+			*out = &pol->sites[i];
+			return 0;
+		}
+	return ch_error_setc(CH_EDENIED, "the client certificate belongs to no site of the policy");
+}
+
+/* ---- what the peer may see ---- */
+
+/* Document `id`, addressed to `peer`, that passes the gate at its head:
+ * 1 and its head in *head; 0 when it is not for the peer. */
+static int doc_visible(git_oid *head, srv_ctx *x, const ch_policy *pol, const char *id,
+                       const char *peer)
+{
+	ch_buf ref = CH_BUF_INIT;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_blob *meta_blob = NULL, *text_blob = NULL;
+	const git_tree_entry *e;
+	ch_meta meta;
+	int parsed = 0, yes = 0;
+
+	ch_buf_printf(&ref, "refs/docs/%s", id);
+	if (git_reference_name_to_id(head, x->site->repo, ref.ptr) < 0 ||
+	    git_commit_lookup(&commit, x->site->repo, head) < 0 ||
+	    git_commit_tree(&tree, commit) < 0 ||
+	    !(e = git_tree_entry_byname(tree, "meta.json")) ||
+	    git_blob_lookup(&meta_blob, x->site->repo, git_tree_entry_id(e)) < 0 ||
+	    ch_meta_parse(&meta, git_blob_rawcontent(meta_blob),
+	                  (size_t)git_blob_rawsize(meta_blob)) < 0)
+		goto done;
+	parsed = 1;
+	if (!ch_strv_contains(&meta.recipients, peer) || srv_spilled(x, id, NULL, 0))
+		goto done;
+	if ((e = git_tree_entry_byname(tree, "document.md")) &&
+	    git_blob_lookup(&text_blob, x->site->repo, git_tree_entry_id(e)) < 0)
+		goto done;
+	{
+		ch_gate_item item = { "git sync", peer, meta.classification, meta.title,
+		                      text_blob ? git_blob_rawcontent(text_blob) : NULL,
+		                      text_blob ? (size_t)git_blob_rawsize(text_blob) : 0,
+		                      "the text", NULL };
+
+		yes = ch_gate_check(x->site, pol, &item) == 0;
+	}
+done:
+	if (parsed)
+		ch_meta_dispose(&meta);
+	git_blob_free(meta_blob);
+	git_blob_free(text_blob);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	ch_buf_dispose(&ref);
+	return yes;
+}
+
+static int visible(vis_set *out, srv_ctx *x, const ch_policy *pol, const char *peer,
+                   int with_commits)
+{
+	ch_strv ids = CH_STRV_INIT;
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t i, cap = 0;
+	int rc, error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (git_reference_name_to_id(&id, x->site->repo, CH_POLICY_REF) < 0) {
+		error = ch_error_setc(CH_EIO, "the site has no policy");
+		goto done;
+	}
+	vis_add(out, CH_POLICY_REF, &id);
+	if ((error = ch_doc_list_ids(&ids, x->site)) < 0)
+		goto done;
+	for (i = 0; i < ids.n; i++)
+		if (doc_visible(&id, x, pol, ids.v[i], peer)) {
+			ch_buf name = CH_BUF_INIT;
+
+			ch_buf_printf(&name, "refs/docs/%s", ids.v[i]);
+			vis_add(out, name.ptr, &id);
+			ch_buf_dispose(&name);
+		}
+	qsort(out->refs, out->nrefs, sizeof(*out->refs), cmp_ref);
+	if (!with_commits)
+		goto done;
+	if (git_revwalk_new(&walk, x->site->repo) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot walk the repository");
+		goto done;
+	}
+	for (i = 0; i < out->nrefs; i++)
+		if (git_revwalk_push(walk, &out->refs[i].id) < 0) {
+			error = ch_error_setc(CH_EIO, "cannot walk the repository");
+			goto done;
+		}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if (out->ncommits >= GIT_MAX_VISIBLE_COMMITS) {
+			error = ch_error_setc(CH_EIO, "more than %u visible commits",
+			                      GIT_MAX_VISIBLE_COMMITS);
+			goto done;
+		}
+		if (out->ncommits == cap) {
+			cap = cap ? cap * 2 : 256;
+			out->commits = ch_realloc(out->commits, cap * sizeof(*out->commits));
+		}
+		git_oid_cpy(&out->commits[out->ncommits++], &id);
+	}
+	if (rc != GIT_ITEROVER) {
+		error = ch_error_setc(CH_EIO, "cannot walk the repository");
+		goto done;
+	}
+	if (out->ncommits)
+		qsort(out->commits, out->ncommits, sizeof(*out->commits), cmp_oid);
+done:
+	git_revwalk_free(walk);
+	ch_strv_free(&ids);
+	if (error < 0)
+		vis_dispose(out);
+	return error;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_git(srv_ctx *x, unsigned status, const char *type, ch_buf *body,
+                                const char *peer)
+{
+	struct MHD_Response *resp;
+	size_t len = body->size;
+	char *p = ch_buf_detach(body);
+	enum MHD_Result rc;
+
+	if (!(resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE))) {
+		free(p);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, max-age=0, must-revalidate");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	srv_log(x, "%u sync peer=%s %zu bytes", status, peer, len);
+	rc = MHD_queue_response(x->c, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result send_text(srv_ctx *x, unsigned status, const char *msg)
+{
+	return srv_send(x, status, "text/plain; charset=utf-8", msg, strlen(msg));
+}
+
+/* An ERR pkt-line: git prints "remote error: <msg>". */
+static enum MHD_Result send_err(srv_ctx *x, const char *peer, const char *msg)
+{
+	ch_buf out = CH_BUF_INIT;
+
+	ch_pkt_printf(&out, "ERR %s\n", msg);
+	return send_git(x, 200, GIT_RESULT_TYPE, &out, peer);
+}
+
+static enum MHD_Result advertise(srv_ctx *x, const ch_policy *pol, const char *peer)
+{
+	ch_buf out = CH_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	vis_set v;
+	size_t i;
+	const vis_ref *policy = NULL;
+
+	if (visible(&v, x, pol, peer, 0) < 0)
+		return send_text(x, 500, ch_error_last());
+	for (i = 0; i < v.nrefs; i++)
+		if (!strcmp(v.refs[i].name, CH_POLICY_REF))
+			policy = &v.refs[i];
+	ch_pkt_printf(&out, "# service=git-upload-pack\n");
+	ch_pkt_flush(&out);
+	git_oid_tostr(hex, sizeof(hex), &policy->id);
+	ch_pkt_printf(&out, "%s HEAD%c%s\n", hex, '\0', GIT_CAPS);
+	for (i = 0; i < v.nrefs; i++) {
+		git_oid_tostr(hex, sizeof(hex), &v.refs[i].id);
+		ch_pkt_printf(&out, "%s %s\n", hex, v.refs[i].name);
+	}
+	ch_pkt_flush(&out);
+	vis_dispose(&v);
+	return send_git(x, 200, GIT_ADV_TYPE, &out, peer);
+}
+
+/* A gzip request body (git compresses bodies over 1 KiB), bounded. */
+static int gunzip(ch_buf *out, const ch_buf *in)
+{
+	z_stream z;
+	unsigned char chunk[16384];
+	int rc, error = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return ch_error_setc(CH_EIO, "cannot start zlib");
+	z.next_in = (unsigned char *)in->ptr;
+	z.avail_in = (uInt)in->size;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END) {
+			error = ch_error_setc(CH_EINVALID, "malformed gzip request body");
+			break;
+		}
+		ch_buf_put(out, chunk, sizeof(chunk) - z.avail_out);
+		if (out->size > CH_UPLOAD_MAX_BODY) {
+			error = ch_error_setc(CH_EINVALID, "request larger than %u bytes",
+			                      CH_UPLOAD_MAX_BODY);
+			break;
+		}
+		if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+			error = ch_error_setc(CH_EINVALID, "truncated gzip request body");
+			break;
+		}
+	} while (rc != Z_STREAM_END);
+	inflateEnd(&z);
+	return error;
+}
+
+typedef struct {
+	ch_buf *out;
+	size_t band_max; /* 0: no side-band */
+} pack_ctx;
+
+static int pack_chunk(void *buf, size_t size, void *payload)
+{
+	pack_ctx *p = payload;
+
+	if (p->band_max)
+		ch_pkt_sideband(p->out, 1, buf, size, p->band_max);
+	else
+		ch_buf_put(p->out, buf, size);
+	return 0;
+}
+
+static int write_pack(ch_buf *out, git_repository *repo, const ch_upload_request *req,
+                      const git_oid *common, size_t ncommon, size_t band_max)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	pack_ctx p = { out, band_max };
+	size_t i;
+	int error = 0;
+
+	if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0)
+		goto fail;
+	for (i = 0; i < req->nwants; i++)
+		if (git_revwalk_push(walk, &req->wants[i]) < 0)
+			goto fail;
+	for (i = 0; i < ncommon; i++)
+		if (git_revwalk_hide(walk, &common[i]) < 0)
+			goto fail;
+	if (git_packbuilder_insert_walk(pb, walk) < 0 || git_packbuilder_foreach(pb, pack_chunk, &p) < 0)
+		goto fail;
+	goto done;
+fail:
+	error = ch_error_setc(CH_EIO, "cannot build the pack: %s",
+	                      git_error_last() ? git_error_last()->message : "libgit2 failed");
+done:
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return error;
+}
+
+static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char *peer)
+{
+	const char *enc = srv_header(x, "Content-Encoding");
+	ch_buf body = CH_BUF_INIT, out = CH_BUF_INIT;
+	ch_upload_request req;
+	git_oid *common = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i, ncommon = 0, band_max = 0;
+	int detailed, error, parsed = 0;
+	vis_set v;
+	enum MHD_Result rc;
+
+	memset(&v, 0, sizeof(v));
+	if (enc && !strcasecmp(enc, "gzip")) {
+		if (gunzip(&body, &x->r->raw) < 0) {
+			rc = send_err(x, peer, ch_error_last());
+			goto done;
+		}
+	} else if (enc && strcasecmp(enc, "identity")) {
+		rc = send_text(x, 415, "unsupported Content-Encoding");
+		goto done;
+	} else {
+		ch_buf_set(&body, x->r->raw.ptr, x->r->raw.size);
+	}
+	if (ch_upload_request_parse(&req, body.ptr, body.size) < 0) {
+		rc = send_err(x, peer, ch_error_last());
+		goto done;
+	}
+	parsed = 1;
+	if (!ch_upload_request_has_cap(&req, "ofs-delta")) {
+		rc = send_err(x, peer, "this server sends packs with ofs-delta: ask for it");
+		goto done;
+	}
+	if (ch_upload_request_has_cap(&req, "side-band-64k"))
+		band_max = CH_PKT_SIDEBAND_MAX;
+	else if (ch_upload_request_has_cap(&req, "side-band"))
+		band_max = CH_PKT_SIDEBAND_SMALL;
+	detailed = ch_upload_request_has_cap(&req, "multi_ack_detailed");
+	if (visible(&v, x, pol, peer, 1) < 0) {
+		rc = send_err(x, peer, ch_error_last());
+		goto done;
+	}
+	/* Every want is a commit the peer may see; else nothing is sent. */
+	for (i = 0; i < req.nwants; i++)
+		if (!vis_has_commit(&v, &req.wants[i])) {
+			char msg[128];
+
+			git_oid_tostr(hex, sizeof(hex), &req.wants[i]);
+			snprintf(msg, sizeof(msg), "upload-pack: not our ref %s", hex);
+			srv_log(x, "403 sync peer=%s want refused", peer);
+			rc = send_err(x, peer, msg);
+			goto done;
+		}
+	/* Haves we hold and the peer may see are common: ACK them. */
+	for (i = 0; i < req.nhaves; i++) {
+		if (!vis_has_commit(&v, &req.haves[i]))
+			continue;
+		common = ch_realloc(common, (ncommon + 1) * sizeof(*common));
+		git_oid_cpy(&common[ncommon++], &req.haves[i]);
+		git_oid_tostr(hex, sizeof(hex), &req.haves[i]);
+		if (detailed)
+			ch_pkt_printf(&out, "ACK %s common\n", hex);
+		else if (ncommon == 1)
+			ch_pkt_printf(&out, "ACK %s\n", hex);
+	}
+	if (!req.done) {
+		/* one round of a stateless negotiation: the client sends more */
+		if (detailed || ncommon == 0)
+			ch_pkt_printf(&out, "NAK\n");
+		rc = send_git(x, 200, GIT_RESULT_TYPE, &out, peer);
+		goto done;
+	}
+	if (ncommon && detailed) {
+		git_oid_tostr(hex, sizeof(hex), &common[ncommon - 1]);
+		ch_pkt_printf(&out, "ACK %s\n", hex);
+	} else if (!ncommon) {
+		ch_pkt_printf(&out, "NAK\n");
+	}
+	if ((error = write_pack(&out, x->site->repo, &req, common, ncommon, band_max)) < 0) {
+		rc = send_err(x, peer, ch_error_last());
+		goto done;
+	}
+	if (band_max)
+		ch_pkt_flush(&out);
+	rc = send_git(x, 200, GIT_RESULT_TYPE, &out, peer);
+done:
+	if (parsed)
+		ch_upload_request_dispose(&req);
+	vis_dispose(&v);
+	free(common);
+	ch_buf_dispose(&body);
+	ch_buf_dispose(&out);
+	return rc;
+}
+
+/* ---- routing ---- */
+
+enum MHD_Result srv_route_git(srv_ctx *x)
+{
+	const ch_policy *pol;
+	const ch_site_entry *peer;
+	const char *rest;
+	ch_buf prefix = CH_BUF_INIT;
+	const char *service = srv_arg(x, "service");
+	int get = !strcmp(x->r->method, "GET"), post = !strcmp(x->r->method, "POST");
+
+	ch_buf_printf(&prefix, "/git/%s.git/", x->site->site_id);
+	if (strncmp(x->path, prefix.ptr, prefix.size)) {
+		ch_buf_dispose(&prefix);
+		return send_text(x, 404, "no such repository");
+	}
+	rest = x->path + prefix.size;
+	ch_buf_dispose(&prefix);
+	if (srv_current_policy(&pol, x) < 0)
+		return send_text(x, 500, "the site's policy cannot be read");
+	if (peer_site(&peer, x, pol) < 0) {
+		srv_log(x, "403 sync refused: %s", ch_error_last());
+		return send_text(x, 403, ch_error_last());
+	}
+	if (get && !strcmp(rest, "info/refs")) {
+		if (!service || strcmp(service, "git-upload-pack"))
+			return send_text(x, 403, "only fetching with git's smart HTTP protocol "
+			                 "(service=git-upload-pack) is served");
+		return advertise(x, pol, peer->id);
+	}
+	if (post && !strcmp(rest, "git-upload-pack")) {
+		if (!x->r->is_git)
+			return send_text(x, 415, "expected application/x-git-upload-pack-request");
+		return upload_pack(x, pol, peer->id);
+	}
+	if (!strcmp(rest, "git-receive-pack"))
+		return send_text(x, 403, "pushing is not served yet");
+	return send_text(x, 404, "not found");
+}
