@@ -20,17 +20,21 @@ mkdir -p "$HOME" "$T/pass"
 # Sites served by chanceryd belong to the unprivileged user it runs as.
 git config --global safe.directory "*"
 
-# CH_VALGRIND=1 (make valgrind): $CH and $CHD are wrappers that exec the
-# binaries under memcheck. Errors and definite leaks make a process exit 99;
-# each process (a forked signer too) also logs to its own $VG_LOGS/NAME.PID
-# file, empty when clean, so that errors are found even where a test ignores
-# an exit code; vg_report turns every non-empty log into a "not ok".
+# CH_VALGRIND=1 (make valgrind): $CH, $CHD (chanceryd) and $CHO
+# (chancery-offline) are wrappers that exec the binaries under memcheck
+# (exec: a SIGKILL meant for the binary reaches it). Errors and definite
+# leaks make a process exit 99; each process (chanceryd's forked signer
+# too) also logs to its own $VG_LOGS/NAME.PID file, empty when clean, so
+# that errors are found even where a test ignores an exit code; vg_report
+# turns every non-empty log into a "not ok". Without CH_VALGRIND they are
+# the binaries themselves.
 CHD="$BUILD/chanceryd"
+CHO="$BUILD/chancery-offline"
 VG_LOGS="$T/valgrind"
 if [ -n "${CH_VALGRIND:-}" ]; then
 	mkdir -p "$T/vg-bin" "$VG_LOGS" "$VG_LOGS/seen"
 	chmod 755 "$T" "$T/vg-bin"
-	chmod 777 "$VG_LOGS"     # chanceryd's forks log after dropping to nobody
+	chmod 777 "$VG_LOGS"     # a fork after chanceryd drops to nobody must log too
 	for _b in chancery chanceryd chancery-offline; do
 		cat >"$T/vg-bin/$_b" <<-VG
 		#!/bin/sh
@@ -43,6 +47,7 @@ if [ -n "${CH_VALGRIND:-}" ]; then
 	unset _b
 	CH="$T/vg-bin/chancery"
 	CHD="$T/vg-bin/chanceryd"
+	CHO="$T/vg-bin/chancery-offline"
 fi
 
 # vg_report: under valgrind, a "not ok" with the report of every finished
@@ -50,12 +55,13 @@ fi
 # running are left for a later call: stop_server calls it again).
 VG_ERRORS='== (Invalid |Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination overlap|Argument .* fishy|.* are definitely lost|Process terminating with default action of signal (4|6|7|8|11) )'
 vg_report() {
-	local f pid n
+	local f pid st n
 	[ -n "${CH_VALGRIND:-}" ] || return 0
 	for f in "$VG_LOGS"/*.*; do
 		[ -f "$f" ] || continue
 		pid=${f##*.}
-		kill -0 "$pid" 2>/dev/null && continue
+		st=$(ps -o stat= -p "$pid" 2>/dev/null)
+		[ -n "$st" ] && [ "${st#Z}" = "$st" ] && continue # still running (a zombie has ended)
 		# valgrind 3.19 does not know seccomp(2) (chanceryd's sandbox; libseccomp
 		# then falls back to prctl): not an error of ours
 		grep -vE 'unhandled amd64-linux syscall: 317$|You may be able to write your own handler|README_MISSING_SYSCALL_OR_IOCTL|Nevertheless we consider this a bug|valgrind.org/support/bug_reports' \

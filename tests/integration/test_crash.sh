@@ -65,7 +65,7 @@ after_crash() {
 	if ! git -C "$R" fsck --strict --no-dangling --no-progress >"$T/fsck.out" 2>&1; then
 		not_ok "$where: git fsck --strict"; sed 's/^/#   /' "$T/fsck.out" | head -10; bad=$((bad + 1))
 	fi
-	if ! "$CH" verify "$S" >"$T/verify.out" 2>&1; then
+	if ! timeout 600 "$CH" verify "$S" >"$T/verify.out" 2>&1; then
 		not_ok "$where: chancery verify"; sed 's/^/#   /' "$T/verify.out" | head -10; bad=$((bad + 1))
 	fi
 	missing=$(missing_acked)
@@ -93,7 +93,7 @@ D1=$("$CH" doc create "$S" --as nguyen.van.a --title "Thử nghiệm sự cố" 
 echo "refs/docs/$D1 $(git -C "$R" rev-parse "refs/docs/$D1")" >>"$ACKED"
 state=draft
 cli_act() { # who action tag
-	"$CH" doc act "$S" "$D1" --as "$1" --action "$2" --comment "$3" \
+	timeout 120 "$CH" doc act "$S" "$D1" --as "$1" --action "$2" --comment "$3" \
 		--passphrase-file "$(pass "$1")"
 }
 step_ms=$(median_ms cli_act nguyen.van.a comment "warm-up")
@@ -122,14 +122,13 @@ for i in $(seq "$STEPS"); do
 		cmd=("$CH" doc act "$S" "$D1" --as "$who" --action "$action" --comment "$tag"
 		     --passphrase-file "$(pass "$who")")
 	fi
-	before=$(git -C "$R" rev-parse "refs/docs/$D1")
 	if [ "$i" = "${next_kill:-}" ]; then
 		d=$(delay "$max_ms")
 		{ ( timeout -s KILL "$d" "${cmd[@]}" ) >"$T/out" 2>"$T/err"; rc=$?; } 2>>"$T/kills.err"
 		next_kill=$(awk -v i="$i" '$1 > i' "$T/plan.cli" | head -1)
 	else
 		d=
-		"${cmd[@]}" >"$T/out" 2>"$T/err"; rc=$?
+		timeout 120 "${cmd[@]}" >"$T/out" 2>"$T/err"; rc=$?
 	fi
 	case $rc in
 	0)
@@ -173,7 +172,7 @@ for i in $(seq "$STEPS"); do
 		rm -f "$l"
 	done
 	after_crash "cli step $i (rc $rc)"
-	state=$("$CH" doc show "$S" "$D1" | sed -n 's/^state: *//p')
+	state=$(timeout 120 "$CH" doc show "$S" "$D1" | sed -n 's/^state: *//p')
 done
 [ "$lock_shown" -eq 1 ] || echo "# no kill left a lock on $D1 this run: the conflict it causes was not shown"
 check "command line: $STEPS steps, $c_acked acknowledged ($c_creates new documents), $c_killed killed; none refused or failed" \
@@ -202,6 +201,7 @@ D2=$("$CH" doc create "$S" --as nguyen.van.a --title "Thử nghiệm sự cố q
 echo "refs/docs/$D2 $(git -C "$R" rev-parse "refs/docs/$D2")" >>"$ACKED"
 check "server starts" start_server || finish
 signer_pid() { pgrep -P "$srv_pid" | head -1; }
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$st" ] && [ "${st#Z}" = "$st" ]; }
 api_login() { # id -> token
 	curl_s --max-time 20 -H 'Content-Type: application/json' "$URL/api/v1/session" \
 		-d "{\"id\":\"$1\",\"password\":\"$(cat "$T/pass/$1.login")\"}" | jq -r .token
@@ -234,7 +234,8 @@ crash_server() {
 	sig=$(signer_pid)
 	kill -KILL "$net" $sig 2>/dev/null
 	wait "$net" 2>/dev/null
-	for _ in $(seq 50); do [ -z "$sig" ] || ! kill -0 "$sig" 2>/dev/null && break; sleep 0.1; done
+	# the signer is init's child now: gone, or a zombie init has not reaped yet
+	for _ in $(seq 50); do [ -z "$sig" ] || ! running "$sig" && break; sleep 0.1; done
 	srv_pid=
 }
 login_all
@@ -254,7 +255,7 @@ echo "# an API request takes ${step_ms} ms: kills at 0..${max_ms} ms after it st
 kill_plan "$STEPS" "$KILLS" >"$T/plan.api"
 next_kill=$(head -1 "$T/plan.api")
 a_acked=0 a_killed=0 a_kill_lock=0 a_kill_after=0 a_kill_done=0 a_kill_before=0
-a_conflict=0 a_fail=0 a_creates=0 lock_shown=0
+a_conflict=0 a_fail=0 a_creates=0 a_kill_create=0 lock_shown=0
 
 for i in $(seq "$STEPS"); do
 	tag="crash-api-$i"
@@ -298,7 +299,7 @@ for i in $(seq "$STEPS"); do
 		echo "refs/docs/$id $(git -C "$R" rev-parse "refs/docs/$id" 2>/dev/null)" >>"$ACKED"
 		a_acked=$((a_acked + 1)) a_creates=$((a_creates + 1)) ;;
 	000) [ -n "$killer" ] || { not_ok "api step $i: no answer and no kill"; a_fail=$((a_fail + 1)); } ;;
-	409) a_conflict=$((a_conflict + 1)); echo "# api step $i: conflict: $(jq -r .error "$T/resp")" ;;
+	409) a_conflict=$((a_conflict + 1)); not_ok "api step $i: a conflict with no one else acting: $(jq -r .error "$T/resp")" ;;
 	*) a_fail=$((a_fail + 1)); not_ok "api step $i ($action by $who): HTTP $code: $(cat "$T/resp")" ;;
 	esac
 	[ -n "$killer" ] || continue
@@ -307,7 +308,9 @@ for i in $(seq "$STEPS"); do
 	a_killed=$((a_killed + 1))
 	if [ -n "$(stale_locks)" ]; then
 		a_kill_lock=$((a_kill_lock + 1))
-	elif [ "$code" = 000 ] && [ "$kind" = act ] && in_chain "refs/docs/$D2" "$tag"; then
+	elif [ "$code" = 000 ] && [ "$kind" = create ]; then
+		a_kill_create=$((a_kill_create + 1)) # the server names the new id: unknown here
+	elif [ "$code" = 000 ] && in_chain "refs/docs/$D2" "$tag"; then
 		a_kill_after=$((a_kill_after + 1))
 	elif [ "$code" = 000 ]; then
 		a_kill_before=$((a_kill_before + 1))
@@ -340,16 +343,18 @@ stop_server
 [ "$lock_shown" -eq 1 ] || echo "# no server kill left a lock on $D2 this run: the conflict it causes was not shown"
 after_crash "after the API run"
 check "API: $STEPS steps, $a_acked acknowledged ($a_creates new documents), $a_killed server kills (both processes); none failed" \
-	test "$a_fail" -eq 0
+	test $((a_fail + a_conflict)) -eq 0
 echo "# server kills: $a_kill_before before the lock or with nothing written, $a_kill_lock" \
 	"left a stale lock, $a_kill_after after the ref moved (recorded, not acknowledged)," \
-	"$a_kill_done after the answer"
+	"$a_kill_done after the answer, $a_kill_create during a creation (outcome unknown to the client)"
 echo "# conflicts $a_conflict, failures $a_fail"
 check "every planned server kill was made ($a_killed of $KILLS)" test "$a_killed" -eq "$KILLS"
 [ "$bad" -eq 0 ] && ok "after each of $a_killed server kills: git fsck --strict clean, chancery verify passes, every acknowledged step present"
 check "every acknowledged step of both runs is in its chain ($(wc -l <"$ACKED") steps)" \
 	test -z "$(missing_acked)"
 expect 0 "chancery verify passes at the end" "$CH" verify "$S"
-echo "# skipped: a kill while a push is being received (mission sync is not built yet)"
+echo "# left behind by kills and harmless: $(git -C "$R" fsck --dangling --no-progress 2>&1 | grep -c '^dangling commit')" \
+	"dangling commits (signed, written, never referenced: the ref had not moved)"
+echo "# skipped: a kill while a push is being received (mission sync serves fetch only: no push to receive yet)"
 echo "# command line $((t_cli - t_start)) s, server $(($(date +%s) - t_cli)) s"
 finish

@@ -67,11 +67,11 @@ urgencies=(normal normal normal urgent very-urgent flash)
 gen_doc() {
 	local j=$1 id
 	id=$(printf 'load-%05d' "$j")
-	"$CH" doc create "$S" --as nguyen.van.a --title "Công văn tải thử số $j" --type cong-van \
+	timeout 120 "$CH" doc create "$S" --as nguyen.van.a --title "Công văn tải thử số $j" --type cong-van \
 		--file "$T/doc.md" --id "$id" --urgency "${urgencies[$((j % 6))]}" --number "$j/BNG-LT" \
 		--passphrase-file "$(pass nguyen.van.a)" >/dev/null || return 1
 	if [ $((j % 3)) -eq 0 ]; then
-		"$CH" doc act "$S" "$id" --as nguyen.van.a --action submit \
+		timeout 120 "$CH" doc act "$S" "$id" --as nguyen.van.a --action submit \
 			--passphrase-file "$(pass nguyen.van.a)" >/dev/null || return 1
 	fi
 }
@@ -109,7 +109,7 @@ else
 		"$GEN" init "$CACHE" || { not_ok "gen_site init"; finish; }
 		pids=()
 		for k in $(seq 0 $(($(nproc) - 1))); do
-			"$GEN" docs "$CACHE" "$k" "$(nproc)" "$NDOCS" 2>/dev/null & pids+=($!)
+			timeout 7200 "$GEN" docs "$CACHE" "$k" "$(nproc)" "$NDOCS" 2>/dev/null & pids+=($!)
 		done
 		made=1
 		for p in "${pids[@]}"; do wait "$p" || made=0; done
@@ -279,7 +279,7 @@ check "every acknowledgement named the step it recorded ($wrong did not)" test "
 
 # ---- memory ----
 echo "# network process VmRSS (kB) every second (before the run: $rss0):"
-awk '{ printf "%s%s", (NR > 1 ? " " : "#   "), $2 } END { print "" }' "$T/rss" | fold -w 100 | sed '2,$s/^/#   /'
+awk '{ printf "%s%s", (NR % 12 == 1 ? "#   " : " "), $2 } NR % 12 == 0 { print "" } END { if (NR % 12) print "" }' "$T/rss"
 echo "# signer VmRSS (kB): $(awk 'NR == 1 { a = $3 } { b = $3 } END { print a " at the start, " b " at the end" }' "$T/rss")"
 nsamp=$(wc -l <"$T/rss")
 warm=$(( nsamp / 3 ))
@@ -295,6 +295,6 @@ check "the server still answers" test "$(curl_s -o /dev/null -w '%{http_code}' "
 stop_server
 grep -c ' 500$\| 503$' "$T/server.log" >"$T/n5xx"
 check "no 5xx in the server's log ($(cat "$T/n5xx"))" test "$(cat "$T/n5xx")" -eq 0
-expect 0 "chancery verify passes after the load" "$CH" verify "$S"
+expect 0 "chancery verify passes after the load" timeout 1200 "$CH" verify "$S"
 echo "# took $(( ($(now_ms) - t0) / 1000 )) s in all"
 finish
