@@ -158,8 +158,11 @@ static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
 		ch_doc *doc = NULL;
 
 		srv_index_touch(x);
+		/* For act, the commit this step recorded (another may follow it at
+		 * once); revise answers the head it reads back. */
 		rc = ch_doc_load(&doc, x->site, id) == 0 ?
-		     srv_send_json(x, 200, json_pack("{s:s, s:s}", "head", git_oid_tostr_s(&doc->head),
+		     srv_send_json(x, 200, json_pack("{s:s, s:s}", "head",
+		                                     git_oid_tostr_s(is_revise ? &doc->head : &out),
 		                                     "state", doc->state.state)) :
 		     err(x, 500, ch_error_last());
 		ch_doc_free(doc);

@@ -35,13 +35,14 @@
 
 typedef struct {
 	const char *site, *cert, *key, *listen, *user, *origin, *static_dir, *client_ca;
-	int port;
+	int port, max_per_ip;
 } opts;
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
 	        "[--port 8443] [--user nobody] [--origin https://host:port] [--static DIR] "
+	        "[--max-per-ip N] "
 	        "[--client-ca FILE]\n");
 	return 2;
 }
@@ -73,9 +74,12 @@ static int parse(opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--static")) o->static_dir = v;
 		else if (!strcmp(a, "--client-ca")) o->client_ca = v;
 		else if (!strcmp(a, "--port")) o->port = atoi(v);
+		else if (!strcmp(a, "--max-per-ip")) o->max_per_ip = atoi(v);
 		else return -1;
 		i++;
 	}
+	if (o->max_per_ip < 0 || o->max_per_ip > SRV_MAX_CONNECTIONS)
+		return -1;
 	return o->site && o->cert && o->key && o->port > 0 && o->port < 65536 ? 0 : -1;
 }
 
@@ -282,9 +286,14 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&s.lock, NULL);
 	ch_buf_init(&s.css);
 	s.log_fd = 2;
+	s.max_per_ip = (unsigned)o.max_per_ip;
 	s.site_path = realpath(o.site, NULL);
 	ch_buf_printf(&origin, "https://%s:%d", o.listen, o.port);
 	s.origin = o.origin ? ch_strdup(o.origin) : ch_buf_detach(&origin);
+	/* One repository handle per worker thread: keep libgit2's object cache
+	 * small (its default is 256 MiB each), the index holds what pages need. */
+	if (s.site_path && ch_lib_init() == 0)
+		git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
 	if (!s.site_path || (error = ch_lib_init()) < 0 || (error = check_site(s.site_path)) < 0) {
 		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
 		free(s.site_path);

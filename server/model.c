@@ -86,14 +86,30 @@ static void entry_fill(idx_entry *e, const ch_doc *doc, const ch_policy *pol)
 	e->gen = 0;
 }
 
+/* The index is kept sorted by id after every scan (idx.sorted entries);
+ * entries added during a scan sit after them until the next sort. */
+static size_t idx_sorted;
+
+static int cmp_entry_id(const void *a, const void *b)
+{
+	return strcmp(((const idx_entry *)a)->id, ((const idx_entry *)b)->id);
+}
+
+static int cmp_key_entry(const void *key, const void *e)
+{
+	return strcmp(key, ((const idx_entry *)e)->id);
+}
+
 static idx_entry *find_entry(const char *id)
 {
+	idx_entry *e = idx_sorted ? bsearch(id, idx.v, idx_sorted, sizeof(*idx.v), cmp_key_entry) :
+	                            NULL;
 	size_t i;
 
-	for (i = 0; i < idx.n; i++)
+	for (i = idx_sorted; !e && i < idx.n; i++)
 		if (!strcmp(idx.v[i].id, id))
-			return &idx.v[i];
-	return NULL;
+			e = &idx.v[i];
+	return e;
 }
 
 /* Read the spill list again when its ref moved; 1 if it changed. A list
@@ -187,6 +203,9 @@ static void rescan_locked(srv_ctx *x, int force)
 		idx.policy = pol;
 		idx.gen++;
 	}
+	if (idx.n)
+		qsort(idx.v, idx.n, sizeof(*idx.v), cmp_entry_id);
+	idx_sorted = idx.n;
 	idx.scanned = now;
 }
 

@@ -21,7 +21,7 @@
 
 /* Named limits (httpd.h's SERVER_MAX* habit): stricter before login. */
 #define SRV_MAX_CONNECTIONS 512
-#define SRV_MAX_PER_IP 32
+#define SRV_MAX_PER_IP 32                  /* default of --max-per-ip */
 #define SRV_CONNECTION_TIMEOUT 15          /* seconds of silence before a cut */
 #define SRV_CONNECTION_MEMORY (64 * 1024)  /* headers must fit in this */
 #define SRV_MAX_BODY (8u * 1024 * 1024)    /* any request body */
@@ -90,6 +90,7 @@ struct srv {
 	size_t nthrottles;
 	ch_buf css;
 	int log_fd;
+	unsigned max_per_ip;   /* connections from one address (--max-per-ip) */
 	/* --static DIR: files read once at start, served under /static/NAME */
 	char **static_names;
 	ch_buf *static_data;
