@@ -287,6 +287,7 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 		limit = SRV_MAX_GIT_BODY;
 
 	r->server = s;
+	r->started = time(NULL);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->url = ch_strndup(url, 2048);
 	ch_buf_init(&r->raw);
@@ -319,6 +320,13 @@ static void feed(srv_req *r, const char *data, size_t size)
 	r->body_bytes += size;
 	if (r->refused)
 		return;
+	/* The idle timeout cuts silent clients; this cuts one that sends a
+	 * byte now and then to hold a worker for ever. */
+	if (time(NULL) - r->started > SRV_REQUEST_SECONDS) {
+		r->refused = 408;
+		r->refuse_why = "the request took too long";
+		return;
+	}
 	if (r->body_bytes > limit) {
 		r->refused = 413;
 		r->refuse_why = "request body too large";

@@ -23,6 +23,7 @@
 #define SRV_MAX_CONNECTIONS 512
 #define SRV_MAX_PER_IP 32                  /* default of --max-per-ip */
 #define SRV_CONNECTION_TIMEOUT 15          /* seconds of silence before a cut */
+#define SRV_REQUEST_SECONDS 120            /* a whole request body, however it trickles */
 #define SRV_CONNECTION_MEMORY (64 * 1024)  /* headers must fit in this */
 #define SRV_MAX_BODY (8u * 1024 * 1024)    /* any request body */
 #define SRV_MAX_BODY_ANON (16u * 1024)     /* a body before login */
@@ -55,6 +56,7 @@ typedef struct {
 	size_t nfields;
 	ch_buf raw;          /* JSON bodies */
 	size_t body_bytes;
+	time_t started;      /* first call: bounds the whole request's time */
 	int refused;         /* 0, or the HTTP status already decided */
 	const char *refuse_why;
 	int is_json;
