@@ -10,6 +10,7 @@ pkgs=(
 	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev
 	gnupg gpg-agent gpgconf git curl ca-certificates jq gnutls-bin util-linux tshark
 	valgrind procps
+	lighttpd lighttpd-mod-openssl
 	wrk chromium
 )
 # Node.js and npm (the browser tests' playwright-core): the machine's own

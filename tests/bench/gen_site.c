@@ -5,7 +5,12 @@
  *
  *   gen_site init DIR                  the site and its seven people
  *   gen_site docs DIR FIRST STRIDE N   documents FIRST, FIRST+STRIDE, ... < N
- *   (GEN_SITE_STEPS=2: only create and submit, for the server's benchmark)
+ *   (GEN_SITE_STEPS=2: only create and submit, for the server's benchmark;
+ *    GEN_SITE_STEPS=3: create, submit and the head's approval, for the sync
+ *    benchmark; GEN_SITE_TO=site,site,...: the documents' recipients)
+ *   gen_site comments DIR FIRST STRIDE N K   K more signed comment steps on
+ *                                      each of those documents (the sync
+ *                                      benchmark's new steps)
  *
  * Each document takes 20 signed steps through the công văn workflow:
  * create, submit, the head's approval, 13 comments by the officials
@@ -109,13 +114,16 @@ static int steps_per_doc(void)
 {
 	const char *v = getenv("GEN_SITE_STEPS");
 
-	return v && atoi(v) == 2 ? 2 : STEPS_PER_DOC;
+	return v && (atoi(v) == 2 || atoi(v) == 3) ? atoi(v) : STEPS_PER_DOC;
 }
+
+static const char *const commenters[] = { "nguyen.van.a", "tran.thi.b", "le.van.c",
+                                          "pham.thi.d", "vu.van.f", "do.thi.g" };
 
 static int make_doc(ch_site *site, unsigned n)
 {
-	static const char *const commenters[] = { "nguyen.van.a", "tran.thi.b", "le.van.c",
-	                                          "pham.thi.d", "vu.van.f", "do.thi.g" };
+	ch_strv to = CH_STRV_INIT;
+	const char *to_env = getenv("GEN_SITE_TO");
 	ch_buf id = CH_BUF_INIT, title = CH_BUF_INIT, body = CH_BUF_INIT, comment = CH_BUF_INIT;
 	ch_doc_new req;
 	ch_actor who;
@@ -131,6 +139,23 @@ static int make_doc(ch_site *site, unsigned n)
 	req.type = "cong-van";
 	req.text = body.ptr;
 	req.text_len = body.size;
+	if (to_env && *to_env) {
+		const char *p = to_env, *comma;
+
+		for (; p; p = comma ? comma + 1 : NULL) {
+			char one[128];
+			size_t len;
+
+			comma = strchr(p, ',');
+			len = comma ? (size_t)(comma - p) : strlen(p);
+			if (len == 0 || len >= sizeof(one))
+				continue;
+			memcpy(one, p, len);
+			one[len] = '\0';
+			ch_strv_push(&to, one);
+		}
+		req.recipients = &to;
+	}
 	memset(&who, 0, sizeof(who));
 	passphrase(pass, sizeof(pass), "nguyen.van.a");
 	who.actor = "nguyen.van.a";
@@ -142,7 +167,8 @@ static int make_doc(ch_site *site, unsigned n)
 	 * benchmark wants many documents, not long chains). */
 	if (steps_per_doc() <= 2)
 		goto done;
-	if ((error = step(site, docid, "approve", "tran.thi.b", "Đồng ý.")) < 0)
+	if ((error = step(site, docid, "approve", "tran.thi.b", "Đồng ý.")) < 0 ||
+	    steps_per_doc() == 3)
 		goto done;
 	for (i = 0; i < STEPS_PER_DOC - 7 && !error; i++) {
 		ch_buf_clear(&comment);
@@ -160,7 +186,42 @@ done:
 	ch_buf_dispose(&title);
 	ch_buf_dispose(&body);
 	ch_buf_dispose(&comment);
+	ch_strv_free(&to);
 	return error;
+}
+
+/* K comment steps on document n (after its head's approval). */
+static int comment_doc(ch_site *site, unsigned n, unsigned k)
+{
+	ch_buf comment = CH_BUF_INIT;
+	char docid[32];
+	unsigned i;
+	int error = 0;
+
+	snprintf(docid, sizeof(docid), "bench-%05u", n);
+	for (i = 0; i < k && !error; i++) {
+		ch_buf_clear(&comment);
+		ch_buf_printf(&comment, "Ý kiến bổ sung %u về công văn %u.", i + 1, n);
+		error = step(site, docid, "comment", commenters[(n + i) % CH_ARRAY_SIZE(commenters)],
+		             comment.ptr);
+	}
+	ch_buf_dispose(&comment);
+	return error;
+}
+
+static int comment_docs(const char *dir, unsigned first, unsigned stride, unsigned n,
+                        unsigned k)
+{
+	ch_site *site = NULL;
+	unsigned i;
+	int error;
+
+	if ((error = ch_site_open(&site, dir)) < 0)
+		return fail("open");
+	for (i = first; i < n && !error; i += stride)
+		error = comment_doc(site, i, k);
+	ch_site_free(site);
+	return error < 0 ? fail("comment") : 0;
 }
 
 static int make_docs(const char *dir, unsigned first, unsigned stride, unsigned n)
@@ -191,6 +252,10 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "docs") && atoi(argv[4]) > 0)
 		return make_docs(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
 		                 (unsigned)atoi(argv[5]));
-	fprintf(stderr, "usage: gen_site init DIR | gen_site docs DIR FIRST STRIDE N\n");
+	if (argc == 7 && !strcmp(argv[1], "comments") && atoi(argv[4]) > 0 && atoi(argv[6]) > 0)
+		return comment_docs(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
+		                    (unsigned)atoi(argv[5]), (unsigned)atoi(argv[6]));
+	fprintf(stderr, "usage: gen_site init DIR | gen_site docs DIR FIRST STRIDE N | "
+	        "gen_site comments DIR FIRST STRIDE N K\n");
 	return 2;
 }
