@@ -62,6 +62,9 @@ int cmd_import(int argc, char **argv);
 /* cmd_spill.c */
 int cmd_spill(int argc, char **argv);
 
+/* cmd_bundle.c */
+int cmd_bundle(int argc, char **argv);
+
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);
 

@@ -46,6 +46,10 @@ static const char usage_text[] =
 	"                                                      (chancery-offline: signed bundle)\n"
 	"  import SITE FILE --as DRAFTER                       (networked: a declassified bundle)\n"
 	"\n"
+	"sync by file (networked; docs/sync.md \"Bundles\"):\n"
+	"  bundle create SITE --for PEER --as ID -o FILE        (signed, encrypted to PEER)\n"
+	"  bundle apply SITE FILE --as ID                       (verified in quarantine)\n"
+	"\n"
 	"auditing:\n"
 	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
 	"              [--html FILE] [--checkpoint FILE] [--cache DIR]\n"
@@ -270,6 +274,8 @@ int main(int argc, char **argv)
 		return cmd_spill(argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv);
+	if (!strcmp(cmd, "bundle"))
+		return cmd_bundle(argc, argv);
 #else
 	if (!strcmp(cmd, "declassify"))
 		return cmd_declassify(argc, argv);

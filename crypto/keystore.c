@@ -541,6 +541,30 @@ static gpgme_error_t on_passphrase(void *payload, const char *uid_hint,
 	return 0;
 }
 
+/* An encryption subkey (cv25519 beside an Ed25519 primary, RSA-3072
+ * beside an RSA one), so that bundles can be encrypted to the person
+ * (docs/sync.md "Bundles"). The policy's verifier ignores it: it signs
+ * nothing. */
+static int add_encryption_subkey(gpgme_ctx_t ctx, const char *fpr, const char *algo,
+                                 const char *passphrase)
+{
+	gpgme_key_t key = NULL;
+	gpgme_error_t err;
+
+	if ((err = gpgme_get_key(ctx, fpr, &key, 1)) || !key)
+		return ch_error_setc(CH_EIO, "cannot read back the new key %s: %s", fpr,
+		                     err ? gpgme_strerror(err) : "not found");
+	gpgme_set_passphrase_cb(ctx, on_passphrase, (void *)passphrase);
+	err = gpgme_op_createsubkey(ctx, key, strcmp(algo, "rsa3072") ? "cv25519" : "rsa3072", 0, 0,
+	                            GPGME_CREATE_ENCR | GPGME_CREATE_NOEXPIRE);
+	gpgme_set_passphrase_cb(ctx, NULL, NULL);
+	gpgme_key_unref(key);
+	if (err)
+		return ch_error_setc(CH_EIO, "cannot add an encryption subkey to %s: %s", fpr,
+		                     gpgme_strerror(err));
+	return 0;
+}
+
 int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
                            const char *email, const char *algo, const char *passphrase)
 {
@@ -562,8 +586,8 @@ int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
 		return error;
 	ch_buf_printf(&uid, "%s <%s>", name, email);
 	gpgme_set_passphrase_cb(ctx, on_passphrase, (void *)passphrase);
-	/* A primary key that signs (and certifies), no expiry, no encryption
-	 * subkey. FORCE: a person may hold several keys over the years (a lost
+	/* A primary key that signs (and certifies), no expiry, then an
+	 * encryption subkey (add_encryption_subkey). FORCE: a person may hold several keys over the years (a lost
 	 * passphrase means a new key); keys are told apart by fingerprint. */
 	err = gpgme_op_createkey(ctx, uid.ptr, algo, 0, 0, NULL,
 	                         GPGME_CREATE_SIGN | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE);
@@ -578,7 +602,8 @@ int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
 		error = ch_error_setc(CH_EIO, "%s: gpg created no key", uid.ptr);
 		goto done;
 	}
-	if ((error = normalize_hex40(fpr, res->fpr, "new key fingerprint")) < 0)
+	if ((error = normalize_hex40(fpr, res->fpr, "new key fingerprint")) < 0 ||
+	    (error = add_encryption_subkey(ctx, fpr, algo, passphrase)) < 0)
 		goto done;
 	error = ch_keystore_find(out, ks, fpr);
 done:
@@ -903,5 +928,163 @@ int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
 done:
 	ch_pgp_sig_dispose(&sig);
 	ch_buf_dispose(&sigval);
+	return error;
+}
+
+/* ------------------------------------------------------------------------
+ * Encryption for bundles (docs/sync.md "Bundles")
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+	ch_buf *out;
+	size_t max;
+	int over;
+} bounded_sink;
+
+static ssize_t sink_write(void *handle, const void *buf, size_t size)
+{
+	bounded_sink *s = handle;
+
+	if (size > s->max || s->out->size > s->max - size) {
+		s->over = 1;
+		errno = EFBIG;
+		return -1;
+	}
+	ch_buf_put(s->out, buf, size);
+	return (ssize_t)size;
+}
+
+static int import_recipient(gpgme_key_t *out, gpgme_ctx_t ctx, const ch_seal_recipient *r)
+{
+	gpgme_data_t in = NULL;
+	gpgme_import_result_t res;
+	gpgme_error_t err;
+	gpgme_subkey_t sk;
+
+	*out = NULL;
+	if ((err = gpgme_data_new_from_mem(&in, r->key, r->len, 0)) ||
+	    (err = gpgme_op_import(ctx, in))) {
+		gpgme_data_release(in);
+		return ch_error_setc(CH_EIO, "cannot read the public key of %s: %s", r->owner,
+		                     gpgme_strerror(err));
+	}
+	gpgme_data_release(in);
+	res = gpgme_op_import_result(ctx);
+	if (!res || !res->imports || !res->imports->fpr || res->imports->result)
+		return ch_error_setc(CH_EINVALID, "the public key of %s cannot be imported",
+		                     r->owner);
+	if ((err = gpgme_get_key(ctx, res->imports->fpr, out, 0)) || !*out)
+		return ch_error_setc(CH_EIO, "cannot list the public key of %s", r->owner);
+	for (sk = (*out)->subkeys; sk; sk = sk->next)
+		if (sk->can_encrypt && !sk->revoked && !sk->expired && !sk->disabled && !sk->invalid)
+			return 0;
+	gpgme_key_unref(*out);
+	*out = NULL;
+	return ch_error_setc(CH_EINVALID, "the key of %s has no encryption subkey (keys made "
+	                     "before bundles existed sign only: give the person a new key)",
+	                     r->owner);
+}
+
+int ch_seal_encrypt(ch_buf *out, const ch_seal_recipient *r, size_t n, const void *data,
+                    size_t len)
+{
+	char home[] = "/tmp/chancery-seal.XXXXXX";
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t *keys = NULL;
+	gpgme_data_t in = NULL, cipher = NULL;
+	gpgme_error_t err;
+	char *mem = NULL;
+	size_t i, clen = 0;
+	int error = 0, made = 0;
+
+	if (n == 0)
+		return ch_error_setc(CH_EINVALID, "no recipient to encrypt to");
+	if (!mkdtemp(home))
+		return ch_error_setc(CH_EIO, "cannot create a temporary GnuPG home: %s",
+		                     strerror(errno));
+	made = 1;
+	if ((err = gpgme_new(&ctx)) ||
+	    (err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
+	    (err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home))) {
+		error = gpgme_fail(err, "cannot set up GPGME for encryption");
+		goto done;
+	}
+	gpgme_set_offline(ctx, 1);
+	keys = ch_calloc(n + 1, sizeof(*keys));
+	for (i = 0; i < n; i++)
+		if ((error = import_recipient(&keys[i], ctx, &r[i])) < 0)
+			goto done;
+	if ((err = gpgme_data_new_from_mem(&in, data, len, 0)) || (err = gpgme_data_new(&cipher))) {
+		error = gpgme_fail(err, "cannot set up GPGME buffers");
+		goto done;
+	}
+	/* Packs are compressed already; ALWAYS_TRUST: the keys come from the
+	 * signed policy, which is our trust, not the web of trust. */
+	err = gpgme_op_encrypt(ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_COMPRESS,
+	                       in, cipher);
+	if (err) {
+		error = gpgme_fail(err, "cannot encrypt");
+		goto done;
+	}
+	mem = gpgme_data_release_and_get_mem(cipher, &clen);
+	cipher = NULL;
+	if (!mem) {
+		error = ch_error_setc(CH_EIO, "GPGME returned no ciphertext");
+		goto done;
+	}
+	ch_buf_put(out, mem, clen);
+	gpgme_free(mem);
+done:
+	for (i = 0; keys && i < n; i++)
+		if (keys[i])
+			gpgme_key_unref(keys[i]);
+	free(keys);
+	gpgme_data_release(in);
+	gpgme_data_release(cipher);
+	if (ctx)
+		gpgme_release(ctx);
+	if (made)
+		ch_fs_remove_tree(home);
+	return error;
+}
+
+int ch_keystore_decrypt(ch_buf *out, ch_keystore *ks, const char *passphrase, const void *data,
+                        size_t len, size_t max)
+{
+	gpgme_ctx_t ctx;
+	gpgme_data_t in = NULL, plain = NULL;
+	struct gpgme_data_cbs cbs;
+	bounded_sink sink = { out, max, 0 };
+	gpgme_error_t err;
+	int error = 0;
+
+	if ((error = gpg_context(&ctx, ks)) < 0)
+		return error;
+	memset(&cbs, 0, sizeof(cbs));
+	cbs.write = sink_write;
+	if ((err = gpgme_data_new_from_mem(&in, data, len, 0)) ||
+	    (err = gpgme_data_new_from_cbs(&plain, &cbs, &sink))) {
+		error = gpgme_fail(err, "cannot set up GPGME buffers");
+		goto done;
+	}
+	gpgme_set_passphrase_cb(ctx, on_passphrase, (void *)(passphrase ? passphrase : ""));
+	err = gpgme_op_decrypt(ctx, in, plain);
+	gpgme_set_passphrase_cb(ctx, NULL, NULL);
+	if (sink.over)
+		error = ch_error_setc(CH_EINVALID, "the decrypted bundle is larger than %zu bytes", max);
+	else if (gpg_err_code(err) == GPG_ERR_NO_SECKEY)
+		error = ch_error_setc(CH_EDENIED, "no key of this site can decrypt it: it is not "
+		                      "addressed to this site's people");
+	else if (gpg_err_code(err) == GPG_ERR_BAD_PASSPHRASE ||
+	         gpg_err_code(err) == GPG_ERR_CANCELED)
+		error = ch_error_setc(CH_EAUTH, "wrong passphrase for the key that can decrypt it");
+	else if (err)
+		error = ch_error_setc(CH_EINVALID, "it cannot be decrypted (damaged, truncated or "
+		                      "altered; or not an encrypted bundle): %s", gpgme_strerror(err));
+done:
+	gpgme_data_release(in);
+	gpgme_data_release(plain);
+	if (error < 0)
+		ch_buf_dispose_secret(out);
 	return error;
 }

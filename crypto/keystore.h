@@ -48,4 +48,21 @@ int ch_keystore_export(ch_buf *out, ch_keystore *ks, const char *fpr);
 int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
                      const char *passphrase, const void *payload, size_t len);
 
+/* Bundles (docs/sync.md): encrypt to people's public keys (their
+ * encryption subkeys; keys come from the signed policy, so no web of
+ * trust), in a temporary GnuPG home that holds nothing else. */
+typedef struct {
+	const char *owner; /* a person id, for messages */
+	const void *key;   /* the armored public key, as policy/keys/<id>.asc */
+	size_t len;
+} ch_seal_recipient;
+int ch_seal_encrypt(ch_buf *out, const ch_seal_recipient *r, size_t n, const void *data,
+                    size_t len);
+/* Decrypt with a secret key of this home (the loopback passphrase answers
+ * the agent), at most `max` bytes of plaintext. CH_EDENIED: no key here
+ * can (not addressed to us); CH_EAUTH: wrong passphrase; CH_EINVALID:
+ * damaged, truncated or altered. */
+int ch_keystore_decrypt(ch_buf *out, ch_keystore *ks, const char *passphrase, const void *data,
+                        size_t len, size_t max);
+
 #endif
