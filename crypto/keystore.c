@@ -1048,6 +1048,38 @@ done:
 	return error;
 }
 
+/* Why a decryption failed, from the recipients gpg listed: none held
+ * here (not for us), a session key obtained (the data is damaged), or
+ * keys held here that all refused (the passphrase). gpg reports a wrong
+ * passphrase as NO_SECKEY for that recipient when there are several. */
+static int decrypt_failure(gpgme_ctx_t ctx, gpgme_error_t err)
+{
+	gpgme_decrypt_result_t res = gpgme_op_decrypt_result(ctx);
+	gpgme_recipient_t r;
+	int listed = 0, held = 0, opened = 0;
+
+	for (r = res ? res->recipients : NULL; r; r = r->next) {
+		gpgme_key_t key = NULL;
+
+		listed++;
+		if (r->keyid && !gpgme_get_key(ctx, r->keyid, &key, 1) && key) {
+			held++;
+			gpgme_key_unref(key);
+			if (!r->status)
+				opened++;
+		}
+	}
+	if (gpg_err_code(err) == GPG_ERR_BAD_PASSPHRASE || gpg_err_code(err) == GPG_ERR_CANCELED ||
+	    (held && !opened && gpg_err_code(err) == GPG_ERR_NO_SECKEY))
+		return ch_error_setc(CH_EAUTH, "wrong passphrase for the key of this site that can "
+		                     "decrypt it");
+	if (listed && !held)
+		return ch_error_setc(CH_EDENIED, "no key of this site can decrypt it: it is not "
+		                     "addressed to this site's people");
+	return ch_error_setc(CH_EINVALID, "it cannot be decrypted (damaged, truncated or altered; "
+	                     "or not an encrypted bundle): %s", gpgme_strerror(err));
+}
+
 int ch_keystore_decrypt(ch_buf *out, ch_keystore *ks, const char *passphrase, const void *data,
                         size_t len, size_t max)
 {
@@ -1072,15 +1104,8 @@ int ch_keystore_decrypt(ch_buf *out, ch_keystore *ks, const char *passphrase, co
 	gpgme_set_passphrase_cb(ctx, NULL, NULL);
 	if (sink.over)
 		error = ch_error_setc(CH_EINVALID, "the decrypted bundle is larger than %zu bytes", max);
-	else if (gpg_err_code(err) == GPG_ERR_NO_SECKEY)
-		error = ch_error_setc(CH_EDENIED, "no key of this site can decrypt it: it is not "
-		                      "addressed to this site's people");
-	else if (gpg_err_code(err) == GPG_ERR_BAD_PASSPHRASE ||
-	         gpg_err_code(err) == GPG_ERR_CANCELED)
-		error = ch_error_setc(CH_EAUTH, "wrong passphrase for the key that can decrypt it");
 	else if (err)
-		error = ch_error_setc(CH_EINVALID, "it cannot be decrypted (damaged, truncated or "
-		                      "altered; or not an encrypted bundle): %s", gpgme_strerror(err));
+		error = decrypt_failure(ctx, err);
 done:
 	gpgme_data_release(in);
 	gpgme_data_release(plain);

@@ -162,7 +162,7 @@ int ch_bundle_parse(ch_bundle *out, const void *data, size_t len)
 	    (error = number(&n, value, 100000000000ull, "the creation time")) < 0)
 		goto done;
 	out->created = (long long)n;
-	if (!ch_valid_name(out->from) || !ch_valid_name(out->to) || !ch_valid_name(out->signer)) {
+	if (!ch_valid_name(out->from) || !ch_valid_name(out->to) || !ch_valid_person_id(out->signer)) {
 		error = ch_error_setc(CH_EINVALID, "bundle: malformed site or person id");
 		goto done;
 	}
