@@ -201,6 +201,12 @@ expect 0 "control: the untouched plaintext re-encrypted with stock gpg is accept
 	"$CH" bundle apply "$M" "$T/resealed.bundle" "${AS_M[@]}"
 check "  and brings HQ's new step" test "$(git -C "$M/repo.git" rev-parse "refs/docs/$DAB")" = "$(git -C "$R" rev-parse "refs/docs/$DAB")"
 
+b=$(repo_state "$M")
+expect 1 "an older bundle applied after a newer one (a replay) is refused" "$CH" bundle apply "$M" "$T/a.bundle" "${AS_M[@]}"
+check "  the document that moved on since: refused, rule R1 (rollback)" grep -q "^refused refs/docs/$DAB .* rule R1" "$T/out"
+check "  the others unchanged" bash -c "grep -q '^unchanged refs/docs/$DA ' '$T/out' && grep -q '^unchanged refs/heads/policy ' '$T/out'"
+check "  and nothing moved back" test "$(repo_state "$M")" = "$b"
+
 # A revoked official's bundle (revoked in the mission's current policy).
 "$CH" doc act "$H" "$DAB" --as tran.thi.b --action comment --comment "Ý kiến" --passphrase-file "$(pass tran.thi.b)" >/dev/null
 "$CH" bundle create "$H" --for mission-a "${AS_A[@]}" -o "$T/a3.bundle" >/dev/null || not_ok "third bundle"
