@@ -11,9 +11,12 @@
 
 static const char bundle_usage[] =
 	"usage: chancery bundle create SITE --for PEER --as ID [--passphrase-file F] -o FILE\n"
+	"                              [--since-checkpoint CHECKPOINT.json]\n"
 	"       chancery bundle apply SITE FILE [--as ID] [--passphrase-file F]\n"
 	"create: one file with the refs and objects PEER may see (the same need to know as a\n"
 	"  fetch), signed by ID (an official of this site) and encrypted to PEER's people.\n"
+	"  --since-checkpoint: leave out what PEER holds, as its `chancery verify --checkpoint`\n"
+	"  file says (an incremental bundle; PEER must hold those commits to apply it).\n"
 	"apply: decrypt with a key of this site (ID's passphrase), check the sender's signature\n"
 	"  against the current policy, and receive it through the quarantine; prints one line\n"
 	"  a ref. Applying a bundle twice changes nothing the second time.\n"
@@ -27,7 +30,9 @@ static int run_create(const cli_args *a)
 	char *pass = NULL;
 	ch_actor who;
 	const char *peer = cli_get(a, "for"), *file = cli_get(a, "out");
-	size_t nrefs = 0;
+	const char *since = cli_get(a, "since-checkpoint");
+	git_oid *have = NULL;
+	size_t nrefs = 0, nhave = 0;
 	int error;
 
 	memset(&who, 0, sizeof(who));
@@ -35,16 +40,18 @@ static int run_create(const cli_args *a)
 	who.door = "bundle";
 	if (!peer || !file || !who.actor)
 		return ch_error_setc(CH_EINVALID, "bundle create needs --for PEER, --as ID and -o FILE");
-	if ((error = ch_site_open(&site, a->pos.v[1])) < 0 ||
+	if ((since && (error = ch_bundle_read_checkpoint(&have, &nhave, since)) < 0) ||
+	    (error = ch_site_open(&site, a->pos.v[1])) < 0 ||
 	    (error = cli_passphrase(&pass, cli_get(a, "passphrase-file"), who.actor, 0)) < 0)
 		goto done;
 	who.passphrase = pass;
-	if ((error = ch_bundle_create(&out, &nrefs, site, peer, &who)) < 0 ||
+	if ((error = ch_bundle_create(&out, &nrefs, site, peer, &who, have, nhave)) < 0 ||
 	    (error = ch_fs_write_atomic(file, out.ptr, out.size, 0600)) < 0)
 		goto done;
-	printf("bundle for %s: %zu refs, %zu bytes, signed by %s, written to %s\n", peer, nrefs,
-	       out.size, who.actor, file);
+	printf("bundle for %s: %zu refs, %zu bytes, signed by %s, written to %s%s\n", peer, nrefs,
+	       out.size, who.actor, file, since ? " (incremental: since the checkpoint)" : "");
 done:
+	free(have);
 	ch_free_secret(pass);
 	ch_buf_dispose(&out);
 	ch_site_free(site);
@@ -89,7 +96,8 @@ done:
 
 int cmd_bundle(int argc, char **argv)
 {
-	static const char *const opts[] = { "for", "as", "passphrase-file", "out", NULL };
+	static const char *const opts[] = { "for", "as", "passphrase-file", "out", "since-checkpoint",
+	                                    NULL };
 	char **args = ch_calloc((size_t)argc + 1, sizeof(*args));
 	cli_args a;
 	int i, error, code = CLI_OK;

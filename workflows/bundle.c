@@ -7,6 +7,8 @@
 #include "view.h"
 #include "crypto/keystore.h"
 #include "crypto/pgp.h"
+#include "json.h"
+#include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -240,7 +242,8 @@ static int pack_chunk(void *buf, size_t size, void *payload)
 	return 0;
 }
 
-static int build_pack(ch_buf *out, git_repository *repo, const ch_view *v)
+static int build_pack(ch_buf *out, git_repository *repo, const ch_view *v, const git_oid *have,
+                      size_t nhave)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
@@ -253,6 +256,13 @@ static int build_pack(ch_buf *out, git_repository *repo, const ch_view *v)
 	}
 	for (i = 0; i < v->nrefs; i++)
 		if (git_revwalk_push(walk, &v->refs[i].id) < 0) {
+			error = git_fail("cannot walk the repository");
+			goto done;
+		}
+	/* what the peer holds, if it is here and the peer may see it (the
+	 * walk never reads anything else), is left out with all it reaches */
+	for (i = 0; i < nhave; i++)
+		if (ch_view_has_commit(v, &have[i]) && git_revwalk_hide(walk, &have[i]) < 0) {
 			error = git_fail("cannot walk the repository");
 			goto done;
 		}
@@ -348,8 +358,49 @@ static int person_of_site(const ch_person **out, const ch_policy *pol, const cha
 	return 0;
 }
 
+int ch_bundle_read_checkpoint(git_oid **have, size_t *nhave, const char *path)
+{
+	ch_buf text = CH_BUF_INIT;
+	json_t *root = NULL, *refs, *val;
+	const char *ref;
+	int error;
+
+	*have = NULL;
+	*nhave = 0;
+	if ((error = ch_fs_read(&text, path, CH_BUNDLE_MAX_CHECKPOINT)) < 0 ||
+	    (error = ch_json_parse(&root, text.ptr, text.size, CH_BUNDLE_MAX_CHECKPOINT, path)) < 0)
+		goto done;
+	if (!json_is_object(refs = json_object_get(root, "refs")) ||
+	    json_integer_value(json_object_get(root, "version")) != 1) {
+		error = ch_error_setc(CH_EINVALID, "%s: not a checkpoint file (version 1, refs)", path);
+		goto done;
+	}
+	if (json_object_size(refs) > CH_BUNDLE_MAX_REFS) {
+		error = ch_error_setc(CH_EINVALID, "%s: more than %u refs", path, CH_BUNDLE_MAX_REFS);
+		goto done;
+	}
+	*have = ch_calloc(json_object_size(refs) + 1, sizeof(**have));
+	json_object_foreach(refs, ref, val) {
+		if (!json_is_string(val) || !ch_valid_oid_hex(json_string_value(val)) ||
+		    git_oid_fromstr(&(*have)[*nhave], json_string_value(val)) < 0) {
+			error = ch_error_setc(CH_EINVALID, "%s: %.80s: not an object id", path, ref);
+			goto done;
+		}
+		(*nhave)++;
+	}
+done:
+	json_decref(root);
+	ch_buf_dispose(&text);
+	if (error < 0) {
+		free(*have);
+		*have = NULL;
+		*nhave = 0;
+	}
+	return error;
+}
+
 int ch_bundle_create(ch_buf *out, size_t *nrefs_out, ch_site *site, const char *peer,
-                     const ch_actor *who)
+                     const ch_actor *who, const git_oid *have, size_t nhave)
 {
 	ch_buf body = CH_BUF_INIT, pack = CH_BUF_INIT, sig = CH_BUF_INIT, plain = CH_BUF_INIT;
 	ch_seal_recipient *to = NULL;
@@ -378,8 +429,8 @@ int ch_bundle_create(ch_buf *out, size_t *nrefs_out, ch_site *site, const char *
 	}
 	if ((error = person_of_site(&signer, pol, who->actor, site->site_id, "signer")) < 0 ||
 	    (error = recipients(&to, &nto, pol, peer_entry)) < 0 ||
-	    (error = ch_view_visible(&v, site, pol, peer, 0)) < 0 ||
-	    (error = build_pack(&pack, site->repo, &v)) < 0)
+	    (error = ch_view_visible(&v, site, pol, peer, nhave ? CH_VIEW_COMMITS : 0)) < 0 ||
+	    (error = build_pack(&pack, site->repo, &v, have, nhave)) < 0)
 		goto done;
 	ch_buf_printf(&body, "from %s\nto %s\nsigner %s\ncreated %lld\n", site->site_id, peer,
 	              who->actor, (long long)time(NULL));

@@ -72,12 +72,21 @@ void ch_bundle_dispose(ch_bundle *b);
 
 /* Write the encrypted bundle for `peer` (a site of the current policy,
  * not this one) into *out: the refs the peer may see (nrefs_out: how
- * many), signed by who->actor (who->passphrase), who must be a person of
+ * many) and the objects they reach, less those that the commits in `have`
+ * reach (the ones this site holds and the peer may see; others are
+ * ignored), signed by who->actor (who->passphrase), who must be a person of
  * the current policy, not revoked, whose unit belongs to this site.
  * Encrypted to every non-revoked person whose unit belongs to the peer;
  * CH_EDENIED when there is none. */
 int ch_bundle_create(ch_buf *out, size_t *nrefs_out, ch_site *site, const char *peer,
-                     const ch_actor *who);
+                     const ch_actor *who, const git_oid *have, size_t nhave);
+
+/* The heads a checkpoint of `chancery verify --checkpoint` records (what
+ * the peer holds and verified), at most CH_BUNDLE_MAX_REFS of them, for
+ * ch_bundle_create's `have`: objects they reach are left out of the pack
+ * (an incremental bundle). */
+#define CH_BUNDLE_MAX_CHECKPOINT (16u * 1024 * 1024)
+int ch_bundle_read_checkpoint(git_oid **have, size_t *nhave, const char *path);
 
 /* Decrypt (with a key of this site's GnuPG home, `passphrase` answering
  * for it), parse, check that it is addressed to this site and signed by a

@@ -207,6 +207,24 @@ check "  the document that moved on since: refused, rule R1 (rollback)" grep -q 
 check "  the others unchanged" bash -c "grep -q '^unchanged refs/docs/$DA ' '$T/out' && grep -q '^unchanged refs/heads/policy ' '$T/out'"
 check "  and nothing moved back" test "$(repo_state "$M")" = "$b"
 
+# Incremental: what the mission's checkpoint says it holds is left out.
+expect 0 "the mission writes a checkpoint of what it holds (chancery verify --checkpoint)" \
+	"$CH" verify "$M/repo.git" --checkpoint "$T/cp.json"
+"$CH" doc act "$H" "$DA" --as tran.thi.b --action comment --comment "Ý kiến mới" --passphrase-file "$(pass tran.thi.b)" >/dev/null
+"$CH" bundle create "$H" --for mission-a "${AS_A[@]}" -o "$T/full.bundle" >/dev/null || not_ok "full bundle"
+expect 0 "HQ: an incremental bundle since the mission's checkpoint" \
+	"$CH" bundle create "$H" --for mission-a "${AS_A[@]}" --since-checkpoint "$T/cp.json" -o "$T/inc.bundle"
+check "  it says so" grep -q "incremental" "$T/out"
+fs=$(stat -c %s "$T/full.bundle") is=$(stat -c %s "$T/inc.bundle")
+check "  it is smaller than the full one ($is < $fs bytes)" test "$is" -lt "$fs"
+expect 0 "  the mission applies it" "$CH" bundle apply "$M" "$T/inc.bundle" "${AS_M[@]}"
+check "  the new step arrived" test "$(git -C "$M/repo.git" rev-parse "refs/docs/$DA")" = "$(git -C "$R" rev-parse "refs/docs/$DA")"
+expect 0 "  and the mission still verifies" "$CH" verify "$M/repo.git" --checkpoint "$T/cp.json"
+echo '{"version": 1, "refs": {"refs/heads/policy": "not-an-id"}}' >"$T/bad-cp.json"
+expect 1 "a malformed checkpoint is refused" \
+	"$CH" bundle create "$H" --for mission-a "${AS_A[@]}" --since-checkpoint "$T/bad-cp.json" -o "$T/x.bundle"
+err_has "not an object id" "  naming what is wrong"
+
 # A revoked official's bundle (revoked in the mission's current policy).
 "$CH" doc act "$H" "$DAB" --as tran.thi.b --action comment --comment "Ý kiến" --passphrase-file "$(pass tran.thi.b)" >/dev/null
 "$CH" bundle create "$H" --for mission-a "${AS_A[@]}" -o "$T/a3.bundle" >/dev/null || not_ok "third bundle"
