@@ -241,6 +241,13 @@ start_hq || not_ok "chanceryd restarts"
 expect 0 "  the retried push succeeds" push "refs/docs/$DK"
 check "  and HQ is at the mission's step" test "$(head_of "$R" "refs/docs/$DK")" = "$want"
 
+# ---- a spill takes the kept conflict with it ----
+expect 0 "HQ's security officer spills the document that has a conflict" \
+	"$CH" spill "$S" "$DC" --as an.ninh --reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
+check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 'refs/conflicts/mission-a/docs/$DC'"
+check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
+refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
+
 # ---- at the end ----
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
 check "git fsck --strict is clean on HQ" git -C "$R" fsck --strict --no-dangling
