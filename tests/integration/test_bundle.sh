@@ -70,6 +70,8 @@ for p in admin.a nguyen.van.a tran.thi.b binh.van.k; do # only mission-a's peopl
 	GNUPGHOME="$M/gnupg" gpg --batch --yes --quiet --delete-secret-keys "$fpr" 2>/dev/null ||
 		not_ok "delete the secret key of $p from the mission's home"
 done
+gpgconf --homedir "$M/gnupg" --kill gpg-agent 2>/dev/null
+cp -a "$M" "$T/mfresh" && rm -f "$T"/mfresh/gnupg/S.* # a mission that never received anything
 check "the mission holds only the policy" test "$(git -C "$M/repo.git" for-each-ref --format='%(refname)')" = refs/heads/policy
 check "  and none of HQ's document objects" bash -c "! git -C '$M/repo.git' cat-file -e '$(git -C "$R" rev-parse "refs/docs/$DA")' 2>/dev/null"
 
@@ -224,6 +226,12 @@ echo '{"version": 1, "refs": {"refs/heads/policy": "not-an-id"}}' >"$T/bad-cp.js
 expect 1 "a malformed checkpoint is refused" \
 	"$CH" bundle create "$H" --for mission-a "${AS_A[@]}" --since-checkpoint "$T/bad-cp.json" -o "$T/x.bundle"
 err_has "not an object id" "  naming what is wrong"
+b=$(repo_state "$T/mfresh")
+expect 1 "an incremental bundle at a mission that lacks its base is refused" \
+	"$CH" bundle apply "$T/mfresh" "$T/inc.bundle" "${AS_M[@]}"
+err_has "ask for a full one" "  the message says what to do"
+check "  and nothing moved there" test "$(repo_state "$T/mfresh")" = "$b"
+expect 0 "  the full bundle applies there" "$CH" bundle apply "$T/mfresh" "$T/full.bundle" "${AS_M[@]}"
 
 # A revoked official's bundle (revoked in the mission's current policy).
 "$CH" doc act "$H" "$DAB" --as tran.thi.b --action comment --comment "Ý kiến" --passphrase-file "$(pass tran.thi.b)" >/dev/null
@@ -231,4 +239,9 @@ err_has "not an object id" "  naming what is wrong"
 expect 0 "the mission's policy-admin revokes nguyen.van.a" \
 	"$CH" person revoke "$M" nguyen.van.a --as quan.tri.m --passphrase-file "$(pass quan.tri.m)"
 refused "a bundle signed by an official revoked in the current policy is refused" "revoked" "$T/a3.bundle"
+"$CH" person revoke "$H" nguyen.van.a "${ADM[@]}" >/dev/null || not_ok "revoke at HQ"
+expect 1 "HQ: a revoked official cannot create a bundle" \
+	"$CH" bundle create "$H" --for mission-a "${AS_A[@]}" -o "$T/x.bundle"
+err_has "signer nguyen.van.a is revoked" "  the message says so"
+check "  and no file is written" test ! -e "$T/x.bundle"
 finish
