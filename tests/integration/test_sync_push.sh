@@ -196,6 +196,21 @@ refused "an atomic push of a good step with a bad ref" "ATOM: not applied" --ato
 expect 0 "  the good step alone is accepted" push "refs/docs/$DA"
 check "  HQ is at it" test "$(head_of "$R" "refs/docs/$DA")" = "$good"
 
+# ---- a pack that lacks a file its commit names (hand-made request) ----
+printf 'Báo cáo riêng %s.\n' "$RANDOM$RANDOM" >"$T/own.md"
+"$CH" doc create "$M" --as le.van.c --title "Thiếu tệp" --type cong-van --file "$T/own.md" --to hq \
+	--passphrase-file "$(pass le.van.c)" >"$T/dx"
+DX=$(cat "$T/dx") cx=$(head_of "$MR" "refs/docs/$(cat "$T/dx")")
+{ printf '%04x%s %s refs/docs/%s\0report-status\n' $((4 + 82 + 10 + ${#DX} + 1 + 13 + 1)) \
+	0000000000000000000000000000000000000000 "$cx" "$DX"; printf 0000
+  printf '%s\n%s\n' "$cx" "$(git -C "$MR" rev-parse "$cx^{tree}")" | git -C "$MR" pack-objects -q --stdout; } >"$T/req"
+before=$(hq_state)
+curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o "$T/resp" \
+	-H 'Content-Type: application/x-git-receive-pack-request' --data-binary @"$T/req" "$G/git-receive-pack"
+check "a pack without the files its commit names: ng naming the commit (D8)" \
+	grep -aq "ng refs/docs/$DX D8 commit $cx: " "$T/resp"
+check "  no HQ ref moved, no object added" test "$before" = "$(hq_state)"
+
 # ---- HQ ahead: nothing moves, nothing lost ----
 act "$S" "$DM" nguyen.van.a comment
 refused "pushing a head that HQ already has more steps after" "ahead" --force "refs/docs/$DM"
