@@ -234,19 +234,35 @@ check "  the document's page shows the conflict" grep -q 'id="notice">[^<]*missi
 curl_s -b "$T/jar.tran.thi.b" "$URL/docs/$DA" >"$T/page"
 check "  and a document without one shows none" bash -c "! grep -q 'id=\"notice\"' '$T/page'"
 
-# ---- 10. SIGKILL after the objects, before the refs ----
-stop_server
+# ---- 10. SIGKILL while a push is being received, and after its objects are in ----
+kill_hq() { # SIGKILL chanceryd and its signer
+	local c
+	for c in $(pgrep -P "$srv_pid"); do kill -KILL "$c"; done
+	kill -KILL "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+}
+act "$M" "$DK" le.van.c approve
+want=$(head_of "$MR" "refs/docs/$DK") was=$(head_of "$R" "refs/docs/$DK")
+{ printf '%04x%s %s refs/docs/%s\0report-status\n' $((4 + 82 + 10 + ${#DK} + 1 + 13 + 1)) "$was" "$want" "$DK"
+  printf 0000; head -c 3000000 /dev/urandom; } >"$T/slow"
+before=$(hq_state)
+curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null \
+	--limit-rate 200k -H 'Content-Type: application/x-git-receive-pack-request' \
+	--data-binary @"$T/slow" "$G/git-receive-pack" &
+curl_pid=$!
+sleep 2
+check "  (the upload was still under way when chanceryd was killed)" kill -0 "$curl_pid"
+kill_hq
+wait "$curl_pid"
+check "chanceryd killed (SIGKILL) while receiving a 3 MB push body: HQ exactly as it was" \
+	test "$before" = "$(hq_state)"
 mkdir -m 777 "$T/fp" # chanceryd may run as an unprivileged user
 FAILPOINT="$T/fp/reached"
 start_hq || not_ok "chanceryd restarts with the failpoint"
-act "$M" "$DK" le.van.c approve
-want=$(head_of "$MR" "refs/docs/$DK") was=$(head_of "$R" "refs/docs/$DK")
 push "refs/docs/$DK" >"$T/out" 2>"$T/err" &
 push_pid=$!
 for i in $(seq 300); do [ -e "$FAILPOINT" ] && break; sleep 0.1; done
 check "the push reached the point where its objects are in HQ" test -e "$FAILPOINT"
-for c in $(pgrep -P "$srv_pid"); do kill -KILL "$c"; done
-kill -KILL "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+kill_hq
 wait "$push_pid"
 check "chanceryd killed (SIGKILL) mid-push: the push failed" test $? -ne 0
 check "  HQ's ref is unchanged" test "$(head_of "$R" "refs/docs/$DK")" = "$was"
