@@ -279,6 +279,21 @@ check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
 refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
 
+# ---- a valid policy change and a step under it, in one push ----
+"$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \
+	--new-passphrase-file "$(pass pham.e)" >/dev/null || not_ok "policy change at the mission's copy"
+act "$M" "$DA" le.van.c comment
+expect 0 "a policy commit by admin.a and a step naming it are accepted in one push" \
+	push refs/heads/policy "refs/docs/$DA"
+check "  both of HQ's refs moved" test "$(head_of "$R" refs/heads/policy) $(head_of "$R" "refs/docs/$DA")" = \
+	"$(head_of "$MR" refs/heads/policy) $(head_of "$MR" "refs/docs/$DA")"
+
+# ---- revocation in HQ's current policy ----
+act "$M" "$DA" le.van.c comment
+"$CH" person revoke "$S" le.van.c "${ADM[@]}" >/dev/null || not_ok "revoke le.van.c at HQ"
+refused "a step le.van.c signed before HQ revoked him" "D1 commit $(head_of "$MR" "refs/docs/$DA"): a step by le.van.c, who is revoked" \
+	"refs/docs/$DA"
+
 # ---- at the end ----
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
 check "git fsck --strict is clean on HQ" git -C "$R" fsck --strict --no-dangling
