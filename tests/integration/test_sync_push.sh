@@ -105,7 +105,9 @@ WRONG=$(gpg --homedir "$T/wrong-gnupg" --with-colons --list-secret-keys 2>/dev/n
 # ---- 1. a valid step by a mission official ----
 act "$M" "$DA" le.van.c approve
 N1=$(head_of "$MR" "refs/docs/$DA")
+t0=$(date +%s%N)
 expect 0 "mission-a pushes le.van.c's signed approval with stock git push" push "refs/docs/$DA"
+echo "# one step pushed and verified in $(( ($(date +%s%N) - t0) / 1000000 )) ms (git push, TLS, quarantine, verifier, fsync)"
 check "  HQ's ref moved to it" test "$(head_of "$R" "refs/docs/$DA")" = "$N1"
 expect 0 "  chancery verify passes on HQ" "$CH" verify "$R"
 check "  git fsck --strict is clean on HQ" git -C "$R" fsck --strict --no-dangling
