@@ -162,6 +162,15 @@ git -C "$MR" update-ref "refs/docs/$DM" "$root"
 expect 0 "the unstamped document created by le.van.c (unit mission-a) is accepted" push "refs/docs/$DM"
 check "  HQ has it" test "$(head_of "$R" "refs/docs/$DM")" = "$root"
 
+head -c 1500000 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | fold -w 100 >"$T/large.md"
+"$CH" doc create "$M" --as le.van.c --title "Phụ lục lớn" --type cong-van --file "$T/large.md" --to hq \
+	--passphrase-file "$(pass le.van.c)" >"$T/dl" || not_ok "a large document at the mission"
+DL=$(cat "$T/dl")
+GIT_TRACE_CURL_NO_DATA=1 GIT_TRACE_CURL="$T/curl.trace" push "refs/docs/$DL" >"$T/out" 2>"$T/err"
+check "a 3 MB document (a pack over git's 1 MiB post buffer) is accepted" \
+	test "$(head_of "$R" "refs/docs/$DL")" = "$(head_of "$MR" "refs/docs/$DL")"
+check "  git sent it with chunked transfer encoding" grep -qi 'Transfer-Encoding: chunked' "$T/curl.trace"
+
 # ---- 5. need to know ----
 act "$M" "$DB" le.van.c approve
 refused "a step on a document addressed to mission-b only" "N commit $(head_of "$MR" "refs/docs/$DB")" \
