@@ -288,7 +288,8 @@ expect 0 "HQ's security officer spills the document that has a conflict" \
 	"$CH" spill "$S" "$DC" --as an.ninh --reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
 check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 'refs/conflicts/mission-a/docs/$DC'"
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
-refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
+refused "pushing the spilled document back (mission-a was a recipient: told to purge)" \
+	"N commit $mission: the document was spilled here" --force "refs/docs/$DC"
 
 # ---- a valid policy change and a step under it, in one push ----
 "$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \
