@@ -77,7 +77,10 @@ refused() {
 	before=$(hq_state)
 	push "$@" >"$T/out" 2>"$T/err"; rc=$?
 	after=$(hq_state)
-	if [ "$rc" -ne 0 ] && grep -qE -- "$pat" "$T/err"; then ok "$desc: refused, naming /$pat/"; else
+	if [ "$rc" -ne 0 ] && grep -qE -- "$pat" "$T/err"; then
+		ok "$desc: refused, naming /$pat/"
+		grep -m1 'remote rejected' "$T/err" | sed 's/^/#   /'
+	else
 		not_ok "$desc (exit $rc; output lacks /$pat/)"; sed 's/^/#   /' "$T/err" | head -8
 	fi
 	check "  no HQ ref moved, no object added" test "$before" = "$after"
