@@ -13,13 +13,17 @@
 # a `git clone --mirror` of it, made once per server and copied MISSIONS
 # times. Then gen_site records STEPS new signed comment steps (STEPS/DOCS on
 # each document). Timed: MISSIONS `git fetch`es, PARALLEL at a time, with
-# each mission's own client certificate, the same way for both servers;
+# each mission's own client certificate, the same way for both servers, in
+# the order A-B-B-A (half the missions each time) against drifting load;
 # afterwards every mission must hold HQ's heads, or the bench fails.
 #
 # Bytes: what each server sent in HTTP response bodies (advertisements,
 # negotiation and packs), from its own log: chanceryd logs "N bytes" for
 # every sync answer, lighttpd's access log "%b". TLS framing and headers
-# are not counted (the same for both).
+# are not counted (the same for both). Server CPU: user and system time of
+# chanceryd (all its threads) and of lighttpd with its reaped CGI children
+# (git http-backend, upload-pack, pack-objects), from /proc, over the
+# timed fetches.
 #
 # The client is Debian's git with its default protocol: v2 against
 # http-backend; chanceryd serves v0/v1 only, so the client falls back.
@@ -56,6 +60,10 @@ if [ ! -x "$BB/gen_site" ] || [ "$src" -nt "$BB/gen_site" ] || [ "$BUILD/libchan
 		-lunistring -lpthread || die "cannot build gen_site"
 fi
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
+TCK=$(getconf CLK_TCK)
+cpu_ms() { # PID: CPU time of the process, its threads and its reaped children
+	awk -v t="$TCK" '{ sub(/^.*\) /, ""); print int(($12 + $13 + $14 + $15) * 1000 / t) }' "/proc/$1/stat"
+}
 
 # ---- headquarters and the missions' certificates ----
 S="$T/hq"
@@ -161,16 +169,29 @@ git -C "$S/repo.git" for-each-ref --format='%(objectname) %(refname)' refs/docs 
 # ---- timed: every mission fetches ----
 export T
 export -f gitm
-run() { # chancery|stock
-	printf '%s\n' "${names[@]}" | xargs -P "$PARALLEL" -I{} bash -c \
-		'gitm {} -C "$T/{}-'"$1"'.git" fetch -q origin 2>>"$T/fetch-'"$1"'.err" || echo {} >>"$T/failed-'"$1"'"'
+run() { # chancery|stock MISSION...: their fetches, PARALLEL at a time; prints the ms taken
+	local v=$1 t; shift
+	t=$(ms)
+	printf '%s\n' "$@" | xargs -P "$PARALLEL" -I{} bash -c \
+		'gitm {} -C "$T/{}-'"$v"'.git" fetch -q origin 2>>"$T/fetch-'"$v"'.err" || echo {} >>"$T/failed-'"$v"'"'
+	echo $(( $(ms) - t ))
 }
-n0=$(wc -l <"$T/chd.log")
-t0=$(ms); run chancery; t_ch=$(( $(ms) - t0 ))
+# A-B-B-A: half the missions through chanceryd, then that half through
+# http-backend, the other half through http-backend, then through
+# chanceryd, so that the machine's drifting load weighs on both alike.
+half=$((MISSIONS / 2))
+first=("${names[@]:0:half}")
+second=("${names[@]:half}")
 stop_lighttpd
 rm -f "$T/lighttpd.access"
 start_lighttpd
-t0=$(ms); run stock; t_st=$(( $(ms) - t0 ))
+n0=$(wc -l <"$T/chd.log")
+c_ch=$(cpu_ms "$chd") c_st=$(cpu_ms "$lty")
+t_ch=$(run chancery "${first[@]}")
+t_st=$(run stock "${first[@]}")
+t_st=$(( t_st + $(run stock "${second[@]}") ))
+t_ch=$(( t_ch + $(run chancery "${second[@]}") ))
+c_ch=$(( $(cpu_ms "$chd") - c_ch )) c_st=$(( $(cpu_ms "$lty") - c_st ))
 stop_lighttpd
 for v in chancery stock; do
 	[ -s "$T/failed-$v" ] && die "fetches through $v failed: $(head -5 "$T/fetch-$v.err")"
@@ -185,8 +206,10 @@ b_st=$(awk '$4 ~ "^/git/" { if ($2 ~ /^[0-9]+$/) s += $2 } END { print s + 0 }' 
 r_ch=$(grep -c ' sync peer=' "$T/chd.timed.log")
 r_st=$(awk '$4 ~ "^/git/"' "$T/lighttpd.access" | wc -l)
 echo "timed: $MISSIONS missions × git fetch of $STEPS new steps, $PARALLEL at a time, TLS with client certificates"
-printf '%-40s %8d ms   %10d bytes sent   %4d requests\n' "chanceryd (upload-pack, need to know)" "$t_ch" "$b_ch" "$r_ch"
-printf '%-40s %8d ms   %10d bytes sent   %4d requests\n' "stock git http-backend under lighttpd" "$t_st" "$b_st" "$r_st"
-awk -v a="$t_ch" -v b="$t_st" -v c="$b_ch" -v d="$b_st" -v m="$MISSIONS" 'BEGIN {
-	printf "chanceryd / stock: time %.2f, bytes %.2f; per mission: %.0f ms and %.0f bytes (chanceryd), %.0f ms and %.0f bytes (stock)\n",
-		a / b, c / d, a / m, c / m, b / m, d / m }'
+printf '%-40s %8d ms   %10d bytes sent   %4d requests   server CPU %6d ms\n' \
+	"chanceryd (upload-pack, need to know)" "$t_ch" "$b_ch" "$r_ch" "$c_ch"
+printf '%-40s %8d ms   %10d bytes sent   %4d requests   server CPU %6d ms\n' \
+	"stock git http-backend under lighttpd" "$t_st" "$b_st" "$r_st" "$c_st"
+awk -v a="$t_ch" -v b="$t_st" -v c="$b_ch" -v d="$b_st" -v m="$MISSIONS" -v e="$c_ch" -v f="$c_st" 'BEGIN {
+	printf "chanceryd / stock: time %.2f, bytes %.2f, server CPU %.2f; per mission: %.0f ms and %.0f bytes (chanceryd), %.0f ms and %.0f bytes (stock)\n",
+		a / b, c / d, (f > 0 ? e / f : 0), a / m, c / m, b / m, d / m }'
