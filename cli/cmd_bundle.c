@@ -66,7 +66,7 @@ static int run_apply(const cli_args *a, int *exit_code)
 	char *pass = NULL, from[128] = "";
 	const char *who = cli_get(a, "as");
 	size_t i, n = 0;
-	int error, refused = 0, conflict = 0;
+	int error, refused = 0, conflict = 0, incomplete = 0;
 
 	if ((error = ch_site_open(&site, a->pos.v[1])) < 0 ||
 	    (error = ch_fs_read(&in, a->pos.v[2], CH_BUNDLE_MAX_FILE)) < 0 ||
@@ -83,8 +83,15 @@ static int run_apply(const cli_args *a, int *exit_code)
 			printf(": %s", r[i].message);
 		printf("\n");
 		refused |= r[i].status == CH_Q_REFUSED;
+		/* what a site lacking an incremental bundle's base gets */
+		incomplete |= r[i].status == CH_Q_REFUSED &&
+		              (!strcmp(r[i].rule, "REF") || !strcmp(r[i].rule, "D8") ||
+		               !strcmp(r[i].rule, "P6"));
 		conflict |= r[i].status == CH_Q_CONFLICT;
 	}
+	if (incomplete)
+		fprintf(stderr, "chancery: if this bundle was made with --since-checkpoint, this "
+		        "site may lack the commits it builds on: ask for a full one\n");
 	*exit_code = refused ? CLI_REFUSED : conflict ? CLI_CONFLICT : CLI_OK;
 done:
 	ch_qresults_free(r, n);

@@ -522,12 +522,7 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	if ((error = ch_quarantine_open(&q, site, b.from, "bundle")) < 0)
 		goto done;
 	if ((error = ch_quarantine_add_pack(q, b.pack, b.pack_len)) < 0) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", ch_error_last());
-		error = ch_error_setc(error, "bundle: %s%s", msg, strstr(msg, "missing") ?
-		                      " (an incremental bundle needs the commits its checkpoint "
-		                      "recorded: ask for a full one)" : "");
+		ch_error_prefix("bundle: ");
 		goto done;
 	}
 	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), so that

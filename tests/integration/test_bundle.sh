@@ -229,7 +229,10 @@ err_has "not an object id" "  naming what is wrong"
 b=$(repo_state "$T/mfresh")
 expect 1 "an incremental bundle at a mission that lacks its base is refused" \
 	"$CH" bundle apply "$T/mfresh" "$T/inc.bundle" "${AS_M[@]}"
-err_has "ask for a full one" "  the message says what to do"
+sed 's/^/#   /' "$T/out"
+check "  the documents it brings are refused" \
+	bash -c "grep -q '^refused refs/docs/$DA ' '$T/out' && grep -q '^refused refs/docs/$DAB ' '$T/out'"
+err_has "ask for a full one" "  and the command says what to do"
 check "  and nothing moved there" test "$(repo_state "$T/mfresh")" = "$b"
 expect 0 "  the full bundle applies there" "$CH" bundle apply "$T/mfresh" "$T/full.bundle" "${AS_M[@]}"
 
