@@ -587,8 +587,9 @@ int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
 	ch_buf_printf(&uid, "%s <%s>", name, email);
 	gpgme_set_passphrase_cb(ctx, on_passphrase, (void *)passphrase);
 	/* A primary key that signs (and certifies), no expiry, then an
-	 * encryption subkey (add_encryption_subkey). FORCE: a person may hold several keys over the years (a lost
-	 * passphrase means a new key); keys are told apart by fingerprint. */
+	 * encryption subkey (add_encryption_subkey). FORCE: a person may hold
+	 * several keys over the years (a lost passphrase means a new key);
+	 * keys are told apart by fingerprint. */
 	err = gpgme_op_createkey(ctx, uid.ptr, algo, 0, 0, NULL,
 	                         GPGME_CREATE_SIGN | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE);
 	gpgme_set_passphrase_cb(ctx, NULL, NULL);

@@ -16,7 +16,8 @@
 
 #define A40 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define B40 "0123456789abcdef0123456789abcdef01234567"
-#define SIG "-----BEGIN PGP SIGNATURE-----\n\niHUEABYKAB0WIQQ=\n=abcd\n-----END PGP SIGNATURE-----\n"
+#define SIG "-----BEGIN PGP SIGNATURE-----\n\niHUEABYKAB0WIQQ=\n=abcd\n" \
+            "-----END PGP SIGNATURE-----\n"
 #define HEAD "from hq\nto mission-a\nsigner nguyen.van.a\ncreated 1763900000\n"
 #define REFS "ref " B40 " refs/docs/cv-2026-0001\nref " A40 " refs/heads/policy\n"
 
