@@ -1369,38 +1369,6 @@ done:
 	ch_buf_dispose(&facts);
 }
 
-static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
-{
-	const git_oid *id = git_commit_id(c);
-	const vpolicy *vp;
-	ch_trailers t;
-
-	d->d1 = 0;
-	if (!doc_trailers(d, c, &t)) {
-		d->replay_ok = 0;
-		goto done;
-	}
-	doc_meta(d, c);
-	check_shape(d, c, &t, index);
-	if (d->meta_ok)
-		check_classification(d, id, &t);
-	vp = step_policy(d, id, &t);
-	check_attachments(d, c, &t, vp);
-	if (!vp) {
-		check_signed(d, c, &t);
-		d->replay_ok = 0;
-		goto done;
-	}
-	check_signer(d, c, &t, vp);
-	if (d->meta_ok)
-		replay_step(d, id, &t, vp);
-	else
-		d->replay_ok = 0;
-done:
-	git_oid_cpy(&d->tree, git_commit_tree_id(c));
-	d->have_tree = 1;
-}
-
 /* ---- D10: attachments ---- */
 
 typedef struct {
@@ -1540,6 +1508,38 @@ done:
 	git_tree_free(a.att);
 	git_tree_free(ptree);
 	git_tree_free(a.tree);
+}
+
+static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
+{
+	const git_oid *id = git_commit_id(c);
+	const vpolicy *vp;
+	ch_trailers t;
+
+	d->d1 = 0;
+	if (!doc_trailers(d, c, &t)) {
+		d->replay_ok = 0;
+		goto done;
+	}
+	doc_meta(d, c);
+	check_shape(d, c, &t, index);
+	if (d->meta_ok)
+		check_classification(d, id, &t);
+	vp = step_policy(d, id, &t);
+	check_attachments(d, c, &t, vp);
+	if (!vp) {
+		check_signed(d, c, &t);
+		d->replay_ok = 0;
+		goto done;
+	}
+	check_signer(d, c, &t, vp);
+	if (d->meta_ok)
+		replay_step(d, id, &t, vp);
+	else
+		d->replay_ok = 0;
+done:
+	git_oid_cpy(&d->tree, git_commit_tree_id(c));
+	d->have_tree = 1;
 }
 
 static const git_oid *checkpoint_head(const vctx *v, const char *ref, git_oid *buf)
