@@ -175,6 +175,9 @@ static int doc_act(const cli_args *a)
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
+	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
+		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
+		                     "(rule D4)");
 	if ((error = open_actor(&site, &pass, &who, a)) == 0 &&
 	    (error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who)) == 0)
 		printf("%s\n", git_oid_tostr_s(&id));
