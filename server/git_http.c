@@ -173,7 +173,8 @@ static int doc_visible(git_oid *head, srv_ctx *x, const ch_policy *pol, const ch
 		                      text_blob ? (size_t)git_blob_rawsize(text_blob) : 0,
 		                      "the text", NULL };
 
-		yes = ch_gate_check(x->site, pol, &item) == 0;
+		yes = ch_gate_check(x->site, pol, &item) == 0 &&
+		      srv_attach_sync_ok(x, pol, tree, peer);
 	}
 done:
 	if (parsed)
