@@ -111,7 +111,7 @@ mkdir -p "$SHOTS"
 browser() { # name script
 	local name=$1 script=$2 rc
 	echo "# $name"
-	CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
+	NODE_EXTRA_CA_CERTS="$TLS/ca.pem" CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
 		CH_CORPUS="$CORPUS" CH_OUT="$T/$name.json" TMPDIR="$T" \
 		timeout 180 node "$BROWSER_DIR/$script"
 	rc=$?
