@@ -126,7 +126,8 @@ check "  the image is still there" test -n "$(blob "$D" anh.png)"
 check "doc show gives its type by content" grep -q 'anh.png (.* bytes, image/png)' "$T/show"
 expect 1 "a document cannot be acted on with a declaration" "$CH" doc act "$S" "$D" --as nguyen.van.a \
 	--action submit --declare-unclassified anh.png --passphrase-file "$(pass nguyen.van.a)"
-D2=$(create an.ninh --attach "$T/f/anh.png" --declare-unclassified anh.png 2>"$T/err")
+{ printf '\x89PNG\r\n\x1a\n'; head -c 300 /dev/urandom; } >"$T/g/anh-d2.png"
+D2=$(create an.ninh --attach "$T/g/anh-d2.png" --declare-unclassified anh-d2.png 2>"$T/err")
 check "a create may declare too" test -n "$D2"
 
 # ---- the browser and the JSON API ----
@@ -275,4 +276,12 @@ h2=$(git -C "$c" hash-object -t commit -w "$T/raw")
 git -C "$c" update-ref "refs/docs/$D" "$h2" "$h"
 expect 1 "verify finds a declaration edited into a signed step" "$CH" verify "$c"
 check "  (D1: the signature no longer matches)" grep -q 'FINDING D1 ' "$T/out"
+
+# ---- spillage takes the attachments with it ----
+pb=$(blob "$D2" anh-d2.png)
+expect 0 "a document with an attachment is spilled" "$CH" spill "$S" "$D2" --as an.ninh \
+	--reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
+check "  its attachment's blob is gone from the object store" bash -c "! git -C '$R' cat-file -e '$pb' 2>/dev/null"
+check "  the other document keeps its attachments" test -n "$(blob "$D" anh3.png)"
+expect 0 "  and the site still verifies" "$CH" verify "$S"
 finish
