@@ -5,7 +5,9 @@
  * replace (same name) or remove attachments. Every attachment brought to
  * the networked tier goes through the classification gate
  * (ch_gate_attachment, workflows/gate.h): its name and what the stamp
- * scanner can read of it are scanned like a document's text; a file the
+ * scanner can read of it (ch_attach_scan: text, and the text of Office Open
+ * XML and OpenDocument files, extract.c) are scanned like a document's
+ * text; a file the
  * scanner cannot read is refused unless the signed policy
  * (policy/attachments.json) allows its type and a person holding one of
  * that type's declare_roles declares it unclassified on the step that adds
@@ -15,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "stamp.h"
 #include "util/buf.h"
 
 #define CH_ATTACH_DIR "attachments/"
@@ -65,5 +68,16 @@ int ch_attach_type_encrypted(const char *type);
  * text as text/plain; charset=utf-8, known binary types as themselves,
  * never HTML, SVG or script. Static string. */
 const char *ch_attach_serve_type(const void *data, size_t len);
+
+/* extract.c */
+/* The text of an Office Open XML or OpenDocument file, when every part of
+ * it is one that is read (XML, a thumbnail); -1 when it cannot be read. */
+int ch_attach_extract(ch_buf *out, const void *data, size_t len);
+/* The stamp scanner's verdict on an attachment's content: as
+ * ch_stamp_scan_file, but the text of Office Open XML and OpenDocument
+ * files is read when it can be (then they are no longer UNREADABLE). The
+ * gate and the verifier (D10) both judge attachments with it. */
+int ch_attach_scan(ch_stamp_result *out, const void *data, size_t len);
+
 
 #endif

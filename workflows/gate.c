@@ -133,7 +133,7 @@ int ch_gate_attachment(ch_site *site, const ch_policy *pol, const ch_gate_file *
 		return refuse_file(site, f, r.rule, ch_stamp_level_name(r.level),
 		                   "has a name that carries a classification marking");
 	}
-	if ((error = ch_stamp_scan_file(&r, NULL, f->data, f->len)) < 0)
+	if ((error = ch_attach_scan(&r, f->data, f->len)) < 0)
 		return error;
 	if (r.level != CH_STAMP_UNREADABLE) {
 		if (f->declared)
@@ -165,12 +165,15 @@ int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door
                            const char *person, const char *name, const void *data,
                            size_t len)
 {
-	ch_stamp_result r;
+	ch_stamp_result r, rn;
 
 	if (!strcmp(pol->tier, "offline"))
 		return 0;
-	if (ch_stamp_scan_file(&r, name, data, len) < 0)
+	if (ch_stamp_scan_text(&rn, name, strlen(name), CH_STAMP_IN_FILENAME) < 0 ||
+	    ch_attach_scan(&r, data, len) < 0)
 		return ch_error_setc(CH_EIO, "the attachment cannot be scanned");
+	if (rn.level > r.level)
+		r = rn;
 	if (r.level == CH_STAMP_NONE ||
 	    (r.level == CH_STAMP_UNREADABLE && ch_policy_attach_type(pol, ch_attach_sniff(data, len))))
 		return 0;

@@ -1437,7 +1437,7 @@ static void check_one_attachment(dctx *d, const git_commit *c, const ch_trailers
 	if (!changed && !declared)
 		return;
 	if (git_blob_lookup(&blob, d->w->repo, git_tree_entry_id(e)) < 0 ||
-	    ch_stamp_scan_file(&r, NULL, git_blob_rawcontent(blob), size) < 0) {
+	    ch_attach_scan(&r, git_blob_rawcontent(blob), size) < 0) {
 		dadd(d, "D10", id, "attachments/%s cannot be read", name);
 		goto done;
 	}

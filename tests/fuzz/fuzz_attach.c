@@ -3,7 +3,9 @@
  *   even  a name: ch_attach_name; what it takes is valid, NFC (normalising
  *         it again changes nothing), and carries no separator or leading dot
  *   odd   a file's content: ch_attach_sniff, ch_attach_serve_type; the type
- *         is text or one a policy may name, and text/html is never served */
+ *         is text or one a policy may name, and text/html is never served;
+ *         ch_attach_extract (the ZIP reader of Office files: bounded, never
+ *         reads past the input) and ch_attach_scan */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(!strcmp(t, "text/plain") || ch_attach_type_known(t));
 		t = ch_attach_serve_type(data + 1, size - 1);
 		check(!strstr(t, "html") && !strstr(t, "svg") && !strstr(t, "script"));
+		if (ch_attach_extract(&out, data + 1, size - 1) == 0)
+			check(out.size <= CH_ATTACH_MAX_TOTAL + 1);
+		else
+			check(out.size == 0);
+		{
+			ch_stamp_result r;
+
+			check(ch_attach_scan(&r, data + 1, size - 1) == 0);
+		}
 	}
 	ch_buf_dispose(&name);
 	ch_buf_dispose(&out);

@@ -91,6 +91,35 @@ n1=$(events)
 check "each refusal is a security event ($((n1 - n0)))" test $((n1 - n0)) -ge 7
 check "  events hold neither content nor names" bash -c "! grep -qi -e '$CANARY' -e 'toi-mat' -e 'anh.png' '$S/state/security.log'"
 
+# ---- Office files: their text is read (zip, from Debian, makes them) ----
+mkdocx() { # out paragraph... (each a <w:p>); $EXTRA: a picture part to add
+	local d out=$1; shift
+	d=$(mktemp -d "$T/docx.XXXXXX"); mkdir -p "$d/word/media" "$d/_rels"
+	printf '<?xml version="1.0"?><Types xmlns="x"/>' >"$d/[Content_Types].xml"
+	printf '<Relationships/>' >"$d/_rels/.rels"
+	{ printf '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="w"><w:body>'
+	  for p in "$@"; do printf '<w:p><w:r><w:t>%s</w:t></w:r></w:p>' "$p"; done
+	  printf '</w:body></w:document>'; } >"$d/word/document.xml"
+	[ -n "${EXTRA:-}" ] && cp "$T/f/anh.png" "$d/word/media/image1.png"
+	(cd "$d" && rm -rf word/media/.keep && find word/media -empty -delete &&
+	 zip -q -X -r "$out" '[Content_Types].xml' _rels word)
+}
+mkdocx "$T/g/cong-van.docx" "BỘ NGOẠI GIAO" "Công văn về hợp tác, bảo mật thông tin."
+mkdocx "$T/g/phu-luc-2.docx" "BỘ NGOẠI GIAO" "TỐI MẬT" "$CANARY"
+EXTRA=1 mkdocx "$T/g/co-anh.docx" "Ảnh hội nghị kèm theo."
+expect 0 "a Word file whose text passes is taken undeclared (its text is read)" \
+	revise nguyen.van.a "$D" --attach "$T/g/cong-van.docx"
+n0=$(events)
+expect 1 "a Word file stamped inside is refused" revise nguyen.van.a "$D" --attach "$T/g/phu-luc-2.docx"
+err_has "attachment 1 carries a classification marking" "  as a marking, not as unreadable"
+check "  without echoing it" no_canary
+check "  as a security event" test "$(events)" -gt "$n0"
+expect 1 "a Word file holding a picture is unreadable, refused undeclared" \
+	revise nguyen.van.a "$D" --attach "$T/g/co-anh.docx"
+err_has "cannot be checked" "  the refusal says the scanner cannot read it"
+expect 1 "a readable Word file cannot be declared" revise an.ninh "$D" \
+	--attach "$T/g/cong-van.docx" --declare-unclassified cong-van.docx
+
 # ---- policy/attachments.json ----
 ap() { "$CH" attachment-types set "$S" "$1" --as admin.a --passphrase-file "$(pass admin.a)"; }
 printf '{"version":1,"types":[{"type":"application/pgp-encrypted","declare_roles":["security-officer"]}]}' >"$T/p-enc.json"

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "workflows/attach.h"
 #include "util/common.h"
@@ -174,6 +175,152 @@ static void test_serve_type(void **state)
 	assert_string_equal(ch_attach_serve_type("T\xe8I M\xcbT\n", 8), "application/octet-stream");
 }
 
+/* ---- Office files: a small ZIP writer (stored or deflated entries) ---- */
+
+typedef struct {
+	ch_buf zip, cd;
+	unsigned n;
+} zipw;
+
+static void le16(ch_buf *b, unsigned v)
+{
+	ch_buf_putc(b, (char)(v & 0xff));
+	ch_buf_putc(b, (char)(v >> 8));
+}
+
+static void le32(ch_buf *b, unsigned long v)
+{
+	le16(b, (unsigned)(v & 0xffff));
+	le16(b, (unsigned)(v >> 16));
+}
+
+static void zip_add(zipw *z, const char *name, const char *data, int deflated, unsigned flags)
+{
+	size_t len = strlen(data), off = z->zip.size;
+	unsigned long crc = crc32(0, (const Bytef *)data, (uInt)len);
+	unsigned char out[65536];
+	size_t clen = len;
+	const void *body = data;
+
+	if (deflated) {
+		z_stream s;
+
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		s.next_in = (Bytef *)(uintptr_t)data;
+		s.avail_in = (uInt)len;
+		s.next_out = out;
+		s.avail_out = sizeof(out);
+		assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+		clen = s.total_out;
+		deflateEnd(&s);
+		body = out;
+	}
+	ch_buf_put(&z->zip, "PK\x03\x04", 4);
+	le16(&z->zip, 20); le16(&z->zip, flags); le16(&z->zip, deflated ? 8 : 0);
+	le16(&z->zip, 0); le16(&z->zip, 0);
+	le32(&z->zip, crc); le32(&z->zip, clen); le32(&z->zip, len);
+	le16(&z->zip, (unsigned)strlen(name)); le16(&z->zip, 0);
+	ch_buf_puts(&z->zip, name);
+	ch_buf_put(&z->zip, body, clen);
+	ch_buf_put(&z->cd, "PK\x01\x02", 4);
+	le16(&z->cd, 20); le16(&z->cd, 20); le16(&z->cd, flags); le16(&z->cd, deflated ? 8 : 0);
+	le16(&z->cd, 0); le16(&z->cd, 0);
+	le32(&z->cd, crc); le32(&z->cd, clen); le32(&z->cd, len);
+	le16(&z->cd, (unsigned)strlen(name)); le16(&z->cd, 0); le16(&z->cd, 0);
+	le16(&z->cd, 0); le16(&z->cd, 0); le32(&z->cd, 0); le32(&z->cd, off);
+	ch_buf_puts(&z->cd, name);
+	z->n++;
+}
+
+static void zip_end(zipw *z)
+{
+	size_t cd_at = z->zip.size;
+
+	ch_buf_put(&z->zip, z->cd.ptr, z->cd.size);
+	ch_buf_put(&z->zip, "PK\x05\x06", 4);
+	le16(&z->zip, 0); le16(&z->zip, 0); le16(&z->zip, z->n); le16(&z->zip, z->n);
+	le32(&z->zip, z->cd.size); le32(&z->zip, cd_at); le16(&z->zip, 0);
+}
+
+#define DOCX_TYPES "<?xml version=\"1.0\"?><Types xmlns=\"x\"/>"
+#define W_DOC(body) "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>" \
+	"<w:document xmlns:w=\"w\"><w:body>" body "</w:body></w:document>"
+#define W_P(text) "<w:p><w:r><w:t>" text "</w:t></w:r></w:p>"
+
+/* A docx with `document` as word/document.xml (deflated), and `extra`
+ * (a part name) holding a few bytes when given. */
+static void docx(ch_buf *out, const char *document, const char *extra, unsigned flags)
+{
+	zipw z;
+
+	memset(&z, 0, sizeof(z));
+	ch_buf_init(&z.zip);
+	ch_buf_init(&z.cd);
+	zip_add(&z, "[Content_Types].xml", DOCX_TYPES, 0, 0);
+	zip_add(&z, "_rels/.rels", "<Relationships/>", 1, 0);
+	zip_add(&z, "word/document.xml", document, 1, flags);
+	if (extra)
+		zip_add(&z, extra, "\x89PNG\r\n\x1a\nxx", 0, 0);
+	zip_end(&z);
+	ch_buf_set(out, z.zip.ptr, z.zip.size);
+	ch_buf_dispose(&z.zip);
+	ch_buf_dispose(&z.cd);
+}
+
+static ch_stamp_level office_level(const char *document, const char *extra, unsigned flags)
+{
+	ch_buf b = CH_BUF_INIT;
+	ch_stamp_result r;
+
+	docx(&b, document, extra, flags);
+	assert_string_equal(ch_attach_sniff(b.ptr, b.size),
+	                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+	assert_int_equal(ch_attach_scan(&r, b.ptr, b.size), 0);
+	ch_buf_dispose(&b);
+	return r.level;
+}
+
+static void test_office(void **state)
+{
+	ch_buf b = CH_BUF_INIT, text = CH_BUF_INIT;
+	ch_stamp_result r;
+
+	(void)state;
+	/* read: the text of a plain docx */
+	assert_int_equal(office_level(W_DOC(W_P("Công văn về hợp tác.") W_P("Bảo mật thông tin.")),
+	                              NULL, 0), CH_STAMP_NONE);
+	docx(&b, W_DOC(W_P("Dòng một") W_P("A &amp; B &#7852;")), NULL, 0);
+	assert_int_equal(ch_attach_extract(&text, b.ptr, b.size), 0);
+	assert_non_null(strstr(text.ptr, "Dòng một\nA & B Ậ\n"));
+	/* a stamp as its own paragraph, in a table cell, split over runs */
+	assert_int_equal(office_level(W_DOC(W_P("BỘ NGOẠI GIAO") W_P("TỐI MẬT") W_P("Nội dung.")),
+	                              NULL, 0), CH_STAMP_SECRET);
+	assert_int_equal(office_level(W_DOC("<w:tbl><w:tr><w:tc>" W_P("Số: 12/BNG") "</w:tc><w:tc>"
+	                                    W_P("MẬT") "</w:tc></w:tr></w:tbl>"), NULL, 0),
+	                 CH_STAMP_CONFIDENTIAL);
+	assert_int_equal(office_level(W_DOC("<w:p><w:r><w:t>TUYỆT</w:t></w:r><w:r><w:t xml:space=\""
+	                                    "preserve\"> MẬT</w:t></w:r></w:p>"), NULL, 0),
+	                 CH_STAMP_TOP_SECRET);
+	/* unreadable: a picture in it, an encrypted entry, a macro part */
+	assert_int_equal(office_level(W_DOC(W_P("Ảnh kèm.")), "word/media/image1.png", 0),
+	                 CH_STAMP_UNREADABLE);
+	assert_int_equal(office_level(W_DOC(W_P("x")), "word/vbaProject.bin", 0), CH_STAMP_UNREADABLE);
+	assert_int_equal(office_level(W_DOC(W_P("x")), NULL, 1), CH_STAMP_UNREADABLE);
+	/* a thumbnail is skipped */
+	assert_int_equal(office_level(W_DOC(W_P("Thư mời.")), "docProps/thumbnail.jpeg", 0),
+	                 CH_STAMP_NONE);
+	/* damaged: cut anywhere, it is unreadable, never read as what is left */
+	docx(&b, W_DOC(W_P("Nội dung.")), NULL, 0);
+	for (size_t cut = 0; cut < b.size; cut += 7) {
+		assert_int_equal(ch_attach_scan(&r, b.ptr, cut), 0);
+		assert_true(r.level == CH_STAMP_UNREADABLE || r.level == CH_STAMP_NONE);
+		assert_true(cut < 30 || ch_attach_extract(&text, b.ptr, cut) < 0);
+	}
+	ch_buf_dispose(&b);
+	ch_buf_dispose(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_sniff),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_serve_type),
+		cmocka_unit_test(test_office),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
