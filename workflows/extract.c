@@ -10,7 +10,8 @@
  * declared unclassified). Paragraphs, rows and shared strings end lines and
  * table cells are separated by tabs, as the scanner's stamp-line rule
  * expects; other tags are dropped and character references decoded.
- * Bounded: 2,000 entries, 16 MiB of text in all, inflated with zlib. */
+ * Bounded: 2,000 entries, 16 MiB inflated in all (zlib; a part that
+ * inflates to more than its header says is refused), 16 MiB of text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ int ch_attach_extract(ch_buf *out, const void *data, size_t len)
 {
 	const unsigned char *s = data;
 	ch_buf part = CH_BUF_INIT;
-	size_t eocd, cd, n, i, p;
+	size_t eocd, cd, n, i, p, read = 0;
 	int error = -1;
 
 	ch_buf_clear(out);
@@ -219,8 +220,9 @@ int ch_attach_extract(ch_buf *out, const void *data, size_t len)
 		if ((method != 0 && method != 8) || off + 30 > len || memcmp(s + off, "PK\x03\x04", 4))
 			goto done;
 		data_at = off + 30 + rd16(s + off + 26) + rd16(s + off + 28);
-		if (data_at > len || clen > len - data_at)
-			goto done;
+		if (data_at > len || clen > len - data_at || ulen > MAX_TEXT - read)
+			goto done; /* all parts together inflate to 16 MiB at most */
+		read += ulen;
 		ch_buf_clear(&part);
 		if (method == 0) {
 			if (clen != ulen || ulen > MAX_TEXT - out->size)
