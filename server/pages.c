@@ -357,6 +357,15 @@ static const char *text_field(srv_ctx *x, size_t *len)
 		*len = file->len;
 		return file->value;
 	}
+	if (text) { /* a textarea posts CRLF line ends: the text keeps the LF it was shown with */
+		size_t i, o = 0;
+
+		for (i = 0; i < text->len; i++)
+			if (!(text->value[i] == '\r' && i + 1 < text->len && text->value[i + 1] == '\n'))
+				text->value[o++] = text->value[i];
+		((srv_field *)text)->len = o;
+		text->value[o] = '\0';
+	}
 	*len = text ? text->len : 0;
 	return text ? text->value : NULL;
 }

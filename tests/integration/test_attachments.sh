@@ -212,6 +212,13 @@ printf '<html><body><script>alert(1)</script>Ghi chú</body></html>\n' >"$T/x.ht
 code=$(form nguyen.van.a "$D" -F "attach1=@$T/x.html;filename=x.html")
 curl_s -b "$T/jar.nguyen.van.a" -D "$T/hdr" -o /dev/null "$URL/docs/$D/attachments/x.html"
 check "an HTML attachment ($code) is served as text/plain, never text/html" grep -qi '^content-type: text/plain' "$T/hdr"
+printf 'Dòng một.\r\nDòng hai.\r\n' >"$T/crlf.txt"
+code=$(curl_s -b "$T/jar.nguyen.van.a" -o "$T/resp" -w '%{http_code}' "$URL/docs/$D/revise" \
+	-F "csrf=$(csrf nguyen.van.a)" -F "head=$(head_of "$D")" -F "passphrase=$(cat "$(pass nguyen.van.a)")" \
+	-F "text=<$T/crlf.txt")
+check "a textarea's CRLF line ends are stored as LF ($code)" \
+	test "$code" = 200 -a "$(git -C "$R" show "refs/docs/$D:document.md" | od -An -tx1 | tr -d ' \n')" = \
+	"$(printf 'Dòng một.\nDòng hai.\n' | od -An -tx1 | tr -d ' \n')"
 # JSON API
 curl_s -o "$T/sess.json" -H 'Content-Type: application/json' "$URL/api/v1/session" \
 	-d "{\"id\":\"nguyen.van.a\",\"password\":\"$(cat "$T/pass/nguyen.van.a.login")\"}"
