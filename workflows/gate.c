@@ -136,16 +136,17 @@ int ch_gate_attachment(ch_site *site, const ch_policy *pol, const ch_gate_file *
 	if ((error = ch_attach_scan(&r, f->data, f->len)) < 0)
 		return error;
 	if (r.level != CH_STAMP_UNREADABLE) {
+		if (!offline && r.level != CH_STAMP_NONE) /* a stamp first, declared or not */
+			return refuse_file(site, f, r.rule, ch_stamp_level_name(r.level),
+			                   r.level == CH_STAMP_DECLASSIFIED_NO_REF ?
+			                   "is marked declassified (GIẢI MẬT) without a decision "
+			                   "reference" :
+			                   "carries a classification marking: classified material is "
+			                   "never accepted on the networked server");
 		if (f->declared)
 			return ch_error_setc(CH_EINVALID, "attachment %zu is text the scanner reads: it "
 			                     "needs no declaration (and gets none)", f->index);
-		if (offline || r.level == CH_STAMP_NONE)
-			return 0;
-		return refuse_file(site, f, r.rule, ch_stamp_level_name(r.level),
-		                   r.level == CH_STAMP_DECLASSIFIED_NO_REF ?
-		                   "is marked declassified (GIẢI MẬT) without a decision reference" :
-		                   "carries a classification marking: classified material is never "
-		                   "accepted on the networked server");
+		return 0;
 	}
 	if (unreadable)
 		*unreadable = 1;

@@ -140,6 +140,11 @@ err_has "role security-officer" "  the error names the role needed"
 check "  and it is a security event" test "$(events)" -gt "$n0"
 expect 1 "a declaration of a readable text is refused" revise an.ninh "$D" \
 	--attach "$T/f/ghi-chu.txt" --declare-unclassified ghi-chu.txt
+n0=$(events)
+expect 1 "a stamped text declared unclassified is refused as stamped" revise an.ninh "$D" \
+	--attach "$T/f/phu-luc.txt" --declare-unclassified phu-luc.txt
+err_has "carries a classification marking" "  the refusal names the marking, not the declaration"
+check "  and it is a security event" test "$(events)" -gt "$n0"
 expect 1 "a declaration of a name not attached is refused" revise an.ninh "$D" \
 	--attach "$T/f/anh.png" --declare-unclassified khac.png
 expect 1 "an unknown binary is refused even declared (type not allowed)" revise an.ninh "$D" \
