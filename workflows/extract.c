@@ -153,8 +153,11 @@ static void xml_text(ch_buf *out, const char *s, size_t n)
 			}
 			i += elen ? elen : 1;
 		} else {
-			const char *lt = memchr(s + i, '<', n - i), *amp = memchr(s + i, '&', n - i);
-			const char *stop = lt && (!amp || lt < amp) ? lt : amp ? amp : s + n;
+			const char *lt = memchr(s + i, '<', n - i), *amp, *stop;
+
+			/* '&' only up to the next tag: linear, however many runs */
+			amp = memchr(s + i, '&', (size_t)((lt ? lt : s + n) - (s + i)));
+			stop = amp ? amp : lt ? lt : s + n;
 
 			ch_buf_put(out, s + i, (size_t)(stop - (s + i)));
 			i = (size_t)(stop - s);
