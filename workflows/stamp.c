@@ -2329,6 +2329,16 @@ int ch_stamp_scan_file(ch_stamp_result *out, const char *name, const void *data,
 	return 0;
 }
 
+const char *ch_stamp_sniff(const void *data, size_t len)
+{
+	int utf16;
+	size_t skip;
+
+	if (len > CH_STAMP_MAX_BYTES)
+		return "too-large";
+	return len && data ? sniff(data, len, &utf16, &skip) : NULL;
+}
+
 const char *ch_stamp_level_name(ch_stamp_level level)
 {
 	switch (level) {

@@ -3,7 +3,8 @@
  *   even  a name: ch_attach_name; what it takes is valid, NFC (normalising
  *         it again changes nothing), and carries no separator or leading dot
  *   odd   a file's content: ch_attach_sniff, ch_attach_serve_type; the type
- *         is text or one a policy may name, and text/html is never served;
+ *         is text (then the stamp scanner reads it) or one a policy may name,
+ *         and text/html is never served;
  *         ch_attach_extract (the ZIP reader of Office files: bounded, never
  *         reads past the input) and ch_attach_scan */
 #include <stdint.h>
@@ -41,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		t = ch_attach_sniff(data + 1, size - 1);
 		check(!strcmp(t, "text/plain") || ch_attach_type_known(t));
+		if (!strcmp(t, "text/plain")) { /* what is called text, the scanner reads */
+			ch_stamp_result r;
+
+			check(ch_stamp_scan_file(&r, NULL, data + 1, size - 1) == 0 &&
+			      r.level != CH_STAMP_UNREADABLE);
+		}
 		t = ch_attach_serve_type(data + 1, size - 1);
 		check(!strstr(t, "html") && !strstr(t, "svg") && !strstr(t, "script"));
 		if (ch_attach_extract(&out, data + 1, size - 1) == 0)
