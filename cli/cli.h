@@ -48,6 +48,7 @@ int cmd_init(int argc, char **argv);
 int cmd_person(int argc, char **argv);
 int cmd_delegate(int argc, char **argv, int remove);
 int cmd_workflow(int argc, char **argv);
+int cmd_attachment_types(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
 int cmd_account(int argc, char **argv);

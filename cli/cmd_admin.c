@@ -220,6 +220,37 @@ static int do_workflow(ch_site *site, const ch_actor *admin, const cli_args *a)
 	return error;
 }
 
+static int do_attach_types(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_buf text = CH_BUF_INIT;
+	int error;
+
+	if ((error = ch_fs_read(&text, a->pos.v[1], 64 * 1024)) == 0 &&
+	    (error = ch_admin_attach_types_set(site, admin, text.ptr, text.size)) == 0)
+		printf("policy/attachments.json set\n");
+	ch_buf_dispose(&text);
+	return error;
+}
+
+int cmd_attachment_types(int argc, char **argv)
+{
+	static const char *const opts[] = { "as", "passphrase-file", "comment", NULL };
+	cli_args a;
+	int rc;
+
+	if (argc < 1 || strcmp(argv[0], "set"))
+		return cli_usage("usage: chancery attachment-types set SITE attachments.json "
+		                 "--as ADMIN\n");
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
+		fprintf(stderr, "chancery: %s\n", ch_error_last());
+		cli_args_dispose(&a);
+		return CLI_USAGE;
+	}
+	rc = a.pos.n == 2 ? with_admin(&a, do_attach_types) : cli_usage(NULL);
+	cli_args_dispose(&a);
+	return rc;
+}
+
 int cmd_workflow(int argc, char **argv)
 {
 	static const char *const opts[] = { "as", "passphrase-file", "comment", NULL };

@@ -11,8 +11,66 @@
 
 static const char *const doc_opts[] = {
 	"as", "title", "type", "workflow", "file", "id", "urgency", "classification", "number",
-	"to", "on-behalf-of", "passphrase-file", "action", "comment", "awaiting", NULL
+	"to", "on-behalf-of", "passphrase-file", "action", "comment", "awaiting", "attach",
+	"detach", "declare-unclassified", NULL
 };
+
+/* --attach FILE (repeatable; named by the file's last path component),
+ * --detach NAME, --declare-unclassified NAME. */
+typedef struct {
+	ch_attachment *add;
+	ch_buf *data;
+	size_t n;
+	ch_strv files, detach, declare;
+	ch_attach_req req;
+} cli_attach;
+
+static void attach_dispose(cli_attach *ca)
+{
+	size_t i;
+
+	for (i = 0; i < ca->n; i++)
+		ch_buf_dispose(&ca->data[i]);
+	free(ca->data);
+	free(ca->add);
+	ch_strv_free(&ca->files);
+	ch_strv_free(&ca->detach);
+	ch_strv_free(&ca->declare);
+}
+
+static int attach_read(cli_attach *ca, const cli_args *a)
+{
+	size_t i;
+	int error;
+
+	memset(ca, 0, sizeof(*ca));
+	cli_get_all(&ca->files, a, "attach");
+	cli_get_all(&ca->detach, a, "detach");
+	cli_get_all(&ca->declare, a, "declare-unclassified");
+	if (ca->files.n > CH_ATTACH_MAX_COUNT)
+		return ch_error_setc(CH_EINVALID, "at most %d --attach", CH_ATTACH_MAX_COUNT);
+	ca->add = ch_calloc(ca->files.n + 1, sizeof(*ca->add));
+	ca->data = ch_calloc(ca->files.n + 1, sizeof(*ca->data));
+	for (i = 0; i < ca->files.n; i++, ca->n++) {
+		const char *f = ca->files.v[i], *base = strrchr(f, '/');
+
+		ch_buf_init(&ca->data[i]);
+		if ((error = ch_fs_read(&ca->data[i], f, CH_ATTACH_MAX_FILE)) < 0) {
+			ca->n++;
+			return error;
+		}
+		ca->add[i].name = base ? base + 1 : f;
+		ca->add[i].data = ca->data[i].ptr;
+		ca->add[i].len = ca->data[i].size;
+	}
+	ca->req.add = ca->add;
+	ca->req.nadd = ca->n;
+	ca->req.remove = (const char *const *)ca->detach.v;
+	ca->req.nremove = ca->detach.n;
+	ca->req.declare = (const char *const *)ca->declare.v;
+	ca->req.ndeclare = ca->declare.n;
+	return 0;
+}
 
 /* Steps that record a signed commit share the set-up: site, passphrase. */
 static int open_actor(ch_site **site, char **pass, ch_actor *who, const cli_args *a)
@@ -49,14 +107,17 @@ static int doc_create(const cli_args *a)
 	ch_buf text = CH_BUF_INIT, id = CH_BUF_INIT;
 	ch_site *site = NULL;
 	char *pass = NULL;
+	cli_attach ca;
 	ch_doc_new req;
 	ch_actor who;
 	int error;
 
 	memset(&req, 0, sizeof(req));
-	if ((error = read_text(&text, cli_get(a, "file"))) < 0 ||
+	if ((error = attach_read(&ca, a)) < 0 ||
+	    (error = read_text(&text, cli_get(a, "file"))) < 0 ||
 	    (error = open_actor(&site, &pass, &who, a)) < 0)
 		goto done;
+	req.attach = &ca.req;
 	cli_split(&to, cli_get(a, "to"));
 	req.id = cli_get(a, "id");
 	req.title = cli_get(a, "title");
@@ -71,6 +132,7 @@ static int doc_create(const cli_args *a)
 	if ((error = ch_doc_create(&id, site, &req, &who)) == 0)
 		printf("%s\n", id.ptr);
 done:
+	attach_dispose(&ca);
 	ch_free_secret(pass);
 	ch_site_free(site);
 	ch_strv_free(&to);
@@ -79,17 +141,24 @@ done:
 	return error;
 }
 
+/* Without --file the text stays as it is (an attachment-only revision). */
 static int doc_revise(const cli_args *a)
 {
 	ch_buf text = CH_BUF_INIT;
 	ch_site *site = NULL;
 	char *pass = NULL;
+	cli_attach ca;
 	ch_actor who;
-	int error;
+	int error, has_text = cli_get(a, "file") != NULL;
 
-	if ((error = read_text(&text, cli_get(a, "file"))) == 0 &&
+	if ((error = attach_read(&ca, a)) == 0 && !has_text && !ca.req.nadd && !ca.req.nremove)
+		error = ch_error_setc(CH_EINVALID, "--file F.md, --attach FILE or --detach NAME is "
+		                      "required");
+	if (error == 0 && (!has_text || (error = read_text(&text, cli_get(a, "file"))) == 0) &&
 	    (error = open_actor(&site, &pass, &who, a)) == 0)
-		error = ch_doc_revise(site, a->pos.v[1], text.ptr, text.size, &who);
+		error = ch_doc_revise_ex(site, a->pos.v[1], has_text ? text.ptr : NULL, text.size,
+		                         &ca.req, &who);
+	attach_dispose(&ca);
 	ch_free_secret(pass);
 	ch_site_free(site);
 	ch_buf_dispose(&text);
@@ -106,6 +175,9 @@ static int doc_act(const cli_args *a)
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
+	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
+		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
+		                     "(rule D4)");
 	if ((error = open_actor(&site, &pass, &who, a)) == 0 &&
 	    (error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who)) == 0)
 		printf("%s\n", git_oid_tostr_s(&id));
@@ -171,6 +243,11 @@ static int doc_show(const cli_args *a)
 	free(to);
 	if (!doc->state.final)
 		print_awaited(site, doc);
+	for (size_t i = 0; i < doc->files.n; i++)
+		if (!strncmp(doc->files.v[i].path, CH_ATTACH_DIR, sizeof(CH_ATTACH_DIR) - 1))
+			printf("attachment:     %s (%zu bytes, %s)\n",
+			       doc->files.v[i].path + sizeof(CH_ATTACH_DIR) - 1, doc->files.v[i].data.size,
+			       ch_attach_sniff(doc->files.v[i].data.ptr, doc->files.v[i].data.size));
 	if ((text = ch_fileset_get(&doc->files, "document.md"))) {
 		printf("\n");
 		fwrite(text->ptr, 1, text->size, stdout);

@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"  delegate SITE --from ID --to ID --roles R1 --as ADMIN\n"
 	"  undelegate SITE --from ID --to ID --as ADMIN\n"
 	"  workflow set SITE FILE.json --as ADMIN\n"
+	"  attachment-types set SITE attachments.json --as ADMIN   (policy/attachments.json)\n"
 	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
 	"  export-keys SITE\n"
 	"  account set SITE ID [--password-file F]   (login password for the browser)\n"
@@ -35,7 +36,11 @@ static const char usage_text[] =
 	"documents (each step is a commit signed by the acting person):\n"
 	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
 	"             [--id DOC] [--urgency U] [--classification C] [--number N] [--to S1,S2]\n"
-	"  doc revise SITE DOC --as ID --file F.md [--comment C]\n"
+	"             [--attach FILE ...] [--declare-unclassified NAME ...]\n"
+	"  doc revise SITE DOC --as ID [--file F.md] [--comment C] [--attach FILE ...]\n"
+	"             [--detach NAME ...] [--declare-unclassified NAME ...]\n"
+	"             (--attach replaces an attachment of the same name; a file the scanner\n"
+	"             cannot read needs --declare-unclassified NAME and the right to it)\n"
 	"  doc act SITE DOC --as ID --action submit|approve|return|reject|sign|publish|\n"
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
@@ -261,6 +266,8 @@ int main(int argc, char **argv)
 		return cmd_workflow(argc, argv);
 	if (!strcmp(cmd, "site"))
 		return cmd_site(argc, argv);
+	if (!strcmp(cmd, "attachment-types"))
+		return cmd_attachment_types(argc, argv);
 	if (!strcmp(cmd, "account"))
 		return cmd_account(argc, argv);
 	if (!strcmp(cmd, "export-keys"))

@@ -85,6 +85,7 @@ static enum MHD_Result create(srv_ctx *x)
 {
 	ch_strv to = CH_STRV_INIT;
 	ch_buf id = CH_BUF_INIT;
+	srv_attach fa;
 	json_t *b = NULL, *r, *e;
 	ch_doc_new req;
 	ch_actor who;
@@ -111,10 +112,14 @@ static enum MHD_Result create(srv_ctx *x)
 	req.recipients = &to;
 	req.text = str(b, "text");
 	req.text_len = req.text ? json_string_length(json_object_get(b, "text")) : 0;
-	if (!who.passphrase || !req.text)
+	req.attach = &fa.req;
+	if ((error = srv_attach_from_json(&fa, b)) < 0)
+		;
+	else if (!who.passphrase || !req.text)
 		error = ch_error_setc(CH_EINVALID, "text and passphrase are required");
 	else
 		error = ch_doc_create(&id, x->site, &req, &who);
+	srv_attach_dispose(&fa);
 	srv_log(x, "api create: %s", error ? "refused" : id.ptr);
 	if (error < 0) {
 		rc = err(x, status_of(error), ch_error_last());
@@ -131,6 +136,7 @@ static enum MHD_Result create(srv_ctx *x)
 static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
 {
 	json_t *b = NULL;
+	srv_attach fa;
 	ch_actor who;
 	git_oid head, out;
 	const char *text;
@@ -141,16 +147,22 @@ static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
 		return err(x, 400, ch_error_last());
 	actor_from(&who, x, b, &head);
 	text = str(b, "text");
+	memset(&fa, 0, sizeof(fa));
 	if (!who.passphrase || !who.expected)
 		error = ch_error_setc(CH_EINVALID, "passphrase and head (the document head you saw) "
 		                      "are required");
-	else if (is_revise)
-		error = text ? ch_doc_revise(x->site, id, text,
-		                             json_string_length(json_object_get(b, "text")), &who) :
-		               ch_error_setc(CH_EINVALID, "text is required");
+	else if (is_revise && (error = srv_attach_from_json(&fa, b)) < 0)
+		;
+	else if (is_revise) /* without text: the text stays, attachments change */
+		error = text || fa.req.nadd || fa.req.nremove ?
+		        ch_doc_revise_ex(x->site, id, text,
+		                         text ? json_string_length(json_object_get(b, "text")) : 0,
+		                         &fa.req, &who) :
+		        ch_error_setc(CH_EINVALID, "text, attachments or detach is required");
 	else
 		error = str(b, "action") ? ch_doc_act(&out, x->site, id, str(b, "action"), &who) :
 		                           ch_error_setc(CH_EINVALID, "action is required");
+	srv_attach_dispose(&fa);
 	srv_log(x, "api %s %s: %s", is_revise ? "revise" : "act", id, error ? "refused" : "ok");
 	if (error < 0) {
 		rc = err(x, status_of(error), ch_error_last());
@@ -228,6 +240,8 @@ enum MHD_Result srv_route_api(srv_ctx *x)
 				return act(x, id, 0);
 			if (rest && !strcmp(rest, "/revise") && post)
 				return act(x, id, 1);
+			if (rest && !strncmp(rest, "/attachments/", 13) && !post)
+				return srv_attachment_get(x, id, rest + 13, 1);
 		}
 	}
 	return err(x, 404, "no such endpoint");

@@ -117,6 +117,20 @@ enum MHD_Result srv_send(srv_ctx *x, unsigned status, const char *type, const vo
 	return queue(x->c, status, resp);
 }
 
+enum MHD_Result srv_send_file(srv_ctx *x, const char *type, const char *disposition,
+                              const void *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Disposition", disposition);
+	srv_log(x, "200");
+	return queue(x->c, 200, resp);
+}
+
 enum MHD_Result srv_redirect(srv_ctx *x, const char *location)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);

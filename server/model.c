@@ -513,6 +513,7 @@ json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol)
 	json_object_set_new(j, "can_revise", json_boolean(ch_strv_contains(&can, "revise")));
 	json_object_set_new(j, "progress", progress(doc, pol, x->lang_en));
 	json_object_set_new(j, "history", history(x, doc));
+	srv_attachments_json(j, x, doc, pol);
 	ch_strv_free(&can);
 	ch_buf_dispose(&html);
 	return j;

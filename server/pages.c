@@ -371,12 +371,22 @@ static const char *text_field(srv_ctx *x, size_t *len)
 		*len = file->len;
 		return file->value;
 	}
+	if (text) { /* a textarea posts CRLF line ends: the text keeps the LF it was shown with */
+		size_t i, o = 0;
+
+		for (i = 0; i < text->len; i++)
+			if (!(text->value[i] == '\r' && i + 1 < text->len && text->value[i + 1] == '\n'))
+				text->value[o++] = text->value[i];
+		((srv_field *)text)->len = o;
+		text->value[o] = '\0';
+	}
 	*len = text ? text->len : 0;
 	return text ? text->value : NULL;
 }
 
 static enum MHD_Result revise(srv_ctx *x, const char *id)
 {
+	srv_attach fa;
 	ch_actor who;
 	git_oid head;
 	const char *text;
@@ -389,7 +399,9 @@ static enum MHD_Result revise(srv_ctx *x, const char *id)
 	text = text_field(x, &len);
 	if (!text || !who.passphrase || !who.expected)
 		return show_doc(x, id, 400, NULL, "text, passphrase and head are required", NULL);
-	error = ch_doc_revise(x->site, id, text, len, &who);
+	srv_attach_from_form(&fa, x);
+	error = ch_doc_revise_ex(x->site, id, text, len, &fa.req, &who);
+	srv_attach_dispose(&fa);
 	srv_log(x, "revise %s: %s", id, error ? "refused" : "ok");
 	if (error < 0)
 		return show_doc(x, id, status_of(error), NULL,
@@ -440,11 +452,14 @@ static enum MHD_Result new_form(srv_ctx *x, unsigned status, const char *error, 
 	const char *text = echo ? srv_field_get(x->r, "text") : NULL;
 	const char *title = echo ? srv_field_get(x->r, "title") : NULL;
 
-	srv_render(x, status, "new", json_pack("{s:o, s:s%, s:s, s:s?}", "types",
-	                                       types_json(x, type ? type : srv_field_get(x->r, "type")),
-	                                       "text", text ? text : (sk ? sk : ""),
-	                                       text ? strlen(text) : len, "title", title ? title : "",
-	                                       "error", error));
+	json_t *j = json_pack("{s:o, s:s%, s:s, s:s?}", "types",
+	                      types_json(x, type ? type : srv_field_get(x->r, "type")),
+	                      "text", text ? text : (sk ? sk : ""),
+	                      text ? strlen(text) : len, "title", title ? title : "",
+	                      "error", error);
+
+	srv_attach_slots_json(j, x);
+	srv_render(x, status, "new", j);
 	return MHD_YES;
 }
 
@@ -452,6 +467,7 @@ static enum MHD_Result create_doc(srv_ctx *x)
 {
 	ch_strv to = CH_STRV_INIT;
 	ch_buf id = CH_BUF_INIT, loc = CH_BUF_INIT;
+	srv_attach fa;
 	ch_doc_new req;
 	ch_actor who;
 	git_oid head;
@@ -484,10 +500,13 @@ static enum MHD_Result create_doc(srv_ctx *x)
 	req.recipients = &to;
 	req.text = text_field(x, &len);
 	req.text_len = len;
+	srv_attach_from_form(&fa, x);
+	req.attach = &fa.req;
 	if (!who.passphrase || !req.text)
 		error = ch_error_setc(CH_EINVALID, "text and signing passphrase are required");
 	else
 		error = ch_doc_create(&id, x->site, &req, &who);
+	srv_attach_dispose(&fa);
 	srv_log(x, "create: %s", error ? "refused" : id.ptr);
 	if (error < 0) {
 		rc = new_form(x, status_of(error), ch_error_last(), error != CH_ECLASSIFIED);
@@ -745,6 +764,8 @@ enum MHD_Result srv_route_page(srv_ctx *x)
 			return act(x, id);
 		if (!strcmp(rest, "/revise") && post)
 			return revise(x, id);
+		if (!strncmp(rest, "/attachments/", 13) && !post)
+			return srv_attachment_get(x, id, rest + 13, 0);
 	}
 	if (!strcmp(x->path, "/people") && is_role(x, "policy-admin"))
 		return post ? srv_error_page(x, 404, "not found") : people(x, 200, NULL, NULL);

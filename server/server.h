@@ -131,6 +131,10 @@ const char *srv_header(const srv_ctx *x, const char *name);
 enum MHD_Result srv_send(srv_ctx *x, unsigned status, const char *type, const void *body,
                          size_t len);
 enum MHD_Result srv_redirect(srv_ctx *x, const char *location);
+/* A download: Content-Disposition `disposition`, the type given (with the
+ * usual headers, X-Content-Type-Options: nosniff among them). */
+enum MHD_Result srv_send_file(srv_ctx *x, const char *type, const char *disposition,
+                              const void *body, size_t len);
 enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body);
 void srv_log(srv_ctx *x, const char *fmt, ...) CH_PRINTF(2, 3);
 
@@ -178,6 +182,30 @@ int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size);
 enum MHD_Result srv_tombstone(srv_ctx *x, const char *id, int json);
 /* Rescan the refs now (after our own writes). */
 void srv_index_touch(srv_ctx *x);
+
+/* attach.c -- attachments in the browser and the API */
+#define SRV_ATTACH_SLOTS 4      /* file inputs attach1..N on a form */
+#define SRV_ATTACH_MAX_JSON CH_ATTACH_MAX_COUNT
+typedef struct {
+	ch_attachment add[CH_ATTACH_MAX_COUNT];
+	ch_buf data[CH_ATTACH_MAX_COUNT]; /* copies, wiped when disposed */
+	size_t nadd;
+	ch_strv names, remove, declare;
+	ch_attach_req req;
+} srv_attach;
+/* From the form fields attach1..N (a file each), declareN (its checkbox)
+ * and detach (an attachment name each). */
+void srv_attach_from_form(srv_attach *a, srv_ctx *x);
+/* From a JSON body: "attachments":[{"name":..,"content_base64":..}],
+ * "detach":[names], "declare_unclassified":[names]. */
+int srv_attach_from_json(srv_attach *a, const json_t *body);
+void srv_attach_dispose(srv_attach *a);
+/* Adds attachments, has_attachments, can_declare, declare_types to j. */
+void srv_attachments_json(json_t *j, srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
+/* Adds attach_slots, can_declare, declare_types for a new document's form. */
+void srv_attach_slots_json(json_t *j, srv_ctx *x);
+/* Serve one attachment as a download (gated on the way out). */
+enum MHD_Result srv_attachment_get(srv_ctx *x, const char *id, const char *name, int json);
 
 /* git_http.c -- mission sync over git's smart HTTP (fetch only) */
 enum MHD_Result srv_route_git(srv_ctx *x);

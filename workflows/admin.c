@@ -395,6 +395,27 @@ int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name
 	return error;
 }
 
+static int attach_types_fn(ch_fileset *files, json_t *people, json_t *sites, void *payload)
+{
+	const ch_buf *b = payload;
+
+	(void)people;
+	(void)sites;
+	ch_fileset_put(files, "policy/attachments.json", b->ptr, b->size);
+	return 0; /* the whole new policy is parsed (P6) before anything is signed */
+}
+
+int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *json, size_t len)
+{
+	ch_buf b = CH_BUF_INIT;
+	int error;
+
+	ch_buf_put(&b, json, len);
+	error = policy_change(site, admin, attach_types_fn, &b, "policy: attachment types");
+	ch_buf_dispose(&b);
+	return error;
+}
+
 typedef struct {
 	const char *id, *tls;
 	const ch_strv *units;

@@ -34,6 +34,9 @@ int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, co
 /* Add or replace policy/workflows/<name>.json. */
 int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name,
                           const void *json, size_t len);
+/* Set policy/attachments.json (types of unreadable attachments that may be
+ * declared unclassified, and by which roles); parsed whole first. */
+int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *json, size_t len);
 /* Add or replace a site entry in sites.json. */
 int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, const ch_strv *units,
                       const char *tls_fingerprint);

@@ -1,5 +1,6 @@
 /* declassify.c -- the signed declassification bundle: export on the
  * offline tier, verify, gate and import on the networked one. */
+#include <gcrypt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +8,7 @@
 #include "declassify.h"
 #include "gate.h"
 #include "json.h"
+#include "spill.h"
 #include "stamp.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -250,6 +252,53 @@ static int gate_reference(ch_site *site, const bundle *b, const ch_actor *drafte
 	return ch_gate_check(site, pol, &item);
 }
 
+/* The id a bundle is imported under: one per source version (site,
+ * document, head), so the same release imported twice, from the same file
+ * or a re-signed one, finds the first document instead of making another. */
+static void import_id(ch_buf *out, const bundle *b)
+{
+	unsigned char md[32];
+	ch_buf key = CH_BUF_INIT;
+	size_t i;
+
+	ch_buf_puts(&key, pstr(b, "source_site"));
+	ch_buf_putc(&key, '\n');
+	ch_buf_puts(&key, pstr(b, "source_doc"));
+	ch_buf_putc(&key, '\n');
+	ch_buf_puts(&key, pstr(b, "source_head"));
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, key.ptr, key.size);
+	ch_buf_clear(out);
+	ch_buf_printf(out, "%.40s-decl-", ch_valid_name(pstr(b, "type")) ? pstr(b, "type") : "doc");
+	for (i = 0; i < 8; i++)
+		ch_buf_printf(out, "%02x", md[i]);
+	ch_buf_dispose(&key);
+}
+
+static int already_imported(ch_site *site, const char *id)
+{
+	ch_spill_list spills;
+	ch_buf ref = CH_BUF_INIT;
+	git_oid head;
+	int found, spilled = 0;
+
+	ch_buf_printf(&ref, "refs/docs/%s", id);
+	found = git_reference_name_to_id(&head, site->repo, ref.ptr) == 0;
+	ch_buf_dispose(&ref);
+	if (!found && ch_spill_list_load(&spills, site->repo) == 0) {
+		spilled = ch_spill_find(&spills, id) != NULL;
+		ch_spill_list_dispose(&spills);
+	}
+	if (found)
+		return ch_error_setc(CH_EINVALID, "refused: this declassification (that version of "
+		                     "the offline document) was already imported as document %s; "
+		                     "nothing was recorded", id);
+	if (spilled)
+		return ch_error_setc(CH_EINVALID, "refused: this declassification was imported as "
+		                     "document %s, which was withdrawn for spillage: it does not come "
+		                     "back; nothing was recorded", id);
+	return 0;
+}
+
 int ch_declassify_import(ch_buf *id_out, char who[65], ch_site *site, const void *data,
                          size_t len, const ch_actor *drafter)
 {
@@ -259,9 +308,14 @@ int ch_declassify_import(ch_buf *id_out, char who[65], ch_site *site, const void
 	bundle b;
 	int error;
 
+	ch_buf id = CH_BUF_INIT;
+
 	if ((error = bundle_parse(&b, data, len)) < 0 ||
 	    (error = check_signature(&b, site, who)) < 0 ||
 	    (error = gate_reference(site, &b, drafter)) < 0)
+		goto done;
+	import_id(&id, &b);
+	if ((error = already_imported(site, id.ptr)) < 0)
 		goto done;
 	ch_buf_printf(&comment, "Giải mật / declassified: %s; by %s on %s, from %s/%s at %.12s",
 	              pstr(&b, "reference"), who, pstr(&b, "at"), pstr(&b, "source_site"),
@@ -275,8 +329,12 @@ int ch_declassify_import(ch_buf *id_out, char who[65], ch_site *site, const void
 	req.classification = "unclassified";
 	req.text = pstr(&b, "text");
 	req.text_len = json_string_length(json_object_get(b.payload, "text"));
+	req.id = id.ptr;
 	error = ch_doc_create(id_out, site, &req, &as);
+	if (error == CH_ECONFLICT) /* imported at the same moment by someone else */
+		error = already_imported(site, id.ptr) < 0 ? CH_EINVALID : error;
 done:
+	ch_buf_dispose(&id);
 	bundle_dispose(&b);
 	ch_buf_dispose(&comment);
 	return error;

@@ -372,7 +372,7 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 
 static int record(git_oid *out, ch_site *site, const char *id, const git_oid *expected,
                   const ch_fileset *files, const char *subject, const ch_trailers *t,
-                  const actor_ctx *ctx, const ch_actor *who)
+                  const ch_strv *declared, const actor_ctx *ctx, const ch_actor *who)
 {
 	ch_buf msg = CH_BUF_INIT, ref = CH_BUF_INIT, email = CH_BUF_INIT;
 	ch_commit_req req;
@@ -383,6 +383,7 @@ static int record(git_oid *out, ch_site *site, const char *id, const git_oid *ex
 		return ch_error_setc(CH_EINVALID, "the comment must be UTF-8 text of at most %d bytes",
 		                     CH_COMMENT_MAX);
 	ch_trailers_format(&msg, subject, who->comment, t);
+	ch_trailers_format_declared(&msg, declared);
 	ch_buf_printf(&ref, "refs/docs/%s", id);
 	ch_buf_printf(&email, "%s@%s", who->actor, site->site_id);
 	memset(&req, 0, sizeof(req));
@@ -485,6 +486,136 @@ static int check_new_meta(ch_meta *m, ch_site *site, const ch_policy *pol, const
 	return 0;
 }
 
+/* ---- attachments ---- */
+
+static int attach_path(ch_buf *path, ch_buf *norm, const char *name)
+{
+	int error;
+
+	if ((error = ch_attach_name(norm, name)) < 0)
+		return error;
+	ch_buf_clear(path);
+	ch_buf_printf(path, "%s%s", CH_ATTACH_DIR, norm->ptr);
+	return 0;
+}
+
+/* The names of a request's list, normalised, into out; each once. */
+static int attach_names(ch_strv *out, const char *const *names, size_t n, const char *what)
+{
+	ch_buf norm = CH_BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && !error; i++) {
+		if ((error = ch_attach_name(&norm, names[i])) < 0)
+			ch_error_prefix("%s %zu: ", what, i + 1);
+		else if (ch_strv_contains(out, norm.ptr))
+			error = ch_error_setc(CH_EINVALID, "%s %zu names an attachment given before",
+			                      what, i + 1);
+		else
+			ch_strv_push(out, norm.ptr);
+	}
+	ch_buf_dispose(&norm);
+	return error;
+}
+
+static int attach_bounds(const ch_fileset *files)
+{
+	size_t i, count = 0, total = 0;
+
+	for (i = 0; i < files->n; i++)
+		if (!strncmp(files->v[i].path, CH_ATTACH_DIR, sizeof(CH_ATTACH_DIR) - 1)) {
+			count++;
+			total += files->v[i].data.size;
+		}
+	if (count > CH_ATTACH_MAX_COUNT)
+		return ch_error_setc(CH_EINVALID, "a document holds at most %d attachments",
+		                     CH_ATTACH_MAX_COUNT);
+	if (total > CH_ATTACH_MAX_TOTAL)
+		return ch_error_setc(CH_EINVALID, "a document's attachments hold at most %u bytes "
+		                     "in all", CH_ATTACH_MAX_TOTAL);
+	return 0;
+}
+
+/* Apply `req` to the files of the step being built: detach, gate and add
+ * (the gate runs on every file brought, before it is stored anywhere),
+ * then check the bounds. The names declared unclassified into declared. */
+static int apply_attachments(ch_fileset *files, ch_strv *declared, ch_site *site,
+                             const actor_ctx *ctx, const ch_actor *who, const ch_attach_req *req)
+{
+	ch_strv decl = CH_STRV_INIT, added = CH_STRV_INIT, gone = CH_STRV_INIT;
+	ch_buf path = CH_BUF_INIT, norm = CH_BUF_INIT;
+	size_t i;
+	int error;
+
+	if (!req)
+		return attach_bounds(files);
+	if (req->nadd > CH_ATTACH_MAX_COUNT || req->nremove > 4 * CH_ATTACH_MAX_COUNT) {
+		error = ch_error_setc(CH_EINVALID, "at most %d attachments at once",
+		                      CH_ATTACH_MAX_COUNT);
+		goto done;
+	}
+	if ((error = attach_names(&gone, req->remove, req->nremove, "detached name")) < 0 ||
+	    (error = attach_names(&decl, req->declare, req->ndeclare, "declared name")) < 0)
+		goto done;
+	for (i = 0; i < gone.n; i++) {
+		ch_buf_clear(&path);
+		ch_buf_printf(&path, "%s%s", CH_ATTACH_DIR, gone.v[i]);
+		if (ch_fileset_remove(files, path.ptr) < 0) {
+			error = ch_error_setc(CH_ENOTFOUND, "detached name %zu: the document has no "
+			                      "attachment of that name", i + 1);
+			goto done;
+		}
+	}
+	for (i = 0; i < req->nadd; i++) {
+		ch_gate_file f;
+		int unreadable = 0;
+
+		if ((error = attach_path(&path, &norm, req->add[i].name)) < 0) {
+			ch_error_prefix("attachment %zu: ", i + 1);
+			goto done;
+		}
+		if (ch_strv_contains(&added, norm.ptr)) {
+			error = ch_error_setc(CH_EINVALID, "attachment %zu has the name of an attachment "
+			                      "given before", i + 1);
+			goto done;
+		}
+		if (req->add[i].len > CH_ATTACH_MAX_FILE) {
+			error = ch_error_setc(CH_EINVALID, "attachment %zu is larger than %u bytes", i + 1,
+			                      CH_ATTACH_MAX_FILE);
+			goto done;
+		}
+		memset(&f, 0, sizeof(f));
+		f.door = who->door ? who->door : "command line";
+		f.person = who->actor;
+		f.index = i + 1;
+		f.name = norm.ptr;
+		f.data = req->add[i].data;
+		f.len = req->add[i].len;
+		f.declared = ch_strv_contains(&decl, norm.ptr);
+		if ((error = ch_gate_attachment(site, ctx->pol, &f, &unreadable)) < 0)
+			goto done;
+		if (f.declared)
+			ch_strv_push(declared, norm.ptr);
+		ch_strv_push(&added, norm.ptr);
+		ch_fileset_put(files, path.ptr, req->add[i].data, req->add[i].len);
+	}
+	for (i = 0; i < decl.n; i++)
+		if (!ch_strv_contains(&added, decl.v[i])) {
+			error = ch_error_setc(CH_EINVALID, "declared name %zu is not an attachment this "
+			                      "step adds", i + 1);
+			goto done;
+		}
+	error = attach_bounds(files);
+done:
+	ch_strv_free(&decl);
+	ch_strv_free(&added);
+	ch_strv_free(&gone);
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&norm);
+	return error;
+}
+
 static void new_id(ch_buf *out, const char *type)
 {
 	char date[16];
@@ -501,6 +632,7 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 {
 	ch_fileset files = CH_FILESET_INIT;
 	ch_docstate st = CH_DOCSTATE_INIT;
+	ch_strv declared = CH_STRV_INIT;
 	ch_meta meta;
 	ch_buf text = CH_BUF_INIT, subject = CH_BUF_INIT;
 	ch_trailers t;
@@ -517,6 +649,12 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	                  req->text_len, "the text")) < 0 ||
 	    (error = check_new_meta(&meta, site, ctx.pol, req)) < 0 ||
 	    (error = check_text(&text, req->text, req->text_len)) < 0)
+		goto done;
+	if (req->attach && req->attach->nremove) {
+		error = ch_error_setc(CH_EINVALID, "a new document has no attachment to detach");
+		goto done;
+	}
+	if ((error = apply_attachments(&files, &declared, site, &ctx, who, req->attach)) < 0)
 		goto done;
 	if (req->id)
 		ch_buf_puts(id_out, req->id);
@@ -536,11 +674,13 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	fill_trailers(&t, "create", ch_policy_workflow(ctx.pol, meta.workflow)->start, who,
 	              &ctx.policy_id, meta.classification);
 	ch_buf_printf(&subject, "create: %s", meta.title);
-	error = record(&commit, site, id_out->ptr, NULL, &files, subject.ptr, &t, &ctx, who);
+	error = record(&commit, site, id_out->ptr, NULL, &files, subject.ptr, &t, &declared, &ctx,
+	               who);
 	if (error == CH_ECONFLICT)
 		ch_error_setc(CH_ECONFLICT, "a document '%s' already exists", id_out->ptr);
 done:
 	ch_docstate_dispose(&st);
+	ch_strv_free(&declared);
 	ch_meta_dispose(&meta);
 	ch_fileset_dispose(&files);
 	ch_buf_dispose(&text);
@@ -572,8 +712,15 @@ static int check_step(ch_doc *doc, const actor_ctx *ctx, const char *action, con
 int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
                   const ch_actor *who)
 {
+	return ch_doc_revise_ex(site, id, text, len, NULL, who);
+}
+
+int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len,
+                     const ch_attach_req *attach, const ch_actor *who)
+{
 	ch_buf norm = CH_BUF_INIT, subject = CH_BUF_INIT;
 	ch_fileset files = CH_FILESET_INIT;
+	ch_strv declared = CH_STRV_INIT;
 	ch_doc *doc = NULL;
 	ch_trailers t;
 	actor_ctx ctx;
@@ -583,21 +730,26 @@ int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
 
 	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
-	    (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0 ||
-	    (error = check_step(doc, &ctx, "revise", who)) < 0 ||
-	    (error = check_text(&norm, text, len)) < 0)
+	    (text && (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0))
 		goto done;
 	for (i = 0; i < doc->files.n; i++)
 		ch_fileset_put(&files, doc->files.v[i].path, doc->files.v[i].data.ptr,
 		               doc->files.v[i].data.size);
-	ch_fileset_put(&files, F_TEXT, norm.ptr, norm.size);
+	if ((error = apply_attachments(&files, &declared, site, &ctx, who, attach)) < 0 ||
+	    (error = check_step(doc, &ctx, "revise", who)) < 0 ||
+	    (text && (error = check_text(&norm, text, len)) < 0))
+		goto done;
+	if (text)
+		ch_fileset_put(&files, F_TEXT, norm.ptr, norm.size);
 	fill_trailers(&t, "revise", doc->state.state, who, &ctx.policy_id,
 	              doc->meta.classification);
 	ch_buf_printf(&subject, "revise: %s", doc->meta.title);
-	error = record(&commit, site, id, &doc->head, &files, subject.ptr, &t, &ctx, who);
+	error = record(&commit, site, id, &doc->head, &files, subject.ptr, &t, &declared, &ctx,
+	               who);
 done:
 	ch_buf_dispose(&norm);
 	ch_buf_dispose(&subject);
+	ch_strv_free(&declared);
 	ch_fileset_dispose(&files);
 	ch_doc_free(doc);
 	return error;
@@ -628,7 +780,7 @@ int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
 		goto done;
 	fill_trailers(&t, action, doc->state.state, who, &ctx.policy_id, doc->meta.classification);
 	ch_buf_printf(&subject, "%s: %s", action, doc->meta.title);
-	error = record(out, site, id, &doc->head, NULL, subject.ptr, &t, &ctx, who);
+	error = record(out, site, id, &doc->head, NULL, subject.ptr, &t, NULL, &ctx, who);
 done:
 	ch_buf_dispose(&subject);
 	ch_doc_free(doc);

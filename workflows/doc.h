@@ -10,6 +10,7 @@
 
 #include <git2.h>
 
+#include "attach.h"
 #include "engine.h"
 #include "site.h"
 #include "trailers.h"
@@ -69,6 +70,7 @@ typedef struct {
 	const ch_strv *recipients;
 	const void *text;       /* UTF-8 Markdown; NFC-normalised on the way in */
 	size_t text_len;
+	const ch_attach_req *attach; /* NULL: no attachments (remove is refused) */
 } ch_doc_new;
 
 /* Record a create step; the new id into id_out. */
@@ -76,6 +78,10 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 /* Record a revise step with new text. */
 int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
                   const ch_actor *who);
+/* The same, with attachment changes (`attach` may be NULL); `text` NULL
+ * keeps the current text. */
+int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len,
+                     const ch_attach_req *attach, const ch_actor *who);
 /* Record submit, approve, return, reject, sign, publish, withdraw or comment. */
 int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
                const ch_actor *who);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "json.h"
 #include "policy.h"
 #include "util/text.h"
@@ -10,6 +11,8 @@
 #define F_REPO "policy/repository.json"
 #define F_PEOPLE "policy/people.json"
 #define F_SITES "policy/sites.json"
+#define F_ATTACH "policy/attachments.json"
+#define CH_POLICY_MAX_ATTACH_TYPES 64
 
 static const char *const levels[] = { "unclassified", "confidential", "secret", "top-secret",
                                       NULL };
@@ -303,6 +306,76 @@ static int parse_workflows(ch_policy *pol, const ch_fileset *files)
 	return 0;
 }
 
+static int valid_type(const char *s)
+{
+	return ch_attach_type_known(s);
+}
+
+static int parse_attach_entry(ch_policy *pol, const json_t *e, size_t i)
+{
+	static const char *const tkeys[] = { "type", "declare_roles", NULL };
+	ch_attach_type *at = &pol->attach_types[pol->nattach_types];
+	char path[32];
+	const char *s;
+	size_t j;
+	int error;
+
+	snprintf(path, sizeof(path), "types[%zu]", i);
+	if (!json_is_object(e))
+		return ch_error_setc(CH_EINVALID, "%s: %s: expected an object", F_ATTACH, path);
+	if ((error = ch_json_only_keys(e, tkeys, F_ATTACH, path)) < 0 ||
+	    (error = ch_json_str(&s, e, "type", 1, valid_type, F_ATTACH, path)) < 0)
+		return error;
+	if (ch_attach_type_encrypted(s))
+		return ch_error_setc(CH_EINVALID, "%s: %s: type %s is encrypted: nobody can read it "
+		                     "to declare it unclassified, so it is never allowed", F_ATTACH,
+		                     path, s);
+	for (j = 0; j < pol->nattach_types; j++)
+		if (!strcmp(pol->attach_types[j].type, s))
+			return ch_error_setc(CH_EINVALID, "%s: %s: type %s is listed twice", F_ATTACH,
+			                     path, s);
+	at->type = ch_strdup(s);
+	pol->nattach_types++;
+	if ((error = ch_json_strv(&at->declare_roles, e, "declare_roles", 1, 64, ch_valid_name,
+	                          F_ATTACH, path)) < 0)
+		return error;
+	if (!at->declare_roles.n)
+		return ch_error_setc(CH_EINVALID, "%s: %s: declare_roles: at least one role is "
+		                     "needed", F_ATTACH, path);
+	return 0;
+}
+
+/* Optional: without it, no file the scanner cannot read is allowed. */
+static int parse_attachments(ch_policy *pol, const ch_fileset *files)
+{
+	static const char *const keys[] = { "version", "types", NULL };
+	const ch_buf *b = ch_fileset_get(files, F_ATTACH);
+	json_t *root = NULL, *arr, *e;
+	long version;
+	size_t i;
+	int error;
+
+	if (!b)
+		return 0;
+	if ((error = ch_json_parse(&root, b->ptr, b->size, 64 * 1024, F_ATTACH)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_ATTACH, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_ATTACH, "")) < 0)
+		goto done;
+	arr = json_object_get(root, "types");
+	if (!json_is_array(arr) || json_array_size(arr) > CH_POLICY_MAX_ATTACH_TYPES) {
+		error = ch_error_setc(CH_EINVALID, "%s: types: expected an array of at most %d",
+		                      F_ATTACH, CH_POLICY_MAX_ATTACH_TYPES);
+		goto done;
+	}
+	pol->attach_types = ch_calloc(json_array_size(arr) + 1, sizeof(*pol->attach_types));
+	json_array_foreach(arr, i, e)
+		if ((error = parse_attach_entry(pol, e, i)) < 0)
+			goto done;
+done:
+	json_decref(root);
+	return error;
+}
+
 /* Only the files DESIGN.md names may appear in a policy tree. */
 static int check_paths(const ch_fileset *files)
 {
@@ -312,7 +385,8 @@ static int check_paths(const ch_fileset *files)
 		const char *p = files->v[i].path;
 		size_t n = strlen(p);
 
-		if (!strcmp(p, F_REPO) || !strcmp(p, F_PEOPLE) || !strcmp(p, F_SITES))
+		if (!strcmp(p, F_REPO) || !strcmp(p, F_PEOPLE) || !strcmp(p, F_SITES) ||
+		    !strcmp(p, F_ATTACH))
 			continue;
 		if (!strncmp(p, "policy/keys/", 12) && n > 16 && !strcmp(p + n - 4, ".asc") &&
 		    !strchr(p + 12, '/'))
@@ -345,7 +419,8 @@ int ch_policy_parse_ex(ch_policy **out, const ch_fileset *files, int require_adm
 	    (error = parse_repository(pol, files)) < 0 ||
 	    (error = parse_people(pol, files)) < 0 ||
 	    (error = parse_sites(pol, files)) < 0 ||
-	    (error = parse_workflows(pol, files)) < 0)
+	    (error = parse_workflows(pol, files)) < 0 ||
+	    (error = parse_attachments(pol, files)) < 0)
 		goto done;
 	if (require_admin && !ch_policy_has_admin(pol)) {
 		error = ch_error_setc(CH_EINVALID, "%s: no policy-admin who is not revoked: the "
@@ -415,6 +490,11 @@ void ch_policy_free(ch_policy *pol)
 		ch_strv_free(&pol->sites[i].units);
 	}
 	free(pol->sites);
+	for (i = 0; i < pol->nattach_types; i++) {
+		free(pol->attach_types[i].type);
+		ch_strv_free(&pol->attach_types[i].declare_roles);
+	}
+	free(pol->attach_types);
 	ch_pgp_keyring_free(pol->keyring);
 	ch_fileset_dispose(&pol->files);
 	free(pol->site);
@@ -483,6 +563,29 @@ int ch_policy_has_admin(const ch_policy *pol)
 
 	for (i = 0; i < pol->npeople; i++)
 		if (!pol->people[i].revoked && ch_person_has_role(&pol->people[i], "policy-admin"))
+			return 1;
+	return 0;
+}
+
+const ch_attach_type *ch_policy_attach_type(const ch_policy *pol, const char *type)
+{
+	size_t i;
+
+	for (i = 0; type && i < pol->nattach_types; i++)
+		if (!strcmp(pol->attach_types[i].type, type))
+			return &pol->attach_types[i];
+	return NULL;
+}
+
+int ch_policy_may_declare(const ch_policy *pol, const ch_person *p, const char *type)
+{
+	const ch_attach_type *at = ch_policy_attach_type(pol, type);
+	size_t i;
+
+	if (!at || !p || p->revoked)
+		return 0;
+	for (i = 0; i < at->declare_roles.n; i++)
+		if (ch_person_has_role(p, at->declare_roles.v[i]))
 			return 1;
 	return 0;
 }

@@ -34,6 +34,14 @@ typedef struct {
 	ch_strv units;
 } ch_site_entry;
 
+/* policy/attachments.json: a type of file the stamp scanner cannot read
+ * that may still enter the networked tier, declared unclassified by a
+ * person holding one of `declare_roles` (workflows/attach.h). */
+typedef struct {
+	char *type;              /* a MIME type ch_attach_sniff returns */
+	ch_strv declare_roles;
+} ch_attach_type;
+
 typedef struct {
 	char *site, *tier; /* policy/repository.json */
 	ch_person *people;
@@ -44,6 +52,8 @@ typedef struct {
 	size_t nworkflows;
 	ch_site_entry *sites;
 	size_t nsites;
+	ch_attach_type *attach_types; /* policy/attachments.json (optional) */
+	size_t nattach_types;
 	ch_pgp_keyring *keyring; /* every person's key, tagged with the person id */
 	ch_fileset files;        /* the raw files, to build the next policy from */
 } ch_policy;
@@ -65,6 +75,10 @@ const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr);
 int ch_person_has_role(const ch_person *p, const char *role);
 /* A policy-admin who is not revoked exists (rule P5). */
 int ch_policy_has_admin(const ch_policy *pol);
+/* The entry of policy/attachments.json for `type`; NULL if not allowed. */
+const ch_attach_type *ch_policy_attach_type(const ch_policy *pol, const char *type);
+/* `p` (not revoked) holds one of the declare_roles of `type`. */
+int ch_policy_may_declare(const ch_policy *pol, const ch_person *p, const char *type);
 /* Classification levels: unclassified, confidential, secret, top-secret. */
 int ch_valid_classification(const char *s);
 

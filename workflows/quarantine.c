@@ -518,7 +518,14 @@ static int gate_blob(judge *j, item *it, const git_oid *commit, const git_oid *b
 		                   git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
 		                   is_text ? "the text" : "a file", is_text ? NULL : path };
 
-		error = ch_gate_check(j->q->site, j->pol, &g);
+		/* an attachment as at any other door: names, Office text, and
+		 * unreadable files only of a type the policy allows (D10 then
+		 * checks the declaration) */
+		if (!it->is_policy && !strncmp(path, "attachments/", 12))
+			error = ch_gate_attachment_out(j->q->site, j->pol, j->q->door, j->q->peer,
+			                               path + 12, g.text, g.text_len);
+		else
+			error = ch_gate_check(j->q->site, j->pol, &g);
 	}
 	git_blob_free(blob);
 	if (error < 0) {

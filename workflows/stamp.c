@@ -886,8 +886,17 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 	return wi + 1;
 }
 
-/* Does a phrase of `l` (skeleton: marks ignored) end right before word i,
- * adjacent to it (no gap in `stop`)? */
+/* A letter written with a mark its place in p does not have: "BẢN ĐỒ"
+ * (map) is not "ĐỘ" (as in "độ mật"); a letter that lost its marks ("DO")
+ * still matches. */
+static int wrong_marks(const tok *t, const phrase *p, size_t k)
+{
+	return p->marks[k] && t->kind == K_LETTER && (t->marks & ~p->marks[k]);
+}
+
+/* Does a phrase of `l` end right before word i, adjacent to it (no gap in
+ * `stop`)? Letters without marks match any ("BI MAT"); a letter with a
+ * mark the phrase's letter lacks does not (wrong_marks). */
 static int match_back(const scanner *sc, size_t i, const phrase_list *l, uint8_t stop)
 {
 	size_t k;
@@ -908,7 +917,7 @@ static int match_back(const scanner *sc, size_t i, const phrase_list *l, uint8_t
 				wi--;
 				ti = sc->w[wi].e;
 			}
-			if (!is_letter(&sc->t[--ti], p->ch[--c])) {
+			if (!is_letter(&sc->t[--ti], p->ch[--c]) || wrong_marks(&sc->t[ti], p, c)) {
 				ok = 0;
 				break;
 			}
@@ -2318,6 +2327,16 @@ int ch_stamp_scan_file(ch_stamp_result *out, const char *name, const void *data,
 	result_merge(out, &r);
 	ch_buf_dispose(&conv);
 	return 0;
+}
+
+const char *ch_stamp_sniff(const void *data, size_t len)
+{
+	int utf16;
+	size_t skip;
+
+	if (len > CH_STAMP_MAX_BYTES)
+		return "too-large";
+	return len && data ? sniff(data, len, &utf16, &skip) : NULL;
 }
 
 const char *ch_stamp_level_name(ch_stamp_level level)

@@ -178,6 +178,12 @@ int ch_stamp_scan_text(ch_stamp_result *out, const char *text, size_t len, int w
  * NULL out or data (with len > 0). */
 int ch_stamp_scan_file(ch_stamp_result *out, const char *name, const void *data, size_t len);
 
+/* Without scanning: NULL if ch_stamp_scan_file reads this content as text,
+ * else the rule of its UNREADABLE verdict ("image", "archive", "pdf",
+ * "office-binary", "encrypted", "rtf", "binary", "too-large"). Linear, and
+ * much cheaper than a scan. */
+const char *ch_stamp_sniff(const void *data, size_t len);
+
 /* "unclassified", "declassified-without-reference", "unreadable",
  * "confidential", "secret", "top-secret" (static). */
 const char *ch_stamp_level_name(ch_stamp_level level);

@@ -1,6 +1,8 @@
 /* trailers.c -- parse and write the Chancery trailers of a commit message. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "policy.h"
 #include "trailers.h"
 #include "workflow.h"
@@ -54,6 +56,23 @@ static int parse_line(ch_trailers *t, const char *line, size_t n)
 	v = colon + 1;
 	while (v < line + n && *v == ' ')
 		v++;
+	if (klen == 21 && !strncmp(line + 9, "Declared-Unclassified", 21)) {
+		char name[CH_ATTACH_MAX_NAME + 16];
+		size_t vn = (size_t)(line + n - v);
+
+		if (vn <= 12 || vn >= sizeof(name) || strncmp(v, CH_ATTACH_DIR, 12))
+			return ch_error_setc(CH_EINVALID, "trailer %s: expected attachments/<name>",
+			                     CH_ATTACH_TRAILER);
+		memcpy(name, v + 12, vn - 12);
+		name[vn - 12] = '\0';
+		if (!ch_attach_valid_name(name))
+			return ch_error_setc(CH_EINVALID, "trailer %s: not a valid attachment name",
+			                     CH_ATTACH_TRAILER);
+		if (++t->ndeclared > CH_ATTACH_MAX_COUNT)
+			return ch_error_setc(CH_EINVALID, "trailer %s: more than %d",
+			                     CH_ATTACH_TRAILER, CH_ATTACH_MAX_COUNT);
+		return 0;
+	}
 	for (i = 0; i < CH_ARRAY_SIZE(fields); i++)
 		if (strlen(fields[i].key) == klen && !strncmp(line + 9, fields[i].key, klen))
 			return set_field((char *)t + fields[i].off, fields[i].size, fields[i].key, v,
@@ -71,7 +90,8 @@ static int check_values(const ch_trailers *t)
 		return ch_error_setc(CH_EINVALID, "trailer Chancery-Actor: '%s' is not a person id",
 		                     t->actor);
 	if (t->is_policy) {
-		if (t->step[0] || t->policy[0] || t->classification[0] || t->on_behalf[0])
+		if (t->step[0] || t->policy[0] || t->classification[0] || t->on_behalf[0] ||
+		    t->ndeclared)
 			return ch_error_setc(CH_EINVALID, "a policy commit carries only the "
 			                     "Chancery-Action and Chancery-Actor trailers");
 		return 0;
@@ -91,6 +111,9 @@ static int check_values(const ch_trailers *t)
 		                     t->classification);
 	if (t->on_behalf[0] && !ch_valid_person_id(t->on_behalf))
 		return ch_error_setc(CH_EINVALID, "trailer Chancery-On-Behalf-Of: not a person id");
+	if (t->ndeclared && strcmp(t->action, "create") && strcmp(t->action, "revise"))
+		return ch_error_setc(CH_EINVALID, "trailer %s on a %s step: only create and revise "
+		                     "add attachments", CH_ATTACH_TRAILER, t->action);
 	return 0;
 }
 
@@ -151,4 +174,43 @@ void ch_message_comment(ch_buf *out, const char *message)
 	ch_buf_put(out, body, (size_t)(trail - body));
 	while (out->size && out->ptr[out->size - 1] == '\n')
 		ch_buf_truncate(out, out->size - 1);
+}
+
+int ch_trailers_declared(ch_strv *out, const char *message, size_t len)
+{
+	static const char key[] = CH_ATTACH_TRAILER ": " CH_ATTACH_DIR;
+	const char *p, *end = message + len, *nl;
+	ch_trailers t;
+	int error;
+
+	if ((error = ch_trailers_parse(&t, message, len)) < 0)
+		return error;
+	for (p = last_paragraph(message, len); p < end; p = nl + 1) {
+		char *name;
+
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		if ((size_t)(nl - p) <= sizeof(key) - 1 || strncmp(p, key, sizeof(key) - 1))
+			continue;
+		name = ch_strndup(p + sizeof(key) - 1, (size_t)(nl - p) - (sizeof(key) - 1));
+		if (ch_strv_contains(out, name)) {
+			free(name);
+			return ch_error_setc(CH_EINVALID, "trailer %s names the same attachment twice",
+			                     CH_ATTACH_TRAILER);
+		}
+		ch_strv_push(out, name);
+		free(name);
+	}
+	if (out->n != (size_t)t.ndeclared) /* "Chancery-Declared-Unclassified:attachments/x" */
+		return ch_error_setc(CH_EINVALID, "trailer %s: write it as '%s: %sNAME'",
+		                     CH_ATTACH_TRAILER, CH_ATTACH_TRAILER, CH_ATTACH_DIR);
+	return 0;
+}
+
+void ch_trailers_format_declared(ch_buf *out, const ch_strv *names)
+{
+	size_t i;
+
+	for (i = 0; names && i < names->n; i++)
+		ch_buf_printf(out, "%s: %s%s\n", CH_ATTACH_TRAILER, CH_ATTACH_DIR, names->v[i]);
 }

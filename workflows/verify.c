@@ -1,4 +1,5 @@
-/* verify.c -- the auditor's verifier (DESIGN.md rules P1-P6, D1-D9, C1).
+/* verify.c -- the auditor's verifier (DESIGN.md rules P1-P6, D1-D9, C1;
+ * D10 on attachments, SECURITY.md).
  *
  * Order of work: read the checkpoint; verify the policy chain in the
  * calling thread (it decides which keys and policies every step may name);
@@ -33,6 +34,7 @@
 #include "json.h"
 #include "policy.h"
 #include "spill.h"
+#include "stamp.h"
 #include "trailers.h"
 #include "verify.h"
 #include "util/fs.h"
@@ -1367,6 +1369,147 @@ done:
 	ch_buf_dispose(&facts);
 }
 
+/* ---- D10: attachments ---- */
+
+typedef struct {
+	git_tree *tree, *att, *patt; /* this step's tree, its attachments/, the parent's */
+	ch_strv declared;
+	size_t total;
+} attctx;
+
+static git_tree *att_dir(dctx *d, const git_commit *c, git_tree *tree)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, "attachments");
+	git_tree *att = NULL;
+
+	if (!e)
+		return NULL;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&att, d->w->repo, git_tree_entry_id(e)) < 0)
+		dadd(d, "D10", git_commit_id(c), "attachments is not a directory of files");
+	return att;
+}
+
+static size_t blob_size(git_repository *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t len = (size_t)-1;
+
+	if (git_repository_odb(&odb, repo) == 0 && git_odb_read_header(&len, &type, odb, id) < 0)
+		len = (size_t)-1;
+	git_odb_free(odb);
+	return len;
+}
+
+/* One attachment of the step's tree; names are shown only when valid. */
+static void check_one_attachment(dctx *d, const git_commit *c, const ch_trailers *t,
+                                 const vpolicy *vp, attctx *a, const git_tree_entry *e)
+{
+	const char *name = git_tree_entry_name(e), *type;
+	const git_oid *id = git_commit_id(c);
+	const git_tree_entry *pe;
+	git_blob *blob = NULL;
+	ch_stamp_result r;
+	size_t size;
+	int changed, declared;
+
+	if (!ch_attach_valid_name(name)) {
+		dadd(d, "D10", id, "an attachment's name is not a valid attachment name (UTF-8 NFC, "
+		     "at most %d bytes, no separators, leading dot or invisible characters)",
+		     CH_ATTACH_MAX_NAME);
+		return;
+	}
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		dadd(d, "D10", id, "attachments/%s is not a file", name);
+		return;
+	}
+	size = blob_size(d->w->repo, git_tree_entry_id(e));
+	if (size == (size_t)-1 || size > CH_ATTACH_MAX_FILE) {
+		dadd(d, "D10", id, "attachments/%s is larger than %u bytes (or unreadable)", name,
+		     CH_ATTACH_MAX_FILE);
+		return;
+	}
+	a->total += size;
+	pe = a->patt ? git_tree_entry_byname(a->patt, name) : NULL;
+	changed = !pe || !git_oid_equal(git_tree_entry_id(pe), git_tree_entry_id(e));
+	declared = ch_strv_contains(&a->declared, name);
+	if (!changed && !declared)
+		return;
+	if (git_blob_lookup(&blob, d->w->repo, git_tree_entry_id(e)) < 0 ||
+	    ch_attach_scan(&r, git_blob_rawcontent(blob), size) < 0) {
+		dadd(d, "D10", id, "attachments/%s cannot be read", name);
+		goto done;
+	}
+	type = ch_attach_sniff(git_blob_rawcontent(blob), size);
+	if (declared && !changed)
+		dadd(d, "D10", id, "declares attachments/%s unclassified, but this step does not add "
+		     "or change it", name);
+	else if (declared && r.level != CH_STAMP_UNREADABLE)
+		dadd(d, "D10", id, "declares attachments/%s unclassified, but the scanner reads it: "
+		     "declarations are for files it cannot read", name);
+	else if (declared && vp && vp->pol &&
+	         !ch_policy_may_declare(vp->pol, ch_policy_person(vp->pol, t->actor), type))
+		dadd(d, "D10", id, "declares attachments/%s (type %s) unclassified, but %s holds no "
+		     "role that policy/attachments.json of policy %.12s allows to declare that type",
+		     name, type, t->actor, t->policy);
+	else if (!declared && r.level == CH_STAMP_UNREADABLE && d->v->tier &&
+	         !strcmp(d->v->tier, "networked"))
+		dadd(d, "D10", id, "adds attachments/%s, which the scanner cannot read (%s, type %s), "
+		     "without a %s trailer: the networked tier takes it only as declared "
+		     "unclassified by a person with that right", name, r.rule, type, CH_ATTACH_TRAILER);
+done:
+	git_blob_free(blob);
+}
+
+/* D10: on a create or revise, the attachments are well named and within
+ * bounds, every file added that the scanner cannot read is declared
+ * unclassified (networked tier), and every declaration is valid. */
+static void check_attachments(dctx *d, const git_commit *c, const ch_trailers *t,
+                              const vpolicy *vp)
+{
+	const char *msg = git_commit_message_raw(c);
+	const git_oid *id = git_commit_id(c);
+	git_tree *ptree = NULL;
+	attctx a;
+	size_t i, n;
+
+	if (strcmp(t->action, "create") && strcmp(t->action, "revise"))
+		return; /* D4 keeps their tree, and the trailer parser refuses declarations */
+	memset(&a, 0, sizeof(a));
+	if (ch_trailers_declared(&a.declared, msg, strlen(msg)) < 0)
+		dadd(d, "D10", id, "%s", ch_error_last());
+	if (git_tree_lookup(&a.tree, d->w->repo, git_commit_tree_id(c)) < 0)
+		goto done;
+	a.att = att_dir(d, c, a.tree);
+	if (d->have_tree && strcmp(t->action, "create") &&
+	    git_tree_lookup(&ptree, d->w->repo, &d->tree) == 0) {
+		const git_tree_entry *pe = git_tree_entry_byname(ptree, "attachments");
+
+		if (pe && git_tree_entry_type(pe) == GIT_OBJECT_TREE)
+			git_tree_lookup(&a.patt, d->w->repo, git_tree_entry_id(pe));
+	}
+	n = a.att ? git_tree_entrycount(a.att) : 0;
+	if (n > CH_ATTACH_MAX_COUNT)
+		dadd(d, "D10", id, "%zu attachments; a document holds at most %d", n,
+		     CH_ATTACH_MAX_COUNT);
+	for (i = 0; i < n && i < 4 * CH_ATTACH_MAX_COUNT; i++)
+		check_one_attachment(d, c, t, vp, &a, git_tree_entry_byindex(a.att, i));
+	if (a.total > CH_ATTACH_MAX_TOTAL)
+		dadd(d, "D10", id, "the attachments hold %zu bytes; at most %u in all", a.total,
+		     CH_ATTACH_MAX_TOTAL);
+	for (i = 0; i < a.declared.n; i++)
+		if (!a.att || !git_tree_entry_byname(a.att, a.declared.v[i]))
+			dadd(d, "D10", id, "declares attachments/%s unclassified, which the tree does not "
+			     "hold", a.declared.v[i]);
+done:
+	ch_strv_free(&a.declared);
+	git_tree_free(a.patt);
+	git_tree_free(a.att);
+	git_tree_free(ptree);
+	git_tree_free(a.tree);
+}
+
 static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 {
 	const git_oid *id = git_commit_id(c);
@@ -1382,7 +1525,9 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 	check_shape(d, c, &t, index);
 	if (d->meta_ok)
 		check_classification(d, id, &t);
-	if (!(vp = step_policy(d, id, &t))) {
+	vp = step_policy(d, id, &t);
+	check_attachments(d, c, &t, vp);
+	if (!vp) {
 		check_signed(d, c, &t);
 		d->replay_ok = 0;
 		goto done;
@@ -2015,6 +2160,10 @@ static const char *const rule_text[][2] = {
 	        "schema; the ref is a valid document id." },
 	{ "D9", "A step on behalf of someone needs a delegation standing in the policy it "
 	        "names, and acts only with the roles it lists." },
+	{ "D10", "Attachments are well named and within bounds; a file the stamp scanner cannot "
+	         "read enters the networked tier only declared unclassified (trailer "
+	         "Chancery-Declared-Unclassified) by a person whose role policy/attachments.json "
+	         "allows for its type, on the step that adds it." },
 	{ "C1", "Every ref the checkpoint names still exists, at or after the recorded "
 	        "commit." },
 };

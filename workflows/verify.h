@@ -1,5 +1,5 @@
 /* verify.h -- the auditor's verifier: every rule of DESIGN.md on the
- * policy chain (P1-P6) and on every document chain (D1-D9), and the
+ * policy chain (P1-P6) and on every document chain (D1-D10), and the
  * checkpoint (C1). It needs nothing but the repository: keys come from the
  * policy chain and signatures are verified in process (crypto/pgp.h),
  * never with the host's keyring or a site's keystore.
@@ -19,7 +19,7 @@
 #include "util/strv.h"
 
 typedef struct {
-	char rule[4];     /* "P1".."P6", "D1".."D9", "C1"; "W" for a warning */
+	char rule[4];     /* "P1".."P6", "D1".."D10", "C1"; "W" for a warning */
 	char *ref;        /* "refs/docs/x", "refs/heads/policy" */
 	char commit[41];  /* "" when the finding is about a ref */
 	char *message;    /* the facts: who acted as whom, with which key, ... */

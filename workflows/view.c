@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "doc.h"
 #include "gate.h"
 #include "view.h"
@@ -142,6 +143,39 @@ int ch_view_doc_for_peer(git_repository *repo, const git_oid *head, const ch_pol
 	return error < 0 ? error : yes;
 }
 
+/* Every attachment at the head passes the gate on its way out ("git sync"):
+ * one the scanner finds stamped, or that is unreadable and not allowed,
+ * keeps the whole document from the peer. */
+static int attachments_pass_gate(ch_site *site, const ch_policy *pol, const git_tree *tree,
+                                 const char *peer)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, "attachments");
+	git_tree *att = NULL;
+	size_t i, n;
+	int ok = 1;
+
+	if (!e)
+		return 1;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&att, site->repo, git_tree_entry_id(e)) < 0)
+		return 0;
+	n = git_tree_entrycount(att);
+	for (i = 0; i < n && ok; i++) {
+		const git_tree_entry *f = git_tree_entry_byindex(att, i);
+		git_blob *blob = NULL;
+
+		ok = git_tree_entry_type(f) == GIT_OBJECT_BLOB &&
+		     git_blob_lookup(&blob, site->repo, git_tree_entry_id(f)) == 0 &&
+		     git_blob_rawsize(blob) <= CH_ATTACH_MAX_FILE &&
+		     ch_gate_attachment_out(site, pol, "git sync", peer, git_tree_entry_name(f),
+		                            git_blob_rawcontent(blob),
+		                            (size_t)git_blob_rawsize(blob)) == 0;
+		git_blob_free(blob);
+	}
+	git_tree_free(att);
+	return ok;
+}
+
 /* The document's head text and title pass the gate at the "git sync" door. */
 static int head_passes_gate(ch_site *site, const ch_policy *pol, const git_oid *head,
                             const ch_meta *meta, const char *peer)
@@ -162,7 +196,8 @@ static int head_passes_gate(ch_site *site, const ch_policy *pol, const git_oid *
 		                      text ? git_blob_rawcontent(text) : NULL,
 		                      text ? (size_t)git_blob_rawsize(text) : 0, "the text", NULL };
 
-		yes = ch_gate_check(site, pol, &item) == 0;
+		yes = ch_gate_check(site, pol, &item) == 0 &&
+		      attachments_pass_gate(site, pol, tree, peer);
 	}
 done:
 	git_blob_free(text);

@@ -64,6 +64,7 @@ export class Session {
 		this.dialogs = [];     // every alert/confirm/prompt any page opened
 		this.shot = 0;
 		this.tlsChecked = false;
+		this.acceptDownloads = false;
 	}
 
 	async start() {
@@ -86,7 +87,7 @@ export class Session {
 		const ctx = await this.browser.newContext({
 			viewport: { width: 1100, height: 900 },
 			locale: 'vi-VN',
-			acceptDownloads: false,
+			acceptDownloads: this.acceptDownloads, // only attach.mjs takes downloads
 		});
 		ctx.setDefaultTimeout(15000);
 		ctx.setDefaultNavigationTimeout(20000);

@@ -111,7 +111,7 @@ mkdir -p "$SHOTS"
 browser() { # name script
 	local name=$1 script=$2 rc
 	echo "# $name"
-	CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
+	NODE_EXTRA_CA_CERTS="$TLS/ca.pem" CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
 		CH_CORPUS="$CORPUS" CH_OUT="$T/$name.json" TMPDIR="$T" \
 		timeout 180 node "$BROWSER_DIR/$script"
 	rc=$?
@@ -120,6 +120,7 @@ browser() { # name script
 t0=$(date +%s)
 browser workflow workflow.mjs
 browser xss xss.mjs
+browser attach attach.mjs
 echo "# browser scripts took $(($(date +%s) - t0)) s"
 shots=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)
 check "screenshots saved in $SHOTS ($shots)" test "$shots" -ge 20
@@ -169,9 +170,13 @@ for ref in $(git -C "$R" for-each-ref --format='%(refname)' refs/docs); do
 		fi
 	done
 done
-check "the browser made two documents ($refs)" test "$refs" -eq 2
+check "the browser made three documents ($refs)" test "$refs" -eq 3
 check "stock git verify-commit passes on all $n commits the browser made, each signed by its actor" \
-	test "$bad" -eq 0 -a "$n" -eq 15
+	test "$bad" -eq 0 -a "$n" -eq 16
+ADOC=$(jq -r '.doc // empty' "$T/attach.json" 2>/dev/null)
+check "the attachment uploaded in the browser is in the tree byte for byte" \
+	test -n "$ADOC" -a "$(git -C "$R" show "refs/docs/$ADOC:attachments/danh-sách.csv" 2>/dev/null | sha256sum)" = \
+	"$(printf 'STT,Đơn vị,Số người\n1,Vụ Pháp luật,12\n2,Văn phòng Bộ,7\n' | sha256sum)"
 expect 0 "chancery verify passes on the whole site" "$CH" verify "$S"
 
 finish

@@ -65,6 +65,16 @@ check "  unclassified" bash -c "git -C '$S/repo.git' show 'refs/docs/$N:meta.jso
 check "  with the released text" bash -c "git -C '$S/repo.git' show 'refs/docs/$N:document.md' | grep -q 'GIẢI MẬT'"
 check "  and its create step names the declassification" bash -c \
 	"git -C '$S/repo.git' log -1 --format=%B 'refs/docs/$N' | grep -q '12/QĐ-BNG.*decl.x'"
+unchanged "importing the same bundle again leaves the repository as it was" "$S" \
+	as nv.a "$CH" import "$S" "$T/bundle.json"
+expect 1 "importing the same bundle again is refused" as nv.a "$CH" import "$S" "$T/bundle.json"
+err_has "already imported as document $N" "  naming the document it made the first time"
+sleep 1 # a new bundle of the same version: another time stamp, another signature
+as decl.x "$OFF" declassify "$O" "$D" --to "$T/bundle2.json" --reference "$REF" --file "$T/released.md" >/dev/null
+check "  a second bundle of the same version differs from the first" bash -c "! cmp -s '$T/bundle.json' '$T/bundle2.json'"
+expect 1 "  is refused too" as nv.a "$CH" import "$S" "$T/bundle2.json"
+err_has "already imported as document $N" "  naming the same document"
+check "the site holds one imported document" test "$(git -C "$S/repo.git" for-each-ref refs/docs | wc -l)" -eq 1
 expect 0 "the networked repository verifies" "$CH" verify "$S/repo.git"
 check "no secret text reached the networked repository" bash -c \
 	"! git -C '$S/repo.git' cat-file --batch-all-objects --batch | grep -aq 'TỐI MẬT'"

@@ -3,7 +3,9 @@
 # networked server. A canary string sits in a secret document of an
 # offline repository on the same machine, and in uploads stamped or
 # labelled classified; the test tries every route the server has (form,
-# upload, JSON, revise, comment, template, diff, search, error pages, login)
+# upload, JSON, revise, comment, template, diff, search, error pages, login,
+# attachments (stamped text, stamped name, an unreadable file without the
+# right), and a mission's sync fetch with stock git)
 # while capturing the loopback traffic of the server's port with tshark and
 # decrypting it with curl's TLS key log. The canary must appear zero times
 # in what the server sent, in its logs, in the site's repository objects and
@@ -15,6 +17,10 @@
 CANARY="CANARY-$RANDOM$RANDOM-XF"      # upper case: never a valid document id
 CONTROL="CONTROL-$RANDOM$RANDOM-OK"
 make_site nv.a:drafter tt.b:head || { not_ok site; finish; }
+"$top/scripts/tls-demo.sh" "$T/tls" mission-a >/dev/null || not_ok "tls"
+"$CH" site set "$S" mission-a --units mission-a --tls-fingerprint \
+	"$(openssl x509 -in "$T/tls/mission-a.pem" -outform DER | sha256sum | cut -c1-64)" \
+	--as admin.a --passphrase-file "$(pass admin.a)" >/dev/null || not_ok "site set mission-a"
 R="$S/repo.git"
 P=$(cat "$(pass nv.a)")
 stamped() { printf 'BỘ NGOẠI GIAO\n\nTỐI MẬT\n\nNội dung %s.\n' "$CANARY"; }
@@ -65,7 +71,6 @@ stop_capture() {
 trap 'stop_capture; stop_server; cleanup; [ "$FAILED" -eq 0 ] || exit 1' EXIT
 
 # ---- chanceryd refuses the offline repository ----
-"$top/scripts/tls-demo.sh" "$T/tls" >/dev/null || not_ok "tls"
 timeout 10 "$CHD" "$O" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --port "$PORT_FIXED" \
 	>"$T/offline-srv.out" 2>"$T/offline-srv.err"
 rc=$?
@@ -73,7 +78,23 @@ check "chanceryd refuses to serve the offline repository (exit $rc)" test "$rc" 
 check "  saying why" grep -q "offline" "$T/offline-srv.err"
 check "  without showing any of it" bash -c "! grep -q '$CANARY' '$T/offline-srv.err' '$T/offline-srv.out'"
 
-check "server starts" start_server
+# server_lib's start_server, with --client-ca for the missions' sync
+start_mission_server() {
+	PORT=$((20000 + RANDOM % 20000))
+	URL="https://127.0.0.1:$PORT"
+	CA="$T/tls/ca.pem"
+	"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
+		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
+	srv_pid=$!
+	local i
+	for i in $(seq 100); do
+		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+		kill -0 "$srv_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+check "server starts" start_mission_server
 start_capture "$PORT"
 RESP="$T/responses"   # every answer as curl received it: headers and body
 mkdir -p "$RESP"
@@ -93,7 +114,8 @@ curl_s -o "$T/sess.json" -H 'Content-Type: application/json' "$URL/api/v1/sessio
 API=(-H "Authorization: Bearer $(jq -r .token "$T/sess.json")" -H 'Content-Type: application/json')
 
 # The positive control: an allowed document with the control canary.
-jq -n --arg t "Thông báo $CONTROL" --arg p "$P" '{title:"Thông báo", type:"bao-cao", text:$t, passphrase:$p}' >"$T/ok.json"
+jq -n --arg t "Thông báo $CONTROL" --arg p "$P" \
+	'{title:"Thông báo", type:"bao-cao", text:$t, passphrase:$p, recipients:["mission-a"]}' >"$T/ok.json"
 send "an allowed document is created through the API" 201 "${API[@]}" --data-binary @"$T/ok.json" "$URL/api/v1/docs"
 D=$(jq -r .id "$RESP/$n.b")
 send "and served" 200 -b "$J" "$URL/docs/$D"
@@ -143,9 +165,48 @@ send "JSON error: a document id of the canary" 400 "${API[@]}" "$URL/api/v1/docs
 send "JSON error: an unknown endpoint" 404 "${API[@]}" "$URL/api/v1/$CANARY"
 send "login: the canary as identifier and password" 400 --data-urlencode "id=$CANARY" \
 	--data-urlencode "password=$CANARY" "$URL/login"
-echo "# skipped: no attachment route exists yet"
+# attachments
+stamped >"$T/phu-luc.txt"
+printf 'Phụ lục %s.\n' "$CANARY" >"$T/plain.txt"
+{ printf '\x89PNG\r\n\x1a\n'; printf '%s' "$CANARY"; head -c 200 /dev/urandom; } >"$T/anh.png"
+att=(-b "$J" -F "csrf=$tok" -F "passphrase=$P" -F "head=$HEAD" -F "text=$(git -C "$R" show "$HEAD:document.md")")
+send "attachment: a stamped text attachment (revise)" 400 "${att[@]}" \
+	-F "attach1=@$T/phu-luc.txt;filename=phu-luc.txt" "$URL/docs/$D/revise"
+send "attachment: a stamped attachment name (revise)" 400 "${att[@]}" \
+	-F "attach1=@$T/plain.txt;filename=TOI-MAT_$CANARY.txt" "$URL/docs/$D/revise"
+send "attachment: an unreadable binary, declared without the right" 400 "${att[@]}" \
+	-F "attach1=@$T/anh.png;filename=anh.png" -F declare1=1 "$URL/docs/$D/revise"
+send "attachment: an unreadable binary, undeclared" 400 "${att[@]}" \
+	-F "attach1=@$T/anh.png;filename=anh.png" "$URL/docs/$D/revise"
+send "attachment: a stamped attachment on a new document" 400 -b "$J" -F "csrf=$tok" -F "passphrase=$P" \
+	-F "title=Thông báo" -F type=bao-cao -F "text=Nội dung." -F "attach1=@$T/phu-luc.txt;filename=a.txt" "$URL/docs/new"
+jq -n --arg c "$(base64 -w0 "$T/phu-luc.txt")" --arg p "$P" --arg h "$HEAD" \
+	'{head:$h, passphrase:$p, attachments:[{name:"a.txt", content_base64:$c}]}' >"$T/body.json"
+send "JSON: a stamped attachment" 400 "${API[@]}" --data-binary @"$T/body.json" "$URL/api/v1/docs/$D/revise"
+jq -n --arg c "$(base64 -w0 "$T/plain.txt")" --arg p "$P" --arg h "$HEAD" \
+	'{head:$h, passphrase:$p, attachments:[{name:"TUYET-MAT.txt", content_base64:$c}]}' >"$T/body.json"
+send "JSON: a stamped attachment name" 400 "${API[@]}" --data-binary @"$T/body.json" "$URL/api/v1/docs/$D/revise"
+jq -n --arg c "$(base64 -w0 "$T/anh.png")" --arg p "$P" --arg h "$HEAD" \
+	'{head:$h, passphrase:$p, attachments:[{name:"anh.png", content_base64:$c}], declare_unclassified:["anh.png"]}' >"$T/body.json"
+send "JSON: an unreadable binary, declared without the right" 400 "${API[@]}" --data-binary @"$T/body.json" \
+	"$URL/api/v1/docs/$D/revise"
+send "attachment: a download named by the canary" 404 -b "$J" "$URL/docs/$D/attachments/$CANARY.txt"
+printf 'Phụ lục %s.\n' "$CONTROL" >"$T/control.txt"
+send "attachment: an allowed attachment (control)" 200 "${att[@]}" \
+	-F "attach1=@$T/control.txt;filename=phu-luc.txt" "$URL/docs/$D/revise"
+send "  is downloaded" 200 -b "$J" "$URL/docs/$D/attachments/phu-luc.txt"
+# sync: a mission fetching with stock git (its TLS keys logged by GnuTLS too)
+if GIT_SSL_CERT="$T/tls/mission-a.pem" GIT_SSL_KEY="$T/tls/mission-a.key" GIT_SSL_CAINFO="$CA" \
+	git clone -q --mirror "$URL/git/hq.git" "$T/mission.git" 2>"$T/clone.err"; then
+	ok "sync: mission-a fetches with stock git over /git/hq.git"
+else
+	not_ok "sync: mission-a fetches with stock git"; sed 's/^/#   /' "$T/clone.err" | head -3
+fi
+check "  control: it received the control canary (document and attachment)" bash -c \
+	"test \$(git -C '$T/mission.git' cat-file --batch-all-objects --batch | grep -ac '$CONTROL') -ge 2"
+check "  it received the canary 0 times (in every object, decompressed)" bash -c \
+	"! git -C '$T/mission.git' cat-file --batch-all-objects --batch | grep -aq '$CANARY'"
 echo "# skipped: the push route (git-receive-pack) is not captured here; test_sync_push.sh checks a stamped push is refused and its text is in no HQ object"
-echo "# skipped: no sync route exists yet"
 send "the allowed document is served again (control)" 200 -b "$J" "$URL/docs/$D"
 stop_capture
 stop_server

@@ -168,6 +168,21 @@ static const row rows[] = {
 	{ "format.txt", NAME, NONE, "name: format" },
 	{ "photoimate.png", NAME, NONE, "name: photoimate" },
 	{ "nghi-quyet-292-NQ-CP.txt", NAME, NONE, "name: corpus file" },
+	/* attachment names (workflows/attach.h: the gate scans them as file names) */
+	{ "Phụ lục TỐI MẬT.pdf", NAME, SECRET, "attachment name: spaced, with marks" },
+	{ "phu-luc_tuyet-mat_02.png", NAME, TOP, "attachment name: undiacritized" },
+	{ "Hồ sơ MẬT.png", NAME, CONF, "attachment name: MẬT after a document noun" },
+	{ "Bản đồ MẬT.png", NAME, CONF, "attachment name: ĐỒ (map) is not ĐỘ (độ mật)" },
+	{ "Bản đồ mật độ dân số.png", NAME, NONE, "attachment name: mật độ (density)" },
+	{ "BẢN ĐỒ\nMẬT", BODY, CONF, "a map's caption, then a MẬT line" },
+	{ "Độ mật: Mật", BODY, CONF, "field: độ mật still a field" },
+	{ "do mat cao", NAME, NONE, "name: undiacritized độ mật passes" },
+	{ "MẬT - ảnh chụp.jpg", NAME, CONF, "attachment name: MẬT leading" },
+	{ "TÓI MẬT.docx", NAME, SECRET, "attachment name: NFD" },
+	{ "T​OI-MAT.csv", NAME, SECRET, "attachment name: zero-width space" },
+	{ "Ảnh hội nghị bảo mật thông tin.jpg", NAME, NONE, "attachment name: bảo mật" },
+	{ "Danh sách mật khẩu wifi.csv", NAME, NONE, "attachment name: mật khẩu" },
+	{ "Mặt bằng hội trường.png", NAME, NONE, "attachment name: Mặt bằng (MẶT)" },
 	/* declassified */
 	{ "GIẢI MẬT", BODY, DECL, "GIẢI MẬT alone" },
 	{ "GIẢI MẬT\nTheo Quyết định số 12/QĐ-BNG ngày 01/02/2024", BODY, NONE,
@@ -334,6 +349,14 @@ static const file_row files[] = {
 	F("bao_mat.txt", "Quy chế bảo mật thông tin của Bộ.\n", NONE, ""),
 	F("empty.txt", "", NONE, ""),
 	F("zipped.txt", "Một đoạn văn bản.\nPK\x03\x04\0\0\0\0\x14\0", UNREAD, "binary"),
+	/* attachment texts */
+	F("phu-luc.md", "# Phụ lục\n\n| Số | Độ mật |\n|---|---|\n| 1 | Tối mật |\n", SECRET, "stamp-line"),
+	F("bang.csv", "STT;Tên;Ghi chú\n1;Kế hoạch;MẬT\n", CONF, "stamp-lead"),
+	F("danh-sach.csv", "STT,Tên,Ghi chú\n1,Hội nghị,bảo mật thông tin\n2,Mật khẩu,đổi hằng quý\n", NONE, ""),
+	F("ghi-chu.md", "Ghi chú về bí mật nhà nước và bảo mật.\n", NONE, ""),
+	F("anh.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>TUYỆT MẬT</text></svg>", TOP,
+	  "header-upper"),
+	F("thu.txt", "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n", UNREAD, "encrypted"),
 };
 
 static void test_files(void **state)

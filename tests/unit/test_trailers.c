@@ -464,6 +464,65 @@ static void test_message_comment(void **state)
 	ch_buf_dispose(&out);
 }
 
+/* Chancery-Declared-Unclassified (rule D10): create and revise only,
+ * attachments/<valid name>, each attachment once. */
+static void test_declared(void **state)
+{
+	static const char *const revise[] = {
+		"Chancery-Action: revise", "Chancery-Step: draft", "Chancery-Actor: an.ninh",
+		("Chancery-Policy: " POLICY_ID), "Chancery-Classification: unclassified",
+	};
+	ch_strv names = CH_STRV_INIT;
+	ch_buf b = CH_BUF_INIT;
+	ch_trailers t;
+
+	(void)state;
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/anh.png\n"
+	        "Chancery-Declared-Unclassified: attachments/Bản đồ 2.png\n");
+	parse_ok(&t, b.ptr);
+	assert_int_equal(t.ndeclared, 2);
+	assert_int_equal(ch_trailers_declared(&names, b.ptr, b.size), 0);
+	assert_int_equal(names.n, 2);
+	assert_string_equal(names.v[0], "anh.png");
+	assert_string_equal(names.v[1], "Bản đồ 2.png");
+	ch_strv_free(&names);
+
+	/* formatted as parsed */
+	ch_buf_clear(&b);
+	ch_strv_push(&names, "anh.png");
+	ch_buf_puts(&b, "revise: x\n\n");
+	ch_buf_printf(&b, "%s\n%s\n%s\n%s\n%s\n", revise[0], revise[1], revise[2], revise[3],
+	              revise[4]);
+	ch_trailers_format_declared(&b, &names);
+	ch_strv_free(&names);
+	assert_int_equal(ch_trailers_declared(&names, b.ptr, b.size), 0);
+	assert_int_equal(names.n, 1);
+	ch_strv_free(&names);
+
+	/* not on other actions, not malformed, not twice */
+	message(&b, five, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/anh.png\n");
+	refused(b.ptr, "only create and revise");
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: anh.png\n");
+	refused(b.ptr, "attachments/<name>");
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/.git\n");
+	refused(b.ptr, "not a valid attachment name");
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/a/b.png\n");
+	refused(b.ptr, "not a valid attachment name");
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/\n");
+	refused(b.ptr, "attachments/<name>");
+	message(&b, revise, 5, (size_t)-1, "Chancery-Declared-Unclassified: attachments/a.png\n"
+	        "Chancery-Declared-Unclassified: attachments/a.png\n");
+	parse_ok(&t, b.ptr);
+	assert_int_equal(ch_trailers_declared(&names, b.ptr, b.size), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "twice"));
+	ch_strv_free(&names);
+	ch_buf_clear(&b);
+	ch_buf_puts(&b, "policy\n\nChancery-Action: policy\nChancery-Actor: admin.a\n"
+	            "Chancery-Declared-Unclassified: attachments/a.png\n");
+	refused(b.ptr, "only the Chancery-Action and Chancery-Actor");
+	ch_buf_dispose(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_message_comment),
+		cmocka_unit_test(test_declared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
