@@ -40,6 +40,9 @@ static const char usage_text[] =
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
 	"\n"
+	"  engine run|status|stop SITE   (the resident step engine; `doc act` starts it\n"
+	"                                 on demand; CHANCERY_ENGINE=off: none)\n"
+	"\n"
 	"security:\n"
 	"  spill SITE DOC --as SECURITY-OFFICER [--reason TEXT]   (networked: withdraw, purge)\n"
 	"  declassify SITE DOC --as DECLASSIFIER --to FILE --reference REF [--file F.md]\n"
@@ -268,6 +271,8 @@ int main(int argc, char **argv)
 #ifndef CH_OFFLINE
 	if (!strcmp(cmd, "spill"))
 		return cmd_spill(argc, argv);
+	if (!strcmp(cmd, "engine"))
+		return cmd_engine(argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv);
 #else

@@ -1,4 +1,5 @@
 /* commit.c -- one signed commit, its ref moved by compare-and-swap. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,14 +84,26 @@ static int check_head(git_repository *repo, const ch_commit_req *req)
 
 /* Failpoint for the concurrency test: with CHANCERY_FAILPOINT_WAIT=FILE,
  * wait (at most 30 s) until FILE exists before taking the lock, so that
- * several processes that read the same head race for the ref at once. */
-static void failpoint_wait(void)
+ * several processes that read the same head race for the ref at once.
+ * The command line's engine client calls it after reading the head. */
+void ch_commit_failpoint_wait(void)
 {
 	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
 	int i;
 
 	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
 		usleep(10000);
+}
+
+/* Failpoint for the engine's crash test: CHANCERY_FAILPOINT_CRASH=after-object
+ * kills the process once the commit is written and before the ref moves
+ * (the ref's lock is then left behind, as by any crash at that moment). */
+static void failpoint_crash(const char *where)
+{
+	const char *at = getenv("CHANCERY_FAILPOINT_CRASH");
+
+	if (at && !strcmp(at, where))
+		raise(SIGKILL);
 }
 
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
@@ -103,7 +116,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 
 	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
-	failpoint_wait();
+	ch_commit_failpoint_wait();
 	if (git_transaction_new(&tx, site->repo) < 0)
 		return git_fail(CH_EIO, "cannot start a ref transaction");
 	rc = git_transaction_lock_ref(tx, req->ref);
@@ -145,6 +158,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		error = git_fail(CH_EIO, "cannot write the commit");
 		goto done;
 	}
+	failpoint_crash("after-object");
 	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
 	    git_transaction_commit(tx) < 0)
 		error = git_fail(CH_EIO, "cannot move the ref");
