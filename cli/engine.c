@@ -89,11 +89,28 @@ extern char **environ;
 #define PASSPHRASE_MAX 1024
 
 enum { F_END = 0, F_DOC, F_ACTION, F_ACTOR, F_ON_BEHALF, F_COMMENT, F_PASSPHRASE, F_EXPECTED,
-       F_STOP, F_COUNT };
+       F_STOP, F_BUILD, F_COUNT };
 
 static const size_t field_max[F_COUNT] = {
-	0, 64, 16, 64, 64, CH_COMMENT_MAX, PASSPHRASE_MAX, GIT_OID_HEXSZ, 0
+	0, 64, 16, 64, 64, CH_COMMENT_MAX, PASSPHRASE_MAX, GIT_OID_HEXSZ, 0, 64
 };
+
+/* The answer of an engine whose binary is not the client's (an upgrade, or
+ * another build): it exits, and the client does the step in process. */
+#define ENGINE_STALE 1
+
+/* Which binary this process runs: device, inode and change time of
+ * /proc/self/exe. A client only hands steps to an engine of its own binary. */
+static void build_id(char out[64])
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) < 0)
+		memset(&st, 0, sizeof(st));
+	snprintf(out, 64, "%llx:%llx:%lld.%09ld", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
+	         (long)st.st_ctim.tv_nsec);
+}
 
 /* ---- paths and the state directory ---- */
 
@@ -291,6 +308,30 @@ static void answer(int fd, int code, const char *text)
 	ch_buf_dispose(&b);
 }
 
+/* Answer without reading the request, then let the peer's bytes drain
+ * (at most 64 KiB, 1 s) so that closing does not reset the connection and
+ * lose the answer. Nothing read is looked at. */
+static void refuse(int fd, int code, const char *text)
+{
+	unsigned char sink[4096];
+	long long deadline = now_ms() + 1000;
+	size_t total = 0;
+
+	answer(fd, code, text);
+	shutdown(fd, SHUT_WR);
+	while (total < ENGINE_REQ_MAX) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		if ((r = recv(fd, sink, sizeof(sink), 0)) <= 0)
+			break;
+		total += (size_t)r;
+	}
+}
+
 /* Test hook (tests/integration/test_engine.sh): CHANCERY_ENGINE_CRASH,
  * read once at start, names the point where the engine kills itself with
  * SIGKILL: "after-object" (commit written, ref not moved: commit.c's
@@ -327,6 +368,8 @@ static int do_step(ch_site *site, const engine_req *r, char hex[GIT_OID_HEXSZ + 
 }
 
 /* One connection: read the request, do it, answer. */
+static char my_build[64];
+
 static void serve(int fd, ch_site *site, unsigned char *buf)
 {
 	unsigned char head[8];
@@ -338,14 +381,14 @@ static void serve(int fd, ch_site *site, unsigned char *buf)
 
 	memset(&r, 0, sizeof(r));
 	if (!peer_is_me(fd)) {
-		answer(fd, CH_EDENIED, "the engine of this site serves its owner only");
+		refuse(fd, CH_EDENIED, "the engine of this site serves its owner only");
 		return;
 	}
 	if (io_full(fd, head, 8, deadline, 0) < 0)
 		return;
 	len = get_u32(head + 4);
 	if (memcmp(head, ENGINE_MAGIC, 4) || len > ENGINE_REQ_MAX) {
-		answer(fd, CH_EINVALID, "engine request: bad header");
+		refuse(fd, CH_EINVALID, "engine request: bad header");
 		return;
 	}
 	if (io_full(fd, buf, len, deadline, 0) < 0)
@@ -353,6 +396,11 @@ static void serve(int fd, ch_site *site, unsigned char *buf)
 	ch_error_clear();
 	if ((error = req_parse(&r, buf, len)) == 0 && r.f[F_STOP]) {
 		answer(fd, 0, "stopping");
+		engine_stop = 1;
+		goto done;
+	}
+	if (error == 0 && (!r.f[F_BUILD] || strcmp(r.f[F_BUILD], my_build))) {
+		answer(fd, ENGINE_STALE, "another build of chancery runs this engine: it stops");
 		engine_stop = 1;
 		goto done;
 	}
@@ -433,8 +481,11 @@ static int engine_run(const char *site_path)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	build_id(my_build);
 	if ((error = make_paths(&p, site_path)) < 0 || (error = ch_site_open(&site, site_path)) < 0)
 		goto done;
+	/* A long-lived process: bound libgit2's object cache as the server does. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
 	if ((error = engine_listen(&lock_fd, &sock_fd, &sock_st, &p)) < 0)
 		goto done;
 	/* Listening: tell whoever started us (stdout is its pipe), then let go
@@ -642,7 +693,7 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 {
 	ch_buf req = CH_BUF_INIT, path = CH_BUF_INIT;
 	unsigned char head[12];
-	char *abs_site = NULL, *msg = NULL;
+	char *abs_site = NULL, *msg = NULL, build[64];
 	long long sent = 0;
 	uint32_t len;
 	int32_t code;
@@ -673,6 +724,8 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 	put_field(&req, F_ON_BEHALF, cli_get(a, "on-behalf-of"));
 	put_field(&req, F_COMMENT, cli_get(a, "comment"));
 	put_field(&req, F_EXPECTED, st->seen);
+	build_id(build);
+	put_field(&req, F_BUILD, build);
 	put_field(&req, F_PASSPHRASE, *pass);
 	ch_buf_putc(&req, F_END);
 	if (req.size - 8 > ENGINE_REQ_MAX || req.size > req.asize)
@@ -691,6 +744,10 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 	    memcmp(head, ENGINE_MAGIC, 4) || (len = get_u32(head + 8)) > ENGINE_ANSWER_MAX)
 		goto done;
 	code = (int32_t)get_u32(head + 4);
+	if (code == ENGINE_STALE) {
+		rc = CLI_ENGINE_NOT_USED; /* nothing was done */
+		goto done;
+	}
 	msg = ch_calloc(1, (size_t)len + 1);
 	if (io_full(fd, msg, len, now_ms() + ENGINE_READ_MS, 0) < 0)
 		goto done;
@@ -741,6 +798,18 @@ static int engine_stop_cmd(const char *site)
 	     io_full(fd, head, 12, now_ms() + ENGINE_READ_MS, 0) == 0 && get_u32(head + 4) == 0;
 	close(fd);
 	ch_buf_dispose(&req);
+	/* Gone when its lock is free (at most 5 s: a step in progress ends). */
+	if (ok) {
+		int lock = open(p.lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), i;
+
+		for (i = 0, ok = 0; lock >= 0 && i < 500 && !ok; i++) {
+			ok = flock(lock, LOCK_SH | LOCK_NB) == 0;
+			if (!ok)
+				usleep(10000);
+		}
+		if (lock >= 0)
+			close(lock);
+	}
 	if (!ok) {
 		fprintf(stderr, "chancery: the engine of %s did not stop\n", site);
 		return CLI_USAGE;
