@@ -12,11 +12,13 @@
  * compare-and-swap) and answers the commit or the error, which the client
  * prints exactly as the in-process path would.
  *
- *   SITE/state/             mode 0700, owned by the site's user
- *   SITE/state/engine.lock  flock()ed by the running engine for its whole
- *                           life: two engines never run for one site, and a
- *                           crashed engine's lock is released by the kernel
- *   SITE/state/engine.sock  the listening socket (0600)
+ *   SITE/state/engine/             mode 0700, owned by the site's user
+ *                                  (SITE/state: writable by its owner only)
+ *   SITE/state/engine/engine.lock  flock()ed by the running engine for its
+ *                                  whole life: two engines never run for one
+ *                                  site, and a crashed engine's lock is
+ *                                  released by the kernel; holds its pid
+ *   SITE/state/engine/engine.sock  the listening socket (0600)
  *
  * Started on demand, like gpg-agent: when `doc act` finds no engine it
  * starts `chancery engine run SITE` (detached, in its own session), waits
@@ -115,34 +117,41 @@ static void build_id(char out[64])
 /* ---- paths and the state directory ---- */
 
 typedef struct {
-	char dir[PATH_MAX], sock[PATH_MAX], lock[PATH_MAX];
+	char state[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX], lock[PATH_MAX];
 } engine_paths;
 
 static int make_paths(engine_paths *p, const char *site)
 {
 	struct sockaddr_un sa;
 
-	if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/state", site) >= sizeof(p->dir) ||
-	    (size_t)snprintf(p->lock, sizeof(p->lock), "%s/state/engine.lock", site) >=
+	if ((size_t)snprintf(p->state, sizeof(p->state), "%s/state", site) >= sizeof(p->state) ||
+	    (size_t)snprintf(p->dir, sizeof(p->dir), "%s/state/engine", site) >= sizeof(p->dir) ||
+	    (size_t)snprintf(p->lock, sizeof(p->lock), "%s/engine.lock", p->dir) >=
 	    sizeof(p->lock) ||
-	    (size_t)snprintf(p->sock, sizeof(p->sock), "%s/state/engine.sock", site) >=
+	    (size_t)snprintf(p->sock, sizeof(p->sock), "%s/engine.sock", p->dir) >=
 	    sizeof(sa.sun_path))
 		return ch_error_setc(CH_EINVALID, "%s: the path is too long for the engine's socket",
 		                     site);
 	return 0;
 }
 
-/* SITE/state must be a real directory of ours that no one else can enter. */
+/* SITE/state (shared with the site's write lock, workflows/site.c) must be
+ * a real directory that no one else can write, and SITE/state/engine a real
+ * directory of ours that no one else can enter. */
 static int check_state_dir(const engine_paths *p)
 {
 	struct stat st;
 
-	if (lstat(p->dir, &st) < 0)
+	if (lstat(p->state, &st) < 0 || lstat(p->dir, &st) < 0)
 		return ch_error_setc(errno == ENOENT ? CH_ENOTFOUND : CH_EIO, "%s: %s", p->dir,
 		                     strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
 		return ch_error_setc(CH_EDENIED, "%s must be a directory owned by uid %u with mode "
 		                     "0700", p->dir, (unsigned)geteuid());
+	if (lstat(p->state, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022))
+		return ch_error_setc(CH_EDENIED, "%s must be a directory that only its owner can "
+		                     "write", p->state);
 	return 0;
 }
 
@@ -226,6 +235,11 @@ static void put_u32(ch_buf *b, uint32_t v)
 static uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int fits(int tag, const char *s)
+{
+	return !s || strlen(s) <= field_max[tag];
 }
 
 static void put_field(ch_buf *b, int tag, const char *s)
@@ -421,7 +435,8 @@ static int engine_listen(int *lock_fd, int *sock_fd, struct stat *sock_st, const
 	int n;
 
 	*lock_fd = *sock_fd = -1;
-	if (mkdir(p->dir, 0700) < 0 && errno != EEXIST)
+	if ((mkdir(p->state, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(p->dir, 0700) < 0 && errno != EEXIST))
 		return ch_error_setc(CH_EIO, "%s: %s", p->dir, strerror(errno));
 	if (check_state_dir(p) < 0)
 		return CH_EDENIED;
@@ -700,7 +715,12 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 	int fd = -1, rc = CLI_ENGINE_NOT_USED;
 
 	memset(st, 0, sizeof(*st));
+	/* Anything the engine's request cannot carry is refused in process, in
+	 * its own words (a comment too long, an id too long, ...). */
 	if (!engine_enabled() || !cli_get(a, "as") || !ch_valid_doc_id(a->pos.v[1]) ||
+	    !fits(F_ACTION, cli_get(a, "action")) || !fits(F_ACTOR, cli_get(a, "as")) ||
+	    !fits(F_ON_BEHALF, cli_get(a, "on-behalf-of")) ||
+	    !fits(F_COMMENT, cli_get(a, "comment")) ||
 	    !(abs_site = realpath(a->pos.v[0], NULL)) ||
 	    read_head(st->seen, abs_site, a->pos.v[1]) < 0)
 		goto done;
@@ -710,6 +730,8 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 		rc = CLI_ENGINE_FAILED;
 		goto done;
 	}
+	if (!fits(F_PASSPHRASE, *pass))
+		goto done;
 	ch_commit_failpoint_wait();
 	if (engine_reach(&fd, abs_site) < 0)
 		goto done;

@@ -45,7 +45,7 @@ check "it prints the commit now at the head" test "$(cat "$T/out")" = "$(git -C 
 pid=$(engine_pid)
 check "the engine runs ($pid)" alive "$pid"
 check "its directory is 0700 and its socket 0600" \
-	bash -c "[ \"\$(stat -c %a '$S/state')\" = 700 ] && [ \"\$(stat -c %a '$S/state/engine.sock')\" = 600 ]"
+	bash -c "[ \"\$(stat -c %a '$S/state/engine')\" = 700 ] && [ \"\$(stat -c %a '$S/state/engine/engine.sock')\" = 600 ]"
 check "it is a session of its own, not a child in the caller's group" \
 	test "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid"
 
@@ -93,6 +93,10 @@ same_error "a comment that is not UTF-8" "$C" --as nguyen.van.a --action comment
 touch "$R/refs/docs/$C.lock"
 same_error "a locked ref (conflict)" "$C" --as nguyen.van.a --action submit --passphrase-file "$(pass nguyen.van.a)"
 rm -f "$R/refs/docs/$C.lock"
+head -c 17000 /dev/zero | tr '\0' 'a' >"$T/longc"
+expect 1 "a comment too long for the engine's request is refused in process" \
+	act "$C" nguyen.van.a comment --comment "$(cat "$T/longc")"
+err_has "at most 16384 bytes" "in its own words"
 expect 1 "no such document: refused (in process, the same words)" act no-such-doc nguyen.van.a submit
 err_has "no document 'no-such-doc'" "it names the document"
 
@@ -148,18 +152,18 @@ while True:
 code, n = struct.unpack(">iI", data[4:12])
 print(code, data[12:12 + n].decode())
 PY
-chmod 711 "$T" "$S" "$S/state"; chmod 666 "$S/state/engine.sock"; chmod 644 "$T/peer.py"
+chmod 711 "$T" "$S" "$S/state" "$S/state/engine"; chmod 666 "$S/state/engine/engine.sock"; chmod 644 "$T/peer.py"
 before=$(repo_state "$S")
 setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$T/peer.py" \
-	"$S/state/engine.sock" "$C" >"$T/peer.out" 2>&1
-chmod 700 "$T" "$S/state" "$S"; chmod 600 "$S/state/engine.sock"
+	"$S/state/engine/engine.sock" "$C" >"$T/peer.out" 2>&1
+chmod 700 "$T" "$S/state/engine" "$S/state" "$S"; chmod 600 "$S/state/engine/engine.sock"
 check "a peer of another uid is refused ($(cat "$T/peer.out"))" grep -q '^-5 .*serves its owner only' "$T/peer.out"
 check "and nothing is recorded" test "$before" = "$(repo_state "$S")"
-chmod 755 "$S/state"
-expect 0 "with SITE/state not 0700 the command line trusts no engine and acts in process" \
+chmod 755 "$S/state/engine"
+expect 0 "with SITE/state/engine not 0700 the command line trusts no engine and acts in process" \
 	act "$C" bui.van.h comment --comment "vẫn được"
 check "it says so" grep -q 'done in process' "$T/path"
-chmod 700 "$S/state"
+chmod 700 "$S/state/engine"
 
 # ---- one engine a site; a stale socket is replaced ----
 "$CH" engine run "$S" >/dev/null 2>&1 &
@@ -169,7 +173,7 @@ check "a second engine exits at once (exit $rc) and the first still serves" \
 	test "$rc" = 0 -a "$(engine_pid)" = "$pid"
 kill -KILL "$pid"
 wait_gone "$pid"
-check "a killed engine leaves its socket behind" test -S "$S/state/engine.sock"
+check "a killed engine leaves its socket behind" test -S "$S/state/engine/engine.sock"
 D=$(new_doc)
 expect 0 "the next step replaces the stale socket with a new engine" act "$D" nguyen.van.a submit
 check "done by the new engine" grep -q 'done by the engine' "$T/path"
@@ -230,7 +234,7 @@ pid3=$(engine_pid)
 check "an engine started with a 2 s idle time runs ($pid3)" alive "$pid3"
 sleep 4
 check "and has exited after 2 s without a request" bash -c "! kill -0 '$pid3' 2>/dev/null"
-check "its socket is gone with it" test ! -e "$S/state/engine.sock"
+check "its socket is gone with it" test ! -e "$S/state/engine/engine.sock"
 expect 0 "the next step starts one again" act "$E" pham.thi.d approve
 pid4=$(engine_pid)
 mv "$S/state" "$T/state.moved"
@@ -238,6 +242,6 @@ check "an engine whose socket disappears (site removed) exits" wait_gone "$pid4"
 rm -rf "$T/state.moved"
 expect 0 "CHANCERY_ENGINE=off: no engine is started" env CHANCERY_ENGINE=off "$CH" doc act "$S" "$E" \
 	--as vu.van.f --action sign --passphrase-file "$(pass vu.van.f)"
-check "none runs" test ! -e "$S/state/engine.sock"
+check "none runs" test ! -e "$S/state/engine/engine.sock"
 expect 0 "chancery verify passes on everything the engine recorded" "$CH" verify "$S"
 finish
