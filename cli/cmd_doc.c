@@ -128,7 +128,7 @@ static int doc_act(const cli_args *a)
 	char *pass = NULL;
 	ch_actor who;
 	git_oid id, seen;
-	int error, lost = 0;
+	int error, lost = 0, have_seen = 0;
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
@@ -145,15 +145,20 @@ static int doc_act(const cli_args *a)
 			ch_free_secret(pass);
 			return st.code;
 		case CLI_ENGINE_LOST:
-			lost = git_oid_fromstr(&seen, st.seen) == 0;
-			break;
+			lost = 1;
+			/* fall through */
 		default:
+			/* The head the client read (if it did) is the head this step
+			 * builds on, in process too: racing processes that read the
+			 * same head still get one step and conflicts. */
+			have_seen = st.seen[0] && git_oid_fromstr(&seen, st.seen) == 0;
+			lost = lost && have_seen;
 			break;
 		}
 	}
 #endif
 	if ((error = open_actor(&site, &pass, &who, a)) == 0) {
-		if (lost)
+		if (have_seen)
 			who.expected = &seen;
 		error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who);
 		if (error == CH_ECONFLICT && lost &&

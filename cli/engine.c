@@ -105,9 +105,12 @@ static const size_t field_max[F_COUNT] = {
  * /proc/self/exe. A client only hands steps to an engine of its own binary. */
 static void build_id(char out[64])
 {
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	struct stat st;
 
-	if (stat("/proc/self/exe", &st) < 0)
+	/* By the path readlink gives (under valgrind: the client's binary). */
+	if (n <= 0 || (exe[n] = '\0', stat(exe, &st) < 0))
 		memset(&st, 0, sizeof(st));
 	snprintf(out, 64, "%llx:%llx:%lld.%09ld", (unsigned long long)st.st_dev,
 	         (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
@@ -695,8 +698,8 @@ static int engine_reach(int *fd, const char *site)
 	if (check_state_dir(&p) == CH_EDENIED)
 		return -1;
 	engine_spawn(site);
-	/* Another client's engine may still be binding: a few tries. */
-	for (i = 0; i < 50; i++) {
+	/* Another client's engine may still be binding: tries for 3 s. */
+	for (i = 0; i < 150; i++) {
 		if (engine_connect(fd, &p) == 0)
 			return 0;
 		usleep(20000);
@@ -706,7 +709,7 @@ static int engine_reach(int *fd, const char *site)
 
 int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 {
-	ch_buf req = CH_BUF_INIT, path = CH_BUF_INIT;
+	ch_buf req = CH_BUF_INIT;
 	unsigned char head[12];
 	char *abs_site = NULL, *msg = NULL, build[64];
 	long long sent = 0;
@@ -750,8 +753,8 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 	put_field(&req, F_BUILD, build);
 	put_field(&req, F_PASSPHRASE, *pass);
 	ch_buf_putc(&req, F_END);
-	if (req.size - 8 > ENGINE_REQ_MAX || req.size > req.asize)
-		goto done; /* a comment too long for the engine: in process says so */
+	if (req.size - 8 > ENGINE_REQ_MAX)
+		goto done; /* cannot happen with the fields checked above */
 	len = (uint32_t)(req.size - 8);
 	req.ptr[4] = (char)(len >> 24);
 	req.ptr[5] = (char)(len >> 16);
@@ -793,7 +796,6 @@ done:
 	if (fd >= 0)
 		close(fd);
 	ch_buf_dispose_secret(&req);
-	ch_buf_dispose(&path);
 	free(msg);
 	free(abs_site);
 	return rc;
