@@ -62,7 +62,7 @@ int cmd_import(int argc, char **argv);
 /* cmd_spill.c */
 int cmd_spill(int argc, char **argv);
 
-/* engine.c (not in chancery-offline) */
+/* step_engine.c (not in chancery-offline) */
 #include <git2.h>
 
 enum {

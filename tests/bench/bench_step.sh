@@ -4,7 +4,7 @@
 # through stock `git commit -S` with the same key type (ed25519, fsync on),
 # in the same run. Two paths of `chancery doc act` are measured:
 #   engine      the default: the small command line hands the step to the
-#               site's resident engine (cli/engine.c; started on demand by
+#               site's resident engine (cli/step_engine.c; started on demand by
 #               the first step), which keeps the repository, the parsed
 #               policy and the gpg-agent connection open
 #   in process  CHANCERY_ENGINE=off: one process does everything (open the

@@ -27,9 +27,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 # The command line here records every step in its own process, the one the
-# kills land on: through the resident engine (cli/engine.c) a killed
+# kills land on: through the resident engine (cli/step_engine.c) a killed
 # `chancery doc act` would only be the client, and the engine would finish
-# the step. Killing the engine mid-step is tests/integration/test_engine.sh.
+# the step. Killing the engine mid-step is tests/integration/test_step_engine.sh.
 export CHANCERY_ENGINE=off
 
 if [ -n "${CH_SOAK:-}" ]; then STEPS=500 KILLS=80

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_engine.sh -- the resident step engine (cli/engine.c): started on
+# test_step_engine.sh -- the resident step engine (cli/step_engine.c): started on
 # demand by `chancery doc act`, one per site (flock), gone after its idle
 # time or when its socket is removed, a stale socket replaced, the same
 # results and the same error messages as the in-process path, writes made

@@ -1,4 +1,4 @@
-/* engine.c -- the resident step engine of a site, and its client.
+/* step_engine.c -- the resident step engine of a site, and its client.
  *
  * A signed step through a whole `chancery` process pays, every time, for
  * what does not change between steps: libgit2's and the crypto libraries'
@@ -349,7 +349,7 @@ static void refuse(int fd, int code, const char *text)
 	}
 }
 
-/* Test hook (tests/integration/test_engine.sh): CHANCERY_ENGINE_CRASH,
+/* Test hook (tests/integration/test_step_engine.sh): CHANCERY_ENGINE_CRASH,
  * read once at start, names the point where the engine kills itself with
  * SIGKILL: "after-object" (commit written, ref not moved: commit.c's
  * CHANCERY_FAILPOINT_CRASH) or "before-answer" (ref moved, no answer). */
