@@ -85,6 +85,10 @@ read -r g_min g_med g_max < <(stats <"$T/git.ns")
 echo "signed step, $N each, interleaved; ms min / median / max:"
 printf '  chancery doc act, engine:     %7s %7s %7s   (%d of %d steps done by the engine)\n' \
 	"$e_min" "$e_med" "$e_max" "$by_engine" "$N"
+read -r r_min r_med r_max < <(sed -n 's/.*(\([0-9.]*\) ms round trip).*/\1/p' "$T/trace" |
+	awk '{printf "%d\n", $1 * 1e6}' | stats)
+printf '    of which in the engine:     %7s %7s %7s   (request sent to answer received)\n' \
+	"$r_min" "$r_med" "$r_max"
 printf '  chancery doc act, in process: %7s %7s %7s   (CHANCERY_ENGINE=off)\n' "$p_min" "$p_med" "$p_max"
 printf '  stock git commit -S:          %7s %7s %7s\n' "$g_min" "$g_med" "$g_max"
 awk -v e="$e_med" -v p="$p_med" -v g="$g_med" -v all="$([ "$by_engine" -eq "$N" ] && echo 1 || echo 0)" 'BEGIN {
