@@ -506,10 +506,16 @@ static int engine_run(const char *site_path)
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
 	if ((error = engine_listen(&lock_fd, &sock_fd, &sock_st, &p)) < 0)
 		goto done;
-	/* Listening: tell whoever started us (stdout is its pipe), then let go
-	 * of every descriptor that is not ours. */
-	if (write(STDOUT_FILENO, "R", 1) != 1) {
-		/* started by hand, stdout closed: nothing to tell */
+	/* Listening: tell the client that started us (stdout is its pipe; run
+	 * by hand, stdout is not a pipe and nothing is written), then let go of
+	 * the descriptors we were given. */
+	{
+		struct stat out;
+
+		if (fstat(STDOUT_FILENO, &out) == 0 && S_ISFIFO(out.st_mode) &&
+		    write(STDOUT_FILENO, "R", 1) != 1) {
+			/* the client gave up waiting: nothing to tell */
+		}
 	}
 	{
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
