@@ -75,6 +75,7 @@
 #include "cli.h"
 #include "workflows/commit.h"
 #include "workflows/doc.h"
+#include "workflows/spill.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -464,6 +465,31 @@ static int engine_listen(int *lock_fd, int *sock_fd, struct stat *sock_st, const
 	return 0;
 }
 
+/* Spillage (workflows/spill.h) purges a document from the repository; the
+ * engine may hold pieces of it (libgit2's cache of commits and trees, freed
+ * heap). So the engine watches the spill list's ref and exits as soon as it
+ * moves (checked every second and before every request): what it held goes
+ * with the process, and the next step starts a fresh one. */
+typedef struct {
+	int present;
+	git_oid id;
+} spill_mark;
+
+static void spill_read(spill_mark *m, ch_site *site)
+{
+	memset(m, 0, sizeof(*m));
+	m->present = git_reference_name_to_id(&m->id, site->repo, CH_SPILLS_REF) == 0;
+}
+
+static int spill_moved(const spill_mark *at_start, ch_site *site)
+{
+	spill_mark now;
+
+	spill_read(&now, site);
+	return now.present != at_start->present ||
+	       (now.present && !git_oid_equal(&now.id, &at_start->id));
+}
+
 /* The socket we bound is still at its path (the site was not removed, no
  * one replaced it). */
 static int still_ours(const engine_paths *p, const struct stat *mine)
@@ -482,6 +508,7 @@ static int engine_run(const char *site_path)
 	struct sigaction sa;
 	struct stat sock_st;
 	engine_paths p;
+	spill_mark spills;
 	ch_site *site = NULL;
 	long long last;
 	int lock_fd = -1, sock_fd = -1, error;
@@ -531,12 +558,15 @@ static int engine_run(const char *site_path)
 		/* paths are absolute (the client passes one) */
 	}
 	buf = ch_malloc(ENGINE_REQ_MAX);
+	spill_read(&spills, site);
 	last = now_ms();
 	while (!engine_stop) {
 		struct pollfd pfd = { sock_fd, POLLIN, 0 };
 		int rc = poll(&pfd, 1, 1000), fd;
 
-		if (!still_ours(&p, &sock_st))
+		/* A client already connected sees the engine lost and does its
+		 * step in process. */
+		if (!still_ours(&p, &sock_st) || spill_moved(&spills, site))
 			break;
 		if (rc <= 0) {
 			if (now_ms() - last >= idle * 1000)

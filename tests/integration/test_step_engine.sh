@@ -251,4 +251,18 @@ expect 0 "CHANCERY_ENGINE=off: no engine is started" env CHANCERY_ENGINE=off "$C
 	--as vu.van.f --action sign --passphrase-file "$(pass vu.van.f)"
 check "none runs" test ! -e "$S/state/engine/engine.sock"
 expect 0 "chancery verify passes on everything the engine recorded" "$CH" verify "$S"
+
+# ---- a spill ends the engine (it may hold pieces of the purged document) ----
+"$CH" person add "$S" an.ninh --name "An Ninh" --roles security-officer --as admin.a \
+	--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass an.ninh)" >/dev/null
+expect 0 "a step starts an engine" act "$E" do.thi.g publish
+pid5=$(engine_pid)
+check "it runs ($pid5)" alive "$pid5"
+expect 0 "a security officer spills a document the engine has read" "$CH" spill "$S" "$A" \
+	--as an.ninh --reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
+check "the engine exits when the spill list moves" wait_gone "$pid5"
+F=$(new_doc)
+expect 0 "the next step starts a fresh engine" act "$F" nguyen.van.a submit
+check "done by it" grep -q 'done by the engine' "$T/path"
+check "a new one" test -n "$(engine_pid)" -a "$(engine_pid)" != "$pid5"
 finish
