@@ -15,6 +15,29 @@ static int git_fail(int code, const char *what)
 	return ch_error_setc(code, "%s: %s", what, e && e->message ? e->message : "unknown error");
 }
 
+/* Test hooks for the command line's step engine (cli/step_engine.c):
+ * ch_commit_failpoint_wait() is CHANCERY_FAILPOINT_WAIT (below) for the
+ * engine's client, called once it has read the head; with
+ * CHANCERY_FAILPOINT_CRASH=after-object the process kills itself once the
+ * commit is written and before the ref moves (the ref's lock is then left
+ * behind, as by any crash at that moment). */
+void ch_commit_failpoint_wait(void)
+{
+	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
+	int i;
+
+	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
+		usleep(10000);
+}
+
+static void failpoint_crash(const char *where)
+{
+	const char *at = getenv("CHANCERY_FAILPOINT_CRASH");
+
+	if (at && !strcmp(at, where))
+		raise(SIGKILL);
+}
+
 /* Author names are informational; keep them from breaking the header. */
 static void put_ident(ch_buf *out, const char *name, const char *email)
 {
@@ -84,26 +107,14 @@ static int check_head(git_repository *repo, const ch_commit_req *req)
 
 /* Failpoint for the concurrency test: with CHANCERY_FAILPOINT_WAIT=FILE,
  * wait (at most 30 s) until FILE exists before taking the lock, so that
- * several processes that read the same head race for the ref at once.
- * The command line's engine client calls it after reading the head. */
-void ch_commit_failpoint_wait(void)
+ * several processes that read the same head race for the ref at once. */
+static void failpoint_wait(void)
 {
 	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
 	int i;
 
 	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
 		usleep(10000);
-}
-
-/* Failpoint for the engine's crash test: CHANCERY_FAILPOINT_CRASH=after-object
- * kills the process once the commit is written and before the ref moves
- * (the ref's lock is then left behind, as by any crash at that moment). */
-static void failpoint_crash(const char *where)
-{
-	const char *at = getenv("CHANCERY_FAILPOINT_CRASH");
-
-	if (at && !strcmp(at, where))
-		raise(SIGKILL);
 }
 
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
@@ -116,7 +127,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 
 	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
-	ch_commit_failpoint_wait();
+	failpoint_wait();
 	if (git_transaction_new(&tx, site->repo) < 0)
 		return git_fail(CH_EIO, "cannot start a ref transaction");
 	rc = git_transaction_lock_ref(tx, req->ref);
