@@ -26,7 +26,10 @@
  * at once; a socket left by a dead engine is removed by the next one (it
  * holds the lock, so no live engine owns the old socket). The engine exits
  * after CHANCERY_ENGINE_IDLE seconds without a request (default 120), when
- * its socket is removed or replaced (the site was deleted), and on SIGTERM.
+ * its socket is removed or replaced (the site was deleted), when the spill
+ * list moves (below), on `chancery engine stop SITE` and on SIGTERM. An
+ * engine of another build of chancery (an upgrade) stops at the first
+ * request of a new client, which then does its step in process.
  *
  * Who can talk to it: the socket's directory is 0700, and every connection's
  * peer credentials (SO_PEERCRED) must be the engine's own user id, or the
@@ -47,10 +50,13 @@
  * can sign nothing without one.
  *
  * When no engine can be reached (or CHANCERY_ENGINE=off), the client does
- * the step in process; when the engine dies after the request was sent, the
- * client does it in process with the head it read as the expected head, so
- * the compare-and-swap records the step at most once, and reports the
- * engine's step as done when it finds that the engine recorded it.
+ * the step in process, with the head it read as the expected head; when
+ * the engine dies after the request was sent, likewise, so the
+ * compare-and-swap records the step at most once, and the client reports
+ * the engine's step as done when it finds it at the head (cmd_doc.c).
+ *
+ * CHANCERY_ENGINE_TRACE=1 makes the client say on stderr which path a step
+ * took (tests/bench/bench_step.sh counts them).
  *
  * Not in the air-gapped build (chancery-offline opens no socket of its own). */
 #ifndef CH_OFFLINE
