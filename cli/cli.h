@@ -66,6 +66,28 @@ int cmd_spill(int argc, char **argv);
 /* cmd_bundle.c */
 int cmd_bundle(int argc, char **argv);
 
+/* step_engine.c (not in chancery-offline) */
+#include <git2.h>
+
+enum {
+	CLI_ENGINE_NOT_USED, /* no engine (or not for this step): do it in process */
+	CLI_ENGINE_DONE,     /* recorded by the engine: st->id */
+	CLI_ENGINE_FAILED,   /* refused or failed: the error is set, as in process */
+	CLI_ENGINE_LOST      /* the engine died after the request was sent: redo it in
+	                        process with st->seen as the expected head */
+};
+
+typedef struct {
+	char seen[GIT_OID_HEXSZ + 1]; /* the head the client read */
+	char hex[GIT_OID_HEXSZ + 1];  /* the step recorded */
+	int code;                     /* CLI_ENGINE_FAILED: the CH_E* code */
+} cli_engine_step;
+
+/* `doc act` through the site's engine (positionals SITE DOC). The
+ * passphrase, once asked, is left in *pass for the in-process path. */
+int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass);
+int cmd_engine(int argc, char **argv);
+
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);
 

@@ -72,7 +72,8 @@ static int attach_read(cli_attach *ca, const cli_args *a)
 	return 0;
 }
 
-/* Steps that record a signed commit share the set-up: site, passphrase. */
+/* Steps that record a signed commit share the set-up: site, passphrase
+ * (asked unless *pass already holds it). */
 static int open_actor(ch_site **site, char **pass, ch_actor *who, const cli_args *a)
 {
 	int error;
@@ -88,7 +89,8 @@ static int open_actor(ch_site **site, char **pass, ch_actor *who, const cli_args
 	if (!who->actor)
 		return ch_error_setc(CH_EINVALID, "--as ID is required: who takes this step");
 	if ((error = ch_site_open(site, a->pos.v[0])) < 0 ||
-	    (error = cli_passphrase(pass, cli_get(a, "passphrase-file"), who->actor, 0)) < 0)
+	    (!*pass &&
+	     (error = cli_passphrase(pass, cli_get(a, "passphrase-file"), who->actor, 0)) < 0))
 		return error;
 	who->passphrase = *pass;
 	return 0;
@@ -165,22 +167,78 @@ static int doc_revise(const cli_args *a)
 	return error;
 }
 
+/* After the engine died with the request sent, the in-process attempt
+ * conflicts if the engine had recorded the step: find it at the head (the
+ * step right after the head the client read, by this person, this action). */
+static int engine_step_at_head(git_oid *out, ch_site *site, const char *id, const git_oid *seen,
+                               const ch_actor *who, const char *action)
+{
+	const ch_doc_event *last, *prev;
+	ch_doc *doc = NULL;
+	int found = 0;
+
+	if (ch_doc_load(&doc, site, id) == 0 && doc->nevents >= 2) {
+		last = &doc->events[doc->nevents - 1];
+		prev = &doc->events[doc->nevents - 2];
+		found = git_oid_equal(&prev->id, seen) && !strcmp(last->t.actor, who->actor) &&
+		        !strcmp(last->t.action, action) &&
+		        !strcmp(last->t.on_behalf, who->on_behalf ? who->on_behalf : "") &&
+		        !strcmp(last->comment ? last->comment : "", who->comment ? who->comment : "");
+		if (found)
+			git_oid_cpy(out, &last->id);
+	}
+	ch_doc_free(doc);
+	return found;
+}
+
 static int doc_act(const cli_args *a)
 {
 	ch_site *site = NULL;
 	char *pass = NULL;
 	ch_actor who;
-	git_oid id;
-	int error;
+	git_oid id, seen;
+	int error, lost = 0, have_seen = 0;
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
 	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
 		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
 		                     "(rule D4)");
-	if ((error = open_actor(&site, &pass, &who, a)) == 0 &&
-	    (error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who)) == 0)
-		printf("%s\n", git_oid_tostr_s(&id));
+#ifndef CH_OFFLINE
+	{
+		cli_engine_step st;
+
+		switch (cli_engine_act(&st, a, &pass)) {
+		case CLI_ENGINE_DONE: /* libgit2 is not initialised in this process */
+			printf("%s\n", st.hex);
+			ch_free_secret(pass);
+			return 0;
+		case CLI_ENGINE_FAILED:
+			ch_free_secret(pass);
+			return st.code;
+		case CLI_ENGINE_LOST:
+			lost = 1;
+			/* fall through */
+		default:
+			/* The head the client read (if it did) is the head this step
+			 * builds on, in process too: racing processes that read the
+			 * same head still get one step and conflicts. */
+			have_seen = st.seen[0] && git_oid_fromstr(&seen, st.seen) == 0;
+			lost = lost && have_seen;
+			break;
+		}
+	}
+#endif
+	if ((error = open_actor(&site, &pass, &who, a)) == 0) {
+		if (have_seen)
+			who.expected = &seen;
+		error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who);
+		if (error == CH_ECONFLICT && lost &&
+		    engine_step_at_head(&id, site, a->pos.v[1], &seen, &who, cli_get(a, "action")))
+			error = 0;
+		if (error == 0)
+			printf("%s\n", git_oid_tostr_s(&id));
+	}
 	ch_free_secret(pass);
 	ch_site_free(site);
 	return error;

@@ -1,4 +1,5 @@
 /* commit.c -- one signed commit, its ref moved by compare-and-swap. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,29 @@ static int git_fail(int code, const char *what)
 	const git_error *e = git_error_last();
 
 	return ch_error_setc(code, "%s: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+/* Test hooks for the command line's step engine (cli/step_engine.c):
+ * ch_commit_failpoint_wait() is CHANCERY_FAILPOINT_WAIT (below) for the
+ * engine's client, called once it has read the head; with
+ * CHANCERY_FAILPOINT_CRASH=after-object the process kills itself once the
+ * commit is written and before the ref moves (the ref's lock is then left
+ * behind, as by any crash at that moment). */
+void ch_commit_failpoint_wait(void)
+{
+	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
+	int i;
+
+	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
+		usleep(10000);
+}
+
+static void failpoint_crash(const char *where)
+{
+	const char *at = getenv("CHANCERY_FAILPOINT_CRASH");
+
+	if (at && !strcmp(at, where))
+		raise(SIGKILL);
 }
 
 /* Author names are informational; keep them from breaking the header. */
@@ -145,6 +169,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		error = git_fail(CH_EIO, "cannot write the commit");
 		goto done;
 	}
+	failpoint_crash("after-object");
 	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
 	    git_transaction_commit(tx) < 0)
 		error = git_fail(CH_EIO, "cannot move the ref");

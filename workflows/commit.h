@@ -31,5 +31,7 @@ typedef struct {
 /* CH_ECONFLICT when the ref moved or is locked, CH_EAUTH on a wrong
  * passphrase; the repository is then as it was. */
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req);
+/* Test hook: wait for the file CHANCERY_FAILPOINT_WAIT names (at most 30 s). */
+void ch_commit_failpoint_wait(void);
 
 #endif

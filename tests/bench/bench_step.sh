@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # bench_step.sh -- the cost of one signed workflow step through the command
-# line (`chancery doc act`, a whole process: open the site, replay the
-# chain, check the step, ask gpg-agent to sign (the passphrase unprotects
-# the key every time), write the commit, move the ref by compare-and-swap
-# with fsync) against one signed commit through
-# stock `git commit -S` with the same key type (ed25519), in the same run.
+# line (`chancery doc act`, a whole process) against one signed commit
+# through stock `git commit -S` with the same key type (ed25519, fsync on),
+# in the same run. Two paths of `chancery doc act` are measured:
+#   engine      the default: the small command line hands the step to the
+#               site's resident engine (cli/step_engine.c; started on demand by
+#               the first step), which keeps the repository, the parsed
+#               policy and the gpg-agent connection open
+#   in process  CHANCERY_ENGINE=off: one process does everything (open the
+#               site, replay the chain, check, sign, write, move the ref)
+# Either way: the chain is replayed and the step checked, gpg-agent signs
+# (the passphrase unprotects the key every time), the commit is written and
+# the ref moved by compare-and-swap, with fsync. The three are interleaved
+# step by step, so that the load of a shared machine falls on all alike.
 # Goal (issue 3): chancery <= 0.25 x stock git.
 . "$(dirname "$0")/../integration/lib.sh"
 N=${BENCH_STEPS:-60}
@@ -16,28 +24,12 @@ for p in nguyen.van.a:drafter tran.thi.b:head le.van.c:deputy pham.thi.d:deputy 
 		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "${p%%:*}")" >/dev/null
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s%N; }
-
-# Documents taken through the công văn workflow: six signed steps each
-# (submit, approve, two quorum approvals, sign, publish), as officials would.
-steps="nguyen.van.a:submit tran.thi.b:approve le.van.c:approve pham.thi.d:approve vu.van.f:sign do.thi.g:publish"
-: >"$T/ch.ns"
-docs=$(( (N + 5) / 6 ))
-for d in $(seq "$docs"); do
-	doc=$("$CH" doc create "$S" --as nguyen.van.a --title "Bench $d" --type cong-van \
-		--file "$CORPUS/chinh-phu-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
-	for st in $steps; do
-		who=${st%%:*} action=${st#*:}
-		pf=$(pass "$who") # outside the timed window, as git's key needs nothing
-		t0=$(now)
-		"$CH" doc act "$S" "$doc" --as "$who" --action "$action" \
-			--passphrase-file "$pf" >/dev/null || { echo "chancery step failed"; exit 1; }
-		t1=$(now)
-		echo $((t1 - t0)) >>"$T/ch.ns"
-	done
-done
-N=$(wc -l <"$T/ch.ns")
+# min, median, max (ns in, one a line) -> "min median max" in ms
+stats() { sort -n | awk '{a[NR]=$1} END {
+	m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2
+	printf "%.2f %.2f %.2f", a[1]/1e6, m/1e6, a[NR]/1e6 }'; }
+# Wall clock in ns without starting a process (bash 5's EPOCHREALTIME):
+# `date` would add its own start-up to every figure.
 
 # Stock git: a key of the same type without a passphrase (the cheapest case
 # for git), automatic maintenance off (it would add ~5 ms a commit).
@@ -50,16 +42,56 @@ git -C "$T/g" config user.name Bench; git -C "$T/g" config user.email bench@exam
 git -C "$T/g" config maintenance.auto false; git -C "$T/g" config gc.auto 0
 git -C "$T/g" config core.fsync committed  # durable like Chancery's steps
 GNUPGHOME="$G" git -C "$T/g" commit -q --allow-empty -S"$fpr" -m warmup
-: >"$T/git.ns"
-for i in $(seq "$N"); do
-	t0=$(now)
-	GNUPGHOME="$G" git -C "$T/g" commit -q --allow-empty -S"$fpr" -m "step $i" || { echo "git failed"; exit 1; }
-	t1=$(now)
-	echo $((t1 - t0)) >>"$T/git.ns"
-done
 
-ch=$(median <"$T/ch.ns"); git=$(median <"$T/git.ns")
-awk -v c="$ch" -v g="$git" -v n="$N" 'BEGIN {
-	printf "signed step, median of %d: chancery doc act %.2f ms, stock git commit -S %.2f ms\n", n, c/1e6, g/1e6
-	printf "ratio chancery/git: %.3f (goal <= 0.25)\n", c/g }'
-"$CH" verify "$S" >/dev/null && echo "chancery verify: clean after $N steps" || { echo "verify failed"; exit 1; }
+# Documents taken through the công văn workflow: six signed steps each
+# (submit, approve, two quorum approvals, sign, publish), as officials would;
+# one set through the engine, one in process.
+steps="nguyen.van.a:submit tran.thi.b:approve le.van.c:approve pham.thi.d:approve vu.van.f:sign do.thi.g:publish"
+: >"$T/eng.ns"; : >"$T/inp.ns"; : >"$T/git.ns"; : >"$T/trace"
+docs=$(( (N + 5) / 6 ))
+i=0
+for d in $(seq "$docs"); do
+	de=$("$CH" doc create "$S" --as nguyen.van.a --title "Bench $d" --type cong-van \
+		--file "$CORPUS/chinh-phu-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
+	dp=$("$CH" doc create "$S" --as nguyen.van.a --title "Bench $d (in process)" --type cong-van \
+		--file "$CORPUS/chinh-phu-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
+	for st in $steps; do
+		who=${st%%:*} action=${st#*:}
+		pf=$(pass "$who") # outside the timed window, as git's key needs nothing
+		i=$((i + 1))
+		t0=${EPOCHREALTIME/./}000
+		CHANCERY_ENGINE_TRACE=1 "$CH" doc act "$S" "$de" --as "$who" --action "$action" \
+			--passphrase-file "$pf" >/dev/null 2>>"$T/trace" || { echo "chancery step failed"; exit 1; }
+		t1=${EPOCHREALTIME/./}000
+		echo $((t1 - t0)) >>"$T/eng.ns"
+		t0=${EPOCHREALTIME/./}000
+		CHANCERY_ENGINE=off "$CH" doc act "$S" "$dp" --as "$who" --action "$action" \
+			--passphrase-file "$pf" >/dev/null || { echo "chancery step (in process) failed"; exit 1; }
+		t1=${EPOCHREALTIME/./}000
+		echo $((t1 - t0)) >>"$T/inp.ns"
+		t0=${EPOCHREALTIME/./}000
+		GNUPGHOME="$G" git -C "$T/g" commit -q --allow-empty -S"$fpr" -m "step $i" || { echo "git failed"; exit 1; }
+		t1=${EPOCHREALTIME/./}000
+		echo $((t1 - t0)) >>"$T/git.ns"
+	done
+done
+N=$(wc -l <"$T/eng.ns")
+by_engine=$(grep -c 'done by the engine' "$T/trace" || true)
+"$CH" engine stop "$S" >/dev/null
+
+read -r e_min e_med e_max < <(stats <"$T/eng.ns")
+read -r p_min p_med p_max < <(stats <"$T/inp.ns")
+read -r g_min g_med g_max < <(stats <"$T/git.ns")
+echo "signed step, $N each, interleaved; ms min / median / max:"
+printf '  chancery doc act, engine:     %7s %7s %7s   (%d of %d steps done by the engine)\n' \
+	"$e_min" "$e_med" "$e_max" "$by_engine" "$N"
+read -r r_min r_med r_max < <(sed -n 's/.*(\([0-9.]*\) ms round trip).*/\1/p' "$T/trace" |
+	awk '{printf "%d\n", $1 * 1e6}' | stats)
+printf '    of which in the engine:     %7s %7s %7s   (request sent to answer received)\n' \
+	"$r_min" "$r_med" "$r_max"
+printf '  chancery doc act, in process: %7s %7s %7s   (CHANCERY_ENGINE=off)\n' "$p_min" "$p_med" "$p_max"
+printf '  stock git commit -S:          %7s %7s %7s\n' "$g_min" "$g_med" "$g_max"
+awk -v e="$e_med" -v p="$p_med" -v g="$g_med" -v all="$([ "$by_engine" -eq "$N" ] && echo 1 || echo 0)" 'BEGIN {
+	printf "ratio chancery/git (medians): %.3f through the %s, %.3f in process (goal <= 0.25)\n",
+		e/g, all ? "engine" : "engine (some steps in process!)", p/g }'
+"$CH" verify "$S" >/dev/null && echo "chancery verify: clean after $((2 * N)) steps" || { echo "verify failed"; exit 1; }

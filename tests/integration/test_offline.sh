@@ -7,13 +7,31 @@
 OFF="$BUILD/chancery-offline"
 
 check "the offline binary exists" test -x "$OFF"
+# The command line is linked statically against everything but libc (and,
+# offline, libassuan + libgpg-error for the gpg-agent socket): the code of
+# libgit2, GPGME, OpenSSL ... is inside the binary, so its dynamic imports
+# are those of that library code too, not only of Chancery's own.
+nm "$OFF" >"$T/syms" 2>/dev/null || true
+check "its symbol table is there to read (not stripped)" grep -qE ' T git_libgit2_init$' "$T/syms"
 imports=$(nm -D --undefined-only "$OFF" | awk '{print $NF}' | sed 's/@.*//')
-bad=$(printf '%s\n' "$imports" | grep -xE 'socket|connect|bind|listen|accept|accept4|sendto|sendmsg|recvfrom|getaddrinfo|gethostbyname|MHD_.*|gnutls_.*' || true)
+net='socket|connect|bind|listen|accept|accept4|sendto|sendmsg|recvfrom|getaddrinfo|gethostbyname|MHD_.*|gnutls_.*'
+bad=$(printf '%s\n' "$imports" | grep -xE "$net" || true)
 check "it imports no socket, connect, bind, listen, accept, sendto, sendmsg, getaddrinfo, MHD_ or gnutls_ symbol${bad:+ (found: $bad)}" test -z "$bad"
+# Statically linked code would not show in NEEDED: no MHD_ or gnutls_
+# function may be defined in the binary either.
+linked=$(awk '$2 ~ /^[TtWw]$/ {print $3}' "$T/syms" | grep -E '^(MHD_|gnutls_)' | head -3 || true)
+check "no libmicrohttpd or GnuTLS code is linked into it${linked:+ (found: $linked)}" test -z "$linked"
 needed=$(readelf -d "$OFF" | awk '/NEEDED/ {print $NF}')
 check "it is not linked with libmicrohttpd or GnuTLS" \
 	bash -c "! printf '%s\n' '$needed' | grep -qiE 'microhttpd|gnutls'"
-# The same check catches a regression: the server binary does import them.
+check "the only socket it can open is libassuan's (gpg-agent): the archives' network calls go to cli/nonet.c" \
+	bash -c "grep -qE ' T __wrap_socket$' '$T/syms' && grep -qE ' T __wrap_getaddrinfo$' '$T/syms'"
+# The same checks catch a regression: the networked command line, linked
+# statically without those stubs, imports socket and connect from libc
+# (through libgit2, OpenSSL and its own engine), and the server imports
+# libmicrohttpd and GnuTLS.
+ch_imports=$(nm -D --undefined-only "$CH" | awk '{print $NF}' | sed 's/@.*//' | grep -xcE 'socket|connect|getaddrinfo' || true)
+check "the check can fail: the networked chancery imports socket, connect, getaddrinfo ($ch_imports)" test "$ch_imports" -ge 3
 srv_imports=$(nm -D --undefined-only "$BUILD/chanceryd" | grep -cE ' (MHD_start_daemon|gnutls_[a-z_]+)(@|$)' || true)
 check "the check can fail: chanceryd imports MHD_start_daemon or gnutls_ ($srv_imports)" test "$srv_imports" -ge 1
 

@@ -1,0 +1,926 @@
+/* step_engine.c -- the resident step engine of a site, and its client.
+ *
+ * A signed step through a whole `chancery` process pays, every time, for
+ * what does not change between steps: libgit2's and the crypto libraries'
+ * start-up, opening the repository, parsing the policy, connecting to
+ * gpg-agent. The engine is one process per site that keeps those open and
+ * records steps for `chancery doc act`, which becomes a small client: it
+ * reads the document's current head itself, asks for the passphrase, and
+ * hands the step to the engine over a Unix socket. The engine runs the same
+ * library code as the command line (ch_doc_act: load and replay, check,
+ * sign through gpg-agent, write the commit with fsync, move the ref by
+ * compare-and-swap) and answers the commit or the error, which the client
+ * prints exactly as the in-process path would.
+ *
+ *   SITE/state/engine/             mode 0700, owned by the site's user
+ *                                  (SITE/state: writable by its owner only)
+ *   SITE/state/engine/engine.lock  flock()ed by the running engine for its
+ *                                  whole life: two engines never run for one
+ *                                  site, and a crashed engine's lock is
+ *                                  released by the kernel; holds its pid
+ *   SITE/state/engine/engine.sock  the listening socket (0600)
+ *
+ * Started on demand, like gpg-agent: when `doc act` finds no engine it
+ * starts `chancery engine run SITE` (detached, in its own session), waits
+ * for it to listen, and goes on. An engine that loses the flock race exits
+ * at once; a socket left by a dead engine is removed by the next one (it
+ * holds the lock, so no live engine owns the old socket). The engine exits
+ * after CHANCERY_ENGINE_IDLE seconds without a request (default 120), when
+ * its socket is removed or replaced (the site was deleted), when the spill
+ * list moves (below), on `chancery engine stop SITE` and on SIGTERM. An
+ * engine of another build of chancery (an upgrade) stops at the first
+ * request of a new client, which then does its step in process.
+ *
+ * Who can talk to it: the socket's directory is 0700, and every connection's
+ * peer credentials (SO_PEERCRED) must be the engine's own user id, or the
+ * engine answers a refusal and closes. The client checks the same of the
+ * engine before it sends a passphrase.
+ *
+ * Nothing trusted from a cache: every request re-reads site.json (the
+ * signing keys), the policy ref and the document ref from disk, so writes
+ * by the server and by other command-line processes are seen; what is kept
+ * is keyed by content (parsed policies by commit id, libgit2's object
+ * cache). The head the client read is passed as the expected head and the
+ * ref moves only by compare-and-swap from it: racing clients get one step
+ * and conflicts for the rest, as in process.
+ *
+ * Secrets: the passphrase travels over the socket only, is used for one
+ * signature and wiped (request buffer included) before the next request.
+ * gpg-agent caches no passphrase (keystore.c), so a kept connection to it
+ * can sign nothing without one.
+ *
+ * When no engine can be reached (or CHANCERY_ENGINE=off), the client does
+ * the step in process, with the head it read as the expected head; when
+ * the engine dies after the request was sent, likewise, so the
+ * compare-and-swap records the step at most once, and the client reports
+ * the engine's step as done when it finds it at the head (cmd_doc.c).
+ *
+ * CHANCERY_ENGINE_TRACE=1 makes the client say on stderr which path a step
+ * took (tests/bench/bench_step.sh counts them).
+ *
+ * Not in the air-gapped build (chancery-offline opens no socket of its own). */
+#ifndef CH_OFFLINE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "workflows/commit.h"
+#include "workflows/doc.h"
+#include "workflows/spill.h"
+#include "util/fs.h"
+#include "util/text.h"
+#include "util/common.h"
+
+extern char **environ;
+
+#define ENGINE_MAGIC "CHE1"
+#define ENGINE_REQ_MAX (64 * 1024)      /* a whole request, comment included */
+#define ENGINE_ANSWER_MAX (64 * 1024)
+#define ENGINE_IDLE_DEFAULT 120         /* seconds */
+#define ENGINE_READ_MS 10000            /* a client has this long to send */
+#define ENGINE_ANSWER_MS 120000         /* a step has this long to be answered */
+#define ENGINE_START_MS 5000            /* a new engine has this long to listen */
+#define PASSPHRASE_MAX 1024
+
+enum { F_END = 0, F_DOC, F_ACTION, F_ACTOR, F_ON_BEHALF, F_COMMENT, F_PASSPHRASE, F_EXPECTED,
+       F_STOP, F_BUILD, F_COUNT };
+
+static const size_t field_max[F_COUNT] = {
+	0, 64, 16, 64, 64, CH_COMMENT_MAX, PASSPHRASE_MAX, GIT_OID_HEXSZ, 0, 64
+};
+
+/* The answer of an engine whose binary is not the client's (an upgrade, or
+ * another build): it exits, and the client does the step in process. */
+#define ENGINE_STALE 1
+
+/* Which binary this process runs: device, inode and change time of
+ * /proc/self/exe. A client only hands steps to an engine of its own binary. */
+static void build_id(char out[64])
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	/* By the path readlink gives (under valgrind: the client's binary). */
+	if (n <= 0 || (exe[n] = '\0', stat(exe, &st) < 0))
+		memset(&st, 0, sizeof(st));
+	snprintf(out, 64, "%llx:%llx:%lld.%09ld", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
+	         (long)st.st_ctim.tv_nsec);
+}
+
+/* ---- paths and the state directory ---- */
+
+typedef struct {
+	char state[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX], lock[PATH_MAX];
+} engine_paths;
+
+static int make_paths(engine_paths *p, const char *site)
+{
+	struct sockaddr_un sa;
+
+	if ((size_t)snprintf(p->state, sizeof(p->state), "%s/state", site) >= sizeof(p->state) ||
+	    (size_t)snprintf(p->dir, sizeof(p->dir), "%s/state/engine", site) >= sizeof(p->dir) ||
+	    (size_t)snprintf(p->lock, sizeof(p->lock), "%s/engine.lock", p->dir) >=
+	    sizeof(p->lock) ||
+	    (size_t)snprintf(p->sock, sizeof(p->sock), "%s/engine.sock", p->dir) >=
+	    sizeof(sa.sun_path))
+		return ch_error_setc(CH_EINVALID, "%s: the path is too long for the engine's socket",
+		                     site);
+	return 0;
+}
+
+/* SITE/state (shared with the site's write lock, workflows/site.c) must be
+ * a real directory that no one else can write, and SITE/state/engine a real
+ * directory of ours that no one else can enter. */
+static int check_state_dir(const engine_paths *p)
+{
+	struct stat st;
+
+	if (lstat(p->state, &st) < 0 || lstat(p->dir, &st) < 0)
+		return ch_error_setc(errno == ENOENT ? CH_ENOTFOUND : CH_EIO, "%s: %s", p->dir,
+		                     strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return ch_error_setc(CH_EDENIED, "%s must be a directory owned by uid %u with mode "
+		                     "0700", p->dir, (unsigned)geteuid());
+	if (lstat(p->state, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022))
+		return ch_error_setc(CH_EDENIED, "%s must be a directory that only its owner can "
+		                     "write", p->state);
+	return 0;
+}
+
+static int sun_of(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+static int peer_is_me(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	       len == sizeof(cred) && cred.uid == geteuid();
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Read or write exactly n bytes before the deadline (CLOCK_MONOTONIC ms). */
+static int io_full(int fd, void *buf, size_t n, long long deadline, int writing)
+{
+	unsigned char *p = buf;
+
+	while (n) {
+		struct pollfd pfd = { fd, (short)(writing ? POLLOUT : POLLIN), 0 };
+		long long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0)
+			return -1;
+		if (poll(&pfd, 1, (int)(left > INT_MAX ? INT_MAX : left)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		r = writing ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* ---- the wire format ----
+ * request:  "CHE1" u32 length, then fields (u8 tag, u32 length, bytes) up to
+ *           F_END; all integers big-endian; each field at most field_max.
+ * answer:   "CHE1" i32 code (0 or a CH_E* code) u32 length, then the commit
+ *           id (hex) or the error message. */
+
+static void put_u32(ch_buf *b, uint32_t v)
+{
+	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	                       (unsigned char)(v >> 8), (unsigned char)v };
+
+	ch_buf_put(b, x, 4);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int fits(int tag, const char *s)
+{
+	return !s || strlen(s) <= field_max[tag];
+}
+
+static void put_field(ch_buf *b, int tag, const char *s)
+{
+	if (!s)
+		return;
+	ch_buf_putc(b, (char)tag);
+	put_u32(b, (uint32_t)strlen(s));
+	ch_buf_puts(b, s);
+}
+
+/* ======================================================================
+ * The engine
+ * ====================================================================== */
+
+static volatile sig_atomic_t engine_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	engine_stop = 1;
+}
+
+typedef struct {
+	char *f[F_COUNT];  /* NUL-terminated copies of the fields, or NULL */
+} engine_req;
+
+static void req_dispose(engine_req *r)
+{
+	int i;
+
+	for (i = 0; i < F_COUNT; i++) {
+		if (r->f[i])
+			ch_wipe(r->f[i], strlen(r->f[i]));
+		free(r->f[i]);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+static int req_parse(engine_req *r, const unsigned char *p, size_t n)
+{
+	size_t off = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		unsigned tag;
+		uint32_t len;
+
+		if (off >= n)
+			return ch_error_setc(CH_EINVALID, "engine request: truncated");
+		tag = p[off++];
+		if (tag == F_END)
+			break;
+		if (tag >= F_COUNT || r->f[tag] || n - off < 4)
+			return ch_error_setc(CH_EINVALID, "engine request: malformed field");
+		len = get_u32(p + off);
+		off += 4;
+		if (len > field_max[tag] || len > n - off || memchr(p + off, '\0', len))
+			return ch_error_setc(CH_EINVALID, "engine request: field %u too long", tag);
+		r->f[tag] = ch_strndup((const char *)p + off, len);
+		off += len;
+	}
+	if (off != n)
+		return ch_error_setc(CH_EINVALID, "engine request: trailing bytes");
+	return 0;
+}
+
+static void answer(int fd, int code, const char *text)
+{
+	ch_buf b = CH_BUF_INIT;
+	size_t len = strlen(text);
+
+	if (len > ENGINE_ANSWER_MAX)
+		len = ENGINE_ANSWER_MAX;
+	ch_buf_puts(&b, ENGINE_MAGIC);
+	put_u32(&b, (uint32_t)code);
+	put_u32(&b, (uint32_t)len);
+	ch_buf_put(&b, text, len);
+	(void)io_full(fd, b.ptr, b.size, now_ms() + ENGINE_READ_MS, 1);
+	ch_buf_dispose(&b);
+}
+
+/* Answer without reading the request, then let the peer's bytes drain
+ * (at most 64 KiB, 1 s) so that closing does not reset the connection and
+ * lose the answer. Nothing read is looked at. */
+static void refuse(int fd, int code, const char *text)
+{
+	unsigned char sink[4096];
+	long long deadline = now_ms() + 1000;
+	size_t total = 0;
+
+	answer(fd, code, text);
+	shutdown(fd, SHUT_WR);
+	while (total < ENGINE_REQ_MAX) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		if ((r = recv(fd, sink, sizeof(sink), 0)) <= 0)
+			break;
+		total += (size_t)r;
+	}
+}
+
+/* Test hook (tests/integration/test_step_engine.sh): CHANCERY_ENGINE_CRASH,
+ * read once at start, names the point where the engine kills itself with
+ * SIGKILL: "after-object" (commit written, ref not moved: commit.c's
+ * CHANCERY_FAILPOINT_CRASH) or "before-answer" (ref moved, no answer). */
+static char crash_point[32];
+
+static int do_step(ch_site *site, const engine_req *r, char hex[GIT_OID_HEXSZ + 1])
+{
+	ch_actor who;
+	git_oid expected, id;
+	int error;
+
+	if (!r->f[F_DOC] || !r->f[F_ACTION] || !r->f[F_ACTOR] || !r->f[F_PASSPHRASE])
+		return ch_error_setc(CH_EINVALID, "engine request: a field is missing");
+	memset(&who, 0, sizeof(who));
+	who.actor = r->f[F_ACTOR];
+	who.on_behalf = r->f[F_ON_BEHALF];
+	who.comment = r->f[F_COMMENT];
+	who.passphrase = r->f[F_PASSPHRASE];
+	who.door = "command line";
+	if (r->f[F_EXPECTED]) {
+		if (git_oid_fromstr(&expected, r->f[F_EXPECTED]) < 0)
+			return ch_error_setc(CH_EINVALID, "engine request: malformed head");
+		who.expected = &expected;
+	}
+	/* Signing keys added since the last request (person add, ...). */
+	if ((error = ch_site_reload_config(site)) < 0 ||
+	    (error = ch_doc_act(&id, site, r->f[F_DOC], r->f[F_ACTION], &who)) < 0)
+		return error;
+	if (!strcmp(crash_point, "before-answer"))
+		raise(SIGKILL);
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &id);
+	return 0;
+}
+
+/* One connection: read the request, do it, answer. */
+static char my_build[64];
+
+static void serve(int fd, ch_site *site, unsigned char *buf)
+{
+	unsigned char head[8];
+	engine_req r;
+	char hex[GIT_OID_HEXSZ + 1];
+	long long deadline = now_ms() + ENGINE_READ_MS;
+	uint32_t len;
+	int error;
+
+	memset(&r, 0, sizeof(r));
+	if (!peer_is_me(fd)) {
+		refuse(fd, CH_EDENIED, "the engine of this site serves its owner only");
+		return;
+	}
+	if (io_full(fd, head, 8, deadline, 0) < 0)
+		return;
+	len = get_u32(head + 4);
+	if (memcmp(head, ENGINE_MAGIC, 4) || len > ENGINE_REQ_MAX) {
+		refuse(fd, CH_EINVALID, "engine request: bad header");
+		return;
+	}
+	if (io_full(fd, buf, len, deadline, 0) < 0)
+		goto done;
+	ch_error_clear();
+	if ((error = req_parse(&r, buf, len)) == 0 && r.f[F_STOP]) {
+		answer(fd, 0, "stopping");
+		engine_stop = 1;
+		goto done;
+	}
+	if (error == 0 && (!r.f[F_BUILD] || strcmp(r.f[F_BUILD], my_build))) {
+		answer(fd, ENGINE_STALE, "another build of chancery runs this engine: it stops");
+		engine_stop = 1;
+		goto done;
+	}
+	if (error == 0)
+		error = do_step(site, &r, hex);
+	answer(fd, error, error < 0 ? ch_error_last() : hex);
+done:
+	ch_wipe(buf, len);
+	req_dispose(&r);
+}
+
+/* Take the engine lock and bind the socket; -1 with errno EWOULDBLOCK when
+ * another engine holds the lock. */
+static int engine_listen(int *lock_fd, int *sock_fd, struct stat *sock_st, const engine_paths *p)
+{
+	struct sockaddr_un sa;
+	char pid[32];
+	int n;
+
+	*lock_fd = *sock_fd = -1;
+	if ((mkdir(p->state, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(p->dir, 0700) < 0 && errno != EEXIST))
+		return ch_error_setc(CH_EIO, "%s: %s", p->dir, strerror(errno));
+	if (check_state_dir(p) < 0)
+		return CH_EDENIED;
+	*lock_fd = open(p->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*lock_fd < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", p->lock, strerror(errno));
+	if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? ch_error_setc(CH_ELOCKED, "another engine runs") :
+		       ch_error_setc(CH_EIO, "%s: %s", p->lock, strerror(errno));
+	/* Ours now: a socket still there was left by an engine that died. */
+	if (unlink(p->sock) < 0 && errno != ENOENT)
+		return ch_error_setc(CH_EIO, "%s: %s", p->sock, strerror(errno));
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*lock_fd, 0) < 0 || write(*lock_fd, pid, (size_t)n) != n)
+		return ch_error_setc(CH_EIO, "%s: %s", p->lock, strerror(errno));
+	*sock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*sock_fd < 0 || sun_of(&sa, p->sock) < 0 ||
+	    bind(*sock_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(p->sock, 0600) < 0 || listen(*sock_fd, 64) < 0 ||
+	    lstat(p->sock, sock_st) < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", p->sock, strerror(errno));
+	return 0;
+}
+
+/* Spillage (workflows/spill.h) purges a document from the repository; the
+ * engine may hold pieces of it (libgit2's cache of commits and trees, freed
+ * heap). So the engine watches the spill list's ref and exits as soon as it
+ * moves (checked every second and before every request): what it held goes
+ * with the process, and the next step starts a fresh one. */
+typedef struct {
+	int present;
+	git_oid id;
+} spill_mark;
+
+static void spill_read(spill_mark *m, ch_site *site)
+{
+	memset(m, 0, sizeof(*m));
+	m->present = git_reference_name_to_id(&m->id, site->repo, CH_SPILLS_REF) == 0;
+}
+
+static int spill_moved(const spill_mark *at_start, ch_site *site)
+{
+	spill_mark now;
+
+	spill_read(&now, site);
+	return now.present != at_start->present ||
+	       (now.present && !git_oid_equal(&now.id, &at_start->id));
+}
+
+/* The socket we bound is still at its path (the site was not removed, no
+ * one replaced it). */
+static int still_ours(const engine_paths *p, const struct stat *mine)
+{
+	struct stat st;
+
+	return lstat(p->sock, &st) == 0 && st.st_dev == mine->st_dev && st.st_ino == mine->st_ino;
+}
+
+static int engine_run(const char *site_path)
+{
+	const char *idle_env = getenv("CHANCERY_ENGINE_IDLE");
+	const char *crash = getenv("CHANCERY_ENGINE_CRASH");
+	long idle = idle_env ? strtol(idle_env, NULL, 10) : ENGINE_IDLE_DEFAULT;
+	unsigned char *buf = NULL;
+	struct sigaction sa;
+	struct stat sock_st;
+	engine_paths p;
+	spill_mark spills;
+	ch_site *site = NULL;
+	long long last;
+	int lock_fd = -1, sock_fd = -1, error;
+
+	if (idle < 1 || idle > 86400)
+		idle = ENGINE_IDLE_DEFAULT;
+	snprintf(crash_point, sizeof(crash_point), "%s", crash ? crash : "");
+	if (!strcmp(crash_point, "after-object"))
+		setenv("CHANCERY_FAILPOINT_CRASH", crash_point, 1);
+	unsetenv("CHANCERY_ENGINE_CRASH");
+	unsetenv("CHANCERY_FAILPOINT_WAIT"); /* a client's test hook, not ours */
+	umask(077);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	build_id(my_build);
+	if ((error = make_paths(&p, site_path)) < 0 || (error = ch_site_open(&site, site_path)) < 0)
+		goto done;
+	/* A long-lived process: bound libgit2's object cache as the server does. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
+	if ((error = engine_listen(&lock_fd, &sock_fd, &sock_st, &p)) < 0)
+		goto done;
+	/* Listening: tell the client that started us (stdout is its pipe; run
+	 * by hand, stdout is not a pipe and nothing is written), then let go of
+	 * the descriptors we were given. */
+	{
+		struct stat out;
+
+		if (fstat(STDOUT_FILENO, &out) == 0 && S_ISFIFO(out.st_mode) &&
+		    write(STDOUT_FILENO, "R", 1) != 1) {
+			/* the client gave up waiting: nothing to tell */
+		}
+	}
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+	if (chdir("/") < 0) {
+		/* paths are absolute (the client passes one) */
+	}
+	buf = ch_malloc(ENGINE_REQ_MAX);
+	spill_read(&spills, site);
+	last = now_ms();
+	while (!engine_stop) {
+		struct pollfd pfd = { sock_fd, POLLIN, 0 };
+		int rc = poll(&pfd, 1, 1000), fd;
+
+		/* A client already connected sees the engine lost and does its
+		 * step in process. */
+		if (!still_ours(&p, &sock_st) || spill_moved(&spills, site))
+			break;
+		if (rc <= 0) {
+			if (now_ms() - last >= idle * 1000)
+				break;
+			continue;
+		}
+		fd = accept4(sock_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve(fd, site, buf);
+		close(fd);
+		last = now_ms();
+	}
+	if (still_ours(&p, &sock_st))
+		unlink(p.sock);
+	error = 0;
+done:
+	if (error < 0 && error != CH_ELOCKED)
+		fprintf(stderr, "chancery engine: %s\n", ch_error_last());
+	free(buf);
+	if (sock_fd >= 0)
+		close(sock_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	ch_site_free(site);
+	return error == CH_ELOCKED ? 0 : error < 0 ? CLI_USAGE : 0;
+}
+
+/* ======================================================================
+ * The client
+ * ====================================================================== */
+
+/* The document's head as libgit2 would read it: the loose ref file, else
+ * packed-refs. Anything unexpected (a symbolic ref, a torn file, no such
+ * document) is -1, and the caller does the step in process, which says
+ * what is wrong in the usual words. A wrong reading here cannot record a
+ * wrong step: the engine checks it against the ref under its lock. */
+static int read_head(char hex[GIT_OID_HEXSZ + 1], const char *site, const char *doc)
+{
+	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT, want = CH_BUF_INIT;
+	const char *p, *end;
+	int error = -1;
+
+	ch_buf_printf(&path, "%s/repo.git/refs/docs/%s", site, doc);
+	if (ch_fs_read(&text, path.ptr, 4096) == 0) {
+		if (text.size == GIT_OID_HEXSZ + 1 && text.ptr[GIT_OID_HEXSZ] == '\n') {
+			memcpy(hex, text.ptr, GIT_OID_HEXSZ);
+			hex[GIT_OID_HEXSZ] = '\0';
+			error = ch_valid_oid_hex(hex) ? 0 : -1;
+		}
+		goto done;
+	}
+	if (ch_fs_exists(path.ptr))
+		goto done;
+	ch_buf_clear(&path);
+	ch_buf_clear(&text);
+	ch_buf_printf(&path, "%s/repo.git/packed-refs", site);
+	if (ch_fs_read(&text, path.ptr, 256 * 1024 * 1024) < 0)
+		goto done;
+	ch_buf_printf(&want, " refs/docs/%s\n", doc);
+	for (p = text.ptr, end = text.ptr + text.size; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		if ((size_t)(nl + 1 - p) == GIT_OID_HEXSZ + want.size &&
+		    !memcmp(p + GIT_OID_HEXSZ, want.ptr, want.size)) {
+			memcpy(hex, p, GIT_OID_HEXSZ);
+			hex[GIT_OID_HEXSZ] = '\0';
+			error = ch_valid_oid_hex(hex) ? 0 : -1;
+			break;
+		}
+		p = nl + 1;
+	}
+done:
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&want);
+	return error;
+}
+
+static int engine_connect(int *out, const engine_paths *p)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	*out = -1;
+	if (check_state_dir(p) < 0 || sun_of(&sa, p->sock) < 0)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !peer_is_me(fd)) {
+		close(fd);
+		return -1;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Start `chancery engine run SITE` detached and wait until it listens (or
+ * exits: another engine won the lock). */
+static void engine_spawn(const char *site)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char *argv[] = { (char *)"chancery", (char *)"engine", (char *)"run", (char *)site, NULL };
+	char exe[PATH_MAX], c;
+	int pipefd[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	/* This very binary, by its path (valgrind reports that for its client). */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && (size_t)n < sizeof(exe) - 1 &&
+	    (exe[n] = '\0', posix_spawn(&pid, exe, &fa, &attr, argv, environ) == 0)) {
+		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
+
+		close(pipefd[1]);
+		pipefd[1] = -1;
+		if (poll(&pfd, 1, ENGINE_START_MS) > 0 && read(pipefd[0], &c, 1) < 0) {
+			/* EOF or error: it did not start (another engine won) */
+		}
+	}
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+}
+
+static int engine_enabled(void)
+{
+	const char *e = getenv("CHANCERY_ENGINE");
+
+	return !e || (strcmp(e, "off") && strcmp(e, "0"));
+}
+
+static void trace(const char *what)
+{
+	if (getenv("CHANCERY_ENGINE_TRACE"))
+		fprintf(stderr, "chancery: step %s\n", what);
+}
+
+/* Connect to the site's engine, starting it when none answers. */
+static int engine_reach(int *fd, const char *site)
+{
+	engine_paths p;
+	int i;
+
+	if (make_paths(&p, site) < 0)
+		return -1;
+	if (engine_connect(fd, &p) == 0)
+		return 0;
+	/* No state directory yet is fine (the engine makes it); one that is
+	 * not ours alone is not: no engine then, the step is done in process. */
+	if (check_state_dir(&p) == CH_EDENIED)
+		return -1;
+	engine_spawn(site);
+	/* Another client's engine may still be binding: tries for 3 s. */
+	for (i = 0; i < 150; i++) {
+		if (engine_connect(fd, &p) == 0)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
+{
+	ch_buf req = CH_BUF_INIT;
+	unsigned char head[12];
+	char *abs_site = NULL, *msg = NULL, build[64];
+	long long sent = 0;
+	uint32_t len;
+	int32_t code;
+	int fd = -1, rc = CLI_ENGINE_NOT_USED;
+
+	memset(st, 0, sizeof(*st));
+	/* Anything the engine's request cannot carry is refused in process, in
+	 * its own words (a comment too long, an id too long, ...). */
+	if (!engine_enabled() || !cli_get(a, "as") || !ch_valid_doc_id(a->pos.v[1]) ||
+	    !fits(F_ACTION, cli_get(a, "action")) || !fits(F_ACTOR, cli_get(a, "as")) ||
+	    !fits(F_ON_BEHALF, cli_get(a, "on-behalf-of")) ||
+	    !fits(F_COMMENT, cli_get(a, "comment")) ||
+	    !(abs_site = realpath(a->pos.v[0], NULL)) ||
+	    read_head(st->seen, abs_site, a->pos.v[1]) < 0)
+		goto done;
+	/* From here on the passphrase is ours to ask, as open_actor would. */
+	if ((st->code = cli_passphrase(pass, cli_get(a, "passphrase-file"), cli_get(a, "as"),
+	                               0)) < 0) {
+		rc = CLI_ENGINE_FAILED;
+		goto done;
+	}
+	if (!fits(F_PASSPHRASE, *pass))
+		goto done;
+	ch_commit_failpoint_wait();
+	if (engine_reach(&fd, abs_site) < 0)
+		goto done;
+	/* Reserve the whole request at once: the passphrase is never left
+	 * behind in a buffer that grew. */
+	ch_buf_grow(&req, ENGINE_REQ_MAX + 8);
+	ch_buf_puts(&req, ENGINE_MAGIC);
+	put_u32(&req, 0);
+	put_field(&req, F_DOC, a->pos.v[1]);
+	put_field(&req, F_ACTION, cli_get(a, "action"));
+	put_field(&req, F_ACTOR, cli_get(a, "as"));
+	put_field(&req, F_ON_BEHALF, cli_get(a, "on-behalf-of"));
+	put_field(&req, F_COMMENT, cli_get(a, "comment"));
+	put_field(&req, F_EXPECTED, st->seen);
+	build_id(build);
+	put_field(&req, F_BUILD, build);
+	put_field(&req, F_PASSPHRASE, *pass);
+	ch_buf_putc(&req, F_END);
+	if (req.size - 8 > ENGINE_REQ_MAX)
+		goto done; /* cannot happen with the fields checked above */
+	len = (uint32_t)(req.size - 8);
+	req.ptr[4] = (char)(len >> 24);
+	req.ptr[5] = (char)(len >> 16);
+	req.ptr[6] = (char)(len >> 8);
+	req.ptr[7] = (char)len;
+	if (io_full(fd, req.ptr, req.size, now_ms() + ENGINE_READ_MS, 1) < 0)
+		goto done;
+	/* Sent: from now on the engine may have recorded the step. */
+	rc = CLI_ENGINE_LOST;
+	sent = now_us();
+	if (io_full(fd, head, 12, now_ms() + ENGINE_ANSWER_MS, 0) < 0 ||
+	    memcmp(head, ENGINE_MAGIC, 4) || (len = get_u32(head + 8)) > ENGINE_ANSWER_MAX)
+		goto done;
+	code = (int32_t)get_u32(head + 4);
+	if (code == ENGINE_STALE) {
+		rc = CLI_ENGINE_NOT_USED; /* nothing was done */
+		goto done;
+	}
+	msg = ch_calloc(1, (size_t)len + 1);
+	if (io_full(fd, msg, len, now_ms() + ENGINE_READ_MS, 0) < 0)
+		goto done;
+	if (code == 0) {
+		if (len != GIT_OID_HEXSZ || !ch_valid_oid_hex(msg))
+			goto done;
+		memcpy(st->hex, msg, GIT_OID_HEXSZ + 1);
+		rc = CLI_ENGINE_DONE;
+	} else {
+		st->code = code < CH_ECLASSIFIED || code > CH_ERROR ? CH_ERROR : code;
+		ch_error_setc(st->code, "%s", msg);
+		rc = CLI_ENGINE_FAILED;
+	}
+	if (getenv("CHANCERY_ENGINE_TRACE"))
+		fprintf(stderr, "chancery: step done by the engine (%.2f ms round trip)\n",
+		        (double)(now_us() - sent) / 1000.0);
+done:
+	if (rc == CLI_ENGINE_NOT_USED || rc == CLI_ENGINE_LOST)
+		trace(rc == CLI_ENGINE_LOST ? "lost by the engine: redone in process" :
+		      "done in process");
+	if (fd >= 0)
+		close(fd);
+	ch_buf_dispose_secret(&req);
+	free(msg);
+	free(abs_site);
+	return rc;
+}
+
+/* ---- `chancery engine run|status|stop SITE` ---- */
+
+static int engine_stop_cmd(const char *site)
+{
+	engine_paths p;
+	ch_buf req = CH_BUF_INIT;
+	unsigned char head[12];
+	int fd, ok;
+
+	if (make_paths(&p, site) < 0 || engine_connect(&fd, &p) < 0) {
+		printf("no engine runs for %s\n", site);
+		return 0;
+	}
+	ch_buf_puts(&req, ENGINE_MAGIC);
+	put_u32(&req, 6);
+	put_field(&req, F_STOP, "");
+	ch_buf_putc(&req, F_END);
+	ok = io_full(fd, req.ptr, req.size, now_ms() + ENGINE_READ_MS, 1) == 0 &&
+	     io_full(fd, head, 12, now_ms() + ENGINE_READ_MS, 0) == 0 && get_u32(head + 4) == 0;
+	close(fd);
+	ch_buf_dispose(&req);
+	/* Gone when its lock is free (at most 5 s: a step in progress ends). */
+	if (ok) {
+		int lock = open(p.lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), i;
+
+		for (i = 0, ok = 0; lock >= 0 && i < 500 && !ok; i++) {
+			ok = flock(lock, LOCK_SH | LOCK_NB) == 0;
+			if (!ok)
+				usleep(10000);
+		}
+		if (lock >= 0)
+			close(lock);
+	}
+	if (!ok) {
+		fprintf(stderr, "chancery: the engine of %s did not stop\n", site);
+		return CLI_USAGE;
+	}
+	printf("stopped the engine of %s\n", site);
+	return 0;
+}
+
+static int engine_status(const char *site)
+{
+	ch_buf pid = CH_BUF_INIT;
+	engine_paths p;
+	int fd, running;
+
+	if (make_paths(&p, site) < 0 || engine_connect(&fd, &p) < 0) {
+		printf("no engine runs for %s\n", site);
+		return CLI_REFUSED;
+	}
+	close(fd);
+	running = ch_fs_read(&pid, p.lock, 32) == 0;
+	printf("the engine of %s runs (pid %.*s)\n", site,
+	       running ? (int)strcspn(pid.ptr, "\n") : 1, running ? pid.ptr : "?");
+	ch_buf_dispose(&pid);
+	return 0;
+}
+
+int cmd_engine(int argc, char **argv)
+{
+	char *site;
+	int rc;
+
+	if (argc != 2 || (strcmp(argv[0], "run") && strcmp(argv[0], "status") &&
+	                  strcmp(argv[0], "stop")))
+		return cli_usage(NULL);
+	if (!(site = realpath(argv[1], NULL))) {
+		fprintf(stderr, "chancery: %s: %s\n", argv[1], strerror(errno));
+		return CLI_USAGE;
+	}
+	rc = !strcmp(argv[0], "run") ? engine_run(site) :
+	     !strcmp(argv[0], "stop") ? engine_stop_cmd(site) : engine_status(site);
+	free(site);
+	return rc;
+}
+
+#else
+/* The air-gapped build has no engine: ISO C wants a declaration. */
+typedef int ch_engine_unused;
+#endif
