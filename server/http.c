@@ -201,7 +201,7 @@ const char *srv_header(const srv_ctx *x, const char *name)
 	return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, name);
 }
 
-static void free_req(srv_req *r)
+void srv_req_free(srv_req *r)
 {
 	size_t i;
 
@@ -228,7 +228,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	free_req(*req_cls);
+	srv_req_free(*req_cls);
 	*req_cls = NULL;
 }
 
@@ -243,7 +243,13 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 	(void)kind;
 	(void)content_type;
 	(void)transfer_encoding;
-	if (r->nfields && !strcmp(r->fields[r->nfields - 1].name, key) && off > 0)
+	/* MHD hands a value over in pieces, each with its offset in the value,
+	 * the first often empty (a multipart part's headers came in one read,
+	 * its data in the next): a piece continues the last field when the name
+	 * is the same and the offset is where that field ends. (So an empty
+	 * field and the next one of the same name are one field.) */
+	if (r->nfields && !strcmp(r->fields[r->nfields - 1].name, key) &&
+	    off == r->fields[r->nfields - 1].len)
 		f = &r->fields[r->nfields - 1];
 	if (!f) {
 		if (r->nfields >= SRV_MAX_FIELDS || strlen(key) > 64) {
@@ -258,6 +264,8 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 		f->value = ch_strdup("");
 		f->filename = filename ? ch_strndup(filename, 255) : NULL;
 	}
+	if (!f->filename && filename)
+		f->filename = ch_strndup(filename, 255);
 	if (f->len + size > SRV_MAX_FIELD) {
 		r->refused = 413;
 		r->refuse_why = "a form field is too large";
@@ -271,7 +279,7 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 }
 
 /* First call: decide on headers alone whether to read a body at all. */
-static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
 {
 	srv_req *r = ch_calloc(1, sizeof(*r));
 	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -287,6 +295,7 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 		limit = SRV_MAX_GIT_BODY;
 
 	r->server = s;
+	r->limit = limit;
 	r->started = time(NULL);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->url = ch_strndup(url, 2048);
@@ -313,9 +322,11 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	return r;
 }
 
-static void feed(srv_req *r, const char *data, size_t size)
+void srv_req_feed(srv_req *r, const char *data, size_t size)
 {
-	size_t limit = r->is_git ? SRV_MAX_GIT_BODY : SRV_MAX_BODY;
+	/* the limit chosen on the headers: a chunked body (no Content-Length)
+	 * before login stops at SRV_MAX_BODY_ANON too */
+	size_t limit = r->limit;
 
 	r->body_bytes += size;
 	if (r->refused)
@@ -353,7 +364,7 @@ static void client_addr(char *out, size_t size, struct MHD_Connection *c)
 		          (socklen_t)size);
 }
 
-static void find_session(srv_ctx *x)
+void srv_find_session(srv_ctx *x)
 {
 	const char *cookie = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, "chancery_session");
 	const char *auth = srv_header(x, "Authorization");
@@ -411,7 +422,7 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 	}
 	if (!strncmp(path, "/git/", 5))
 		return srv_route_git(&x); /* no sessions: the TLS client certificate */
-	find_session(&x);
+	srv_find_session(&x);
 	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 		x.lang_en = 1;
 	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
@@ -427,13 +438,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 	(void)version;
 	if (!r) {
-		*req_cls = r = begin(s, c, url, method);
+		*req_cls = r = srv_req_begin(s, c, url, method);
 		if (r->refused)
 			return dispatch(s, c, r); /* refuse on headers alone */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		feed(r, upload_data, *upload_data_size);
+		srv_req_feed(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
