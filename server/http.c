@@ -243,6 +243,14 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 	(void)kind;
 	(void)content_type;
 	(void)transfer_encoding;
+	/* MHD gives a multipart part whose Content-Disposition it cannot read
+	 * no name at all (found by tests/fuzz/fuzz_form.c: a NULL here took
+	 * the server down, before login) */
+	if (!key) {
+		r->refused = 400;
+		r->refuse_why = "a form field without a name";
+		return MHD_NO;
+	}
 	/* MHD hands a value over in pieces, each with its offset in the value,
 	 * the first often empty (a multipart part's headers came in one read,
 	 * its data in the next): a piece continues the last field when the name
@@ -312,6 +320,9 @@ srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const 
 	} else if (git) {
 		r->is_git = 1;
 	} else if (!strcmp(method, "POST")) {
+		/* (MHD's own test for the encoding: a prefix, any case) */
+		r->urlencoded = type && !strncasecmp(type, MHD_HTTP_POST_ENCODING_FORM_URLENCODED,
+		                                     strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED));
 		if (type && !strncasecmp(type, "application/json", 16))
 			r->is_json = 1;
 		else if (!(r->pp = MHD_create_post_processor(c, 16 * 1024, post_iter, r))) {
@@ -343,6 +354,12 @@ void srv_req_feed(srv_req *r, const char *data, size_t size)
 		r->refuse_why = "request body too large";
 	} else if (r->is_json || r->is_git) {
 		ch_buf_put(&r->raw, data, size);
+	} else if (r->urlencoded && memchr(data, '\0', size)) {
+		/* never sent by a browser (it escapes %00); MHD cuts the value at
+		 * it or drops it, depending on where the body was split
+		 * (tests/fuzz/fuzz_form.c) */
+		r->refused = 400;
+		r->refuse_why = "malformed form body";
 	} else if (r->pp && MHD_post_process(r->pp, data, size) != MHD_YES && !r->refused) {
 		r->refused = 400;
 		r->refuse_why = "malformed form body";

@@ -61,6 +61,7 @@ typedef struct {
 	int refused;         /* 0, or the HTTP status already decided */
 	const char *refuse_why;
 	int is_json;
+	int urlencoded;      /* a form body in application/x-www-form-urlencoded */
 	int is_git;          /* application/x-git-upload-pack-request: raw, in `raw` */
 } srv_req;
 

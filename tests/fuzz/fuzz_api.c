@@ -74,8 +74,10 @@ static void final(srv_ctx *x, void *payload)
 	whole(b, "on_behalf", who.on_behalf);
 	if (who.expected) {
 		const char *h = srv_api_str(b, "head");
+		char hex[GIT_OID_HEXSZ + 1];
 
-		fh_check(who.expected == &head && h && !strcmp(git_oid_tostr_s(&head), h));
+		git_oid_tostr(hex, sizeof(hex), &head);
+		fh_check(who.expected == &head && h && !strcmp(hex, h));
 	}
 	/* a new document (create) */
 	error = srv_api_doc_new(&req, &to, b);

@@ -24,6 +24,7 @@
  * the session's token from a same-site form; a body split in pieces gives
  * the fields it gives whole. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,9 @@ static void final(srv_ctx *x, void *payload)
 			ch_buf here = CH_BUF_INIT;
 
 			serialize(&here, r);
+			if (getenv("FH_TRACE"))
+				fprintf(stderr, "whole:\n%.*s\nin pieces:\n%.*s\n", (int)fc->fields.size,
+				        fc->fields.ptr, (int)here.size, here.ptr);
 			fh_check(here.size == fc->fields.size &&
 			         !memcmp(here.ptr, fc->fields.ptr, here.size));
 			ch_buf_dispose(&here);
