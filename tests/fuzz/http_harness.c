@@ -152,6 +152,10 @@ void fh_body(ch_buf *out, const void *body, size_t len, int chunked, size_t chun
 	}
 	if (!chunk)
 		chunk = 1;
+	/* at most FH_MAX_PIECES pieces: a large body in 1-byte pieces would
+	 * cost a handler call a byte (small bodies are still split anywhere) */
+	if (len / chunk > FH_MAX_PIECES)
+		chunk = len / FH_MAX_PIECES + 1;
 	/* by hand, not printf: with 1-byte pieces this is most of a run */
 	ch_buf_grow(out, len + (len / chunk + 1) * 24 + 8);
 	for (off = 0; off < len; off += n) {

@@ -32,8 +32,10 @@ typedef void (*fh_final_fn)(srv_ctx *x, void *payload);
 int fh_run(const void *req, size_t len, fh_final_fn final, void *payload);
 
 /* Append a body to `out` as it is sent: as it is with Content-Length, or
- * chunked (Transfer-Encoding: chunked) in pieces of `chunk` bytes. The
- * caller writes the matching header. */
+ * chunked (Transfer-Encoding: chunked) in pieces of `chunk` bytes (larger
+ * when that would make more than FH_MAX_PIECES). The caller writes the
+ * matching header. */
+#define FH_MAX_PIECES 512
 void fh_body(ch_buf *out, const void *body, size_t len, int chunked, size_t chunk);
 
 /* abort() unless ok: a broken invariant is a crash for libFuzzer. */

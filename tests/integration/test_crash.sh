@@ -185,7 +185,7 @@ for i in $(seq "$STEPS"); do
 			--title "Giữ khóa $i" --type cong-van --file "$DOCFILE" --id "held-$i" \
 			--passphrase-file "$(pass nguyen.van.a)" >"$T/held.out" 2>"$T/held.err" &
 		held=$!
-		for _ in $(seq 200); do [ -f "$R/refs/docs/held-$i.lock" ] && break; sleep 0.05; done
+		for _ in $(seq 600); do [ -f "$R/refs/docs/held-$i.lock" ] && break; sleep 0.05; done
 		expect 3 "recover refuses while a writer is mid-write (exit 3)" "$CH" recover "$S"
 		check "  and removes nothing: the stale lock and the live writer's lock stay" \
 			test -f "$R/refs/docs/held-$i.lock" -a -f "$(echo "$locks" | head -1)"

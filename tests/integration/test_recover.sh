@@ -47,7 +47,7 @@ go="$T/go"
 CHANCERY_FAILPOINT_HOLD="$go" "$CH" doc act "$S" "$D" --as nguyen.van.a --action comment \
 	--comment held --passphrase-file "$(pass nguyen.van.a)" >"$T/held.out" 2>"$T/held.err" &
 held=$!
-for _ in $(seq 100); do [ -f "$R/refs/docs/$D.lock" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -f "$R/refs/docs/$D.lock" ] && break; sleep 0.05; done
 check "the held writer has the ref locked" test -f "$R/refs/docs/$D.lock"
 expect 3 "recover refuses while a writer is mid-write (exit 3)" "$CH" recover "$S"
 err_has "write is in progress" "  saying a write is in progress"
@@ -110,7 +110,7 @@ rm -f "$go"
 CHANCERY_FAILPOINT_HOLD="$go" "$CH" doc act "$S" "$D" --as nguyen.van.a --action comment \
 	--comment killed --passphrase-file "$(pass nguyen.van.a)" >/dev/null 2>&1 &
 victim=$!
-for _ in $(seq 100); do [ -f "$R/refs/docs/$D.lock" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -f "$R/refs/docs/$D.lock" ] && break; sleep 0.05; done
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 check "SIGKILL mid-write left the ref lock" test -f "$R/refs/docs/$D.lock"
 expect 0 "recover after the SIGKILL" "$CH" recover "$S"
