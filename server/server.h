@@ -62,6 +62,7 @@ typedef struct {
 	const char *refuse_why;
 	int is_json;
 	int urlencoded;      /* a form body in application/x-www-form-urlencoded */
+	unsigned pct;        /* hex digits due after a '%' at the end of the last piece */
 	int is_git;          /* application/x-git-upload-pack-request: raw, in `raw` */
 } srv_req;
 
@@ -133,9 +134,12 @@ void srv_log(srv_ctx *x, const char *fmt, ...) CH_PRINTF(2, 3);
 /* A request's state, as the MHD handler keeps it in *req_cls (exported for
  * tests/fuzz/http_harness.c, which drives them as the handler does):
  * begin on the headers (refuses there when it can), feed each piece of the
- * body, free in the completed callback (wipes every field). */
+ * body, finish when it has ended, free in the completed callback (wipes
+ * every field). */
 srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const char *method);
 void srv_req_feed(srv_req *r, const char *data, size_t size);
+/* The body has ended (the last call, before dispatch). */
+void srv_req_finish(srv_req *r);
 void srv_req_free(srv_req *r);
 /* Log x in from its session cookie (pages) or bearer token (/api/). */
 void srv_find_session(srv_ctx *x);

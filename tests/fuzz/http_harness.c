@@ -94,6 +94,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	srv_req_finish(r);
 	return answer(c, r);
 }
 
