@@ -113,6 +113,17 @@ $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(LIBS)
 
+# The targets over HTTP input run chanceryd's request code (every server
+# object but main.o) under libmicrohttpd, through tests/fuzz/http_harness.c.
+FUZZ_HTTP = form cookie api
+SRV_LIB_OBJ = $(filter-out $(BUILD)/server/main.o,$(SRV_OBJ))
+$(FUZZ_HTTP:%=$(BUILD)/tests/replay_fuzz_%): $(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c \
+  tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) $(BUILD)/libchancery.a $(HDRS) \
+  tests/fuzz/http_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) \
+	  $(BUILD)/libchancery.a $(LIBS) $(SERVER_LIBS)
+
 deps:
 	@scripts/deps.sh
 

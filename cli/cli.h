@@ -91,4 +91,7 @@ int cmd_engine(int argc, char **argv);
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);
 
+/* cmd_recover.c */
+int cmd_recover(int argc, char **argv);
+
 #endif

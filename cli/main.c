@@ -69,6 +69,11 @@ static const char usage_text[] =
 	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
 	"              [--html FILE] [--checkpoint FILE] [--cache DIR]\n"
 	"\n"
+	"after a crash:\n"
+	"  recover SITE [--wait SECONDS]   remove stale ref locks and temporary files a\n"
+	"                                  killed writer left (safe beside a running server),\n"
+	"                                  then check the repository\n"
+	"\n"
 	"Passphrases are asked on the terminal; --passphrase-file FILE serves scripts\n"
 	"(--new-passphrase-file for the key of a person being added or created).\n"
 	"Exit: 0 done, 1 refused, 2 usage or I/O error, 3 conflict (someone acted first).\n";
@@ -286,6 +291,8 @@ int main(int argc, char **argv)
 		return cmd_doc(argc, argv);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(argc, argv);
+	if (!strcmp(cmd, "recover"))
+		return cmd_recover(argc, argv);
 #ifndef CH_OFFLINE
 	if (!strcmp(cmd, "spill"))
 		return cmd_spill(argc, argv);

@@ -27,16 +27,34 @@ static unsigned status_of(int error)
 	}
 }
 
+int srv_api_body(json_t **out, const srv_req *r)
+{
+	*out = NULL;
+	if (!r->is_json)
+		return ch_error_setc(CH_EINVALID, "expected Content-Type: application/json");
+	return ch_json_parse(out, r->raw.ptr, r->raw.size, API_MAX_JSON, "request body");
+}
+
 static int body(json_t **out, srv_ctx *x)
 {
-	if (!x->r->is_json)
-		return ch_error_setc(CH_EINVALID, "expected Content-Type: application/json");
-	return ch_json_parse(out, x->r->raw.ptr, x->r->raw.size, API_MAX_JSON, "request body");
+	return srv_api_body(out, x->r);
+}
+
+/* A string member, or NULL when it is absent, not a string, or holds a
+ * NUL (\u0000): the C code after this would read a shorter value than
+ * the one the client sent (a passphrase cut short, a text that is not
+ * what was signed). */
+const char *srv_api_str(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	const char *s = json_string_value(v);
+
+	return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
 static const char *str(const json_t *o, const char *k)
 {
-	return json_string_value(json_object_get(o, k));
+	return srv_api_str(o, k);
 }
 
 static enum MHD_Result session(srv_ctx *x)
@@ -68,12 +86,12 @@ static enum MHD_Result session(srv_ctx *x)
 	return rc;
 }
 
-static void actor_from(ch_actor *who, srv_ctx *x, const json_t *b, git_oid *head)
+void srv_api_actor(ch_actor *who, const char *person, const json_t *b, git_oid *head)
 {
 	const char *h = str(b, "head");
 
 	memset(who, 0, sizeof(*who));
-	who->actor = x->sess.person;
+	who->actor = person;
 	who->passphrase = str(b, "passphrase");
 	who->comment = str(b, "comment");
 	who->on_behalf = str(b, "on_behalf");
@@ -81,43 +99,58 @@ static void actor_from(ch_actor *who, srv_ctx *x, const json_t *b, git_oid *head
 	who->door = "JSON API";
 }
 
+int srv_api_doc_new(ch_doc_new *req, ch_strv *to, const json_t *b)
+{
+	json_t *r, *e;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	req->title = str(b, "title");
+	req->type = str(b, "type");
+	req->workflow = str(b, "workflow");
+	req->urgency = str(b, "urgency");
+	req->number = str(b, "number");
+	req->classification = str(b, "classification");
+	req->recipients = to;
+	req->text = str(b, "text");
+	req->text_len = req->text ? strlen(req->text) : 0;
+	if (!(r = json_object_get(b, "recipients")))
+		return 0;
+	if (!json_is_array(r) || json_array_size(r) > 1024)
+		return ch_error_setc(CH_EINVALID, "recipients: expected an array of at most 1024 ids");
+	json_array_foreach(r, i, e) {
+		if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
+			return ch_error_setc(CH_EINVALID, "recipients[%zu]: expected a person id", i);
+		if (!ch_strv_contains(to, json_string_value(e)))
+			ch_strv_push(to, json_string_value(e));
+	}
+	return 0;
+}
+
 static enum MHD_Result create(srv_ctx *x)
 {
 	ch_strv to = CH_STRV_INIT;
 	ch_buf id = CH_BUF_INIT;
 	srv_attach fa;
-	json_t *b = NULL, *r, *e;
+	json_t *b = NULL;
 	ch_doc_new req;
 	ch_actor who;
 	git_oid head;
-	size_t i;
 	int error;
 	enum MHD_Result rc;
 
 	if (body(&b, x) < 0)
 		return err(x, 400, ch_error_last());
-	actor_from(&who, x, b, &head);
+	srv_api_actor(&who, x->sess.person, b, &head);
 	who.expected = NULL;
-	memset(&req, 0, sizeof(req));
-	req.title = str(b, "title");
-	req.type = str(b, "type");
-	req.workflow = str(b, "workflow");
-	req.urgency = str(b, "urgency");
-	req.number = str(b, "number");
-	req.classification = str(b, "classification");
-	if ((r = json_object_get(b, "recipients")) && json_is_array(r) && json_array_size(r) <= 1024)
-		json_array_foreach(r, i, e)
-			if (json_is_string(e) && !ch_strv_contains(&to, json_string_value(e)))
-				ch_strv_push(&to, json_string_value(e));
-	req.recipients = &to;
-	req.text = str(b, "text");
-	req.text_len = req.text ? json_string_length(json_object_get(b, "text")) : 0;
+	memset(&fa, 0, sizeof(fa));
+	error = srv_api_doc_new(&req, &to, b);
 	req.attach = &fa.req;
-	if ((error = srv_attach_from_json(&fa, b)) < 0)
-		;
-	else if (!who.passphrase || !req.text)
+	if (!error)
+		error = srv_attach_from_json(&fa, b);
+	if (!error && (!who.passphrase || !req.text))
 		error = ch_error_setc(CH_EINVALID, "text and passphrase are required");
-	else
+	else if (!error)
 		error = ch_doc_create(&id, x->site, &req, &who);
 	srv_attach_dispose(&fa);
 	srv_log(x, "api create: %s", error ? "refused" : id.ptr);
@@ -145,7 +178,7 @@ static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
 
 	if (body(&b, x) < 0)
 		return err(x, 400, ch_error_last());
-	actor_from(&who, x, b, &head);
+	srv_api_actor(&who, x->sess.person, b, &head);
 	text = str(b, "text");
 	memset(&fa, 0, sizeof(fa));
 	if (!who.passphrase || !who.expected)

@@ -215,7 +215,7 @@ const char *srv_header(const srv_ctx *x, const char *name)
 	return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, name);
 }
 
-static void free_req(srv_req *r)
+void srv_req_free(srv_req *r)
 {
 	size_t i;
 
@@ -242,7 +242,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	free_req(*req_cls);
+	srv_req_free(*req_cls);
 	*req_cls = NULL;
 }
 
@@ -257,7 +257,21 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 	(void)kind;
 	(void)content_type;
 	(void)transfer_encoding;
-	if (r->nfields && !strcmp(r->fields[r->nfields - 1].name, key) && off > 0)
+	/* MHD gives a multipart part whose Content-Disposition it cannot read
+	 * no name at all (found by tests/fuzz/fuzz_form.c: a NULL here took
+	 * the server down, before login) */
+	if (!key) {
+		r->refused = 400;
+		r->refuse_why = "a form field without a name";
+		return MHD_NO;
+	}
+	/* MHD hands a value over in pieces, each with its offset in the value,
+	 * the first often empty (a multipart part's headers came in one read,
+	 * its data in the next): a piece continues the last field when the name
+	 * is the same and the offset is where that field ends. (So an empty
+	 * field and the next one of the same name are one field.) */
+	if (r->nfields && !strcmp(r->fields[r->nfields - 1].name, key) &&
+	    off == r->fields[r->nfields - 1].len)
 		f = &r->fields[r->nfields - 1];
 	if (!f) {
 		if (r->nfields >= SRV_MAX_FIELDS || strlen(key) > 64) {
@@ -272,6 +286,8 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 		f->value = ch_strdup("");
 		f->filename = filename ? ch_strndup(filename, 255) : NULL;
 	}
+	if (!f->filename && filename)
+		f->filename = ch_strndup(filename, 255);
 	if (f->len + size > SRV_MAX_FIELD) {
 		r->refused = 413;
 		r->refuse_why = "a form field is too large";
@@ -285,7 +301,7 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 }
 
 /* First call: decide on headers alone whether to read a body at all. */
-static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
 {
 	srv_req *r = ch_calloc(1, sizeof(*r));
 	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -305,6 +321,7 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 		limit = SRV_MAX_GIT_PUSH_BODY;
 
 	r->server = s;
+	r->limit = limit;
 	r->started = time(NULL);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->url = ch_strndup(url, 2048);
@@ -321,6 +338,9 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	} else if (git || push) {
 		r->is_git = push ? SRV_GIT_PUSH : SRV_GIT_FETCH;
 	} else if (!strcmp(method, "POST")) {
+		/* (MHD's own test for the encoding: a prefix, any case) */
+		r->urlencoded = type && !strncasecmp(type, MHD_HTTP_POST_ENCODING_FORM_URLENCODED,
+		                                     strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED));
 		if (type && !strncasecmp(type, "application/json", 16))
 			r->is_json = 1;
 		else if (!(r->pp = MHD_create_post_processor(c, 16 * 1024, post_iter, r))) {
@@ -331,10 +351,44 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	return r;
 }
 
-static void feed(srv_req *r, const char *data, size_t size)
+/* What a browser sends as application/x-www-form-urlencoded: no raw NUL
+ * byte, and '%' always followed by two hex digits. MHD's decoder reads
+ * either differently depending on where the body was split (a value cut
+ * at a NUL or not, a '%' kept or dropped: tests/fuzz/fuzz_form.c), so
+ * neither is accepted. r->pct carries an escape split between pieces. */
+static int urlencoded_ok(srv_req *r, const char *data, size_t size)
 {
-	size_t limit = r->is_git == SRV_GIT_PUSH ? SRV_MAX_GIT_PUSH_BODY :
-	               r->is_git ? SRV_MAX_GIT_BODY : SRV_MAX_BODY;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (r->pct) {
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				return 0;
+			r->pct--;
+		} else if (c == '%') {
+			r->pct = 2;
+		} else if (c == '\0') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void srv_req_finish(srv_req *r)
+{
+	if (!r->refused && r->urlencoded && r->pct) {
+		r->refused = 400;
+		r->refuse_why = "malformed form body";
+	}
+}
+
+void srv_req_feed(srv_req *r, const char *data, size_t size)
+{
+	/* the limit chosen on the headers: a chunked body (no Content-Length)
+	 * before login stops at SRV_MAX_BODY_ANON too */
+	size_t limit = r->limit;
 
 	r->body_bytes += size;
 	if (r->refused)
@@ -351,6 +405,9 @@ static void feed(srv_req *r, const char *data, size_t size)
 		r->refuse_why = "request body too large";
 	} else if (r->is_json || r->is_git) {
 		ch_buf_put(&r->raw, data, size);
+	} else if (r->urlencoded && !urlencoded_ok(r, data, size)) {
+		r->refused = 400;
+		r->refuse_why = "malformed form body";
 	} else if (r->pp && MHD_post_process(r->pp, data, size) != MHD_YES && !r->refused) {
 		r->refused = 400;
 		r->refuse_why = "malformed form body";
@@ -372,7 +429,7 @@ static void client_addr(char *out, size_t size, struct MHD_Connection *c)
 		          (socklen_t)size);
 }
 
-static void find_session(srv_ctx *x)
+void srv_find_session(srv_ctx *x)
 {
 	const char *cookie = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, "chancery_session");
 	const char *auth = srv_header(x, "Authorization");
@@ -430,7 +487,7 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 	}
 	if (!strncmp(path, "/git/", 5))
 		return srv_route_git(&x); /* no sessions: the TLS client certificate */
-	find_session(&x);
+	srv_find_session(&x);
 	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 		x.lang_en = 1;
 	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
@@ -446,16 +503,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 	(void)version;
 	if (!r) {
-		*req_cls = r = begin(s, c, url, method);
+		*req_cls = r = srv_req_begin(s, c, url, method);
 		if (r->refused)
 			return dispatch(s, c, r); /* refuse on headers alone */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		feed(r, upload_data, *upload_data_size);
+		srv_req_feed(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	srv_req_finish(r);
 	return dispatch(s, c, r);
 }
 

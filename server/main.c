@@ -29,6 +29,7 @@
 #include <git2.h>
 
 #include "server.h"
+#include "workflows/recover.h"
 #include "util/embedded.h"
 #include "util/fs.h"
 #include "util/common.h"
@@ -222,6 +223,27 @@ static int check_site(const char *path)
 	return error;
 }
 
+/* What a killed writer left (a chanceryd or chancery killed mid-step):
+ * removed as `chancery recover` does, under the site's write lock held
+ * exclusively, so only what no live writer holds (workflows/recover.h).
+ * Before any thread or the signer starts, as the starting user. A writer
+ * from the command line mid-write now: skipped, said, and served anyway. */
+static void recover_at_start(const char *path)
+{
+	ch_recover_result res;
+	ch_site *site = NULL;
+	size_t i;
+
+	if (ch_site_open(&site, path) < 0)
+		return;
+	if (ch_recover(&res, site, 2000) < 0)
+		fprintf(stderr, "chanceryd: recovery at start skipped: %s\n", ch_error_last());
+	for (i = 0; i < res.removed.n; i++)
+		fprintf(stderr, "chanceryd: recovery: removed %s\n", res.removed.v[i]);
+	ch_recover_result_dispose(&res);
+	ch_site_free(site);
+}
+
 static int serve(srv *s, const opts *o, pid_t signer)
 {
 	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT, client_ca = CH_BUF_INIT;
@@ -300,6 +322,7 @@ int main(int argc, char **argv)
 		free(s.origin);
 		return 1;
 	}
+	recover_at_start(s.site_path);
 	if ((signer = start_signer(&s, s.site_path)) < 0) {
 		fprintf(stderr, "chanceryd: cannot start the signer process: %s\n", strerror(errno));
 		return 1;

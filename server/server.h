@@ -60,10 +60,13 @@ typedef struct {
 	size_t nfields;
 	ch_buf raw;          /* JSON bodies */
 	size_t body_bytes;
+	size_t limit;        /* of body_bytes, chosen on the headers */
 	time_t started;      /* first call: bounds the whole request's time */
 	int refused;         /* 0, or the HTTP status already decided */
 	const char *refuse_why;
 	int is_json;
+	int urlencoded;      /* a form body in application/x-www-form-urlencoded */
+	unsigned pct;        /* hex digits due after a '%' at the end of the last piece */
 	int is_git;          /* SRV_GIT_FETCH (x-git-upload-pack-request) or SRV_GIT_PUSH
 	                      * (x-git-receive-pack-request): raw, in `raw` */
 } srv_req;
@@ -137,6 +140,18 @@ enum MHD_Result srv_send_file(srv_ctx *x, const char *type, const char *disposit
                               const void *body, size_t len);
 enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body);
 void srv_log(srv_ctx *x, const char *fmt, ...) CH_PRINTF(2, 3);
+/* A request's state, as the MHD handler keeps it in *req_cls (exported for
+ * tests/fuzz/http_harness.c, which drives them as the handler does):
+ * begin on the headers (refuses there when it can), feed each piece of the
+ * body, finish when it has ended, free in the completed callback (wipes
+ * every field). */
+srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const char *method);
+void srv_req_feed(srv_req *r, const char *data, size_t size);
+/* The body has ended (the last call, before dispatch). */
+void srv_req_finish(srv_req *r);
+void srv_req_free(srv_req *r);
+/* Log x in from its session cookie (pages) or bearer token (/api/). */
+void srv_find_session(srv_ctx *x);
 
 /* session.c */
 int srv_session_create(srv *s, char *token_out, size_t size, const char *person, int api,
@@ -164,6 +179,16 @@ int srv_gate_query(srv_ctx *x, const char *q);
 
 /* api.c */
 enum MHD_Result srv_route_api(srv_ctx *x);
+/* The JSON body's handling, without a connection (tests/fuzz/fuzz_api.c):
+ * parse a request's body (*out is the caller's); a string member (NULL if
+ * absent, not a string, or holding a NUL); the actor of a step (strings
+ * borrowed from b; who->expected is head when "head" is a valid id); a new
+ * document's fields (CH_EINVALID unless recipients, when given, is an
+ * array of at most 1024 strings; each is pushed to `to` once). */
+int srv_api_body(json_t **out, const srv_req *r);
+const char *srv_api_str(const json_t *o, const char *k);
+void srv_api_actor(ch_actor *who, const char *person, const json_t *b, git_oid *head);
+int srv_api_doc_new(ch_doc_new *req, ch_strv *to, const json_t *b);
 
 /* model.c -- data for pages and the API */
 json_t *srv_doc_summary(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);

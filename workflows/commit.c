@@ -105,12 +105,14 @@ static int check_head(git_repository *repo, const ch_commit_req *req)
 	return error;
 }
 
-/* Failpoint for the concurrency test: with CHANCERY_FAILPOINT_WAIT=FILE,
- * wait (at most 30 s) until FILE exists before taking the lock, so that
- * several processes that read the same head race for the ref at once. */
-static void failpoint_wait(void)
+/* Failpoints for the tests: wait (at most 30 s) until FILE exists.
+ * CHANCERY_FAILPOINT_WAIT=FILE: before taking the lock, so that several
+ * processes that read the same head race for the ref at once.
+ * CHANCERY_FAILPOINT_HOLD=FILE: with the ref locked (and the site's write
+ * lock held), a writer caught mid-write (tests/integration/test_recover.sh). */
+static void failpoint_wait(const char *env)
 {
-	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
+	const char *file = getenv(env);
 	int i;
 
 	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
@@ -127,19 +129,26 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 
 	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
-	failpoint_wait();
-	if (git_transaction_new(&tx, site->repo) < 0)
+	failpoint_wait("CHANCERY_FAILPOINT_WAIT");
+	/* held shared until the ref lock is gone: `chancery recover` then knows
+	 * a <ref>.lock or temporary object it finds is a dead writer's */
+	if ((error = ch_site_write_lock(site)) < 0)
+		return error;
+	if (git_transaction_new(&tx, site->repo) < 0) {
+		ch_site_write_unlock(site);
 		return git_fail(CH_EIO, "cannot start a ref transaction");
+	}
 	rc = git_transaction_lock_ref(tx, req->ref);
 	if (rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
 		error = ch_error_setc(CH_ECONFLICT, "%s is locked: another step is being recorded "
-		                      "(or a crashed one left %s.lock; remove it only if no Chancery "
-		                      "process runs); nothing was recorded", req->ref, req->ref);
+		                      "(or a crashed one left %s.lock: `chancery recover SITE` "
+		                      "removes it safely); nothing was recorded", req->ref, req->ref);
 		goto done;
 	} else if (rc < 0) {
 		error = git_fail(CH_EIO, "cannot lock the ref");
 		goto done;
 	}
+	failpoint_wait("CHANCERY_FAILPOINT_HOLD");
 	if ((error = check_head(site->repo, req)) < 0)
 		goto done;
 	if (req->files)
@@ -174,7 +183,8 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	    git_transaction_commit(tx) < 0)
 		error = git_fail(CH_EIO, "cannot move the ref");
 done:
-	git_transaction_free(tx);
+	git_transaction_free(tx); /* (unlocks the ref) */
+	ch_site_write_unlock(site);
 	ch_buf_dispose(&text);
 	ch_buf_dispose(&sig);
 	return error;

@@ -1,7 +1,11 @@
 /* site.c -- a site directory: bare repository, GnuPG home, local config. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "json.h"
@@ -38,6 +42,7 @@ static void set_paths(ch_site *site, const char *path)
 	site->gnupg_path = ch_buf_detach(&b);
 	ch_buf_printf(&b, "%s/site.json", path);
 	site->config_path = ch_buf_detach(&b);
+	site->write_fd = -1;
 }
 
 static int save_config(ch_site *site)
@@ -187,7 +192,68 @@ void ch_site_free(ch_site *site)
 	free(site->config_path);
 	free(site->site_id);
 	free(site->tier);
+	if (site->write_fd >= 0)
+		close(site->write_fd); /* (drops any flock still held) */
 	free(site);
+}
+
+/* ---- the write lock ---- */
+
+int ch_site_write_lock_fd(ch_site *site)
+{
+	ch_buf dir = CH_BUF_INIT, path = CH_BUF_INIT;
+	int error = 0;
+
+	if (site->write_fd >= 0)
+		return site->write_fd;
+	ch_buf_printf(&dir, "%s/state", site->path);
+	ch_buf_printf(&path, "%s/write.lock", dir.ptr);
+	/* read-only is enough for flock: the server's network process and the
+	 * command line (another user) share one file */
+	site->write_fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	if (site->write_fd < 0 && errno == ENOENT && (error = ch_fs_mkdir_p(dir.ptr, 0700)) == 0)
+		site->write_fd = open(path.ptr, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (site->write_fd < 0 && !error)
+		error = ch_error_setc(CH_EIO, "cannot open %s: %s", path.ptr, strerror(errno));
+	ch_buf_dispose(&dir);
+	ch_buf_dispose(&path);
+	return error < 0 ? error : site->write_fd;
+}
+
+int ch_site_write_lock(ch_site *site)
+{
+	int fd, waited = 0;
+
+	if (site->write_depth) {
+		site->write_depth++;
+		return 0;
+	}
+	if ((fd = ch_site_write_lock_fd(site)) < 0)
+		return fd;
+	/* polled, not blocking: a recovery that hangs must not hold a writer
+	 * (a server worker) for ever */
+	while (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return ch_error_setc(CH_EIO, "cannot lock %s/state/write.lock: %s", site->path,
+			                     strerror(errno));
+		if (waited >= CH_WRITE_LOCK_WAIT_MS)
+			return ch_error_setc(CH_ECONFLICT, "the site is being recovered (chancery "
+			                     "recover holds %s/state/write.lock); nothing was recorded: "
+			                     "try again", site->path);
+		usleep(10000);
+		waited += 10;
+	}
+	site->write_depth = 1;
+	return 0;
+}
+
+void ch_site_write_unlock(ch_site *site)
+{
+	if (!site->write_depth || --site->write_depth)
+		return;
+	flock(site->write_fd, LOCK_UN);
 }
 
 int ch_site_keystore(ch_keystore **out, ch_site *site)

@@ -48,6 +48,8 @@ struct ch_site {
 	json_t *config;
 	ch_policy_cache_entry *policies;
 	size_t npolicies;
+	int write_fd;        /* SITE/state/write.lock, opened on first write; -1 */
+	unsigned write_depth; /* nested ch_site_write_lock holds */
 };
 
 /* site.c */
@@ -66,6 +68,19 @@ int ch_site_keystore(ch_keystore **out, ch_site *site);
 /* The local key that signs for `person`; CH_ENOTFOUND if none here. */
 int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person);
 int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key);
+/* The site's write lock, SITE/state/write.lock (flock). Every write to
+ * repo.git holds it SHARED for its whole length (ch_commit_signed: ref lock,
+ * objects, ref move; a spill's purge), so writers never wait for one
+ * another here; `chancery recover` takes it EXCLUSIVE (workflows/recover.h),
+ * and so knows that a <ref>.lock or temporary file it finds was left by a
+ * writer that died. A writer waits for a running recovery at most
+ * CH_WRITE_LOCK_WAIT_MS, then CH_ECONFLICT. Holds nest (a count). */
+#define CH_WRITE_LOCK_WAIT_MS 30000
+int ch_site_write_lock(ch_site *site);
+void ch_site_write_unlock(ch_site *site);
+/* SITE/state/write.lock opened (created if need be, with SITE/state/). */
+int ch_site_write_lock_fd(ch_site *site);
+
 /* The head of refs/heads/policy. CH_ENOTFOUND if there is none. */
 int ch_site_policy_head(git_oid *out, ch_site *site);
 /* The parsed policy at a commit (cached for the life of the site; borrowed). */

@@ -879,9 +879,16 @@ int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 	result->objects = mine.n;
 	result->unique = unique.n;
 	result->shared = mine.n - unique.n;
-	if ((error = delete_ref(site->repo, ref.ptr)) < 0 ||
-	    (error = remove_objects(site, &unique)) < 0)
+	/* the ref's deletion and git's repack leave locks and temporary packs
+	 * when killed: under the site's write lock, as every write is */
+	if ((error = ch_site_write_lock(site)) < 0)
 		goto done;
+	if ((error = delete_ref(site->repo, ref.ptr)) < 0 ||
+	    (error = remove_objects(site, &unique)) < 0) {
+		ch_site_write_unlock(site);
+		goto done;
+	}
+	ch_site_write_unlock(site);
 	if ((result->remaining = count_remaining(gitdir, &unique)) > 0)
 		error = ch_error_setc(CH_EIO, "%zu objects of %s are still in the repository after "
 		                      "the purge: run the spill again, and check for other copies "

@@ -52,11 +52,23 @@ for want in $FUZZ_TARGETS; do
 	[ -f "tests/fuzz/fuzz_${want#fuzz_}.c" ] || echo "fuzz: warning: no target '$want'" >&2
 done
 
+# Targets over HTTP input (tests/fuzz/http_harness.c) link the server's
+# objects, all but main.o, and libmicrohttpd.
+http_targets=" form cookie api "
+srv_objs=()
+for name in "${targets[@]}"; do
+	case "$http_targets" in *" $name "*) ;; *) continue ;; esac
+	for f in server/*.c; do
+		[ "$f" = server/main.c ] || srv_objs+=("$BUILD/${f%.c}.o")
+	done
+	break
+done
+
 # The library, instrumented for coverage but without libFuzzer's main().
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 echo "== building $BUILD/libchancery.a with $CC"
 if ! make -s BUILD="$BUILD" CC="$CC" \
-	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $san" "$BUILD/libchancery.a"; then
+	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $san" "$BUILD/libchancery.a" "${srv_objs[@]}"; then
 	echo "fuzz: library build failed" >&2
 	exit 2
 fi
@@ -67,15 +79,20 @@ warn="-Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security -Wshadow \
 cflags="-std=c11 -D_GNU_SOURCE $warn -O1 -g -fsanitize=fuzzer $san -I. $(pkg-config --cflags $PKGS)"
 # shellcheck disable=SC2086
 libs="$(pkg-config --libs $PKGS) -lunistring -lpthread"
+srv_libs="$(pkg-config --libs libmicrohttpd gnutls libseccomp zlib)"
 mkdir -p "$BUILD/fuzz" "$BUILD/fuzz-logs"
 for name in "${targets[@]}"; do
 	echo "== building $BUILD/fuzz/fuzz_$name"
 	# shellcheck disable=SC2086
-	extra=()
+	extra=() xlibs=
 	# Targets over server code link the server's object too.
 	[ "$name" = ipc ] && extra=(server/ipc.c)
+	case "$http_targets" in
+	*" $name "*) extra=(tests/fuzz/http_harness.c "${srv_objs[@]}") xlibs=$srv_libs ;;
+	esac
+	# shellcheck disable=SC2086
 	if ! $CC $cflags -o "$BUILD/fuzz/fuzz_$name" "tests/fuzz/fuzz_$name.c" "${extra[@]}" \
-		"$BUILD/libchancery.a" $libs; then
+		"$BUILD/libchancery.a" $libs $xlibs; then
 		echo "fuzz: building fuzz_$name failed" >&2
 		exit 2
 	fi

@@ -115,6 +115,20 @@ check "the API refuses a classified document on the networked tier ($code)" test
 code=$(curl_s -o /dev/null -w '%{http_code}' -H 'Content-Length: 100000000' \
 	-H 'Content-Type: application/x-www-form-urlencoded' --data-binary 'x=1' "$URL/login")
 check "an oversized body is refused on its headers ($code)" test "$code" = 413
+# found by tests/fuzz/fuzz_form.c: a chunked body before login (no
+# Content-Length) keeps the 16 KiB limit; a multipart part whose
+# Content-Disposition MHD cannot read (it passed no name: the server
+# crashed) is refused and the server goes on
+head -c 20000 /dev/zero | tr '\0' 'a' | sed 's/^/password=/' >"$T/big"
+code=$(curl_s -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' \
+	-H 'Content-Type: application/x-www-form-urlencoded' --data-binary @"$T/big" "$URL/login")
+check "a chunked body over 16 KiB before login is refused ($code)" test "$code" = 413
+printf -- '--bb\r\nContent-Dispositurge form-data; name="id"\r\n\r\nx\r\n--bb--\r\n' >"$T/noname"
+code=$(curl_s -o /dev/null -w '%{http_code}' -H 'Content-Type: multipart/form-data; boundary=bb' \
+	--data-binary @"$T/noname" "$URL/login")
+check "a multipart part without a name is refused ($code)" test "$code" = 400
+code=$(curl_s -o /dev/null -w '%{http_code}' "$URL/login")
+check "  and the server still answers ($code)" test "$code" = 200
 hdrs=()
 for i in $(seq 120); do hdrs+=(-H "X-Filler-$i: $(printf '%0600d' 0)"); done
 code=$(curl_s -o /dev/null -w '%{http_code}' "${hdrs[@]}" "$URL/login")
