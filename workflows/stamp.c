@@ -1905,6 +1905,10 @@ static size_t tag(const uint8_t *s, size_t len, uint8_t *sep)
 	name = s + 1 + (s[1] == '/');
 	while (name + n < end && is_alnum_ascii(name[n]))
 		n++;
+	/* "<c\xcc\x8c>" (NFD) is "<\xc4\x8d>" (NFC), which is text: a name
+	 * running on into a non-ASCII letter or mark is no tag either way */
+	if (n && name[n] >= 0x80)
+		return 0;
 	if (tag_is(name, n, " td th "))
 		*sep = '\t';
 	else if (tag_is(name, n, blocks))
