@@ -3,6 +3,7 @@
 #ifndef CH_CLI_H
 #define CH_CLI_H
 
+#include "util/buf.h"
 #include "util/strv.h"
 
 /* Exit codes: verify uses 0/1/2 as DESIGN.md says; the other commands add
@@ -51,6 +52,29 @@ int cmd_workflow(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
 int cmd_account(int argc, char **argv);
+
+/* run.c */
+/* Run argv[0] (searched in PATH) with our environment plus `env`
+ * ("NAME=value" strings, NULL-terminated, may be NULL). stdout into `out`
+ * (NULL: /dev/null), stderr into `err` (NULL: ours). *status: the exit
+ * code, or 128 + the signal. */
+int cli_run(int *status, const char *const *argv, const char *const *env, ch_buf *out,
+            ch_buf *err);
+/* The environment for stock git on `git_dir` (GIT_DIR), with the TLS
+ * client certificate, its key and the CA (any may be NULL) as GIT_SSL_*,
+ * no prompts, fsync of objects and refs, fsck of received objects. */
+void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
+                 const char *ca);
+/* Run `git ARGS...`: CH_EIO naming git's own last words unless it exits 0.
+ * With `progress`, git's stderr is ours (a terminal); else captured. */
+int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);
+
+/* cmd_join.c */
+int cmd_join(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+
+/* cmd_sync.c */
+int cmd_sync(int argc, char **argv);
 
 /* cmd_doc.c */
 int cmd_doc(int argc, char **argv);

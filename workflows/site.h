@@ -66,6 +66,10 @@ int ch_site_keystore(ch_keystore **out, ch_site *site);
 /* The local key that signs for `person`; CH_ENOTFOUND if none here. */
 int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person);
 int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key);
+/* Record the tier read from the signed repository.json (a site that
+ * joined another's policy chain learns it only then): site.json and the
+ * git config key chancery.tier. */
+int ch_site_set_tier(ch_site *site, const char *tier);
 /* The head of refs/heads/policy. CH_ENOTFOUND if there is none. */
 int ch_site_policy_head(git_oid *out, ch_site *site);
 /* The parsed policy at a commit (cached for the life of the site; borrowed). */
