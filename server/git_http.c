@@ -34,59 +34,13 @@
 #include "server.h"
 #include "workflows/gate.h"
 #include "workflows/pktline.h"
+#include "workflows/view.h"
 #include "util/common.h"
 
 #define GIT_ADV_TYPE "application/x-git-upload-pack-advertisement"
 #define GIT_RESULT_TYPE "application/x-git-upload-pack-result"
 #define GIT_CAPS "multi_ack_detailed side-band-64k side-band ofs-delta no-progress " \
                  "allow-reachable-sha1-in-want symref=HEAD:refs/heads/policy agent=chancery/1"
-#define GIT_MAX_VISIBLE_COMMITS (16u * 1024 * 1024) /* a walk over the visible history */
-
-typedef struct {
-	char *name;
-	git_oid id;
-} vis_ref;
-
-typedef struct {
-	vis_ref *refs;
-	size_t nrefs;
-	git_oid *commits; /* every commit reachable from refs, sorted */
-	size_t ncommits;
-} vis_set;
-
-static void vis_dispose(vis_set *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->nrefs; i++)
-		free(v->refs[i].name);
-	free(v->refs);
-	free(v->commits);
-	memset(v, 0, sizeof(*v));
-}
-
-static void vis_add(vis_set *v, const char *name, const git_oid *id)
-{
-	v->refs = ch_realloc(v->refs, (v->nrefs + 1) * sizeof(*v->refs));
-	v->refs[v->nrefs].name = ch_strdup(name);
-	git_oid_cpy(&v->refs[v->nrefs].id, id);
-	v->nrefs++;
-}
-
-static int cmp_ref(const void *a, const void *b)
-{
-	return strcmp(((const vis_ref *)a)->name, ((const vis_ref *)b)->name);
-}
-
-static int cmp_oid(const void *a, const void *b)
-{
-	return git_oid_cmp(a, b);
-}
-
-static int vis_has_commit(const vis_set *v, const git_oid *id)
-{
-	return v->ncommits && bsearch(id, v->commits, v->ncommits, sizeof(*v->commits), cmp_oid);
-}
 
 /* ---- the peer ---- */
 
@@ -137,118 +91,6 @@ static int peer_site(const ch_site_entry **out, srv_ctx *x, const ch_policy *pol
 	return ch_error_setc(CH_EDENIED, "the client certificate belongs to no site of the policy");
 }
 
-/* ---- what the peer may see ---- */
-
-/* Document `id`, addressed to `peer`, that passes the gate at its head:
- * 1 and its head in *head; 0 when it is not for the peer. */
-static int doc_visible(git_oid *head, srv_ctx *x, const ch_policy *pol, const char *id,
-                       const char *peer)
-{
-	ch_buf ref = CH_BUF_INIT;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_blob *meta_blob = NULL, *text_blob = NULL;
-	const git_tree_entry *e;
-	ch_meta meta;
-	int parsed = 0, yes = 0;
-
-	ch_buf_printf(&ref, "refs/docs/%s", id);
-	if (git_reference_name_to_id(head, x->site->repo, ref.ptr) < 0 ||
-	    git_commit_lookup(&commit, x->site->repo, head) < 0 ||
-	    git_commit_tree(&tree, commit) < 0 ||
-	    !(e = git_tree_entry_byname(tree, "meta.json")) ||
-	    git_blob_lookup(&meta_blob, x->site->repo, git_tree_entry_id(e)) < 0 ||
-	    ch_meta_parse(&meta, git_blob_rawcontent(meta_blob),
-	                  (size_t)git_blob_rawsize(meta_blob)) < 0)
-		goto done;
-	parsed = 1;
-	if (!ch_strv_contains(&meta.recipients, peer) || srv_spilled(x, id, NULL, 0))
-		goto done;
-	if ((e = git_tree_entry_byname(tree, "document.md")) &&
-	    git_blob_lookup(&text_blob, x->site->repo, git_tree_entry_id(e)) < 0)
-		goto done;
-	{
-		ch_gate_item item = { "git sync", peer, meta.classification, meta.title,
-		                      text_blob ? git_blob_rawcontent(text_blob) : NULL,
-		                      text_blob ? (size_t)git_blob_rawsize(text_blob) : 0,
-		                      "the text", NULL };
-
-		yes = ch_gate_check(x->site, pol, &item) == 0;
-	}
-done:
-	if (parsed)
-		ch_meta_dispose(&meta);
-	git_blob_free(meta_blob);
-	git_blob_free(text_blob);
-	git_tree_free(tree);
-	git_commit_free(commit);
-	ch_buf_dispose(&ref);
-	return yes;
-}
-
-static int visible(vis_set *out, srv_ctx *x, const ch_policy *pol, const char *peer,
-                   int with_commits)
-{
-	ch_strv ids = CH_STRV_INIT;
-	git_revwalk *walk = NULL;
-	git_oid id;
-	size_t i, cap = 0;
-	int rc, error = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (git_reference_name_to_id(&id, x->site->repo, CH_POLICY_REF) < 0) {
-		error = ch_error_setc(CH_EIO, "the site has no policy");
-		goto done;
-	}
-	vis_add(out, CH_POLICY_REF, &id);
-	if ((error = ch_doc_list_ids(&ids, x->site)) < 0)
-		goto done;
-	for (i = 0; i < ids.n; i++)
-		if (doc_visible(&id, x, pol, ids.v[i], peer)) {
-			ch_buf name = CH_BUF_INIT;
-
-			ch_buf_printf(&name, "refs/docs/%s", ids.v[i]);
-			vis_add(out, name.ptr, &id);
-			ch_buf_dispose(&name);
-		}
-	qsort(out->refs, out->nrefs, sizeof(*out->refs), cmp_ref);
-	if (!with_commits)
-		goto done;
-	if (git_revwalk_new(&walk, x->site->repo) < 0) {
-		error = ch_error_setc(CH_EIO, "cannot walk the repository");
-		goto done;
-	}
-	for (i = 0; i < out->nrefs; i++)
-		if (git_revwalk_push(walk, &out->refs[i].id) < 0) {
-			error = ch_error_setc(CH_EIO, "cannot walk the repository");
-			goto done;
-		}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if (out->ncommits >= GIT_MAX_VISIBLE_COMMITS) {
-			error = ch_error_setc(CH_EIO, "more than %u visible commits",
-			                      GIT_MAX_VISIBLE_COMMITS);
-			goto done;
-		}
-		if (out->ncommits == cap) {
-			cap = cap ? cap * 2 : 256;
-			out->commits = ch_realloc(out->commits, cap * sizeof(*out->commits));
-		}
-		git_oid_cpy(&out->commits[out->ncommits++], &id);
-	}
-	if (rc != GIT_ITEROVER) {
-		error = ch_error_setc(CH_EIO, "cannot walk the repository");
-		goto done;
-	}
-	if (out->ncommits)
-		qsort(out->commits, out->ncommits, sizeof(*out->commits), cmp_oid);
-done:
-	git_revwalk_free(walk);
-	ch_strv_free(&ids);
-	if (error < 0)
-		vis_dispose(out);
-	return error;
-}
-
 /* ---- responses ---- */
 
 static enum MHD_Result send_git(srv_ctx *x, unsigned status, const char *type, ch_buf *body,
@@ -290,15 +132,15 @@ static enum MHD_Result advertise(srv_ctx *x, const ch_policy *pol, const char *p
 {
 	ch_buf out = CH_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
-	vis_set v;
+	ch_view v;
 	size_t i;
-	const vis_ref *policy = NULL;
+	const ch_view_ref *policy;
 
-	if (visible(&v, x, pol, peer, 0) < 0)
+	if (ch_view_visible(&v, x->site, pol, peer, 0) < 0 ||
+	    !(policy = ch_view_find(&v, CH_POLICY_REF))) {
+		ch_view_dispose(&v);
 		return send_text(x, 500, ch_error_last());
-	for (i = 0; i < v.nrefs; i++)
-		if (!strcmp(v.refs[i].name, CH_POLICY_REF))
-			policy = &v.refs[i];
+	}
 	ch_pkt_printf(&out, "# service=git-upload-pack\n");
 	ch_pkt_flush(&out);
 	git_oid_tostr(hex, sizeof(hex), &policy->id);
@@ -308,7 +150,7 @@ static enum MHD_Result advertise(srv_ctx *x, const ch_policy *pol, const char *p
 		ch_pkt_printf(&out, "%s %s\n", hex, v.refs[i].name);
 	}
 	ch_pkt_flush(&out);
-	vis_dispose(&v);
+	ch_view_dispose(&v);
 	return send_git(x, 200, GIT_ADV_TYPE, &out, peer);
 }
 
@@ -401,7 +243,7 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i, ncommon = 0, band_max = 0;
 	int detailed, error, parsed = 0;
-	vis_set v;
+	ch_view v;
 	enum MHD_Result rc;
 
 	memset(&v, 0, sizeof(v));
@@ -430,13 +272,13 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 	else if (ch_upload_request_has_cap(&req, "side-band"))
 		band_max = CH_PKT_SIDEBAND_SMALL;
 	detailed = ch_upload_request_has_cap(&req, "multi_ack_detailed");
-	if (visible(&v, x, pol, peer, 1) < 0) {
+	if (ch_view_visible(&v, x->site, pol, peer, CH_VIEW_COMMITS) < 0) {
 		rc = send_err(x, peer, ch_error_last());
 		goto done;
 	}
 	/* Every want is a commit the peer may see; else nothing is sent. */
 	for (i = 0; i < req.nwants; i++)
-		if (!vis_has_commit(&v, &req.wants[i])) {
+		if (!ch_view_has_commit(&v, &req.wants[i])) {
 			char msg[128];
 
 			git_oid_tostr(hex, sizeof(hex), &req.wants[i]);
@@ -447,7 +289,7 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 		}
 	/* Haves we hold and the peer may see are common: ACK them. */
 	for (i = 0; i < req.nhaves; i++) {
-		if (!vis_has_commit(&v, &req.haves[i]))
+		if (!ch_view_has_commit(&v, &req.haves[i]))
 			continue;
 		common = ch_realloc(common, (ncommon + 1) * sizeof(*common));
 		git_oid_cpy(&common[ncommon++], &req.haves[i]);
@@ -480,7 +322,7 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 done:
 	if (parsed)
 		ch_upload_request_dispose(&req);
-	vis_dispose(&v);
+	ch_view_dispose(&v);
 	free(common);
 	ch_buf_dispose(&body);
 	ch_buf_dispose(&out);
