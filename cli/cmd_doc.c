@@ -150,6 +150,36 @@ static void print_awaited(ch_site *site, const ch_doc *doc)
 	}
 }
 
+/* Diverged chains kept by sync (refs/conflicts/<peer>/docs/<id>): one
+ * line each, with `indent`. Returns how many. */
+static size_t print_conflicts(ch_site *site, const char *id, const char *indent)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t n = 0, idlen = strlen(id);
+
+	if (git_reference_iterator_glob_new(&it, site->repo, "refs/conflicts/*") < 0)
+		return 0;
+	while (git_reference_next(&ref, it) == 0) {
+		const char *name = git_reference_name(ref), *tail;
+		size_t len = strlen(name);
+
+		/* refs/conflicts/<peer>/docs/<id> */
+		if (len > idlen + 6 && !strcmp(name + len - idlen, id) &&
+		    !strncmp(tail = name + len - idlen - 6, "/docs/", 6) && tail > name + 15 &&
+		    git_reference_target(ref)) {
+			printf("%sconflict: %s at %.12s (a diverged chain from site %.*s, kept; "
+			       "compare with `chancery doc log`)\n", indent, name,
+			       git_oid_tostr_s(git_reference_target(ref)), (int)(tail - (name + 15)),
+			       name + 15);
+			n++;
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return n;
+}
+
 static int doc_show(const cli_args *a)
 {
 	ch_site *site = NULL;
@@ -169,6 +199,7 @@ static int doc_show(const cli_args *a)
 	       doc->meta.classification, doc->meta.urgency, doc->meta.number, to,
 	       doc->state.creator, git_oid_tostr_s(&doc->head), doc->nevents);
 	free(to);
+	print_conflicts(site, doc->id, "");
 	if (!doc->state.final)
 		print_awaited(site, doc);
 	if ((text = ch_fileset_get(&doc->files, "document.md"))) {
@@ -236,9 +267,11 @@ static int doc_list(const cli_args *a)
 		}
 		if (awaiting && (wf = ch_policy_workflow(pol, doc->meta.workflow)))
 			ch_engine_allowed(&can, &doc->state, wf, pol, awaiting);
-		if (!awaiting || can.n)
+		if (!awaiting || can.n) {
 			printf("%-32s %-10s %-8s %s\n", doc->id, doc->state.state, doc->meta.urgency,
 			       doc->meta.title);
+			print_conflicts(site, doc->id, "    ");
+		}
 		ch_strv_free(&can);
 		ch_doc_free(doc);
 	}

@@ -17,6 +17,7 @@
 #include "workflows/gate.h"
 #include "workflows/spill.h"
 #include "workflows/verify.h"
+#include "workflows/view.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -28,21 +29,29 @@ static int is_url(const char *s)
 	return !strncmp(s, "https://", 8);
 }
 
-/* A local source: the documents it holds that are addressed to `me` and not
- * spilled (need to know: a mission never receives the rest), as refspecs. */
+/* A local source: the documents it holds that `me` may see (need to know,
+ * workflows/view.h: addressed to it or created by its people, not
+ * spilled), judged with the source's current policy, as refspecs. */
 static int local_wants(ch_strv *refspecs, const char *src, const char *me)
 {
 	git_repository *repo = NULL;
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	ch_policy *pol = NULL;
 	ch_spill_list spills;
 	ch_buf spec = CH_BUF_INIT;
+	git_oid head;
 	int error = 0, have_spills = 0;
 
 	if (git_repository_open_bare(&repo, src) < 0)
 		return ch_error_setc(CH_ENOTFOUND, "%s: not a repository: %s", src,
 		                     git_error_last()->message);
-	if ((error = ch_spill_list_load(&spills, repo)) < 0)
+	if (git_reference_name_to_id(&head, repo, CH_POLICY_REF) < 0) {
+		error = ch_error_setc(CH_ENOTFOUND, "%s has no policy chain", src);
+		goto done;
+	}
+	if ((error = ch_policy_load(&pol, repo, &head)) < 0 ||
+	    (error = ch_spill_list_load(&spills, repo)) < 0)
 		goto done;
 	have_spills = 1;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/docs/*") < 0) {
@@ -51,32 +60,20 @@ static int local_wants(ch_strv *refspecs, const char *src, const char *me)
 	}
 	while (git_reference_next(&ref, it) == 0) {
 		const char *name = git_reference_name(ref), *id = name + 10;
-		git_commit *c = NULL;
-		git_tree *t = NULL;
-		git_blob *b = NULL;
-		const git_tree_entry *e;
-		ch_meta meta;
 
 		if (ch_valid_doc_id(id) && git_reference_target(ref) &&
-		    git_commit_lookup(&c, repo, git_reference_target(ref)) == 0 &&
-		    git_commit_tree(&t, c) == 0 && (e = git_tree_entry_byname(t, "meta.json")) &&
-		    git_blob_lookup(&b, repo, git_tree_entry_id(e)) == 0 &&
-		    ch_meta_parse(&meta, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b)) == 0) {
-			if (ch_strv_contains(&meta.recipients, me) && !ch_spill_find(&spills, id)) {
-				ch_buf_clear(&spec);
-				ch_buf_printf(&spec, "%s:%s", name, name);
-				ch_strv_push(refspecs, spec.ptr);
-			}
-			ch_meta_dispose(&meta);
+		    !ch_spill_find(&spills, id) &&
+		    ch_view_doc_for_peer(repo, git_reference_target(ref), pol, me, NULL) == 1) {
+			ch_buf_clear(&spec);
+			ch_buf_printf(&spec, "%s:%s", name, name);
+			ch_strv_push(refspecs, spec.ptr);
 		}
-		git_blob_free(b);
-		git_tree_free(t);
-		git_commit_free(c);
 		git_reference_free(ref);
 	}
 done:
 	if (have_spills)
 		ch_spill_list_dispose(&spills);
+	ch_policy_free(pol);
 	git_reference_iterator_free(it);
 	git_repository_free(repo);
 	ch_buf_dispose(&spec);
