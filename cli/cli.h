@@ -4,6 +4,7 @@
 #define CH_CLI_H
 
 #include "util/buf.h"
+#include "workflows/site.h"
 #include "util/strv.h"
 
 /* Exit codes: verify uses 0/1/2 as DESIGN.md says; the other commands add
@@ -70,6 +71,10 @@ void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char
 int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);
 
 /* cmd_join.c */
+/* The classification gate (workflows/gate.h) on a document's head in
+ * `repo`: label, title, text. 0 or CH_ECLASSIFIED (event recorded). */
+int cli_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
+                  const git_oid *head, const char *door, const char *peer);
 int cmd_join(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 

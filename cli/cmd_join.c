@@ -80,55 +80,64 @@ done:
 	return error;
 }
 
+int cli_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
+                  const git_oid *head, const char *door, const char *peer)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_blob *mb = NULL, *tb = NULL;
+	const git_tree_entry *e;
+	ch_meta meta;
+	int error;
+
+	if (git_commit_lookup(&c, repo, head) < 0 || git_commit_tree(&t, c) < 0 ||
+	    !(e = git_tree_entry_byname(t, "meta.json")) ||
+	    git_blob_lookup(&mb, repo, git_tree_entry_id(e)) < 0 ||
+	    ch_meta_parse(&meta, git_blob_rawcontent(mb), (size_t)git_blob_rawsize(mb)) < 0) {
+		error = ch_error_setc(CH_EINVALID, "%.12s: unreadable document head",
+		                      git_oid_tostr_s(head));
+		goto done;
+	}
+	if ((e = git_tree_entry_byname(t, "document.md")) &&
+	    git_blob_lookup(&tb, repo, git_tree_entry_id(e)) < 0) {
+		error = ch_error_setc(CH_EINVALID, "%.12s: unreadable text", git_oid_tostr_s(head));
+	} else {
+		ch_gate_item item = { door, peer, meta.classification, meta.title,
+		                      tb ? git_blob_rawcontent(tb) : NULL,
+		                      tb ? (size_t)git_blob_rawsize(tb) : 0, "the text", NULL };
+
+		error = ch_gate_check(site, pol, &item);
+	}
+	ch_meta_dispose(&meta);
+done:
+	git_blob_free(mb);
+	git_blob_free(tb);
+	git_tree_free(t);
+	git_commit_free(c);
+	return error;
+}
+
 /* The head of each document in `staging` passes the classification gate
  * (door "join"); a refused one is dropped from `keep`. */
 static void gate_docs(ch_strv *keep, ch_site *site, git_repository *staging,
                       const ch_policy *pol, const ch_strv *docs, size_t *refused)
 {
+	ch_buf ref = CH_BUF_INIT;
+	git_oid head;
 	size_t i;
 
 	for (i = 0; i < docs->n; i++) {
-		ch_buf ref = CH_BUF_INIT;
-		git_oid head;
-		git_commit *c = NULL;
-		git_tree *t = NULL;
-		git_blob *mb = NULL, *tb = NULL;
-		const git_tree_entry *e;
-		ch_meta meta;
-		int ok = 0, parsed = 0;
-
+		ch_buf_clear(&ref);
 		ch_buf_printf(&ref, "refs/docs/%s", docs->v[i]);
 		if (git_reference_name_to_id(&head, staging, ref.ptr) == 0 &&
-		    git_commit_lookup(&c, staging, &head) == 0 && git_commit_tree(&t, c) == 0 &&
-		    (e = git_tree_entry_byname(t, "meta.json")) &&
-		    git_blob_lookup(&mb, staging, git_tree_entry_id(e)) == 0 &&
-		    ch_meta_parse(&meta, git_blob_rawcontent(mb), (size_t)git_blob_rawsize(mb)) == 0) {
-			parsed = 1;
-			if (!(e = git_tree_entry_byname(t, "document.md")) ||
-			    git_blob_lookup(&tb, staging, git_tree_entry_id(e)) == 0) {
-				ch_gate_item item = { "join", NULL, meta.classification, meta.title,
-				                      tb ? git_blob_rawcontent(tb) : NULL,
-				                      tb ? (size_t)git_blob_rawsize(tb) : 0, "the text",
-				                      NULL };
-
-				ok = ch_gate_check(site, pol, &item) == 0;
-			}
-		}
-		if (ok) {
+		    cli_gate_head(site, staging, pol, &head, "join", NULL) == 0) {
 			ch_strv_push(keep, docs->v[i]);
 		} else {
-			fprintf(stderr, "chancery: join: refused refs/docs/%s: %s\n", docs->v[i],
-			        parsed ? ch_error_last() : "unreadable head");
+			fprintf(stderr, "chancery: join: refused %s: %s\n", ref.ptr, ch_error_last());
 			(*refused)++;
 		}
-		if (parsed)
-			ch_meta_dispose(&meta);
-		git_blob_free(mb);
-		git_blob_free(tb);
-		git_tree_free(t);
-		git_commit_free(c);
-		ch_buf_dispose(&ref);
 	}
+	ch_buf_dispose(&ref);
 }
 
 static int list_docs(ch_strv *out, git_repository *repo)

@@ -265,8 +265,17 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		ch_buf_printf(&spec, "refs/docs/%s", ids.v[i]);
 		if (git_reference_name_to_id(&mine, site->repo, spec.ptr) < 0)
 			continue;
-		if (!ch_view_find(&view, spec.ptr) && !created_here(site, pol, &mine))
-			continue; /* not the remote's to see */
+		if (!ch_view_find(&view, spec.ptr)) {
+			if (!created_here(site, pol, &mine))
+				continue; /* not the remote's to see */
+			/* ours, not addressed to it: the gate still stands at this door
+			 * (the view gated the others) */
+			if (cli_gate_head(site, site->repo, pol, &mine, "git sync", r->peer) < 0) {
+				printf("not pushed %s: %s\n", spec.ptr, ch_error_last());
+				r->refused++;
+				continue;
+			}
+		}
 		theirs = tips_find(remote, spec.ptr);
 		if (theirs && git_oid_equal(theirs, &mine))
 			continue;

@@ -9,7 +9,7 @@ pkgs=(
 	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
 	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev
 	gnupg gpg-agent gpgconf git curl ca-certificates jq gnutls-bin util-linux tshark
-	valgrind procps
+	valgrind procps iproute2 openssl
 	wrk chromium
 )
 # Node.js and npm (the browser tests' playwright-core): the machine's own
