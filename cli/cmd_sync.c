@@ -255,7 +255,8 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 	cli_git_env(&env, site->repo_path, r->cert, r->key, r->ca);
 	ch_strv_push(&args, "push");
 	ch_strv_push(&args, "--porcelain");
-	ch_strv_push(&args, r->progress ? "--progress" : "--quiet");
+	/* not --quiet: it silences the per-ref lines too */
+	ch_strv_push(&args, r->progress ? "--progress" : "--no-progress");
 	ch_strv_push(&args, r->remote);
 	for (i = 0; i < ids.n; i++) {
 		const git_oid *theirs;
