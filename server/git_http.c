@@ -1,9 +1,14 @@
 /* git_http.c -- mission sync, phase 1: git's smart-HTTP protocol (v0/v1),
- * fetch only (git's Documentation/gitprotocol-http.txt, -pack.txt,
- * -capabilities.txt).
+ * fetch (phase 1) and push (phase 2) (git's Documentation/gitprotocol-http.txt,
+ * -pack.txt, -capabilities.txt).
  *
- *   GET  /git/<site>.git/info/refs?service=git-upload-pack   advertisement
+ *   GET  /git/<site>.git/info/refs?service=git-upload-pack    advertisement
  *   POST /git/<site>.git/git-upload-pack                      negotiation, pack
+ *   GET  /git/<site>.git/info/refs?service=git-receive-pack   advertisement
+ *   POST /git/<site>.git/git-receive-pack                     commands, pack;
+ *        everything lands in a quarantine (workflows/quarantine.h), is
+ *        verified there, and only then enters the site; report-status
+ *        names the commit and rule of each refusal.
  *
  * Who: only a peer whose TLS client certificate is signed by the mission CA
  * (chanceryd --client-ca) and whose SHA-256 (DER) is the tls_fingerprint of
@@ -34,11 +39,18 @@
 #include "server.h"
 #include "workflows/gate.h"
 #include "workflows/pktline.h"
+#include "workflows/pushcmd.h"
+#include "workflows/quarantine.h"
 #include "workflows/view.h"
 #include "util/common.h"
 
 #define GIT_ADV_TYPE "application/x-git-upload-pack-advertisement"
 #define GIT_RESULT_TYPE "application/x-git-upload-pack-result"
+#define GIT_PUSH_ADV_TYPE "application/x-git-receive-pack-advertisement"
+#define GIT_PUSH_RESULT_TYPE "application/x-git-receive-pack-result"
+#define GIT_PUSH_CAPS "report-status delete-refs side-band-64k atomic ofs-delta " \
+                      "agent=chancery/1"
+#define GIT_REASON_MAX 1000 /* bytes of one "ng" reason */
 #define GIT_CAPS "multi_ack_detailed side-band-64k side-band ofs-delta no-progress " \
                  "allow-reachable-sha1-in-want symref=HEAD:refs/heads/policy agent=chancery/1"
 
@@ -155,7 +167,7 @@ static enum MHD_Result advertise(srv_ctx *x, const ch_policy *pol, const char *p
 }
 
 /* A gzip request body (git compresses bodies over 1 KiB), bounded. */
-static int gunzip(ch_buf *out, const ch_buf *in)
+static int gunzip(ch_buf *out, const ch_buf *in, size_t max)
 {
 	z_stream z;
 	unsigned char chunk[16384];
@@ -175,9 +187,8 @@ static int gunzip(ch_buf *out, const ch_buf *in)
 			break;
 		}
 		ch_buf_put(out, chunk, sizeof(chunk) - z.avail_out);
-		if (out->size > CH_UPLOAD_MAX_BODY) {
-			error = ch_error_setc(CH_EINVALID, "request larger than %u bytes",
-			                      CH_UPLOAD_MAX_BODY);
+		if (out->size > max) {
+			error = ch_error_setc(CH_EINVALID, "request larger than %zu bytes", max);
 			break;
 		}
 		if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
@@ -248,7 +259,7 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 
 	memset(&v, 0, sizeof(v));
 	if (enc && !strcasecmp(enc, "gzip")) {
-		if (gunzip(&body, &x->r->raw) < 0) {
+		if (gunzip(&body, &x->r->raw, CH_UPLOAD_MAX_BODY) < 0) {
 			rc = send_err(x, peer, ch_error_last());
 			goto done;
 		}
@@ -329,6 +340,137 @@ done:
 	return rc;
 }
 
+/* ---- push ---- */
+
+static enum MHD_Result advertise_push(srv_ctx *x, const ch_policy *pol, const char *peer)
+{
+	ch_buf out = CH_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	ch_view v;
+	size_t i;
+
+	if (ch_view_visible(&v, x->site, pol, peer, 0) < 0) {
+		ch_view_dispose(&v);
+		return send_text(x, 500, ch_error_last());
+	}
+	ch_pkt_printf(&out, "# service=git-receive-pack\n");
+	ch_pkt_flush(&out);
+	for (i = 0; i < v.nrefs; i++) {
+		git_oid_tostr(hex, sizeof(hex), &v.refs[i].id);
+		if (i == 0)
+			ch_pkt_printf(&out, "%s %s%c%s\n", hex, v.refs[i].name, '\0', GIT_PUSH_CAPS);
+		else
+			ch_pkt_printf(&out, "%s %s\n", hex, v.refs[i].name);
+	}
+	ch_pkt_flush(&out);
+	ch_view_dispose(&v);
+	return send_git(x, 200, GIT_PUSH_ADV_TYPE, &out, peer);
+}
+
+/* One report-status line; a reason is one line, bounded. */
+static void report_line(ch_buf *out, const char *ref, const char *reason)
+{
+	if (!reason)
+		ch_pkt_printf(out, "ok %s\n", ref);
+	else
+		ch_pkt_printf(out, "ng %s %.*s\n", ref, GIT_REASON_MAX, reason);
+}
+
+/* report-status, inside side-band 1 when asked; refusals also on band 2,
+ * which git prints as "remote: ..." lines. */
+static enum MHD_Result send_report(srv_ctx *x, const char *peer, const ch_buf *report,
+                                   const ch_buf *progress, int band)
+{
+	ch_buf out = CH_BUF_INIT;
+
+	if (!band) {
+		ch_buf_put(&out, report->ptr, report->size);
+	} else {
+		if (progress->size)
+			ch_pkt_sideband(&out, 2, progress->ptr, progress->size, CH_PKT_SIDEBAND_MAX);
+		ch_pkt_sideband(&out, 1, report->ptr, report->size, CH_PKT_SIDEBAND_MAX);
+		ch_pkt_flush(&out);
+	}
+	return send_git(x, 200, GIT_PUSH_RESULT_TYPE, &out, peer);
+}
+
+static const char *result_reason(const ch_qresult *r)
+{
+	return r->status == CH_Q_ACCEPTED || r->status == CH_Q_UNCHANGED ? NULL : r->message;
+}
+
+static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
+{
+	const char *enc = srv_header(x, "Content-Encoding");
+	ch_buf body = CH_BUF_INIT, report = CH_BUF_INIT, progress = CH_BUF_INIT;
+	ch_push_request req;
+	ch_quarantine *q = NULL;
+	ch_qresult *res = NULL;
+	const char *unpack_err = NULL;
+	char err[512] = "";
+	size_t i;
+	int band = 0, parsed = 0;
+	unsigned flags = CH_Q_CHECK_OLD;
+	enum MHD_Result rc;
+
+	if (enc && !strcasecmp(enc, "gzip")) {
+		if (gunzip(&body, &x->r->raw, SRV_MAX_GIT_PUSH_BODY) < 0) {
+			rc = send_err(x, peer, ch_error_last());
+			goto done;
+		}
+	} else if (enc && strcasecmp(enc, "identity")) {
+		rc = send_text(x, 415, "unsupported Content-Encoding");
+		goto done;
+	} else {
+		ch_buf_set(&body, x->r->raw.ptr, x->r->raw.size);
+	}
+	if (ch_push_request_parse(&req, body.ptr, body.size) < 0) {
+		srv_log(x, "400 push peer=%s: %s", peer, ch_error_last());
+		rc = send_err(x, peer, ch_error_last());
+		goto done;
+	}
+	parsed = 1;
+	band = ch_push_request_has_cap(&req, "side-band-64k");
+	if (ch_push_request_has_cap(&req, "atomic"))
+		flags |= CH_Q_ATOMIC;
+	if (req.ncmds == 0) { /* nothing to do: git sends this as a probe */
+		rc = send_git(x, 200, GIT_PUSH_RESULT_TYPE, &report, peer);
+		goto done;
+	}
+	/* Everything lands in quarantine; nothing reaches the site unverified. */
+	if (ch_quarantine_open(&q, x->site, peer, "git push") < 0 ||
+	    ch_quarantine_add_pack(q, body.ptr + req.pack_offset, req.pack_len) < 0) {
+		snprintf(err, sizeof(err), "%s", ch_error_last());
+		unpack_err = err;
+	} else if (ch_quarantine_apply(q, req.cmds, req.ncmds, flags, &res) < 0) {
+		snprintf(err, sizeof(err), "%s", ch_error_last());
+	}
+	ch_pkt_printf(&report, "unpack %s\n", unpack_err ? unpack_err : "ok");
+	for (i = 0; i < req.ncmds; i++) {
+		const char *reason = res ? result_reason(&res[i]) : err;
+
+		report_line(&report, req.cmds[i].ref, reason);
+		if (reason)
+			ch_buf_printf(&progress, "chancery: %s: %.*s\n", req.cmds[i].ref,
+			              GIT_REASON_MAX, reason);
+		srv_log(x, "push peer=%s %s %s%s%s", peer, req.cmds[i].ref,
+		        res ? ch_qstatus_name(res[i].status) : "refused",
+		        res && res[i].rule[0] ? " rule=" : "", res ? res[i].rule : "");
+	}
+	ch_pkt_flush(&report);
+	rc = send_report(x, peer, &report, &progress, band);
+done:
+	if (res)
+		ch_qresults_free(res, req.ncmds);
+	ch_quarantine_free(q);
+	if (parsed)
+		ch_push_request_dispose(&req);
+	ch_buf_dispose(&body);
+	ch_buf_dispose(&report);
+	ch_buf_dispose(&progress);
+	return rc;
+}
+
 /* ---- routing ---- */
 
 enum MHD_Result srv_route_git(srv_ctx *x)
@@ -354,17 +496,22 @@ enum MHD_Result srv_route_git(srv_ctx *x)
 		return send_text(x, 403, ch_error_last());
 	}
 	if (get && !strcmp(rest, "info/refs")) {
-		if (!service || strcmp(service, "git-upload-pack"))
-			return send_text(x, 403, "only fetching with git's smart HTTP protocol "
-			                 "(service=git-upload-pack) is served");
-		return advertise(x, pol, peer->id);
+		if (service && !strcmp(service, "git-upload-pack"))
+			return advertise(x, pol, peer->id);
+		if (service && !strcmp(service, "git-receive-pack"))
+			return advertise_push(x, pol, peer->id);
+		return send_text(x, 403, "only git's smart HTTP protocol "
+		                 "(service=git-upload-pack or git-receive-pack) is served");
 	}
 	if (post && !strcmp(rest, "git-upload-pack")) {
-		if (!x->r->is_git)
+		if (x->r->is_git != SRV_GIT_FETCH)
 			return send_text(x, 415, "expected application/x-git-upload-pack-request");
 		return upload_pack(x, pol, peer->id);
 	}
-	if (!strcmp(rest, "git-receive-pack"))
-		return send_text(x, 403, "pushing is not served yet");
+	if (post && !strcmp(rest, "git-receive-pack")) {
+		if (x->r->is_git != SRV_GIT_PUSH)
+			return send_text(x, 415, "expected application/x-git-receive-pack-request");
+		return receive_pack(x, peer->id);
+	}
 	return send_text(x, 404, "not found");
 }

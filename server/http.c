@@ -282,9 +282,13 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	size_t limit = (cookie || auth) ? SRV_MAX_BODY : SRV_MAX_BODY_ANON;
 	int git = !strcmp(method, "POST") && !strncmp(url, "/git/", 5) && type &&
 	          !strcasecmp(type, "application/x-git-upload-pack-request");
+	int push = !strcmp(method, "POST") && !strncmp(url, "/git/", 5) && type &&
+	           !strcasecmp(type, "application/x-git-receive-pack-request");
 
 	if (git)
 		limit = SRV_MAX_GIT_BODY;
+	if (push)
+		limit = SRV_MAX_GIT_PUSH_BODY;
 
 	r->server = s;
 	r->started = time(NULL);
@@ -297,11 +301,11 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 	} else if (n > limit) {
 		r->refused = 413;
 		r->refuse_why = "request body too large";
-	} else if (git && !srv_git_has_client_cert(c)) {
+	} else if ((git || push) && !srv_git_has_client_cert(c)) {
 		r->refused = 403;
 		r->refuse_why = "sync needs a TLS client certificate";
-	} else if (git) {
-		r->is_git = 1;
+	} else if (git || push) {
+		r->is_git = push ? SRV_GIT_PUSH : SRV_GIT_FETCH;
 	} else if (!strcmp(method, "POST")) {
 		if (type && !strncasecmp(type, "application/json", 16))
 			r->is_json = 1;
@@ -315,7 +319,8 @@ static srv_req *begin(srv *s, struct MHD_Connection *c, const char *url, const c
 
 static void feed(srv_req *r, const char *data, size_t size)
 {
-	size_t limit = r->is_git ? SRV_MAX_GIT_BODY : SRV_MAX_BODY;
+	size_t limit = r->is_git == SRV_GIT_PUSH ? SRV_MAX_GIT_PUSH_BODY :
+	               r->is_git ? SRV_MAX_GIT_BODY : SRV_MAX_BODY;
 
 	r->body_bytes += size;
 	if (r->refused)

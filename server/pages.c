@@ -226,6 +226,8 @@ static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, con
 {
 	const ch_policy *pol;
 	ch_doc *doc = NULL;
+	ch_strv conflicts = CH_STRV_INIT;
+	ch_buf conflict_msg = CH_BUF_INIT;
 	json_t *j;
 	/* Callers pass ch_error_last(): loading and rendering the document
 	 * below set errors of their own (the engine probes every action), so
@@ -237,11 +239,23 @@ static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, con
 		return srv_error_page(x, 404, ch_error_last());
 	}
 	j = srv_doc_full(x, doc, pol);
+	if (!notice && ch_quarantine_conflicts(&conflicts, x->site, id) == 0 && conflicts.n) {
+		char *who = ch_strv_join(&conflicts, ", ");
+
+		ch_buf_printf(&conflict_msg, x->lang_en ? "Conflict: %s recorded other steps on this "
+		              "document than this site did; they are kept for review, nothing is lost." :
+		              "Xung đột: %s đã ghi các bước khác với các bước tại đây; chúng được giữ lại "
+		              "để xem xét, không mất gì.", who);
+		free(who);
+		notice = conflict_msg.ptr;
+	}
 	json_object_set_new(j, "notice", notice ? json_string(notice) : json_null());
 	json_object_set_new(j, "error", err);
 	json_object_set_new(j, "kept_comment", json_string(kept_comment ? kept_comment : ""));
 	srv_render(x, status, "doc", json_pack("{s:o}", "doc", j));
 	ch_doc_free(doc);
+	ch_strv_free(&conflicts);
+	ch_buf_dispose(&conflict_msg);
 	return MHD_YES;
 }
 

@@ -18,6 +18,7 @@
 #include "server/signer.h"
 #include "templates/tmpl.h"
 #include "workflows/doc.h"
+#include "workflows/quarantine.h"
 
 /* Named limits (httpd.h's SERVER_MAX* habit): stricter before login. */
 #define SRV_MAX_CONNECTIONS 512
@@ -37,8 +38,11 @@
 #define SRV_LOCK_SECONDS (15 * 60)
 #define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
 #define SRV_MAX_GIT_BODY (4u * 1024 * 1024) /* a git-upload-pack request (gzip or not) */
+#define SRV_MAX_GIT_PUSH_BODY (CH_Q_MAX_PACK + 1024u * 1024) /* a git-receive-pack request */
 
 typedef struct srv srv;
+
+enum { SRV_GIT_FETCH = 1, SRV_GIT_PUSH = 2 };
 
 typedef struct {
 	char *name, *value, *filename;
@@ -60,7 +64,8 @@ typedef struct {
 	int refused;         /* 0, or the HTTP status already decided */
 	const char *refuse_why;
 	int is_json;
-	int is_git;          /* application/x-git-upload-pack-request: raw, in `raw` */
+	int is_git;          /* SRV_GIT_FETCH (x-git-upload-pack-request) or SRV_GIT_PUSH
+	                      * (x-git-receive-pack-request): raw, in `raw` */
 } srv_req;
 
 typedef struct {

@@ -55,6 +55,7 @@
 #include <git2.h>
 
 #include "site.h"
+#include "util/strv.h"
 
 #define CH_Q_MAX_PACK (64u * 1024 * 1024) /* bytes of one received pack */
 #define CH_Q_MAX_OBJECTS 2000000u         /* objects in one received pack */
@@ -118,6 +119,10 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 void ch_qresults_free(ch_qresult *r, size_t n);
 /* Removes the temporary directory. Accepts NULL. */
 void ch_quarantine_free(ch_quarantine *q);
+
+/* The peers whose diverged steps of document `doc_id` are kept under
+ * refs/conflicts/<peer>/docs/<doc_id>, sorted; empty when none. */
+int ch_quarantine_conflicts(ch_strv *out, ch_site *site, const char *doc_id);
 
 /* The name of a status ("accepted", "unchanged", ...). */
 const char *ch_qstatus_name(ch_qstatus s);

@@ -153,9 +153,11 @@ curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key
 check "the site has a refs/chancery ref (the spill list)" git -C "$R" rev-parse -q --verify refs/chancery/spills
 check "  which the advertisement never names" bash -c "! grep -aq refs/chancery '$T/adv'"
 check "  the advertisement offers side-band-64k" grep -aq side-band-64k "$T/adv"
-code=$(curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null \
+code=$(curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o "$T/adv" \
 	-w '%{http_code}' "$G/info/refs?service=git-receive-pack")
-check "pushing (git-receive-pack) is not served ($code)" test "$code" = 403
+check "the push advertisement (git-receive-pack, phase 2: test_sync_push.sh) is served ($code)" test "$code" = 200
+check "  with the same need to know: mission-a's documents, not the one for nobody" \
+	bash -c "grep -aq 'refs/docs/$DA' '$T/adv' && ! grep -aq 'refs/docs/$DN' '$T/adv' && ! grep -aq refs/chancery '$T/adv'"
 code=$(curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null \
 	-w '%{http_code}' "$G/info/refs")
 check "dumb HTTP is not served ($code)" test "$code" = 403
