@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "workflows/doc.h"
+#include "workflows/quarantine.h"
 #include "util/fs.h"
 #include "util/common.h"
 
@@ -151,33 +152,27 @@ static void print_awaited(ch_site *site, const ch_doc *doc)
 }
 
 /* Diverged chains kept by sync (refs/conflicts/<peer>/docs/<id>): one
- * line each, with `indent`. Returns how many. */
-static size_t print_conflicts(ch_site *site, const char *id, const char *indent)
+ * line each, with `indent`. */
+static void print_conflicts(ch_site *site, const char *id, const char *indent)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	size_t n = 0, idlen = strlen(id);
+	ch_strv peers = CH_STRV_INIT;
+	ch_buf ref = CH_BUF_INIT;
+	git_oid at;
+	size_t i;
 
-	if (git_reference_iterator_glob_new(&it, site->repo, "refs/conflicts/*") < 0)
-		return 0;
-	while (git_reference_next(&ref, it) == 0) {
-		const char *name = git_reference_name(ref), *tail;
-		size_t len = strlen(name);
-
-		/* refs/conflicts/<peer>/docs/<id> */
-		if (len > idlen + 6 && !strcmp(name + len - idlen, id) &&
-		    !strncmp(tail = name + len - idlen - 6, "/docs/", 6) && tail > name + 15 &&
-		    git_reference_target(ref)) {
-			printf("%sconflict: %s at %.12s (a diverged chain from site %.*s, kept; "
-			       "compare with `chancery doc log`)\n", indent, name,
-			       git_oid_tostr_s(git_reference_target(ref)), (int)(tail - (name + 15)),
-			       name + 15);
-			n++;
-		}
-		git_reference_free(ref);
+	if (ch_quarantine_conflicts(&peers, site, id) < 0)
+		return;
+	for (i = 0; i < peers.n; i++) {
+		ch_buf_clear(&ref);
+		ch_buf_printf(&ref, "refs/conflicts/%s/docs/%s", peers.v[i], id);
+		if (git_reference_name_to_id(&at, site->repo, ref.ptr) < 0)
+			continue;
+		printf("%sconflict: %s at %.12s (a diverged chain from site %s, kept; compare "
+		       "with `chancery doc log`)\n", indent, ref.ptr, git_oid_tostr_s(&at),
+		       peers.v[i]);
 	}
-	git_reference_iterator_free(it);
-	return n;
+	ch_buf_dispose(&ref);
+	ch_strv_free(&peers);
 }
 
 static int doc_show(const cli_args *a)
