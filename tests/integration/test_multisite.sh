@@ -219,6 +219,35 @@ check "  says so" grep -q "nothing new" "$T/out"
 check "  and changes nothing at HQ" test "$(repo_state "$HQ")" = "$before_hq"
 check "  nor at mission-a" test "$(repo_state "$MA")" = "$before_a"
 
+# ---- a conflict: both ends act on the same step ----
+stop_site hq
+DX=$(mk "$HQ" nguyen.van.a "Hai nơi cùng duyệt" mission-a)
+act "$HQ" "$DX" nguyen.van.a submit
+start_site hq || not_ok "HQ restarts"
+expect 0 "mission-a receives a new document in review" msync mission-a
+hq_cli act "$HQ" "$DX" tran.thi.b approve
+hq_x=$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")
+act "$MA" "$DX" le.thi.c approve
+ma_x=$(git -C "$MA/repo.git" rev-parse "refs/docs/$DX")
+check "the same document approved at HQ and at mission-a (diverged)" test "$hq_x" != "$ma_x"
+expect 1 "mission-a's sync: a conflict (exit 1)" msync mission-a
+check "  reported" grep -q "conflict.*refs/docs/$DX" "$T/out"
+check "  HQ's step kept at mission-a under refs/conflicts/hq/docs/$DX" \
+	test "$(git -C "$MA/repo.git" rev-parse -q --verify "refs/conflicts/hq/docs/$DX")" = "$hq_x"
+check "  mission-a's own step still its head" test "$(git -C "$MA/repo.git" rev-parse "refs/docs/$DX")" = "$ma_x"
+check "  HQ's head unchanged (a diverged chain is not pushed)" test "$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")" = "$hq_x"
+"$CH" doc show "$MA" "$DX" >"$T/show" 2>&1
+check "  chancery doc show names the conflict" grep -q "conflict: refs/conflicts/hq/docs/$DX" "$T/show"
+"$CH" doc list "$MA" >"$T/list" 2>&1
+check "  chancery doc list too" grep -q "conflict: refs/conflicts/hq/docs/$DX" "$T/list"
+before_a=$(repo_state "$MA")
+expect 1 "  a second sync: still the conflict" msync mission-a
+check "  and nothing changed" test "$(repo_state "$MA")" = "$before_a"
+# settled by hand (docs/sync.md): mission-a gives way to HQ's step
+git -C "$MA/repo.git" update-ref "refs/docs/$DX" "$hq_x" "$ma_x" &&
+	git -C "$MA/repo.git" update-ref -d "refs/conflicts/hq/docs/$DX" "$hq_x"
+expect 0 "  settled (mission-a takes HQ's step): sync is clean again" msync mission-a
+
 # ---- refused peers ----
 before_c=$(repo_state "$MC") before_hq=$(repo_state "$HQ")
 expect 2 "mission-c's site with a certificate the policy does not list: sync refused" msync mission-c rogue
