@@ -43,7 +43,7 @@ trap 'teardown; [ "$FAILED" -eq 0 ] || exit 1' EXIT
 # ---- the network ----
 setup_netns() {
 	local net="chn$TAG" i=1 s ns
-	[ "$(id -u)" -eq 0 ] && command -v ip >/dev/null || return 1
+	[ -z "${CH_NO_NETNS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null || return 1
 	ip netns add "$net" 2>/dev/null || return 1
 	NETNS_LIST+=("$net")
 	ip -n "$net" link add br0 type bridge && ip -n "$net" link set br0 up || return 1
@@ -315,6 +315,11 @@ git -C "$MA/repo.git" update-ref -d refs/docs/mat-1
 bulk() { # FILE: 32 KiB of hex (no stamp can hide in it; pack deltas cannot shrink it)
 	{ echo "# Phụ lục"; echo; head -c 16384 /dev/urandom | od -An -tx1 | tr -d ' \n' | fold -w 64; echo; } >"$1"
 }
+cut_failed() { # DESC RC: with a shaped link the kill lands mid-transfer; without, maybe not
+	if [ "$NETNS" = 1 ]; then check "$1 (exit $2)" test "$2" -ne 0
+	elif [ "$2" -ne 0 ]; then ok "$1 (exit $2)"
+	else echo "# (no shaped link without namespaces: the sync finished before the kill)"; fi
+}
 slow() { # on|off: shape HQ's link (tbf) so a transfer takes seconds
 	[ "$NETNS" = 1 ] || return 0
 	if [ "$1" = on ]; then
@@ -338,7 +343,7 @@ spid=$!
 sleep 2
 kill -KILL "${PID[hq]}"; wait "${PID[hq]}" 2>/dev/null; PID[hq]=
 wait $spid; rc=$?
-check "HQ killed (SIGKILL) during mission-b's sync: the sync fails (exit $rc)" test "$rc" -ne 0
+cut_failed "HQ killed (SIGKILL) during mission-b's sync: the sync fails" "$rc"
 sed 's/^/#   /' "$T/cut.out" "$T/cut.err" | head -4
 held=$(git -C "$MB/repo.git" for-each-ref refs/docs | wc -l)
 if [ "$NETNS" = 1 ]; then
@@ -406,7 +411,7 @@ sleep 3
 kill -KILL "${PID[hq]}"; wait "${PID[hq]}" 2>/dev/null; PID[hq]=
 wait $spid; rc=$?
 slow off
-check "HQ killed during mission-a's push: the sync fails (exit $rc)" test "$rc" -ne 0
+cut_failed "HQ killed during mission-a's push: the sync fails" "$rc"
 sed 's/^/#   /' "$T/cut.out" | head -4
 expect 0 "  HQ still verifies" "$CH" verify "$HQ/repo.git"
 start_site hq || not_ok "HQ restarts"
