@@ -212,6 +212,23 @@ expect 0 "mission-c syncs" msync mission-c
 check "mission-c still sees nothing of the document for a and b ($(refs "$MC"))" test "$(refs "$MC")" = "refs/docs/$DC "
 check "  not one of its commits" bash -c "! git -C '$MC/repo.git' cat-file -e '$approval' 2>/dev/null"
 
+# ---- from one mission to another, through HQ ----
+expect 0 "key new at mission-b for its drafter" "$CH" key new "$MB" tran.van.d --passphrase-file "$(pass tran.van.d)"
+cp "$T/out" "$T/tran.van.d.asc"
+expect 0 "  added at HQ (unit mission-b, drafter)" hq_cli "$CH" person add "$HQ" tran.van.d --name "Trần Văn D" \
+	--key "$T/tran.van.d.asc" --unit mission-b --roles drafter "${ADM[@]}"
+expect 0 "  mission-b syncs the policy" msync mission-b
+DBA=$(mk "$MB" tran.van.d "Từ Paris gửi Tokyo" mission-a)
+check "mission-b's drafter writes to mission-a" test -n "$DBA"
+expect 0 "  mission-b's sync pushes it to HQ" msync mission-b
+check "  HQ holds it" test "$(git -C "$HQ/repo.git" rev-parse -q --verify "refs/docs/$DBA")" = \
+	"$(git -C "$MB/repo.git" rev-parse "refs/docs/$DBA")"
+expect 0 "  mission-a's sync" msync mission-a
+check "  mission-a receives it from HQ" test "$(git -C "$MA/repo.git" rev-parse -q --verify "refs/docs/$DBA")" = \
+	"$(git -C "$MB/repo.git" rev-parse "refs/docs/$DBA")"
+expect 0 "  mission-c's sync" msync mission-c
+check "  mission-c does not ($(refs "$MC"))" test "$(refs "$MC")" = "refs/docs/$DC "
+
 # ---- idempotent ----
 before_hq=$(repo_state "$HQ") before_a=$(repo_state "$MA")
 expect 0 "a second sync with nothing new" msync mission-a
