@@ -403,6 +403,7 @@ static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 {
 	const char *enc = srv_header(x, "Content-Encoding");
 	ch_buf body = CH_BUF_INIT, report = CH_BUF_INIT, progress = CH_BUF_INIT;
+	const ch_buf *in = &x->r->raw; /* up to 65 MiB: not copied */
 	ch_push_request req;
 	ch_quarantine *q = NULL;
 	ch_qresult *res = NULL;
@@ -418,13 +419,12 @@ static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 			rc = send_err(x, peer, ch_error_last());
 			goto done;
 		}
+		in = &body;
 	} else if (enc && strcasecmp(enc, "identity")) {
 		rc = send_text(x, 415, "unsupported Content-Encoding");
 		goto done;
-	} else {
-		ch_buf_set(&body, x->r->raw.ptr, x->r->raw.size);
 	}
-	if (ch_push_request_parse(&req, body.ptr, body.size) < 0) {
+	if (ch_push_request_parse(&req, in->ptr, in->size) < 0) {
 		srv_log(x, "400 push peer=%s: %s", peer, ch_error_last());
 		rc = send_err(x, peer, ch_error_last());
 		goto done;
@@ -439,7 +439,7 @@ static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 	}
 	/* Everything lands in quarantine; nothing reaches the site unverified. */
 	if (ch_quarantine_open(&q, x->site, peer, "git push") < 0 ||
-	    ch_quarantine_add_pack(q, body.ptr + req.pack_offset, req.pack_len) < 0) {
+	    ch_quarantine_add_pack(q, in->ptr + req.pack_offset, req.pack_len) < 0) {
 		snprintf(err, sizeof(err), "%s", ch_error_last());
 		unpack_err = err;
 	} else if (ch_quarantine_apply(q, req.cmds, req.ncmds, flags, &res) < 0) {

@@ -12,6 +12,7 @@
 #include "commit.h"
 #include "gate.h"
 #include "json.h"
+#include "quarantine.h"
 #include "spill.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -780,6 +781,28 @@ static int delete_ref(git_repository *repo, const char *ref)
 	return 0;
 }
 
+/* A mission's diverged chain of the document, kept under
+ * refs/conflicts/<peer>/docs/<doc> (workflows/quarantine.h), goes too: the
+ * repack below then drops its objects with the rest. */
+static int delete_conflicts(ch_site *site, const char *doc)
+{
+	ch_strv peers = CH_STRV_INIT;
+	ch_buf ref = CH_BUF_INIT;
+	size_t i;
+	int error;
+
+	if ((error = ch_quarantine_conflicts(&peers, site, doc)) < 0)
+		return error;
+	for (i = 0; i < peers.n && !error; i++) {
+		ch_buf_clear(&ref);
+		ch_buf_printf(&ref, "refs/conflicts/%s/docs/%s", peers.v[i], doc);
+		error = delete_ref(site->repo, ref.ptr);
+	}
+	ch_strv_free(&peers);
+	ch_buf_dispose(&ref);
+	return error;
+}
+
 static size_t count_remaining(const char *gitdir, const oidset *unique)
 {
 	git_repository *fresh = NULL;
@@ -843,7 +866,7 @@ int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 		                      "security-officer records the spill first", doc);
 		goto done;
 	}
-	if ((error = check_store(gitdir)) < 0)
+	if ((error = check_store(gitdir)) < 0 || (error = delete_conflicts(site, doc)) < 0)
 		goto done;
 	if (git_reference_name_to_id(&head, site->repo, ref.ptr) == 0 &&
 	    (error = doc_objects(&mine, site->repo, ref.ptr)) < 0)

@@ -100,7 +100,7 @@ LEFPR=$(person_fpr le.van.c)
 mkdir -m 700 "$T/wrong-gnupg"
 gpg --homedir "$T/wrong-gnupg" --batch --passphrase '' --quick-gen-key 'Kẻ giả mạo <x@invalid>' ed25519 sign never >/dev/null 2>&1
 printf '\n' >"$T/empty-pass"
-WRONG=$(gpg --homedir "$T/wrong-gnupg" --with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}')
+WRONG=$(gpg --homedir "$T/wrong-gnupg" --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
 
 # ---- 1. a valid step by a mission official ----
 act "$M" "$DA" le.van.c approve
@@ -192,6 +192,14 @@ refused "a policy commit signed by a person who is not a policy-admin" "P2 commi
 refused "a ref outside refs/docs and refs/heads/policy" "REF: only refs/heads/policy" "$N2:refs/heads/main"
 refused "deleting a document" "REF: deleting" ":refs/docs/$DA"
 
+refused "an atomic push of a good step with a bad ref" "ATOM: not applied" --atomic "refs/docs/$DA" "$N2:refs/heads/main"
+expect 0 "  the good step alone is accepted" push "refs/docs/$DA"
+check "  HQ is at it" test "$(head_of "$R" "refs/docs/$DA")" = "$good"
+
+# ---- HQ ahead: nothing moves, nothing lost ----
+act "$S" "$DM" nguyen.van.a comment
+refused "pushing a head that HQ already has more steps after" "ahead" --force "refs/docs/$DM"
+
 # ---- 9. diverged: a conflict, nothing lost ----
 act "$S" "$DC" tran.thi.b approve
 act "$M" "$DC" le.van.c approve
@@ -232,6 +240,13 @@ FAILPOINT=
 start_hq || not_ok "chanceryd restarts"
 expect 0 "  the retried push succeeds" push "refs/docs/$DK"
 check "  and HQ is at the mission's step" test "$(head_of "$R" "refs/docs/$DK")" = "$want"
+
+# ---- a spill takes the kept conflict with it ----
+expect 0 "HQ's security officer spills the document that has a conflict" \
+	"$CH" spill "$S" "$DC" --as an.ninh --reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
+check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 'refs/conflicts/mission-a/docs/$DC'"
+check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
+refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
 
 # ---- at the end ----
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
