@@ -7,9 +7,10 @@
  * moves each accepted ref by compare-and-swap. Nothing unverified ever
  * enters the site.
  * Push: each local document the remote should have (one it may see:
- * addressed to it or created by its people; or one created here) and that
- * is ahead of what the remote advertised is pushed with stock git, one
- * explicit refspec per document, never forced. The remote verifies it in
+ * addressed to it or created by its people; and, when the remote is
+ * headquarters, every document for this site: created by its people or
+ * addressed to it) and that is ahead of what the remote advertised is
+ * pushed with stock git, one explicit refspec per document, never forced. The remote verifies it in
  * its own quarantine and answers per ref.
  *
  * Idempotent and resumable: refs move only by compare-and-swap after
@@ -200,22 +201,6 @@ done:
 	return error;
 }
 
-/* 1 if the document `id` (head `head`) was created by a person of this
- * site (the creator's unit belongs to our entry in sites.json). */
-static int created_here(ch_site *site, const ch_policy *pol, const git_oid *head)
-{
-	const ch_site_entry *me = ch_policy_site(pol, site->site_id);
-	const ch_person *p;
-	ch_buf creator = CH_BUF_INIT;
-	int yes = 0;
-
-	if (me && ch_view_doc_creator(&creator, site->repo, head) == 0 &&
-	    (p = ch_policy_person(pol, creator.ptr)) && p->unit)
-		yes = ch_view_unit_in_site(me, p->unit);
-	ch_buf_dispose(&creator);
-	return yes;
-}
-
 /* One porcelain line of git push: "<flag>\t<from>:<to>\t<summary>". */
 static void report_push_line(sync_run *r, const char *line)
 {
@@ -267,10 +252,15 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		if (git_reference_name_to_id(&mine, site->repo, spec.ptr) < 0)
 			continue;
 		if (!ch_view_find(&view, spec.ptr)) {
-			if (!created_here(site, pol, &mine))
-				continue; /* not the remote's to see */
-			/* ours, not addressed to it: the gate still stands at this door
-			 * (the view gated the others) */
+			/* Not the peer's to see by recipients or creator. Headquarters
+			 * (the site named in the signed repository.json) still keeps
+			 * every document of ours: those our people created and those
+			 * addressed to us, which we may have stepped on. Any other
+			 * peer gets only its view. */
+			if (strcmp(r->peer, pol->site) ||
+			    ch_view_doc_for_peer(site->repo, &mine, pol, site->site_id, NULL) != 1)
+				continue;
+			/* the gate still stands at this door (the view gated the others) */
 			if (cli_gate_head(site, site->repo, pol, &mine, "git sync", r->peer) < 0) {
 				printf("not pushed %s: %s\n", spec.ptr, ch_error_last());
 				r->refused++;

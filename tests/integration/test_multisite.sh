@@ -228,6 +228,13 @@ check "  mission-a receives it from HQ" test "$(git -C "$MA/repo.git" rev-parse 
 	"$(git -C "$MB/repo.git" rev-parse "refs/docs/$DBA")"
 expect 0 "  mission-c's sync" msync mission-c
 check "  mission-c does not ($(refs "$MC"))" test "$(refs "$MC")" = "refs/docs/$DC "
+"$CH" doc act "$MA" "$DBA" --as le.thi.c --action comment --comment "Đã nhận." \
+	--passphrase-file "$(pass le.thi.c)" >/dev/null || not_ok "le.thi.c comments at mission-a"
+reply=$(git -C "$MA/repo.git" rev-parse "refs/docs/$DBA")
+expect 0 "  mission-a comments on it and syncs" msync mission-a
+check "  HQ holds the comment" test "$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DBA")" = "$reply"
+expect 0 "  mission-b syncs" msync mission-b
+check "  mission-b holds the comment" test "$(git -C "$MB/repo.git" rev-parse "refs/docs/$DBA")" = "$reply"
 
 # ---- idempotent ----
 before_hq=$(repo_state "$HQ") before_a=$(repo_state "$MA")
