@@ -79,7 +79,18 @@ int cmd_join(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
 /* cmd_sync.c */
+typedef struct {
+	const char *remote, *cert, *key, *ca, *peer;
+	int progress;
+	size_t pulled, pushed, refused, conflicts, unchanged; /* counted, each ref reported */
+} cli_sync_run;
 int cmd_sync(int argc, char **argv);
+/* Fetch the remote's policy (and `doc_refspecs`, e.g. "+refs/docs/x:refs/docs/x";
+ * NULL: every document it advertises) into a quarantine for r->peer, and
+ * apply: a line on stdout for each ref that changed or was refused. */
+int cli_sync_pull(cli_sync_run *r, ch_site *site, const ch_strv *doc_refspecs);
+/* The peer's site id from ".../git/<id>.git", or NULL (caller frees). */
+char *cli_sync_peer_from_url(const char *url);
 
 /* cmd_doc.c */
 int cmd_doc(int argc, char **argv);

@@ -2,10 +2,12 @@
  * (and the documents addressed to the mission) into a new site with its
  * own id and GnuPG home; `key new` makes an official's key there.
  *
- * join: everything is fetched with stock git into a staging repository
- * (SITE/state/join.git), verified there whole by the auditors' verifier
- * (with the anchor when given), and only then copied into SITE/repo.git,
- * whose refs are all new. A refused join leaves no site behind. */
+ * join: the policy chain is fetched with stock git into a staging
+ * repository (SITE/state/join.git), verified there whole by the auditors'
+ * verifier (with the anchor when given), and only then copied into
+ * SITE/repo.git, whose first ref it is; the documents then come through
+ * the quarantine as `chancery sync` pulls them. A refused join leaves no
+ * site behind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,7 @@ static int local_wants(ch_strv *refspecs, const char *src, const char *me)
 		    !ch_spill_find(&spills, id) &&
 		    ch_view_doc_for_peer(repo, git_reference_target(ref), pol, me, NULL) == 1) {
 			ch_buf_clear(&spec);
-			ch_buf_printf(&spec, "%s:%s", name, name);
+			ch_buf_printf(&spec, "+%s:%s", name, name);
 			ch_strv_push(refspecs, spec.ptr);
 		}
 		git_reference_free(ref);
@@ -117,69 +119,34 @@ done:
 	return error;
 }
 
-/* The head of each document in `staging` passes the classification gate
- * (door "join"); a refused one is dropped from `keep`. */
-static void gate_docs(ch_strv *keep, ch_site *site, git_repository *staging,
-                      const ch_policy *pol, const ch_strv *docs, size_t *refused)
-{
-	ch_buf ref = CH_BUF_INIT;
-	git_oid head;
-	size_t i;
-
-	for (i = 0; i < docs->n; i++) {
-		ch_buf_clear(&ref);
-		ch_buf_printf(&ref, "refs/docs/%s", docs->v[i]);
-		if (git_reference_name_to_id(&head, staging, ref.ptr) == 0 &&
-		    cli_gate_head(site, staging, pol, &head, "join", NULL) == 0) {
-			ch_strv_push(keep, docs->v[i]);
-		} else {
-			fprintf(stderr, "chancery: join: refused %s: %s\n", ref.ptr, ch_error_last());
-			(*refused)++;
-		}
-	}
-	ch_buf_dispose(&ref);
-}
-
-static int list_docs(ch_strv *out, git_repository *repo)
-{
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-
-	if (git_reference_iterator_glob_new(&it, repo, "refs/docs/*") < 0)
-		return ch_error_setc(CH_EIO, "cannot list the documents received");
-	while (git_reference_next(&ref, it) == 0) {
-		if (ch_valid_doc_id(git_reference_name(ref) + 10))
-			ch_strv_push(out, git_reference_name(ref) + 10);
-		git_reference_free(ref);
-	}
-	git_reference_iterator_free(it);
-	return 0;
-}
-
 typedef struct {
-	const char *path, *site_id, *from, *anchor, *cert, *key, *ca;
+	const char *path, *site_id, *from, *anchor, *cert, *key, *ca, *peer;
 	int progress;
 } join_req;
 
 static int do_join(const join_req *jr, int *exit_code)
 {
-	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT, docs = CH_STRV_INIT, keep = CH_STRV_INIT;
-	ch_buf staging = CH_BUF_INIT, src = CH_BUF_INIT, state = CH_BUF_INIT, spec = CH_BUF_INIT;
+	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT, wants = CH_STRV_INIT;
+	ch_buf staging = CH_BUF_INIT, src = CH_BUF_INIT, state = CH_BUF_INIT;
 	git_repository *srepo = NULL;
 	ch_policy *pol = NULL;
 	ch_site *site = NULL;
+	char *peer = NULL;
+	cli_sync_run r;
 	ch_report rep;
 	git_oid head;
-	size_t i, refused = 0, dropped = 0;
+	size_t i;
 	int error, created = 0, have_report = 0;
 
 	memset(&rep, 0, sizeof(rep));
+	memset(&r, 0, sizeof(r));
 	if (jr->anchor && !ch_valid_oid_hex(jr->anchor))
 		return ch_error_setc(CH_EINVALID, "--anchor: a 40-hex commit id (the introduction)");
 	if (is_url(jr->from)) {
 		ch_buf_puts(&src, jr->from);
-	} else if (!strncmp(jr->from, "http://", 7)) {
-		return ch_error_setc(CH_EINVALID, "%s: sync only over https://", jr->from);
+	} else if (strstr(jr->from, "://")) {
+		return ch_error_setc(CH_EINVALID, "%s: a mission joins over https:// or from a "
+		                     "local directory", jr->from);
 	} else {
 		ch_buf_printf(&src, "%s/repo.git", jr->from); /* a site directory */
 		if (!ch_fs_exists(src.ptr)) {
@@ -198,7 +165,8 @@ static int do_join(const join_req *jr, int *exit_code)
 		error = ch_error_setc(CH_EIO, "cannot create %s", staging.ptr);
 		goto done;
 	}
-	/* 1. fetch, with stock git, into the staging repository */
+	/* 1. the policy chain, with stock git, into a staging repository: the
+	 * site has no policy yet for a quarantine to judge it by */
 	cli_git_env(&env, staging.ptr, jr->cert, jr->key, jr->ca);
 	ch_strv_push(&args, "fetch");
 	ch_strv_push(&args, "--no-tags");
@@ -206,22 +174,15 @@ static int do_join(const join_req *jr, int *exit_code)
 	ch_strv_push(&args, jr->progress ? "--progress" : "--quiet");
 	ch_strv_push(&args, src.ptr);
 	ch_strv_push(&args, "refs/heads/policy:refs/heads/policy");
-	if (is_url(jr->from))
-		ch_strv_push(&args, "refs/docs/*:refs/docs/*"); /* the server shows only ours */
-	else if ((error = local_wants(&args, src.ptr, jr->site_id)) < 0)
-		goto done;
 	if (jr->progress)
-		fprintf(stderr, "join: fetching the policy chain and documents from %s\n", jr->from);
+		fprintf(stderr, "join: fetching the policy chain from %s\n", jr->from);
 	if ((error = cli_git(NULL, &env, jr->progress, &args)) < 0)
 		goto done;
-	/* 2. verify it whole: the policy chain (anchored when given) and every
-	 * document chain */
 	if (git_reference_name_to_id(&head, srepo, CH_POLICY_REF) < 0) {
 		error = ch_error_setc(CH_ENOTFOUND, "%s has no policy chain", jr->from);
 		goto done;
 	}
-	if (jr->progress)
-		fprintf(stderr, "join: verifying\n");
+	/* 2. verified whole (P1-P6), the introduction against the anchor */
 	{
 		ch_verify_opts vo;
 
@@ -230,17 +191,12 @@ static int do_join(const join_req *jr, int *exit_code)
 			goto done;
 		have_report = 1;
 	}
-	for (i = 0; i < rep.n; i++) {
-		const ch_finding *f = &rep.v[i];
-
-		if (f->warning)
-			continue;
-		if (!strcmp(f->ref, CH_POLICY_REF) || strncmp(f->ref, "refs/docs/", 10)) {
+	for (i = 0; i < rep.n; i++)
+		if (!rep.v[i].warning) {
 			error = ch_error_setc(CH_EDENIED, "the policy chain does not verify: %s %s %s",
-			                      f->rule, f->commit, f->message);
+			                      rep.v[i].rule, rep.v[i].commit, rep.v[i].message);
 			goto done;
 		}
-	}
 	if (jr->anchor && strcmp(rep.root, jr->anchor)) {
 		error = ch_error_setc(CH_EDENIED, "P1: the policy chain's introduction is %s, not "
 		                      "the anchor %s", rep.root, jr->anchor);
@@ -258,37 +214,17 @@ static int do_join(const join_req *jr, int *exit_code)
 		                      "a policy-admin adds it first (chancery site set)", jr->site_id);
 		goto done;
 	}
+	peer = jr->peer ? ch_strdup(jr->peer) : is_url(jr->from) ?
+	       cli_sync_peer_from_url(jr->from) : ch_strdup(pol->site);
+	if (!peer || !ch_policy_site(pol, peer) || !strcmp(peer, jr->site_id)) {
+		error = ch_error_setc(CH_EINVALID, "--peer ID: the site %s is (one of the policy's "
+		                      "sites.json, not this one)", jr->from);
+		goto done;
+	}
+	/* 3. the policy into the site (its first ref: nothing to compare and
+	 * swap against), the tier from the signed repository.json */
 	if ((error = ch_site_set_tier(site, pol->tier)) < 0)
 		goto done;
-	/* 3. documents: those whose chains verify and that pass the gate */
-	if ((error = list_docs(&docs, srepo)) < 0)
-		goto done;
-	{
-		ch_strv ok = CH_STRV_INIT;
-
-		for (i = 0; i < docs.n; i++) {
-			size_t j, bad = 0;
-
-			ch_buf_clear(&spec);
-			ch_buf_printf(&spec, "refs/docs/%s", docs.v[i]);
-			for (j = 0; j < rep.n; j++)
-				if (!rep.v[j].warning && !strcmp(rep.v[j].ref, spec.ptr)) {
-					if (!bad)
-						fprintf(stderr, "chancery: join: refused %s: %s %s %s\n",
-						        spec.ptr, rep.v[j].rule, rep.v[j].commit,
-						        rep.v[j].message);
-					bad++;
-				}
-			if (bad)
-				dropped++;
-			else
-				ch_strv_push(&ok, docs.v[i]);
-		}
-		gate_docs(&keep, site, srepo, pol, &ok, &refused);
-		ch_strv_free(&ok);
-	}
-	/* 4. copy what was accepted into the site's repository (its refs are
-	 * all new: nothing to compare and swap against) */
 	ch_strv_free(&env);
 	ch_strv_free(&args);
 	cli_git_env(&env, site->repo_path, NULL, NULL, NULL);
@@ -298,26 +234,38 @@ static int do_join(const join_req *jr, int *exit_code)
 	ch_strv_push(&args, "--quiet");
 	ch_strv_push(&args, staging.ptr);
 	ch_strv_push(&args, "refs/heads/policy:refs/heads/policy");
-	for (i = 0; i < keep.n; i++) {
-		ch_buf_clear(&spec);
-		ch_buf_printf(&spec, "refs/docs/%s:refs/docs/%s", keep.v[i], keep.v[i]);
-		ch_strv_push(&args, spec.ptr);
-	}
 	if ((error = cli_git(NULL, &env, 0, &args)) < 0)
+		goto done;
+	git_repository_free(srepo);
+	srepo = NULL;
+	ch_fs_remove_tree(staging.ptr);
+	/* 4. the documents through the quarantine, as `chancery sync` pulls
+	 * them (verified, gated, need to know, the peer's heads recorded) */
+	if (!is_url(jr->from) && (error = local_wants(&wants, src.ptr, jr->site_id)) < 0)
+		goto done;
+	r.remote = src.ptr;
+	r.cert = jr->cert;
+	r.key = jr->key;
+	r.ca = jr->ca;
+	r.peer = peer;
+	r.progress = jr->progress;
+	ch_site_free(site);
+	site = NULL;
+	if ((error = ch_site_open(&site, jr->path)) < 0 ||
+	    (error = cli_sync_pull(&r, site, is_url(jr->from) ? NULL : &wants)) < 0)
 		goto done;
 	printf("site %s joined the policy chain of %s in %s: introduction %s%s, policy %s, "
 	       "tier %s, %zu documents%s\n", jr->site_id, pol->site, jr->path, rep.root,
-	       jr->anchor ? " (the anchor)" : "", git_oid_tostr_s(&head), pol->tier, keep.n,
-	       dropped + refused ? " (some refused: see above)" : "");
+	       jr->anchor ? " (the anchor)" : "", git_oid_tostr_s(&head), pol->tier, r.pulled,
+	       r.refused + r.conflicts ? " (some refused: see above)" : "");
 	if (!jr->anchor)
 		fprintf(stderr, "chancery: join: no --anchor given: the introduction found, %s, was "
 		        "trusted; compare it with the one headquarters gave you out of band\n",
 		        rep.root);
-	*exit_code = dropped + refused ? CLI_REFUSED : CLI_OK;
+	*exit_code = r.refused + r.conflicts ? CLI_REFUSED : CLI_OK;
 	created = 0; /* keep the site */
 done:
 	git_repository_free(srepo);
-	srepo = NULL;
 	if (staging.size)
 		ch_fs_remove_tree(staging.ptr);
 	ch_site_free(site);
@@ -332,23 +280,23 @@ done:
 	if (have_report)
 		ch_report_dispose(&rep);
 	ch_policy_free(pol);
+	free(peer);
 	ch_strv_free(&env);
 	ch_strv_free(&args);
-	ch_strv_free(&docs);
-	ch_strv_free(&keep);
+	ch_strv_free(&wants);
 	ch_buf_dispose(&staging);
 	ch_buf_dispose(&src);
 	ch_buf_dispose(&state);
-	ch_buf_dispose(&spec);
 	return error;
 }
 
 int cmd_join(int argc, char **argv)
 {
-	static const char *const opts[] = { "site-id", "from", "anchor", "cert", "key", "ca", NULL };
+	static const char *const opts[] = { "site-id", "from", "anchor", "cert", "key", "ca", "peer",
+	                                    NULL };
 	static const char usage[] =
 		"usage: chancery join SITE --site-id ID --from DIR_OR_URL [--anchor COMMIT]\n"
-		"                     [--cert F --key F --ca F]\n";
+		"                     [--cert F --key F --ca F] [--peer ID]\n";
 	join_req jr;
 	cli_args a;
 	int error, rc = CLI_OK;
@@ -370,6 +318,7 @@ int cmd_join(int argc, char **argv)
 	jr.cert = cli_get(&a, "cert");
 	jr.key = cli_get(&a, "key");
 	jr.ca = cli_get(&a, "ca");
+	jr.peer = cli_get(&a, "peer");
 	jr.progress = isatty(2);
 	error = do_join(&jr, &rc);
 	cli_args_dispose(&a);

@@ -30,11 +30,7 @@
 
 #ifndef CH_OFFLINE
 
-typedef struct {
-	const char *remote, *cert, *key, *ca, *peer;
-	int progress;
-	size_t pulled, pushed, refused, conflicts, unchanged;
-} sync_run;
+typedef cli_sync_run sync_run;
 
 /* name -> id of what the remote advertised (= what we fetched) */
 typedef struct {
@@ -145,7 +141,7 @@ static void report_result(sync_run *r, const ch_qresult *res, const char *peer)
 	}
 }
 
-static int pull(sync_run *r, ch_site *site, tips *remote)
+static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_refspecs)
 {
 	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT;
 	ch_quarantine *q = NULL;
@@ -163,7 +159,10 @@ static int pull(sync_run *r, ch_site *site, tips *remote)
 	ch_strv_push(&args, r->progress ? "--progress" : "--quiet");
 	ch_strv_push(&args, r->remote);
 	ch_strv_push(&args, "+refs/heads/policy:refs/heads/policy");
-	ch_strv_push(&args, "+refs/docs/*:refs/docs/*");
+	if (!doc_refspecs)
+		ch_strv_push(&args, "+refs/docs/*:refs/docs/*");
+	for (i = 0; doc_refspecs && i < doc_refspecs->n; i++)
+		ch_strv_push(&args, doc_refspecs->v[i]);
 	if (r->progress)
 		fprintf(stderr, "sync: fetching from %s\n", r->remote);
 	if ((error = cli_git(NULL, &env, r->progress, &args)) < 0 ||
@@ -198,6 +197,17 @@ done:
 	ch_quarantine_free(q);
 	ch_strv_free(&env);
 	ch_strv_free(&args);
+	return error;
+}
+
+int cli_sync_pull(cli_sync_run *r, ch_site *site, const ch_strv *doc_refspecs)
+{
+	tips remote;
+	int error;
+
+	memset(&remote, 0, sizeof(remote));
+	error = pull(r, site, &remote, doc_refspecs);
+	tips_dispose(&remote);
 	return error;
 }
 
@@ -332,8 +342,7 @@ done:
 	return error;
 }
 
-/* The peer's site id from ".../git/<id>.git" */
-static char *peer_from_url(const char *url)
+char *cli_sync_peer_from_url(const char *url)
 {
 	const char *p = strstr(url, "/git/"), *end;
 
@@ -378,7 +387,7 @@ int cmd_sync(int argc, char **argv)
 	r.key = cli_get(&a, "key");
 	r.ca = cli_get(&a, "ca");
 	r.progress = isatty(2);
-	peer = cli_get(&a, "peer") ? ch_strdup(cli_get(&a, "peer")) : peer_from_url(r.remote);
+	peer = cli_get(&a, "peer") ? ch_strdup(cli_get(&a, "peer")) : cli_sync_peer_from_url(r.remote);
 	if (strncmp(r.remote, "https://", 8)) {
 		error = ch_error_setc(CH_EINVALID, "--remote: an https:// URL");
 		goto done;
@@ -398,7 +407,7 @@ int cmd_sync(int argc, char **argv)
 		                      peer);
 		goto done;
 	}
-	if ((error = pull(&r, site, &remote)) < 0)
+	if ((error = pull(&r, site, &remote, NULL)) < 0)
 		goto done;
 	/* a pulled policy may have changed what the peer may see */
 	ch_site_free(site);
