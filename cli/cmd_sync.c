@@ -230,16 +230,65 @@ static void report_push_line(sync_run *r, const char *line)
 	}
 }
 
+#define SYNC_PUSH_BATCH 500 /* refs a push (the remote takes CH_Q_MAX_UPDATES) */
+
+/* `git push` with args[0..4) (push --porcelain --progress URL) and the
+ * refspecs args[from..from+n); one report line per ref. */
+static int push_batch(sync_run *r, const ch_strv *env, const ch_strv *args, size_t from,
+                      size_t n)
+{
+	const char **argv = ch_calloc(n + 6, sizeof(*argv));
+	const char **envp = ch_calloc(env->n + 1, sizeof(*envp));
+	ch_buf out = CH_BUF_INIT, err = CH_BUF_INIT;
+	char *line, *save = NULL;
+	size_t i, k = 0, refused_before = r->refused;
+	int error, status;
+
+	argv[k++] = "git";
+	for (i = 0; i < 4; i++)
+		argv[k++] = args->v[i];
+	for (i = 0; i < n; i++)
+		argv[k++] = args->v[from + i];
+	for (i = 0; i < env->n; i++)
+		envp[i] = env->v[i];
+	error = cli_run(&status, argv, envp, &out, r->progress ? NULL : &err);
+	if (error < 0)
+		goto done;
+	for (line = strtok_r(out.size ? out.ptr : NULL, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (line[0] && line[1] == '\t')
+			report_push_line(r, line);
+	if (status != 0 && r->refused == refused_before) {
+		while (err.size && err.ptr[err.size - 1] == '\n')
+			ch_buf_truncate(&err, err.size - 1);
+		error = ch_error_setc(CH_EIO, "git push failed (exit %d)%s%s", status,
+		                      err.size ? ": " : "",
+		                      err.size ? err.ptr + (err.size > 600 ? err.size - 600 : 0) : "");
+		goto done;
+	}
+	/* the remote's own words on refusals ("remote: ...") */
+	if (r->refused > refused_before && err.size)
+		for (line = strtok_r(err.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (!strncmp(line, "remote:", 7))
+				printf("          %s\n", line);
+done:
+	free(argv);
+	free(envp);
+	ch_buf_dispose(&out);
+	ch_buf_dispose(&err);
+	return error;
+}
+
 static int push(sync_run *r, ch_site *site, const tips *remote)
 {
 	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT;
-	ch_buf out = CH_BUF_INIT, err = CH_BUF_INIT, spec = CH_BUF_INIT;
+	ch_buf spec = CH_BUF_INIT;
 	const ch_policy *pol;
 	ch_view view;
 	ch_strv ids = CH_STRV_INIT;
 	git_oid head;
 	size_t i, nspecs = 0;
-	int error, status;
+	int error;
 
 	memset(&view, 0, sizeof(view));
 	if ((error = ch_site_policy_head(&head, site)) < 0 ||
@@ -298,46 +347,16 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		goto done;
 	if (r->progress)
 		fprintf(stderr, "sync: pushing %zu documents\n", nspecs);
-	{
-		const char **argv = ch_calloc(args.n + 2, sizeof(*argv));
-		const char **envp = ch_calloc(env.n + 1, sizeof(*envp));
-		char *line, *save = NULL;
-
-		argv[0] = "git";
-		for (i = 0; i < args.n; i++)
-			argv[i + 1] = args.v[i];
-		for (i = 0; i < env.n; i++)
-			envp[i] = env.v[i];
-		error = cli_run(&status, argv, envp, &out, r->progress ? NULL : &err);
-		free(argv);
-		free(envp);
-		if (error < 0)
+	/* in batches: the remote takes at most CH_Q_MAX_UPDATES refs a push */
+	for (i = 0; i < nspecs; i += SYNC_PUSH_BATCH)
+		if ((error = push_batch(r, &env, &args, 4 + i,
+		                        nspecs - i < SYNC_PUSH_BATCH ? nspecs - i : SYNC_PUSH_BATCH)) < 0)
 			goto done;
-		for (line = strtok_r(out.size ? out.ptr : NULL, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save))
-			if (line[0] && line[1] == '\t')
-				report_push_line(r, line);
-		if (status != 0 && !r->refused) {
-			while (err.size && err.ptr[err.size - 1] == '\n')
-				ch_buf_truncate(&err, err.size - 1);
-			error = ch_error_setc(CH_EIO, "git push failed (exit %d)%s%s", status,
-			                      err.size ? ": " : "", err.size ? err.ptr : "");
-			goto done;
-		}
-		/* the remote's own words on refusals ("remote: ...") */
-		if (r->refused && err.size)
-			for (line = strtok_r(err.ptr, "\n", &save); line;
-			     line = strtok_r(NULL, "\n", &save))
-				if (!strncmp(line, "remote:", 7))
-					printf("          %s\n", line);
-	}
 done:
 	ch_view_dispose(&view);
 	ch_strv_free(&ids);
 	ch_strv_free(&env);
 	ch_strv_free(&args);
-	ch_buf_dispose(&out);
-	ch_buf_dispose(&err);
 	ch_buf_dispose(&spec);
 	return error;
 }
