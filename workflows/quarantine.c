@@ -224,7 +224,12 @@ int ch_quarantine_add_pack(ch_quarantine *q, const void *pack, size_t len)
 	}
 	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
 	opts.progress_cb = index_progress;
-	opts.verify = 1; /* every object the pack's objects name exists */
+	/* No opts.verify: libgit2 1.5's connectivity check leaks every parsed
+	 * object that the odb already has (a thin pack's bases, a file the site
+	 * holds). Connectivity is checked by check_new_commits instead: every
+	 * commit, tree and file new to the site is read there, and a missing
+	 * one refuses the update. */
+	opts.verify = 0;
 	ch_buf_printf(&dir, "%s/objects/pack", q->path);
 	/* odb: the bases of a thin pack's deltas come from the site */
 	if (git_indexer_new(&idx, dir.ptr, 0, odb, &opts) < 0 ||
@@ -620,7 +625,7 @@ static int check_new_commits(judge *j, item *it)
 	git_tree *tree = NULL;
 	git_oid id;
 	size_t n = 0;
-	int rc, bad = 0;
+	int rc = GIT_ITEROVER, bad = 0;
 
 	if (git_revwalk_new(&walk, j->repo) < 0 ||
 	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
@@ -661,6 +666,11 @@ static int check_new_commits(judge *j, item *it)
 		parent = NULL;
 		tree = NULL;
 		c = NULL;
+	}
+	if (!bad && rc != GIT_ITEROVER) {
+		refuse(it->r, it->is_policy ? "P6" : "D8", &it->u->new_id, "the history is incomplete: "
+		       "a commit it names is in neither the transfer nor this site");
+		bad = 1;
 	}
 done:
 	git_revwalk_free(walk);
@@ -912,51 +922,72 @@ static void refuse_atomic(item *items, size_t n, const char *why)
 			refuse(items[i].r, "ATOM", NULL, "not applied: %s", why);
 }
 
-/* Move every ref by compare-and-swap under git's ref locks. */
+/* Lock the ref an item moves and check, under the lock, that it is still
+ * where it was judged. */
+static int lock_item(judge *j, git_transaction *tx, item *it)
+{
+	git_oid cur;
+	int exists;
+
+	if (git_transaction_lock_ref(tx, it->target) < 0) {
+		refuse(it->r, "CAS", NULL, "%s is locked: a step is being recorded; push again",
+		       it->target);
+		return -1;
+	}
+	if (it->k != K_FORWARD)
+		return 0;
+	exists = git_reference_name_to_id(&cur, j->q->site->repo, it->u->ref) == 0;
+	if (exists != it->has_local || (exists && !git_oid_equal(&cur, &it->local))) {
+		refuse(it->r, "CAS", NULL, "the ref moved here while the transfer was verified; "
+		       "fetch and push again");
+		return -1;
+	}
+	return 0;
+}
+
+/* Move every ref by compare-and-swap under git's ref locks, every lock
+ * taken and checked first. The policy moves in its own transaction, before
+ * the documents that were verified against it; if it cannot move, neither
+ * do they. */
 static int move_refs(judge *j, item *items, size_t n)
 {
-	git_transaction *tx = NULL;
-	git_oid cur;
-	size_t i;
-	int rc, failed = 0, error = 0;
+	git_transaction *tx[2] = { NULL, NULL }; /* 0: the policy, 1: documents */
+	size_t i, k;
+	int failed = 0, policy_failed = 0, error = 0;
 
-	if (git_transaction_new(&tx, j->q->site->repo) < 0)
-		return git_fail(CH_EIO, "cannot start a ref transaction");
-	for (i = 0; i < n; i++) {
-		item *it = &items[i];
-		int exists;
-
-		if (!moving(it))
-			continue;
-		rc = git_transaction_lock_ref(tx, it->target);
-		if (rc < 0) {
-			refuse(it->r, "CAS", NULL, "%s is locked: a step is being recorded; push again",
-			       it->target);
-			failed = 1;
-			continue;
-		}
-		if (it->k != K_FORWARD)
-			continue;
-		exists = git_reference_name_to_id(&cur, j->q->site->repo, it->u->ref) == 0;
-		if (exists != it->has_local || (exists && !git_oid_equal(&cur, &it->local))) {
-			refuse(it->r, "CAS", NULL, "the ref moved here while the transfer was "
-			       "verified; fetch and push again");
-			failed = 1;
-		}
+	if (git_transaction_new(&tx[0], j->q->site->repo) < 0 ||
+	    git_transaction_new(&tx[1], j->q->site->repo) < 0) {
+		error = git_fail(CH_EIO, "cannot start a ref transaction");
+		goto done;
 	}
+	for (i = 0; i < n; i++)
+		if (moving(&items[i]) && lock_item(j, tx[items[i].is_policy ? 0 : 1], &items[i]) < 0) {
+			failed = 1;
+			policy_failed |= items[i].is_policy;
+		}
 	if (failed && (j->flags & CH_Q_ATOMIC))
 		refuse_atomic(items, n, "another ref of this atomic transfer could not move");
-	for (i = 0; i < n; i++)
-		if (moving(&items[i]) &&
-		    git_transaction_set_target(tx, items[i].target, &items[i].u->new_id, NULL,
-		                               "chancery: from a peer") < 0) {
-			error = git_fail(CH_EIO, "cannot move a ref");
+	if (policy_failed)
+		for (i = 0; i < n; i++)
+			if (moving(&items[i]))
+				refuse(items[i].r, "CAS", NULL, "not applied: the policy update it was "
+				       "verified against could not move; push again");
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < n; i++)
+			if (moving(&items[i]) && (items[i].is_policy ? 0 : 1) == (int)k &&
+			    git_transaction_set_target(tx[k], items[i].target, &items[i].u->new_id,
+			                               NULL, "chancery: from a peer") < 0) {
+				error = git_fail(CH_EIO, "cannot move a ref");
+				goto done;
+			}
+		if (git_transaction_commit(tx[k]) < 0) {
+			error = git_fail(CH_EIO, "cannot move the refs");
 			goto done;
 		}
-	if (git_transaction_commit(tx) < 0)
-		error = git_fail(CH_EIO, "cannot move the refs");
+	}
 done:
-	git_transaction_free(tx);
+	git_transaction_free(tx[0]);
+	git_transaction_free(tx[1]);
 	return error;
 }
 

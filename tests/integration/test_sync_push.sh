@@ -105,7 +105,9 @@ WRONG=$(gpg --homedir "$T/wrong-gnupg" --with-colons --list-secret-keys 2>/dev/n
 # ---- 1. a valid step by a mission official ----
 act "$M" "$DA" le.van.c approve
 N1=$(head_of "$MR" "refs/docs/$DA")
+t0=$(date +%s%N)
 expect 0 "mission-a pushes le.van.c's signed approval with stock git push" push "refs/docs/$DA"
+echo "# one step pushed and verified in $(( ($(date +%s%N) - t0) / 1000000 )) ms (git push, TLS, quarantine, verifier, fsync)"
 check "  HQ's ref moved to it" test "$(head_of "$R" "refs/docs/$DA")" = "$N1"
 expect 0 "  chancery verify passes on HQ" "$CH" verify "$R"
 check "  git fsck --strict is clean on HQ" git -C "$R" fsck --strict --no-dangling
@@ -196,6 +198,21 @@ refused "an atomic push of a good step with a bad ref" "ATOM: not applied" --ato
 expect 0 "  the good step alone is accepted" push "refs/docs/$DA"
 check "  HQ is at it" test "$(head_of "$R" "refs/docs/$DA")" = "$good"
 
+# ---- a pack that lacks a file its commit names (hand-made request) ----
+printf 'Báo cáo riêng %s.\n' "$RANDOM$RANDOM" >"$T/own.md"
+"$CH" doc create "$M" --as le.van.c --title "Thiếu tệp" --type cong-van --file "$T/own.md" --to hq \
+	--passphrase-file "$(pass le.van.c)" >"$T/dx"
+DX=$(cat "$T/dx") cx=$(head_of "$MR" "refs/docs/$(cat "$T/dx")")
+{ printf '%04x%s %s refs/docs/%s\0report-status\n' $((4 + 82 + 10 + ${#DX} + 1 + 13 + 1)) \
+	0000000000000000000000000000000000000000 "$cx" "$DX"; printf 0000
+  printf '%s\n%s\n' "$cx" "$(git -C "$MR" rev-parse "$cx^{tree}")" | git -C "$MR" pack-objects -q --stdout; } >"$T/req"
+before=$(hq_state)
+curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o "$T/resp" \
+	-H 'Content-Type: application/x-git-receive-pack-request' --data-binary @"$T/req" "$G/git-receive-pack"
+check "a pack without the files its commit names: ng naming the commit (D8)" \
+	grep -aq "ng refs/docs/$DX D8 commit $cx: " "$T/resp"
+check "  no HQ ref moved, no object added" test "$before" = "$(hq_state)"
+
 # ---- HQ ahead: nothing moves, nothing lost ----
 act "$S" "$DM" nguyen.van.a comment
 refused "pushing a head that HQ already has more steps after" "ahead" --force "refs/docs/$DM"
@@ -219,19 +236,35 @@ check "  the document's page shows the conflict" grep -q 'id="notice">[^<]*missi
 curl_s -b "$T/jar.tran.thi.b" "$URL/docs/$DA" >"$T/page"
 check "  and a document without one shows none" bash -c "! grep -q 'id=\"notice\"' '$T/page'"
 
-# ---- 10. SIGKILL after the objects, before the refs ----
-stop_server
+# ---- 10. SIGKILL while a push is being received, and after its objects are in ----
+kill_hq() { # SIGKILL chanceryd and its signer
+	local c
+	for c in $(pgrep -P "$srv_pid"); do kill -KILL "$c"; done
+	kill -KILL "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+}
+act "$M" "$DK" le.van.c approve
+want=$(head_of "$MR" "refs/docs/$DK") was=$(head_of "$R" "refs/docs/$DK")
+{ printf '%04x%s %s refs/docs/%s\0report-status\n' $((4 + 82 + 10 + ${#DK} + 1 + 13 + 1)) "$was" "$want" "$DK"
+  printf 0000; head -c 3000000 /dev/urandom; } >"$T/slow"
+before=$(hq_state)
+curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null \
+	--limit-rate 200k -H 'Content-Type: application/x-git-receive-pack-request' \
+	--data-binary @"$T/slow" "$G/git-receive-pack" &
+curl_pid=$!
+sleep 2
+check "  (the upload was still under way when chanceryd was killed)" kill -0 "$curl_pid"
+kill_hq
+wait "$curl_pid"
+check "chanceryd killed (SIGKILL) while receiving a 3 MB push body: HQ exactly as it was" \
+	test "$before" = "$(hq_state)"
 mkdir -m 777 "$T/fp" # chanceryd may run as an unprivileged user
 FAILPOINT="$T/fp/reached"
 start_hq || not_ok "chanceryd restarts with the failpoint"
-act "$M" "$DK" le.van.c approve
-want=$(head_of "$MR" "refs/docs/$DK") was=$(head_of "$R" "refs/docs/$DK")
 push "refs/docs/$DK" >"$T/out" 2>"$T/err" &
 push_pid=$!
 for i in $(seq 300); do [ -e "$FAILPOINT" ] && break; sleep 0.1; done
 check "the push reached the point where its objects are in HQ" test -e "$FAILPOINT"
-for c in $(pgrep -P "$srv_pid"); do kill -KILL "$c"; done
-kill -KILL "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
+kill_hq
 wait "$push_pid"
 check "chanceryd killed (SIGKILL) mid-push: the push failed" test $? -ne 0
 check "  HQ's ref is unchanged" test "$(head_of "$R" "refs/docs/$DK")" = "$was"
@@ -247,6 +280,21 @@ expect 0 "HQ's security officer spills the document that has a conflict" \
 check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 'refs/conflicts/mission-a/docs/$DC'"
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
 refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
+
+# ---- a valid policy change and a step under it, in one push ----
+"$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \
+	--new-passphrase-file "$(pass pham.e)" >/dev/null || not_ok "policy change at the mission's copy"
+act "$M" "$DA" le.van.c comment
+expect 0 "a policy commit by admin.a and a step naming it are accepted in one push" \
+	push refs/heads/policy "refs/docs/$DA"
+check "  both of HQ's refs moved" test "$(head_of "$R" refs/heads/policy) $(head_of "$R" "refs/docs/$DA")" = \
+	"$(head_of "$MR" refs/heads/policy) $(head_of "$MR" "refs/docs/$DA")"
+
+# ---- revocation in HQ's current policy ----
+act "$M" "$DA" le.van.c comment
+"$CH" person revoke "$S" le.van.c "${ADM[@]}" >/dev/null || not_ok "revoke le.van.c at HQ"
+refused "a step le.van.c signed before HQ revoked him" "D1 commit $(head_of "$MR" "refs/docs/$DA"): a step by le.van.c, who is revoked" \
+	"refs/docs/$DA"
 
 # ---- at the end ----
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
