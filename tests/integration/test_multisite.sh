@@ -344,11 +344,11 @@ cut_failed() { # DESC RC: with a shaped link the kill lands mid-transfer; withou
 	elif [ "$2" -ne 0 ]; then ok "$1 (exit $2)"
 	else echo "# (no shaped link without namespaces: the sync finished before the kill)"; fi
 }
-slow() { # on|off: shape HQ's link (tbf) so a transfer takes seconds
+slow() { # on|off [RATE]: shape HQ's link (tbf) so a transfer takes seconds
 	[ "$NETNS" = 1 ] || return 0
 	if [ "$1" = on ]; then
-		tc -n "${NS[hq]}" qdisc replace dev eth0 root tbf rate 1mbit burst 16kb latency 2s
-		tc -n "${NS[net]}" qdisc replace dev p1 root tbf rate 1mbit burst 16kb latency 2s
+		tc -n "${NS[hq]}" qdisc replace dev eth0 root tbf rate "${2:-1mbit}" burst 16kb latency 4s
+		tc -n "${NS[net]}" qdisc replace dev p1 root tbf rate "${2:-1mbit}" burst 16kb latency 4s
 	else
 		tc -n "${NS[hq]}" qdisc del dev eth0 root 2>/dev/null
 		tc -n "${NS[net]}" qdisc del dev p1 root 2>/dev/null
@@ -406,7 +406,7 @@ for i in $(seq 20); do
 	mk "$HQ" nguyen.van.a "Phụ lục bổ sung $i" mission-b "$T/bulk.md" >/dev/null || not_ok "bulk document $i"
 done
 start_site hq || not_ok "HQ restarts"
-slow on
+slow on 512kbit
 setsid bash -c "$(declare -p NS ADDR PORT DIR NETNS TLS CA CH G 2>/dev/null); $(declare -f inns tlsopt msync); msync mission-b" >"$T/cut.out" 2>&1 &
 spid=$!
 sleep 2
@@ -428,7 +428,8 @@ for i in $(seq 20); do
 	bulk "$T/bulk.md"
 	mk "$MA" le.thi.c "Báo cáo $i" "" "$T/bulk.md" >/dev/null || not_ok "mission-a document $i"
 done
-slow on
+mine_before=$(git -C "$HQ/repo.git" for-each-ref refs/docs | wc -l)
+slow on 512kbit
 msync mission-a >"$T/cut.out" 2>&1 &
 spid=$!
 sleep 3
@@ -437,6 +438,11 @@ wait $spid; rc=$?
 slow off
 cut_failed "HQ killed during mission-a's push: the sync fails" "$rc"
 sed 's/^/#   /' "$T/cut.out" | head -4
+if [ "$NETNS" = 1 ]; then
+	held=$(( $(git -C "$HQ/repo.git" for-each-ref refs/docs | wc -l) - mine_before ))
+	check "  the cut came mid-push: HQ holds $held of mission-a's 20 new documents" test "$held" -lt 20
+	grep -q "^pushed" "$T/cut.out" && not_ok "  (the push had finished before the cut)"
+fi
 expect 0 "  HQ still verifies" "$CH" verify "$HQ/repo.git"
 start_site hq || not_ok "HQ restarts"
 expect 0 "  mission-a syncs again" msync mission-a
