@@ -487,6 +487,20 @@ for c in $(git -C "$T/from-a.git" rev-list --all 2>/dev/null); do
 	GNUPGHOME="$V" git -C "$T/from-a.git" verify-commit "$c" 2>/dev/null || badc=$((badc + 1))
 done
 check "  git verify-commit passes on all $n commits ($badc failed)" test "$n" -gt 0 -a "$badc" -eq 0
+# beside its running server, a mission syncs as the server's user (sync needs no signing key)
+stop_site hq
+DL=$(mk "$HQ" nguyen.van.a "Sau cùng" mission-a)
+start_site hq || not_ok "HQ restarts"
+install -m 0400 -o nobody "$TLS/mission-a.key" "$T/mission-a.nobody.key"
+nobody_group=$(id -gn nobody)
+# shellcheck disable=SC2046
+expect 0 "mission-a syncs as nobody while its own chanceryd serves the site" \
+	inns mission-a setpriv --reuid=nobody --regid="$nobody_group" --clear-groups env HOME="$T/home" \
+	"$CH" sync "$MA" --remote "$G" --cert "$TLS/mission-a.pem" --key "$T/mission-a.nobody.key" --ca "$CA"
+GIT_SSL_CERT="$TLS/hq.pem" GIT_SSL_KEY="$TLS/hq.key" GIT_SSL_CAINFO="$CA" \
+	inns hq git -C "$T/from-a.git" fetch -q origin 2>"$T/err"
+check "  and mission-a's server then serves the new document to HQ" \
+	git -C "$T/from-a.git" rev-parse -q --verify "refs/docs/$DL"
 inns mission-c curl -s --cacert "$CA" --cert "$TLS/mission-c.pem" --key "$TLS/mission-c.key" -o "$T/adv" \
 	"$(url mission-a)/git/mission-a.git/info/refs?service=git-upload-pack"
 check "mission-c at mission-a's server: the policy is advertised" grep -aq refs/heads/policy "$T/adv"
