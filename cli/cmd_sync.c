@@ -212,14 +212,22 @@ int cli_sync_pull(cli_sync_run *r, ch_site *site, const ch_strv *doc_refspecs)
 }
 
 /* One porcelain line of git push: "<flag>\t<from>:<to>\t<summary>". */
-static void report_push_line(sync_run *r, const char *line)
+/* 1 when the remote turned the ref down ('!'), else 0. */
+static int report_push_line(sync_run *r, const char *line)
 {
 	const char *tab = strchr(line, '\t'), *colon, *tab2;
 	char flag = line[0];
 
 	if (!tab || !(colon = strchr(tab + 1, ':')) || !(tab2 = strchr(colon, '\t')))
-		return;
-	if (flag == '!') {
+		return 0;
+	if (flag == '!' && strstr(tab2 + 1, "conflict")) {
+		/* the remote kept our diverged chain beside its own */
+		printf("conflict  %.*s: the remote keeps ours beside its own (%s)\n",
+		       (int)(tab2 - colon - 1), colon + 1, tab2 + 1);
+		r->conflicts++;
+	} else if (flag == '!' && strstr(tab2 + 1, "ahead")) {
+		r->unchanged++; /* it has more than we sent: the next pull takes it */
+	} else if (flag == '!') {
 		printf("refused   %.*s: %s\n", (int)(tab2 - colon - 1), colon + 1, tab2 + 1);
 		r->refused++;
 	} else if (flag == '=') {
@@ -228,6 +236,7 @@ static void report_push_line(sync_run *r, const char *line)
 		printf("pushed    %.*s %s\n", (int)(tab2 - colon - 1), colon + 1, tab2 + 1);
 		r->pushed++;
 	}
+	return flag == '!';
 }
 
 #define SYNC_PUSH_BATCH 500 /* refs a push (the remote takes CH_Q_MAX_UPDATES) */
@@ -241,7 +250,7 @@ static int push_batch(sync_run *r, const ch_strv *env, const ch_strv *args, size
 	const char **envp = ch_calloc(env->n + 1, sizeof(*envp));
 	ch_buf out = CH_BUF_INIT, err = CH_BUF_INIT;
 	char *line, *save = NULL;
-	size_t i, k = 0, refused_before = r->refused;
+	size_t i, k = 0, turned_down = 0, refused_before = r->refused + r->conflicts;
 	int error, status;
 
 	argv[k++] = "git";
@@ -257,8 +266,8 @@ static int push_batch(sync_run *r, const ch_strv *env, const ch_strv *args, size
 	for (line = strtok_r(out.size ? out.ptr : NULL, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		if (line[0] && line[1] == '\t')
-			report_push_line(r, line);
-	if (status != 0 && r->refused == refused_before) {
+			turned_down += (size_t)report_push_line(r, line);
+	if (status != 0 && !turned_down) {
 		while (err.size && err.ptr[err.size - 1] == '\n')
 			ch_buf_truncate(&err, err.size - 1);
 		error = ch_error_setc(CH_EIO, "git push failed (exit %d)%s%s", status,
@@ -267,7 +276,7 @@ static int push_batch(sync_run *r, const ch_strv *env, const ch_strv *args, size
 		goto done;
 	}
 	/* the remote's own words on refusals ("remote: ...") */
-	if (r->refused > refused_before && err.size)
+	if (r->refused + r->conflicts > refused_before && err.size)
 		for (line = strtok_r(err.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			if (!strncmp(line, "remote:", 7))
 				printf("          %s\n", line);
@@ -288,7 +297,8 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 	ch_strv ids = CH_STRV_INIT;
 	git_oid head;
 	size_t i, nspecs = 0;
-	int error;
+	git_odb *odb = NULL;
+	int error, force;
 
 	memset(&view, 0, sizeof(view));
 	if ((error = ch_site_policy_head(&head, site)) < 0 ||
@@ -296,6 +306,10 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 	    (error = ch_view_visible(&view, site, pol, r->peer, 0)) < 0 ||
 	    (error = ch_doc_list_ids(&ids, site)) < 0)
 		goto done;
+	if (git_repository_odb(&odb, site->repo) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot open the object database");
+		goto done;
+	}
 	cli_git_env(&env, site->repo_path, r->cert, r->key, r->ca);
 	ch_strv_push(&args, "push");
 	ch_strv_push(&args, "--porcelain");
@@ -329,17 +343,24 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		theirs = tips_find(remote, spec.ptr);
 		if (theirs && git_oid_equal(theirs, &mine))
 			continue;
+		force = 0;
 		if (theirs && git_graph_descendant_of(site->repo, &mine, theirs) != 1) {
-			/* behind (the pull took theirs), diverged (kept as a
-			 * conflict), or theirs refused on pull: not ours to push */
-			if (git_graph_descendant_of(site->repo, theirs, &mine) != 1)
-				printf("not pushed %s: the remote's head %.12s is not an ancestor of "
-				       "ours %.12s\n", spec.ptr, git_oid_tostr_s(theirs),
-				       git_oid_tostr_s(&mine));
-			continue;
+			if (git_graph_descendant_of(site->repo, theirs, &mine) == 1)
+				continue; /* behind: the pull took theirs */
+			if (!git_odb_exists(odb, theirs)) {
+				/* theirs was refused on pull: nothing to judge against */
+				printf("not pushed %s: the remote's head %.12s was not taken here\n",
+				       spec.ptr, git_oid_tostr_s(theirs));
+				continue;
+			}
+			/* diverged: sent all the same ("+": past git's own
+			 * fast-forward check), so that the remote keeps our chain
+			 * under refs/conflicts/<us>/docs/<id>; it never moves its ref */
+			force = 1;
 		}
 		ch_buf_clear(&spec);
-		ch_buf_printf(&spec, "%s:refs/docs/%s", git_oid_tostr_s(&mine), ids.v[i]);
+		ch_buf_printf(&spec, "%s%s:refs/docs/%s", force ? "+" : "", git_oid_tostr_s(&mine),
+		              ids.v[i]);
 		ch_strv_push(&args, spec.ptr);
 		nspecs++;
 	}
@@ -353,6 +374,7 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		                        nspecs - i < SYNC_PUSH_BATCH ? nspecs - i : SYNC_PUSH_BATCH)) < 0)
 			goto done;
 done:
+	git_odb_free(odb);
 	ch_view_dispose(&view);
 	ch_strv_free(&ids);
 	ch_strv_free(&env);

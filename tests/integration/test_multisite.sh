@@ -259,7 +259,11 @@ check "  reported" grep -q "conflict.*refs/docs/$DX" "$T/out"
 check "  HQ's step kept at mission-a under refs/conflicts/hq/docs/$DX" \
 	test "$(git -C "$MA/repo.git" rev-parse -q --verify "refs/conflicts/hq/docs/$DX")" = "$hq_x"
 check "  mission-a's own step still its head" test "$(git -C "$MA/repo.git" rev-parse "refs/docs/$DX")" = "$ma_x"
-check "  HQ's head unchanged (a diverged chain is not pushed)" test "$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")" = "$hq_x"
+check "  HQ's head unchanged" test "$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")" = "$hq_x"
+check "  mission-a's step kept at HQ under refs/conflicts/mission-a/docs/$DX" \
+	test "$(git -C "$HQ/repo.git" rev-parse -q --verify "refs/conflicts/mission-a/docs/$DX")" = "$ma_x"
+"$CH" doc show "$HQ" "$DX" >"$T/show" 2>&1
+check "  chancery doc show at HQ names it" grep -q "conflict: refs/conflicts/mission-a/docs/$DX" "$T/show"
 "$CH" doc show "$MA" "$DX" >"$T/show" 2>&1
 check "  chancery doc show names the conflict" grep -q "conflict: refs/conflicts/hq/docs/$DX" "$T/show"
 "$CH" doc list "$MA" >"$T/list" 2>&1
@@ -269,7 +273,8 @@ expect 1 "  a second sync: still the conflict" msync mission-a
 check "  and nothing changed" test "$(repo_state "$MA")" = "$before_a"
 # settled by hand (docs/sync.md): mission-a gives way to HQ's step
 git -C "$MA/repo.git" update-ref "refs/docs/$DX" "$hq_x" "$ma_x" &&
-	git -C "$MA/repo.git" update-ref -d "refs/conflicts/hq/docs/$DX" "$hq_x"
+	git -C "$MA/repo.git" update-ref -d "refs/conflicts/hq/docs/$DX" "$hq_x" &&
+	git -C "$HQ/repo.git" update-ref -d "refs/conflicts/mission-a/docs/$DX" "$ma_x"
 expect 0 "  settled (mission-a takes HQ's step): sync is clean again" msync mission-a
 
 # ---- refused peers ----
