@@ -684,11 +684,18 @@ done:
  * it. */
 static int check_need_to_know(judge *j, item *it, const ch_spill_list *spills)
 {
+	const ch_spill *sp = ch_spill_find(spills, it->u->ref + 10);
 	int rc;
 
-	if (ch_spill_find(spills, it->u->ref + 10)) {
-		refuse(it->r, "N", &it->u->new_id, "the document was spilled here: it never comes "
-		       "back through sync");
+	if (sp) {
+		/* a recipient is told (it must purge its copy too); anyone else
+		 * learns nothing about the id */
+		if (ch_strv_contains(&sp->recipients, j->q->peer))
+			refuse(it->r, "N", &it->u->new_id, "the document was spilled here: it never "
+			       "comes back through sync; purge your copy (chancery spill)");
+		else
+			refuse(it->r, "N", &it->u->new_id, "not a document this site shares with %s",
+			       j->q->peer);
 		return -1;
 	}
 	rc = ch_view_doc_for_peer(j->repo, &it->u->new_id, j->pol, j->q->peer, NULL);

@@ -77,7 +77,10 @@ refused() {
 	before=$(hq_state)
 	push "$@" >"$T/out" 2>"$T/err"; rc=$?
 	after=$(hq_state)
-	if [ "$rc" -ne 0 ] && grep -qE -- "$pat" "$T/err"; then ok "$desc: refused, naming /$pat/"; else
+	if [ "$rc" -ne 0 ] && grep -qE -- "$pat" "$T/err"; then
+		ok "$desc: refused, naming /$pat/"
+		grep -m1 'remote rejected' "$T/err" | sed 's/^/#   /'
+	else
 		not_ok "$desc (exit $rc; output lacks /$pat/)"; sed 's/^/#   /' "$T/err" | head -8
 	fi
 	check "  no HQ ref moved, no object added" test "$before" = "$after"
@@ -161,6 +164,15 @@ refused "a correctly signed document labelled confidential" "G commit $labelled"
 git -C "$MR" update-ref "refs/docs/$DM" "$root"
 expect 0 "the unstamped document created by le.van.c (unit mission-a) is accepted" push "refs/docs/$DM"
 check "  HQ has it" test "$(head_of "$R" "refs/docs/$DM")" = "$root"
+
+head -c 1500000 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | fold -w 100 >"$T/large.md"
+"$CH" doc create "$M" --as le.van.c --title "Phụ lục lớn" --type cong-van --file "$T/large.md" --to hq \
+	--passphrase-file "$(pass le.van.c)" >"$T/dl" || not_ok "a large document at the mission"
+DL=$(cat "$T/dl")
+GIT_TRACE_CURL_NO_DATA=1 GIT_TRACE_CURL="$T/curl.trace" push "refs/docs/$DL" >"$T/out" 2>"$T/err"
+check "a 3 MB document (a pack over git's 1 MiB post buffer) is accepted" \
+	test "$(head_of "$R" "refs/docs/$DL")" = "$(head_of "$MR" "refs/docs/$DL")"
+check "  git sent it with chunked transfer encoding" grep -qi 'Transfer-Encoding: chunked' "$T/curl.trace"
 
 # ---- 5. need to know ----
 act "$M" "$DB" le.van.c approve
@@ -279,7 +291,8 @@ expect 0 "HQ's security officer spills the document that has a conflict" \
 	"$CH" spill "$S" "$DC" --as an.ninh --reason "kiểm thử" --passphrase-file "$(pass an.ninh)"
 check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 'refs/conflicts/mission-a/docs/$DC'"
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
-refused "pushing the spilled document back" "N commit $mission" --force "refs/docs/$DC"
+refused "pushing the spilled document back (mission-a was a recipient: told to purge)" \
+	"N commit $mission: the document was spilled here" --force "refs/docs/$DC"
 
 # ---- a valid policy change and a step under it, in one push ----
 "$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \
