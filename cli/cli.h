@@ -63,9 +63,10 @@ int cli_run(int *status, const char *const *argv, const char *const *env, ch_buf
             ch_buf *err);
 /* The environment for stock git on `git_dir` (GIT_DIR), with the TLS
  * client certificate, its key and the CA (any may be NULL) as GIT_SSL_*,
- * no prompts, fsync of objects and refs, fsck of received objects. */
+ * no prompts, fsck of received objects, no automatic gc; with `durable`,
+ * fsync of objects and refs (a site's repository; not a quarantine). */
 void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
-                 const char *ca);
+                 const char *ca, int durable);
 /* Run `git ARGS...`: CH_EIO naming git's own last words unless it exits 0.
  * With `progress`, git's stderr is ours (a terminal); else captured. */
 int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);

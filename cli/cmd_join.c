@@ -167,7 +167,7 @@ static int do_join(const join_req *jr, int *exit_code)
 	}
 	/* 1. the policy chain, with stock git, into a staging repository: the
 	 * site has no policy yet for a quarantine to judge it by */
-	cli_git_env(&env, staging.ptr, jr->cert, jr->key, jr->ca);
+	cli_git_env(&env, staging.ptr, jr->cert, jr->key, jr->ca, 0);
 	ch_strv_push(&args, "fetch");
 	ch_strv_push(&args, "--no-tags");
 	ch_strv_push(&args, "--no-write-fetch-head");
@@ -227,7 +227,7 @@ static int do_join(const join_req *jr, int *exit_code)
 		goto done;
 	ch_strv_free(&env);
 	ch_strv_free(&args);
-	cli_git_env(&env, site->repo_path, NULL, NULL, NULL);
+	cli_git_env(&env, site->repo_path, NULL, NULL, NULL, 1);
 	ch_strv_push(&args, "fetch");
 	ch_strv_push(&args, "--no-tags");
 	ch_strv_push(&args, "--no-write-fetch-head");

@@ -152,7 +152,7 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 
 	if ((error = ch_quarantine_open(&q, site, r->peer, "git fetch")) < 0)
 		goto done;
-	cli_git_env(&env, ch_quarantine_path(q), r->cert, r->key, r->ca);
+	cli_git_env(&env, ch_quarantine_path(q), r->cert, r->key, r->ca, 0);
 	ch_strv_push(&args, "fetch");
 	ch_strv_push(&args, "--no-tags");
 	ch_strv_push(&args, "--no-write-fetch-head");
@@ -310,7 +310,7 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		error = ch_error_setc(CH_EIO, "cannot open the object database");
 		goto done;
 	}
-	cli_git_env(&env, site->repo_path, r->cert, r->key, r->ca);
+	cli_git_env(&env, site->repo_path, r->cert, r->key, r->ca, 1);
 	ch_strv_push(&args, "push");
 	ch_strv_push(&args, "--porcelain");
 	/* not --quiet: it silences the per-ref lines too */

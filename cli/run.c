@@ -164,7 +164,7 @@ static const char **nt(const ch_strv *s, const char *first)
 }
 
 void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
-                 const char *ca)
+                 const char *ca, int durable)
 {
 	static const char *const cfg[][2] = {
 		{ "core.fsync", "committed" },     /* objects and refs reach the disk */
@@ -172,6 +172,8 @@ void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char
 		{ "fetch.fsckObjects", "true" },   /* malformed objects never land */
 		{ "protocol.version", "0" },       /* chanceryd speaks v0/v1 */
 		{ "credential.helper", "" },
+		{ "maintenance.auto", "false" },   /* no gc of a site or a quarantine behind our back */
+		{ "gc.auto", "0" },
 	};
 	ch_buf b = CH_BUF_INIT;
 	size_t i;
@@ -193,7 +195,10 @@ void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char
 		ch_buf_printf(&b, "GIT_CONFIG_KEY_%zu=%s", i, cfg[i][0]);
 		ch_strv_push(env, b.ptr);
 		ch_buf_clear(&b);
-		ch_buf_printf(&b, "GIT_CONFIG_VALUE_%zu=%s", i, cfg[i][1]);
+		/* a quarantine or staging repository is thrown away on a crash
+		 * and fsyncs what it keeps itself: no fsync per ref there */
+		ch_buf_printf(&b, "GIT_CONFIG_VALUE_%zu=%s", i,
+		              !durable && !strcmp(cfg[i][0], "core.fsync") ? "none" : cfg[i][1]);
 		ch_strv_push(env, b.ptr);
 	}
 #undef ENV
