@@ -70,7 +70,7 @@ else
 	NETNS_LIST=()
 	i=1
 	for s in "${SITES[@]}"; do
-		NS[$s]= ADDR[$s]=127.77.0.$i PORT[$s]=$((20000 + RANDOM % 20000))
+		NS[$s]='' ADDR[$s]=127.77.0.$i PORT[$s]=$((20000 + RANDOM % 20000))
 		i=$((i + 1))
 	done
 	echo "# network namespaces unavailable: falling back to loopback addresses 127.77.0.1-4, separate ports"
@@ -365,7 +365,6 @@ for i in $(seq 40); do
 	mk "$HQ" nguyen.van.a "Phụ lục $i" mission-b "$T/bulk.md" >/dev/null || not_ok "bulk document $i"
 done
 start_site hq || not_ok "HQ restarts"
-want_b=$(git -C "$HQ/repo.git" for-each-ref --format='%(refname) %(objectname)' refs/docs | sort)
 slow on
 msync mission-b >"$T/cut.out" 2>"$T/cut.err" &
 spid=$!
