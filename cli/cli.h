@@ -67,6 +67,9 @@ int cli_run(int *status, const char *const *argv, const char *const *env, ch_buf
  * fsync of objects and refs (a site's repository; not a quarantine). */
 void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
                  const char *ca, int durable);
+/* For `git fetch` from a local repository owned by another user (a site
+ * that chanceryd serves): --upload-pack=... with safe.directory for it. */
+void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir);
 /* Run `git ARGS...`: CH_EIO naming git's own last words unless it exits 0.
  * With `progress`, git's stderr is ours (a terminal); else captured. */
 int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);
@@ -82,6 +85,7 @@ int cmd_key(int argc, char **argv);
 /* cmd_sync.c */
 typedef struct {
 	const char *remote, *cert, *key, *ca, *peer;
+	const char *safe_dir; /* a local remote owned by another user (join), or NULL */
 	int progress;
 	size_t pulled, pushed, refused, conflicts, unchanged; /* counted, each ref reported */
 } cli_sync_run;

@@ -172,6 +172,8 @@ static int do_join(const join_req *jr, int *exit_code)
 	ch_strv_push(&args, "--no-tags");
 	ch_strv_push(&args, "--no-write-fetch-head");
 	ch_strv_push(&args, jr->progress ? "--progress" : "--quiet");
+	if (!is_url(jr->from)) /* a site served by chanceryd belongs to its user */
+		cli_git_upload_pack_arg(&args, src.ptr);
 	ch_strv_push(&args, src.ptr);
 	ch_strv_push(&args, "refs/heads/policy:refs/heads/policy");
 	if (jr->progress)
@@ -248,6 +250,7 @@ static int do_join(const join_req *jr, int *exit_code)
 	r.key = jr->key;
 	r.ca = jr->ca;
 	r.peer = peer;
+	r.safe_dir = is_url(jr->from) ? NULL : src.ptr;
 	r.progress = jr->progress;
 	ch_site_free(site);
 	site = NULL;

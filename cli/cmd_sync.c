@@ -157,6 +157,8 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 	ch_strv_push(&args, "--no-tags");
 	ch_strv_push(&args, "--no-write-fetch-head");
 	ch_strv_push(&args, r->progress ? "--progress" : "--quiet");
+	if (r->safe_dir)
+		cli_git_upload_pack_arg(&args, r->safe_dir);
 	ch_strv_push(&args, r->remote);
 	ch_strv_push(&args, "+refs/heads/policy:refs/heads/policy");
 	if (!doc_refspecs)

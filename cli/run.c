@@ -205,6 +205,24 @@ void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char
 	ch_buf_dispose(&b);
 }
 
+void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir)
+{
+	ch_buf b = CH_BUF_INIT;
+	const char *p;
+
+	/* git runs it through the shell, and clears GIT_CONFIG_* for a local
+	 * transport: the exception goes on its own command line, quoted */
+	ch_buf_puts(&b, "--upload-pack=git -c safe.directory='");
+	for (p = safe_dir; *p; p++)
+		if (*p == '\'')
+			ch_buf_puts(&b, "'\\''");
+		else
+			ch_buf_putc(&b, *p);
+	ch_buf_puts(&b, "' upload-pack");
+	ch_strv_push(args, b.ptr);
+	ch_buf_dispose(&b);
+}
+
 int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args)
 {
 	ch_buf err = CH_BUF_INIT;

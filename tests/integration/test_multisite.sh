@@ -176,6 +176,12 @@ expect 1 "a join as a site the policy does not list is refused" \
 	"$CH" join "$T/unlisted" --site-id mission-z --from "$HQ"
 check "  and leaves no site behind" test ! -e "$T/unlisted"
 
+expect 0 "a join from HQ's site directory (a copy carried by hand), as mission-c" \
+	env HOME="$T/nohome" "$CH" join "$T/local-c" --site-id mission-c --from "$HQ" --anchor "$INTRO"
+check "  takes exactly mission-c's documents ($(refs "$T/local-c"))" test "$(refs "$T/local-c")" = "refs/docs/$DC "
+check "  and not one object of the others" \
+	bash -c "! git -C '$T/local-c/repo.git' cat-file -e '$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DN")' 2>/dev/null"
+
 # ---- an official of mission-a: key made there, person added at HQ ----
 expect 0 "key new: mission-a's official gets a key in mission-a's own GnuPG home" \
 	"$CH" key new "$MA" le.thi.c --name "Lê Thị C" --passphrase-file "$(pass le.thi.c)"
