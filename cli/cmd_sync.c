@@ -141,6 +141,8 @@ static void report_result(sync_run *r, const ch_qresult *res, const char *peer)
 	}
 }
 
+#define SYNC_APPLY_BATCH CH_Q_MAX_UPDATES /* updates one ch_quarantine_apply takes */
+
 static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_refspecs)
 {
 	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT;
@@ -184,8 +186,8 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 		git_oid_cpy(&u[i].new_id, &remote->ids[i]);
 	}
 	/* the policy is in the first batch, judged before the documents */
-	for (off = 0; off < remote->n; off += CH_Q_MAX_UPDATES) {
-		size_t n = remote->n - off < CH_Q_MAX_UPDATES ? remote->n - off : CH_Q_MAX_UPDATES;
+	for (off = 0; off < remote->n; off += SYNC_APPLY_BATCH) {
+		size_t n = remote->n - off < SYNC_APPLY_BATCH ? remote->n - off : SYNC_APPLY_BATCH;
 
 		if ((error = ch_quarantine_apply(q, u + off, n, 0, &res)) < 0)
 			goto done;
