@@ -154,8 +154,19 @@ static int do_join(const join_req *jr, int *exit_code)
 			ch_buf_puts(&src, jr->from);
 		}
 	}
-	if ((error = ch_site_create(&site, jr->path, jr->site_id, "networked")) < 0)
+	if ((error = ch_site_create(&site, jr->path, jr->site_id, "networked")) < 0) {
+		ch_site *old = NULL;
+
+		if (ch_site_open(&old, jr->path) == 0 && ch_site_policy_head(&head, old) < 0)
+			error = ch_error_setc(CH_EINVALID, "%s holds a site whose join did not finish "
+			                      "(no policy): remove the directory and join again",
+			                      jr->path);
+		else if (old)
+			error = ch_error_setc(CH_EINVALID, "%s already holds a site: `chancery sync` "
+			                      "keeps it in step", jr->path);
+		ch_site_free(old);
 		goto done;
+	}
 	created = 1;
 	ch_buf_printf(&state, "%s/state", jr->path);
 	ch_buf_printf(&staging, "%s/state/join.git", jr->path);
