@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "workflows/doc.h"
+#include "workflows/quarantine.h"
 #include "util/fs.h"
 #include "util/common.h"
 
@@ -280,6 +281,30 @@ static void print_awaited(ch_site *site, const ch_doc *doc)
 	}
 }
 
+/* Diverged chains kept by sync (refs/conflicts/<peer>/docs/<id>): one
+ * line each, with `indent`. */
+static void print_conflicts(ch_site *site, const char *id, const char *indent)
+{
+	ch_strv peers = CH_STRV_INIT;
+	ch_buf ref = CH_BUF_INIT;
+	git_oid at;
+	size_t i;
+
+	if (ch_quarantine_conflicts(&peers, site, id) < 0)
+		return;
+	for (i = 0; i < peers.n; i++) {
+		ch_buf_clear(&ref);
+		ch_buf_printf(&ref, "refs/conflicts/%s/docs/%s", peers.v[i], id);
+		if (git_reference_name_to_id(&at, site->repo, ref.ptr) < 0)
+			continue;
+		printf("%sconflict: %s at %.12s (a diverged chain from site %s, kept; compare "
+		       "with `chancery doc log`)\n", indent, ref.ptr, git_oid_tostr_s(&at),
+		       peers.v[i]);
+	}
+	ch_buf_dispose(&ref);
+	ch_strv_free(&peers);
+}
+
 static int doc_show(const cli_args *a)
 {
 	ch_site *site = NULL;
@@ -299,6 +324,7 @@ static int doc_show(const cli_args *a)
 	       doc->meta.classification, doc->meta.urgency, doc->meta.number, to,
 	       doc->state.creator, git_oid_tostr_s(&doc->head), doc->nevents);
 	free(to);
+	print_conflicts(site, doc->id, "");
 	if (!doc->state.final)
 		print_awaited(site, doc);
 	for (size_t i = 0; i < doc->files.n; i++)
@@ -371,9 +397,11 @@ static int doc_list(const cli_args *a)
 		}
 		if (awaiting && (wf = ch_policy_workflow(pol, doc->meta.workflow)))
 			ch_engine_allowed(&can, &doc->state, wf, pol, awaiting);
-		if (!awaiting || can.n)
+		if (!awaiting || can.n) {
 			printf("%-32s %-10s %-8s %s\n", doc->id, doc->state.state, doc->meta.urgency,
 			       doc->meta.title);
+			print_conflicts(site, doc->id, "    ");
+		}
 		ch_strv_free(&can);
 		ch_doc_free(doc);
 	}

@@ -40,6 +40,12 @@ static const char usage_text[] =
 	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
 	"  export-keys SITE\n"
 	"  account set SITE ID [--password-file F]   (login password for the browser)\n"
+	"  key new SITE ID [--name NAME]             (an official's key in this site's own\n"
+	"                                            GnuPG home; prints the public key)\n"
+	"\n"
+	"missions (chancery only):\n"
+	"  join SITE --site-id ID --from DIR_OR_URL [--anchor COMMIT] [--cert F --key F --ca F]\n"
+	"  sync SITE --remote URL --cert F --key F --ca F [--peer ID]\n"
 	"\n"
 	"documents (each step is a commit signed by the acting person):\n"
 	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
@@ -285,6 +291,8 @@ int main(int argc, char **argv)
 		return cmd_attachment_types(argc, argv);
 	if (!strcmp(cmd, "account"))
 		return cmd_account(argc, argv);
+	if (!strcmp(cmd, "key"))
+		return cmd_key(argc, argv);
 	if (!strcmp(cmd, "export-keys"))
 		return cmd_export_keys(argc, argv);
 	if (!strcmp(cmd, "doc"))
@@ -302,6 +310,10 @@ int main(int argc, char **argv)
 		return cmd_import(argc, argv);
 	if (!strcmp(cmd, "bundle"))
 		return cmd_bundle(argc, argv);
+	if (!strcmp(cmd, "join"))
+		return cmd_join(argc, argv);
+	if (!strcmp(cmd, "sync"))
+		return cmd_sync(argc, argv);
 #else
 	if (!strcmp(cmd, "declassify"))
 		return cmd_declassify(argc, argv);

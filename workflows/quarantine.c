@@ -684,7 +684,11 @@ done:
 	return bad ? -1 : 0;
 }
 
-/* Need to know: a document the peer may see (workflows/view.h), not spilled. */
+/* Need to know: a document the peer may see (workflows/view.h), not spilled.
+ * On a fetch (door "git fetch": `chancery sync` pulling from a hub), a
+ * document for this site itself is also taken: one mission's document to
+ * another is relayed by headquarters, which neither addressed nor created
+ * it. */
 static int check_need_to_know(judge *j, item *it, const ch_spill_list *spills)
 {
 	const ch_spill *sp = ch_spill_find(spills, it->u->ref + 10);
@@ -702,6 +706,8 @@ static int check_need_to_know(judge *j, item *it, const ch_spill_list *spills)
 		return -1;
 	}
 	rc = ch_view_doc_for_peer(j->repo, &it->u->new_id, j->pol, j->q->peer, NULL);
+	if (rc == 0 && !strcmp(j->q->door, "git fetch"))
+		rc = ch_view_doc_for_peer(j->repo, &it->u->new_id, j->pol, j->q->site->site_id, NULL);
 	if (rc < 0) {
 		refuse(it->r, "D8", &it->u->new_id, "%s", ch_error_last());
 		return -1;

@@ -305,6 +305,27 @@ int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key)
 	return save_config(site);
 }
 
+int ch_site_set_tier(ch_site *site, const char *tier)
+{
+	git_config *cfg = NULL;
+	int error;
+
+	if (strcmp(tier, "networked") && strcmp(tier, "offline"))
+		return ch_error_setc(CH_EINVALID, "'%.40s' is not a tier", tier);
+	if (git_repository_config(&cfg, site->repo) < 0 ||
+	    git_config_set_string(cfg, "chancery.tier", tier) < 0) {
+		git_config_free(cfg);
+		return ch_error_setc(CH_EIO, "cannot write the repository config");
+	}
+	git_config_free(cfg);
+	json_object_set_new(site->config, "tier", json_string(tier));
+	if ((error = save_config(site)) < 0)
+		return error;
+	free(site->tier);
+	site->tier = ch_strdup(tier);
+	return 0;
+}
+
 int ch_site_policy_head(git_oid *out, ch_site *site)
 {
 	int rc = git_reference_name_to_id(out, site->repo, CH_POLICY_REF);

@@ -81,6 +81,10 @@ void ch_site_write_unlock(ch_site *site);
 /* SITE/state/write.lock opened (created if need be, with SITE/state/). */
 int ch_site_write_lock_fd(ch_site *site);
 
+/* Record the tier read from the signed repository.json (a site that
+ * joined another's policy chain learns it only then): site.json and the
+ * git config key chancery.tier. */
+int ch_site_set_tier(ch_site *site, const char *tier);
 /* The head of refs/heads/policy. CH_ENOTFOUND if there is none. */
 int ch_site_policy_head(git_oid *out, ch_site *site);
 /* The parsed policy at a commit (cached for the life of the site; borrowed). */
