@@ -5,7 +5,8 @@
 # labelled classified; the test tries every route the server has (form,
 # upload, JSON, revise, comment, template, diff, search, error pages, login,
 # attachments (stamped text, stamped name, an unreadable file without the
-# right), and a mission's sync fetch with stock git)
+# right), a mission's sync fetch with stock git, and a push of a document
+# holding the canary)
 # while capturing the loopback traffic of the server's port with tshark and
 # decrypting it with curl's TLS key log. The canary must appear zero times
 # in what the server sent, in its logs, in the site's repository objects and
@@ -206,7 +207,27 @@ check "  control: it received the control canary (document and attachment)" bash
 	"test \$(git -C '$T/mission.git' cat-file --batch-all-objects --batch | grep -ac '$CONTROL') -ge 2"
 check "  it received the canary 0 times (in every object, decompressed)" bash -c \
 	"! git -C '$T/mission.git' cat-file --batch-all-objects --batch | grep -aq '$CANARY'"
-echo "# skipped: the push route (git-receive-pack) is not captured here; test_sync_push.sh checks a stamped push is refused and its text is in no HQ object"
+# push: the mission pushes, with stock git, a document holding the canary
+# (stamped text, title and subject); it is refused, and the refusal the
+# server sends (captured) must not carry it
+M="$T/mission.git"
+pol=$(git -C "$M" rev-parse refs/heads/policy)
+blob_t=$(stamped | git -C "$M" hash-object -w --stdin)
+blob_m=$(printf '{"version":1,"title":"Báo cáo %s","type":"bao-cao","classification":"unclassified","urgency":"normal","workflow":"bao-cao","number":"","recipients":["mission-a"]}\n' \
+	"$CANARY" | git -C "$M" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\tdocument.md\n100644 blob %s\tmeta.json\n' "$blob_t" "$blob_m" | git -C "$M" mktree)
+pc=$(printf 'Báo cáo %s\n\nChancery-Action: create\nChancery-Step: draft\nChancery-Actor: nguyen.van.a\nChancery-Policy: %s\nChancery-Classification: unclassified\n' \
+	"$CANARY" "$pol" | git -C "$M" commit-tree "$tree")
+git -C "$M" update-ref refs/docs/exfil-push "$pc"
+if GIT_SSL_CERT="$T/tls/mission-a.pem" GIT_SSL_KEY="$T/tls/mission-a.key" GIT_SSL_CAINFO="$CA" \
+	git -C "$M" push "$URL/git/hq.git" refs/docs/exfil-push >"$T/push.out" 2>&1; then
+	not_ok "push: a document holding the canary was accepted"
+else
+	ok "push: a document holding the canary is refused"
+fi
+check "  the refusal names a rule" grep -aqE 'D[0-9]|G |rule' "$T/push.out"
+check "  what git printed of the server's answer holds the canary 0 times" bash -c "! grep -aq '$CANARY' '$T/push.out'"
+check "  no quarantine is left under SITE/state" bash -c "! find '$S/state' -path '*quarantine/*' -name '*.pack' | grep -q ."
 send "the allowed document is served again (control)" 200 -b "$J" "$URL/docs/$D"
 stop_capture
 stop_server
