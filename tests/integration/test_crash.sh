@@ -398,6 +398,6 @@ check "every acknowledged step of both runs is in its chain ($(wc -l <"$ACKED") 
 expect 0 "chancery verify passes at the end" "$CH" verify "$S"
 echo "# left behind by kills and harmless: $(git -C "$R" fsck --dangling --no-progress 2>&1 | grep -c '^dangling commit')" \
 	"dangling commits (signed, written, never referenced: the ref had not moved)"
-echo "# skipped: a kill while a push is being received (mission sync serves fetch only: no push to receive yet)"
+echo "# a kill while a push is being received is in test_sync_push.sh (SIGKILL mid-body, and after the objects are stored, before the refs move; fsck, refs, retry)"
 echo "# command line $((t_cli - t_start)) s, server $(($(date +%s) - t_cli)) s"
 finish
