@@ -70,10 +70,7 @@ static int b64_value(int c)
 	return p ? (int)(p - b64) : -1;
 }
 
-/* Decode base64 text, ignoring white space. Padding may only end the text,
- * and the characters must come in groups of four: a line cut short or data
- * after the padding is an error, never silently dropped. */
-static int decode_b64(ch_buf *out, const char *s, size_t len)
+int ch_base64_decode(ch_buf *out, const char *s, size_t len)
 {
 	unsigned long acc = 0;
 	int bits = 0, v;
@@ -87,9 +84,9 @@ static int decode_b64(ch_buf *out, const char *s, size_t len)
 			continue;
 		}
 		if (npad)
-			return ch_error_setc(CH_EINVALID, "armor: data after base64 padding");
+			return ch_error_setc(CH_EINVALID, "base64: data after the padding");
 		if ((v = b64_value((unsigned char)s[i])) < 0)
-			return ch_error_setc(CH_EINVALID, "armor: invalid base64 character 0x%02x",
+			return ch_error_setc(CH_EINVALID, "base64: invalid character 0x%02x",
 			                     (unsigned char)s[i]);
 		nchars++;
 		acc = (acc << 6) | (unsigned long)v;
@@ -100,7 +97,7 @@ static int decode_b64(ch_buf *out, const char *s, size_t len)
 		}
 	}
 	if ((nchars + npad) % 4 || npad > 2 || (npad && nchars % 4 == 1))
-		return ch_error_setc(CH_EINVALID, "armor: truncated base64 data");
+		return ch_error_setc(CH_EINVALID, "base64: truncated data");
 	return 0;
 }
 
@@ -156,12 +153,12 @@ int ch_pgp_dearmor(ch_buf *out, const char *type, const char *text, size_t len)
 	for (q = body; q < stop; q = next_line(q, stop))
 		if (*q == '=')
 			crcline = q;
-	if ((error = decode_b64(out, body, (size_t)((crcline ? crcline : stop) - body))) < 0)
+	if ((error = ch_base64_decode(out, body, (size_t)((crcline ? crcline : stop) - body))) < 0)
 		goto done;
 	if (crcline) {
 		unsigned long want, got = ch_crc24((const unsigned char *)out->ptr, out->size);
 
-		if ((error = decode_b64(&crcbuf, crcline + 1,
+		if ((error = ch_base64_decode(&crcbuf, crcline + 1,
 		                        (size_t)(next_line(crcline, stop) - crcline - 1))) < 0)
 			goto done;
 		for (q = next_line(crcline, stop); q < stop && (*q == '\r' || *q == '\n' ||

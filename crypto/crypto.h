@@ -33,6 +33,10 @@ int ch_hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
                    const void *data, size_t len);
 
 /* armor.c */
+/* Decode base64 text, ignoring white space. Padding may only end the text,
+ * and the characters must come in groups of four: a line cut short or data
+ * after the padding is an error, never silently dropped. */
+int ch_base64_decode(ch_buf *out, const char *s, size_t len);
 unsigned long ch_crc24(const unsigned char *data, size_t len);
 /* Armor `data` as "-----BEGIN PGP <type>-----", a blank line, base64 in
  * 64-column lines, "=" CRC-24, "-----END PGP <type>-----" and a final "\n",

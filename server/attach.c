@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "crypto/crypto.h"
 #include "workflows/gate.h"
 #include "util/common.h"
 
@@ -80,38 +81,6 @@ void srv_attach_from_form(srv_attach *a, srv_ctx *x)
 	finish_req(a);
 }
 
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-static int b64_decode(ch_buf *out, const char *s, size_t n)
-{
-	unsigned acc = 0;
-	int bits = 0, v;
-	size_t i;
-
-	while (n && s[n - 1] == '=')
-		n--;
-	for (i = 0; i < n; i++) {
-		if ((v = b64_value((unsigned char)s[i])) < 0)
-			return ch_error_setc(CH_EINVALID, "content_base64: not base64");
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			ch_buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return 0;
-}
-
 static int json_names(ch_strv *out, const json_t *b, const char *key)
 {
 	const json_t *arr = json_object_get(b, key), *e;
@@ -150,8 +119,8 @@ int srv_attach_from_json(srv_attach *a, const json_t *b)
 		ch_strv_push(&a->names, name);
 		ch_buf_init(&a->data[a->nadd]);
 		a->nadd++;
-		if ((error = b64_decode(&a->data[a->nadd - 1], json_string_value(c),
-		                        json_string_length(c))) < 0) {
+		if ((error = ch_base64_decode(&a->data[a->nadd - 1], json_string_value(c),
+		                              json_string_length(c))) < 0) {
 			ch_error_prefix("attachments[%zu]: ", i);
 			return error;
 		}

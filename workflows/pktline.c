@@ -271,15 +271,19 @@ void ch_upload_request_dispose(ch_upload_request *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int ch_upload_request_has_cap(const ch_upload_request *r, const char *name)
+int ch_pkt_has_cap(const ch_strv *caps, const char *name)
 {
 	size_t i, n = strlen(name);
 
-	for (i = 0; i < r->caps.n; i++)
-		if (!strncmp(r->caps.v[i], name, n) &&
-		    (r->caps.v[i][n] == '\0' || r->caps.v[i][n] == '='))
+	for (i = 0; i < caps->n; i++)
+		if (!strncmp(caps->v[i], name, n) && (caps->v[i][n] == '\0' || caps->v[i][n] == '='))
 			return 1;
 	return 0;
+}
+
+int ch_upload_request_has_cap(const ch_upload_request *r, const char *name)
+{
+	return ch_pkt_has_cap(&r->caps, name);
 }
 
 void ch_upload_request_write(ch_buf *out, const ch_upload_request *r)

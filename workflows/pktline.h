@@ -81,7 +81,9 @@ typedef struct {
 
 int ch_upload_request_parse(ch_upload_request *out, const void *data, size_t len);
 void ch_upload_request_dispose(ch_upload_request *r);
-/* 1 if the client asked for capability `name` (exactly, or name=value). */
+/* 1 if capability `name` (exactly, or name=value) is in the list. */
+int ch_pkt_has_cap(const ch_strv *caps, const char *name);
+/* 1 if the client asked for capability `name`. */
 int ch_upload_request_has_cap(const ch_upload_request *r, const char *name);
 /* Write a request back (for tests and the fuzz target). */
 void ch_upload_request_write(ch_buf *out, const ch_upload_request *r);

@@ -151,13 +151,7 @@ void ch_push_request_dispose(ch_push_request *r)
 
 int ch_push_request_has_cap(const ch_push_request *r, const char *name)
 {
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < r->caps.n; i++)
-		if (!strncmp(r->caps.v[i], name, n) &&
-		    (r->caps.v[i][n] == '\0' || r->caps.v[i][n] == '='))
-			return 1;
-	return 0;
+	return ch_pkt_has_cap(&r->caps, name);
 }
 
 void ch_push_request_write(ch_buf *out, const ch_push_request *r)
