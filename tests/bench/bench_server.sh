@@ -11,7 +11,7 @@ case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
 NDOCS=${BENCH_SERVER_DOCS:-10000}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-30}  # under the server's 32 connections per address
-PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark"
+PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib"  # as the Makefile's PKGS
 WARN="-Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security -Wshadow
       -Wmissing-prototypes -Wpointer-arith -Wstrict-prototypes"
 BB="$BUILD/bench"

@@ -38,7 +38,7 @@ MISSIONS=${BENCH_SYNC_MISSIONS:-$dm}
 STEPS=${BENCH_SYNC_STEPS:-$ds}
 DOCS=${BENCH_SYNC_DOCS:-50}
 PARALLEL=${BENCH_SYNC_PARALLEL:-4}
-PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark"
+PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib"  # as the Makefile's PKGS
 WARN="-Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security -Wshadow
       -Wmissing-prototypes -Wpointer-arith -Wstrict-prototypes"
 BB="$BUILD/bench"

@@ -23,7 +23,7 @@ NDOCS=${BENCH_DOCS:-1000}
 SAMPLE=${BENCH_GIT_SAMPLE:-300}
 CORES=$(nproc)
 CC=${CC:-cc}
-PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark"
+PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib"  # as the Makefile's PKGS
 WARN="-Wall -Wextra -Werror -Wvla -Wwrite-strings -Wformat-security -Wshadow
       -Wmissing-prototypes -Wpointer-arith -Wstrict-prototypes"
 BB="$BUILD/bench"

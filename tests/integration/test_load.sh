@@ -40,7 +40,7 @@ PER_OFFICE=25                                   # < SRV_MAX_PER_IP (32)
 OFFICES=$(( (CONNS + PER_OFFICE - 1) / PER_OFFICE ))
 THREADS=2
 CC=${CC:-cc}
-PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark"
+PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib"  # as the Makefile's PKGS
 PEOPLE=(nguyen.van.a:drafter tran.thi.b:head le.van.c:deputy pham.thi.d:deputy
         vu.van.f:minister do.thi.g:clerk)
 ACTING_DOCS=$(( NDOCS / 10 < 40 ? NDOCS / 10 : 40 ))
