@@ -104,8 +104,7 @@ void ch_pkt_sideband(ch_buf *out, int band, const void *data, size_t len, size_t
 
 /* ---- the upload-pack request ---- */
 
-/* "<40 hex>" exactly (SHA-1 repositories; lower case, as git sends it). */
-static int parse_oid(git_oid *out, const char *s, size_t len)
+int ch_pkt_parse_oid(git_oid *out, const char *s, size_t len)
 {
 	size_t i;
 
@@ -117,12 +116,11 @@ static int parse_oid(git_oid *out, const char *s, size_t len)
 	return git_oid_fromstrn(out, s, len) < 0 ? -1 : 0;
 }
 
-/* A capability: printable ASCII, no space, bounded. */
-static int valid_cap(const char *s, size_t len)
+int ch_pkt_printable(const char *s, size_t len, size_t max)
 {
 	size_t i;
 
-	if (len == 0 || len > CH_UPLOAD_MAX_CAP_LEN)
+	if (len == 0 || len > max)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (s[i] <= ' ' || s[i] > '~')
@@ -141,7 +139,7 @@ static int parse_caps(ch_upload_request *r, const char *s, size_t len)
 		while (j < len && s[j] != ' ')
 			j++;
 		if (j > i) {
-			if (!valid_cap(s + i, j - i))
+			if (!ch_pkt_printable(s + i, j - i, CH_UPLOAD_MAX_CAP_LEN))
 				return ch_error_setc(CH_EINVALID, "malformed capability in the first want");
 			if (r->caps.n >= CH_UPLOAD_MAX_CAPS)
 				return ch_error_setc(CH_EINVALID, "more than %d capabilities",
@@ -220,7 +218,7 @@ int ch_upload_request_parse(ch_upload_request *out, const void *data, size_t len
 				error = ch_error_setc(CH_EINVALID, "more than %d wants", CH_UPLOAD_MAX_WANTS);
 				goto done;
 			}
-			if (parse_oid(&id, s + 5, oidlen) < 0 ||
+			if (ch_pkt_parse_oid(&id, s + 5, oidlen) < 0 ||
 			    (n > 5 + GIT_OID_HEXSZ && s[5 + GIT_OID_HEXSZ] != ' ') ||
 			    (n > 5 + GIT_OID_HEXSZ && out->nwants > 0)) {
 				error = ch_error_setc(CH_EINVALID, "malformed want line");
@@ -235,7 +233,7 @@ int ch_upload_request_parse(ch_upload_request *out, const void *data, size_t len
 				error = ch_error_setc(CH_EINVALID, "more than %d haves", CH_UPLOAD_MAX_HAVES);
 				goto done;
 			}
-			if (parse_oid(&id, s + 5, n - 5) < 0) {
+			if (ch_pkt_parse_oid(&id, s + 5, n - 5) < 0) {
 				error = ch_error_setc(CH_EINVALID, "malformed have line");
 				goto done;
 			}

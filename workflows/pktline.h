@@ -81,6 +81,12 @@ typedef struct {
 
 int ch_upload_request_parse(ch_upload_request *out, const void *data, size_t len);
 void ch_upload_request_dispose(ch_upload_request *r);
+/* "<40 hex>" exactly (SHA-1 repositories; lower case, as git sends it):
+ * 0, or -1. */
+int ch_pkt_parse_oid(git_oid *out, const char *s, size_t len);
+/* 1 if s[0..len) is printable ASCII without spaces, 1..max bytes
+ * (capabilities, ref names). */
+int ch_pkt_printable(const char *s, size_t len, size_t max);
 /* 1 if capability `name` (exactly, or name=value) is in the list. */
 int ch_pkt_has_cap(const ch_strv *caps, const char *name);
 /* 1 if the client asked for capability `name`. */

@@ -6,32 +6,6 @@
 #include "pushcmd.h"
 #include "util/common.h"
 
-/* "<40 hex>" exactly, lower case, as git sends it. */
-static int parse_oid(git_oid *out, const char *s, size_t len)
-{
-	size_t i;
-
-	if (len != GIT_OID_HEXSZ)
-		return -1;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return -1;
-	return git_oid_fromstrn(out, s, len) < 0 ? -1 : 0;
-}
-
-/* Printable ASCII without spaces, 1..max bytes. */
-static int printable(const char *s, size_t len, size_t max)
-{
-	size_t i;
-
-	if (len == 0 || len > max)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
-}
-
 static int parse_caps(ch_push_request *r, const char *s, size_t len)
 {
 	size_t i = 0, j;
@@ -41,7 +15,7 @@ static int parse_caps(ch_push_request *r, const char *s, size_t len)
 		for (j = i; j < len && s[j] != ' '; j++)
 			;
 		if (j > i) {
-			if (!printable(s + i, j - i, CH_UPLOAD_MAX_CAP_LEN))
+			if (!ch_pkt_printable(s + i, j - i, CH_UPLOAD_MAX_CAP_LEN))
 				return ch_error_setc(CH_EINVALID, "malformed capability in the first "
 				                     "command");
 			if (r->caps.n >= CH_UPLOAD_MAX_CAPS)
@@ -69,7 +43,7 @@ static int parse_command(ch_push_request *r, const char *s, size_t n)
 	    s[2 * GIT_OID_HEXSZ + 1] != ' ')
 		return ch_error_setc(CH_EINVALID, "malformed command line (old new ref)");
 	reflen = cmdlen - 2 * GIT_OID_HEXSZ - 2;
-	if (!printable(s + 2 * GIT_OID_HEXSZ + 2, reflen, CH_PUSH_MAX_REF))
+	if (!ch_pkt_printable(s + 2 * GIT_OID_HEXSZ + 2, reflen, CH_PUSH_MAX_REF))
 		return ch_error_setc(CH_EINVALID, "malformed ref name in a command (printable "
 		                     "ASCII, at most %d bytes)", CH_PUSH_MAX_REF);
 	if (r->ncmds >= CH_PUSH_MAX_COMMANDS)
@@ -79,8 +53,8 @@ static int parse_command(ch_push_request *r, const char *s, size_t n)
 		r->cmds = ch_realloc(r->cmds, (r->ncmds ? r->ncmds * 2 : 1) * sizeof(*r->cmds));
 	u = &r->cmds[r->ncmds];
 	memset(u, 0, sizeof(*u));
-	if (parse_oid(&u->old_id, s, GIT_OID_HEXSZ) < 0 ||
-	    parse_oid(&u->new_id, s + GIT_OID_HEXSZ + 1, GIT_OID_HEXSZ) < 0)
+	if (ch_pkt_parse_oid(&u->old_id, s, GIT_OID_HEXSZ) < 0 ||
+	    ch_pkt_parse_oid(&u->new_id, s + GIT_OID_HEXSZ + 1, GIT_OID_HEXSZ) < 0)
 		return ch_error_setc(CH_EINVALID, "malformed object id in a command");
 	memcpy(u->ref, s + 2 * GIT_OID_HEXSZ + 2, reflen);
 	u->ref[reflen] = '\0';
