@@ -44,7 +44,7 @@ HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h se
 
 .PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -88,8 +88,17 @@ OFFLINE_LINK = $(CLI_WRAP) $(OFFLINE_WRAP) \
                -Wl,-Bstatic $(filter-out -lassuan -lgpg-error,$(CLI_STATIC_LIBS)) \
                -Wl,-Bdynamic -lassuan -lgpg-error -lpthread -ldl -lrt
 
-$(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a
+$(BUILD)/chancery-full: $(CLI_OBJ) $(BUILD)/libchancery.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(CLI_LINK)
+
+# `chancery` itself is the front (cli/front/front.c): the C library only,
+# static (position-independent) where the sanitizers allow, so that a
+# signed step handed to the step engine starts in ~0.2 ms; it runs
+# chancery-full for everything else.
+FRONT_OBJ = $(BUILD)/cli/front/front.o $(BUILD)/cli/engine_wire.o
+FRONT_LINK = $(if $(findstring sanitize,$(CFLAGS)),,-static-pie)
+$(BUILD)/chancery: $(FRONT_OBJ)
+	$(CC) $(CFLAGS) $(FRONT_LINK) -o $@ $(FRONT_OBJ)
 
 # The server: the only binary linked with libmicrohttpd and GnuTLS.
 $(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
@@ -168,7 +177,8 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
-	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
+	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline \
+	  $(BUILD)/chanceryd \
 	  $(DESTDIR)$(PREFIX)/bin/
 	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
 

@@ -8,6 +8,7 @@
 #include "workflows/doc.h"
 #include "workflows/quarantine.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/common.h"
 
 static const char *const doc_opts[] = {
@@ -228,6 +229,17 @@ static int doc_act(const cli_args *a)
 			lost = lost && have_seen;
 			break;
 		}
+	}
+	/* The `chancery` front (cli/front/front.c) lost the engine after it
+	 * sent this step: the head it read is the expected one, and a step
+	 * found there may be the engine's. */
+	{
+		const char *front = getenv("CHANCERY_ENGINE_SEEN");
+
+		if (!have_seen && front && ch_valid_oid_hex(front) &&
+		    git_oid_fromstr(&seen, front) == 0)
+			have_seen = lost = 1;
+		unsetenv("CHANCERY_ENGINE_SEEN");
 	}
 #endif
 	if ((error = open_actor(&site, &pass, &who, a)) == 0) {

@@ -75,7 +75,7 @@ int cmd_recover(int argc, char **argv)
 			goto done;
 		}
 	}
-	if ((error = ch_site_open(&site, a.pos.v[0])) < 0) {
+	if ((error = ch_site_open_no_replay(&site, a.pos.v[0])) < 0) {
 		rc = cli_fail(error);
 		goto done;
 	}
@@ -87,7 +87,9 @@ int cmd_recover(int argc, char **argv)
 		printf("recover: removed %s\n", res.removed.v[i]);
 	for (i = 0; i < res.kept.n; i++)
 		printf("recover: kept %s (its process still runs)\n", res.kept.v[i]);
-	if (!res.removed.n)
+	for (i = 0; i < res.replayed.n; i++)
+		printf("recover: journal: %s\n", res.replayed.v[i]);
+	if (!res.removed.n && !res.replayed.n)
 		printf("recover: nothing left behind by a dead writer\n");
 	/* the check, read-only, without the lock: writers may go on */
 	bad = check_refs(site->repo);

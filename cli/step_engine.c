@@ -79,8 +79,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine_wire.h"
 #include "workflows/commit.h"
 #include "workflows/doc.h"
+#include "workflows/journal.h"
 #include "workflows/spill.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -88,168 +90,55 @@
 
 extern char **environ;
 
-#define ENGINE_MAGIC "CHE1"
-#define ENGINE_REQ_MAX (64 * 1024)      /* a whole request, comment included */
-#define ENGINE_ANSWER_MAX (64 * 1024)
+/* The protocol and the client: cli/engine_wire.c (shared with the
+ * `chancery` front, cli/front/front.c). */
+#define ENGINE_MAGIC EW_MAGIC
+#define ENGINE_REQ_MAX EW_REQ_MAX
+#define ENGINE_ANSWER_MAX EW_ANSWER_MAX
 #define ENGINE_IDLE_DEFAULT 120         /* seconds */
-#define ENGINE_READ_MS 10000            /* a client has this long to send */
-#define ENGINE_ANSWER_MS 120000         /* a step has this long to be answered */
-#define ENGINE_START_MS 5000            /* a new engine has this long to listen */
-#define PASSPHRASE_MAX 1024
+#define ENGINE_READ_MS EW_READ_MS
+#define ENGINE_STALE EW_STALE
+#define field_max ew_field_max
+#define sun_of ew_sun_of
+#define peer_is_me ew_peer_is_me
+#define now_ms ew_now_ms
+#define io_full ew_io_full
+#define get_u32 ew_get_u32
 
-enum { F_END = 0, F_DOC, F_ACTION, F_ACTOR, F_ON_BEHALF, F_COMMENT, F_PASSPHRASE, F_EXPECTED,
-       F_STOP, F_BUILD, F_COUNT };
+_Static_assert(EW_COMMENT_MAX == CH_COMMENT_MAX, "the engine carries whole comments");
 
-static const size_t field_max[F_COUNT] = {
-	0, 64, 16, 64, 64, CH_COMMENT_MAX, PASSPHRASE_MAX, GIT_OID_HEXSZ, 0, 64
-};
+typedef ew_paths engine_paths;
 
-/* The answer of an engine whose binary is not the client's (an upgrade, or
- * another build): it exits, and the client does the step in process. */
-#define ENGINE_STALE 1
-
-/* Which binary this process runs: device, inode and change time of
- * /proc/self/exe. A client only hands steps to an engine of its own binary. */
 static void build_id(char out[64])
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct stat st;
-
-	/* By the path readlink gives (under valgrind: the client's binary). */
-	if (n <= 0 || (exe[n] = '\0', stat(exe, &st) < 0))
-		memset(&st, 0, sizeof(st));
-	snprintf(out, 64, "%llx:%llx:%lld.%09ld", (unsigned long long)st.st_dev,
-	         (unsigned long long)st.st_ino, (long long)st.st_ctim.tv_sec,
-	         (long)st.st_ctim.tv_nsec);
+	ew_build_id(out, NULL);
 }
-
-/* ---- paths and the state directory ---- */
-
-typedef struct {
-	char state[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX], lock[PATH_MAX];
-} engine_paths;
 
 static int make_paths(engine_paths *p, const char *site)
 {
-	struct sockaddr_un sa;
+	char why[PATH_MAX + 128];
 
-	if ((size_t)snprintf(p->state, sizeof(p->state), "%s/state", site) >= sizeof(p->state) ||
-	    (size_t)snprintf(p->dir, sizeof(p->dir), "%s/state/engine", site) >= sizeof(p->dir) ||
-	    (size_t)snprintf(p->lock, sizeof(p->lock), "%s/engine.lock", p->dir) >=
-	    sizeof(p->lock) ||
-	    (size_t)snprintf(p->sock, sizeof(p->sock), "%s/engine.sock", p->dir) >=
-	    sizeof(sa.sun_path))
-		return ch_error_setc(CH_EINVALID, "%s: the path is too long for the engine's socket",
-		                     site);
+	if (ew_make_paths(p, site, why, sizeof(why)) < 0)
+		return ch_error_setc(CH_EINVALID, "%s", why);
 	return 0;
 }
 
-/* SITE/state (shared with the site's write lock, workflows/site.c) must be
- * a real directory that no one else can write, and SITE/state/engine a real
- * directory of ours that no one else can enter. */
 static int check_state_dir(const engine_paths *p)
 {
-	struct stat st;
+	char why[PATH_MAX + 128];
+	int rc = ew_check_state_dir(p, why, sizeof(why));
 
-	if (lstat(p->state, &st) < 0 || lstat(p->dir, &st) < 0)
-		return ch_error_setc(errno == ENOENT ? CH_ENOTFOUND : CH_EIO, "%s: %s", p->dir,
-		                     strerror(errno));
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return ch_error_setc(CH_EDENIED, "%s must be a directory owned by uid %u with mode "
-		                     "0700", p->dir, (unsigned)geteuid());
-	if (lstat(p->state, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    (st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022))
-		return ch_error_setc(CH_EDENIED, "%s must be a directory that only its owner can "
-		                     "write", p->state);
+	if (rc < 0)
+		return ch_error_setc(rc == -2 ? CH_EDENIED : CH_EIO, "%s", why);
 	return 0;
 }
-
-static int sun_of(struct sockaddr_un *sa, const char *path)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return -1;
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-static int peer_is_me(int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-	       len == sizeof(cred) && cred.uid == geteuid();
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Read or write exactly n bytes before the deadline (CLOCK_MONOTONIC ms). */
-static int io_full(int fd, void *buf, size_t n, long long deadline, int writing)
-{
-	unsigned char *p = buf;
-
-	while (n) {
-		struct pollfd pfd = { fd, (short)(writing ? POLLOUT : POLLIN), 0 };
-		long long left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0)
-			return -1;
-		if (poll(&pfd, 1, (int)(left > INT_MAX ? INT_MAX : left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		r = writing ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* ---- the wire format ----
- * request:  "CHE1" u32 length, then fields (u8 tag, u32 length, bytes) up to
- *           F_END; all integers big-endian; each field at most field_max.
- * answer:   "CHE1" i32 code (0 or a CH_E* code) u32 length, then the commit
- *           id (hex) or the error message. */
 
 static void put_u32(ch_buf *b, uint32_t v)
 {
-	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 8), (unsigned char)v };
+	unsigned char x[4];
 
+	ew_put_u32(x, v);
 	ch_buf_put(b, x, 4);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int fits(int tag, const char *s)
-{
-	return !s || strlen(s) <= field_max[tag];
 }
 
 static void put_field(ch_buf *b, int tag, const char *s)
@@ -535,6 +424,8 @@ static int engine_run(const char *site_path)
 	build_id(my_build);
 	if ((error = make_paths(&p, site_path)) < 0 || (error = ch_site_open(&site, site_path)) < 0)
 		goto done;
+	/* Objects land in existing directories (workflows/journal.h). */
+	ch_loose_prepare(git_repository_path(site->repo));
 	/* A long-lived process: bound libgit2's object cache as the server does. */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
 	if ((error = engine_listen(&lock_fd, &sock_fd, &sock_st, &p)) < 0)
@@ -602,172 +493,25 @@ done:
 }
 
 /* ======================================================================
- * The client
+ * The client (the protocol and the exchange: engine_wire.c)
  * ====================================================================== */
-
-/* The document's head as libgit2 would read it: the loose ref file, else
- * packed-refs. Anything unexpected (a symbolic ref, a torn file, no such
- * document) is -1, and the caller does the step in process, which says
- * what is wrong in the usual words. A wrong reading here cannot record a
- * wrong step: the engine checks it against the ref under its lock. */
-static int read_head(char hex[GIT_OID_HEXSZ + 1], const char *site, const char *doc)
-{
-	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT, want = CH_BUF_INIT;
-	const char *p, *end;
-	int error = -1;
-
-	ch_buf_printf(&path, "%s/repo.git/refs/docs/%s", site, doc);
-	if (ch_fs_read(&text, path.ptr, 4096) == 0) {
-		if (text.size == GIT_OID_HEXSZ + 1 && text.ptr[GIT_OID_HEXSZ] == '\n') {
-			memcpy(hex, text.ptr, GIT_OID_HEXSZ);
-			hex[GIT_OID_HEXSZ] = '\0';
-			error = ch_valid_oid_hex(hex) ? 0 : -1;
-		}
-		goto done;
-	}
-	if (ch_fs_exists(path.ptr))
-		goto done;
-	ch_buf_clear(&path);
-	ch_buf_clear(&text);
-	ch_buf_printf(&path, "%s/repo.git/packed-refs", site);
-	if (ch_fs_read(&text, path.ptr, 256 * 1024 * 1024) < 0)
-		goto done;
-	ch_buf_printf(&want, " refs/docs/%s\n", doc);
-	for (p = text.ptr, end = text.ptr + text.size; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (!nl)
-			break;
-		if ((size_t)(nl + 1 - p) == GIT_OID_HEXSZ + want.size &&
-		    !memcmp(p + GIT_OID_HEXSZ, want.ptr, want.size)) {
-			memcpy(hex, p, GIT_OID_HEXSZ);
-			hex[GIT_OID_HEXSZ] = '\0';
-			error = ch_valid_oid_hex(hex) ? 0 : -1;
-			break;
-		}
-		p = nl + 1;
-	}
-done:
-	ch_buf_dispose(&path);
-	ch_buf_dispose(&text);
-	ch_buf_dispose(&want);
-	return error;
-}
-
-static int engine_connect(int *out, const engine_paths *p)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	*out = -1;
-	if (check_state_dir(p) < 0 || sun_of(&sa, p->sock) < 0)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !peer_is_me(fd)) {
-		close(fd);
-		return -1;
-	}
-	*out = fd;
-	return 0;
-}
-
-/* Start `chancery engine run SITE` detached and wait until it listens (or
- * exits: another engine won the lock). */
-static void engine_spawn(const char *site)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	char *argv[] = { (char *)"chancery", (char *)"engine", (char *)"run", (char *)site, NULL };
-	char exe[PATH_MAX], c;
-	int pipefd[2];
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-	/* This very binary, by its path (valgrind reports that for its client). */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0 && (size_t)n < sizeof(exe) - 1 &&
-	    (exe[n] = '\0', posix_spawn(&pid, exe, &fa, &attr, argv, environ) == 0)) {
-		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
-
-		close(pipefd[1]);
-		pipefd[1] = -1;
-		if (poll(&pfd, 1, ENGINE_START_MS) > 0 && read(pipefd[0], &c, 1) < 0) {
-			/* EOF or error: it did not start (another engine won) */
-		}
-	}
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-}
-
-static int engine_enabled(void)
-{
-	const char *e = getenv("CHANCERY_ENGINE");
-
-	return !e || (strcmp(e, "off") && strcmp(e, "0"));
-}
-
-static void trace(const char *what)
-{
-	if (getenv("CHANCERY_ENGINE_TRACE"))
-		fprintf(stderr, "chancery: step %s\n", what);
-}
-
-/* Connect to the site's engine, starting it when none answers. */
-static int engine_reach(int *fd, const char *site)
-{
-	engine_paths p;
-	int i;
-
-	if (make_paths(&p, site) < 0)
-		return -1;
-	if (engine_connect(fd, &p) == 0)
-		return 0;
-	/* No state directory yet is fine (the engine makes it); one that is
-	 * not ours alone is not: no engine then, the step is done in process. */
-	if (check_state_dir(&p) == CH_EDENIED)
-		return -1;
-	engine_spawn(site);
-	/* Another client's engine may still be binding: tries for 3 s. */
-	for (i = 0; i < 150; i++) {
-		if (engine_connect(fd, &p) == 0)
-			return 0;
-		usleep(20000);
-	}
-	return -1;
-}
 
 int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 {
-	ch_buf req = CH_BUF_INIT;
-	unsigned char head[12];
-	char *abs_site = NULL, *msg = NULL, build[64];
-	long long sent = 0;
-	uint32_t len;
-	int32_t code;
-	int fd = -1, rc = CLI_ENGINE_NOT_USED;
+	ew_result res;
+	ew_step step;
+	char *abs_site = NULL;
+	int rc = CLI_ENGINE_NOT_USED;
 
 	memset(st, 0, sizeof(*st));
 	/* Anything the engine's request cannot carry is refused in process, in
 	 * its own words (a comment too long, an id too long, ...). */
-	if (!engine_enabled() || !cli_get(a, "as") || !ch_valid_doc_id(a->pos.v[1]) ||
-	    !fits(F_ACTION, cli_get(a, "action")) || !fits(F_ACTOR, cli_get(a, "as")) ||
-	    !fits(F_ON_BEHALF, cli_get(a, "on-behalf-of")) ||
-	    !fits(F_COMMENT, cli_get(a, "comment")) ||
+	if (!ew_enabled() || !cli_get(a, "as") || !ch_valid_doc_id(a->pos.v[1]) ||
+	    !ew_fits(F_ACTION, cli_get(a, "action")) || !ew_fits(F_ACTOR, cli_get(a, "as")) ||
+	    !ew_fits(F_ON_BEHALF, cli_get(a, "on-behalf-of")) ||
+	    !ew_fits(F_COMMENT, cli_get(a, "comment")) ||
 	    !(abs_site = realpath(a->pos.v[0], NULL)) ||
-	    read_head(st->seen, abs_site, a->pos.v[1]) < 0)
+	    ew_read_head(st->seen, abs_site, a->pos.v[1]) < 0)
 		goto done;
 	/* From here on the passphrase is ours to ask, as open_actor would. */
 	if ((st->code = cli_passphrase(pass, cli_get(a, "passphrase-file"), cli_get(a, "as"),
@@ -775,70 +519,37 @@ int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass)
 		rc = CLI_ENGINE_FAILED;
 		goto done;
 	}
-	if (!fits(F_PASSPHRASE, *pass))
-		goto done;
-	ch_commit_failpoint_wait();
-	if (engine_reach(&fd, abs_site) < 0)
-		goto done;
-	/* Reserve the whole request at once: the passphrase is never left
-	 * behind in a buffer that grew. */
-	ch_buf_grow(&req, ENGINE_REQ_MAX + 8);
-	ch_buf_puts(&req, ENGINE_MAGIC);
-	put_u32(&req, 0);
-	put_field(&req, F_DOC, a->pos.v[1]);
-	put_field(&req, F_ACTION, cli_get(a, "action"));
-	put_field(&req, F_ACTOR, cli_get(a, "as"));
-	put_field(&req, F_ON_BEHALF, cli_get(a, "on-behalf-of"));
-	put_field(&req, F_COMMENT, cli_get(a, "comment"));
-	put_field(&req, F_EXPECTED, st->seen);
-	build_id(build);
-	put_field(&req, F_BUILD, build);
-	put_field(&req, F_PASSPHRASE, *pass);
-	ch_buf_putc(&req, F_END);
-	if (req.size - 8 > ENGINE_REQ_MAX)
-		goto done; /* cannot happen with the fields checked above */
-	len = (uint32_t)(req.size - 8);
-	req.ptr[4] = (char)(len >> 24);
-	req.ptr[5] = (char)(len >> 16);
-	req.ptr[6] = (char)(len >> 8);
-	req.ptr[7] = (char)len;
-	if (io_full(fd, req.ptr, req.size, now_ms() + ENGINE_READ_MS, 1) < 0)
-		goto done;
-	/* Sent: from now on the engine may have recorded the step. */
-	rc = CLI_ENGINE_LOST;
-	sent = now_us();
-	if (io_full(fd, head, 12, now_ms() + ENGINE_ANSWER_MS, 0) < 0 ||
-	    memcmp(head, ENGINE_MAGIC, 4) || (len = get_u32(head + 8)) > ENGINE_ANSWER_MAX)
-		goto done;
-	code = (int32_t)get_u32(head + 4);
-	if (code == ENGINE_STALE) {
-		rc = CLI_ENGINE_NOT_USED; /* nothing was done */
-		goto done;
-	}
-	msg = ch_calloc(1, (size_t)len + 1);
-	if (io_full(fd, msg, len, now_ms() + ENGINE_READ_MS, 0) < 0)
-		goto done;
-	if (code == 0) {
-		if (len != GIT_OID_HEXSZ || !ch_valid_oid_hex(msg))
-			goto done;
-		memcpy(st->hex, msg, GIT_OID_HEXSZ + 1);
+	ew_failpoint_wait();
+	memset(&step, 0, sizeof(step));
+	step.site = abs_site;
+	step.doc = a->pos.v[1];
+	step.action = cli_get(a, "action");
+	step.actor = cli_get(a, "as");
+	step.on_behalf = cli_get(a, "on-behalf-of");
+	step.comment = cli_get(a, "comment");
+	step.seen = st->seen;
+	switch (ew_act(&res, &step, *pass)) {
+	case EW_DONE:
+		memcpy(st->hex, res.hex, sizeof(st->hex));
 		rc = CLI_ENGINE_DONE;
-	} else {
-		st->code = code < CH_ECLASSIFIED || code > CH_ERROR ? CH_ERROR : code;
-		ch_error_setc(st->code, "%s", msg);
+		break;
+	case EW_FAILED:
+		st->code = res.code < CH_ECLASSIFIED || res.code > CH_ERROR ? CH_ERROR : res.code;
+		ch_error_setc(st->code, "%s", res.msg);
+		free(res.msg);
 		rc = CLI_ENGINE_FAILED;
+		break;
+	case EW_LOST:
+		rc = CLI_ENGINE_LOST;
+		break;
+	default:
+		break;
 	}
-	if (getenv("CHANCERY_ENGINE_TRACE"))
-		fprintf(stderr, "chancery: step done by the engine (%.2f ms round trip)\n",
-		        (double)(now_us() - sent) / 1000.0);
+	free(abs_site);
+	return rc;
 done:
-	if (rc == CLI_ENGINE_NOT_USED || rc == CLI_ENGINE_LOST)
-		trace(rc == CLI_ENGINE_LOST ? "lost by the engine: redone in process" :
-		      "done in process");
-	if (fd >= 0)
-		close(fd);
-	ch_buf_dispose_secret(&req);
-	free(msg);
+	if (rc == CLI_ENGINE_NOT_USED)
+		ew_trace("done in process");
 	free(abs_site);
 	return rc;
 }
@@ -852,7 +563,7 @@ static int engine_stop_cmd(const char *site)
 	unsigned char head[12];
 	int fd, ok;
 
-	if (make_paths(&p, site) < 0 || engine_connect(&fd, &p) < 0) {
+	if (make_paths(&p, site) < 0 || ew_connect(&fd, &p) < 0) {
 		printf("no engine runs for %s\n", site);
 		return 0;
 	}
@@ -890,7 +601,7 @@ static int engine_status(const char *site)
 	engine_paths p;
 	int fd, running;
 
-	if (make_paths(&p, site) < 0 || engine_connect(&fd, &p) < 0) {
+	if (make_paths(&p, site) < 0 || ew_connect(&fd, &p) < 0) {
 		printf("no engine runs for %s\n", site);
 		return CLI_REFUSED;
 	}

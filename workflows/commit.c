@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "journal.h"
 #include "util/common.h"
 
 static int git_fail(int code, const char *what)
@@ -15,21 +16,10 @@ static int git_fail(int code, const char *what)
 	return ch_error_setc(code, "%s: %s", what, e && e->message ? e->message : "unknown error");
 }
 
-/* Test hooks for the command line's step engine (cli/step_engine.c):
- * ch_commit_failpoint_wait() is CHANCERY_FAILPOINT_WAIT (below) for the
- * engine's client, called once it has read the head; with
- * CHANCERY_FAILPOINT_CRASH=after-object the process kills itself once the
- * commit is written and before the ref moves (the ref's lock is then left
- * behind, as by any crash at that moment). */
-void ch_commit_failpoint_wait(void)
-{
-	const char *file = getenv("CHANCERY_FAILPOINT_WAIT");
-	int i;
-
-	for (i = 0; file && i < 3000 && access(file, F_OK) != 0; i++)
-		usleep(10000);
-}
-
+/* Test hook: with CHANCERY_FAILPOINT_CRASH=after-object the process kills
+ * itself once the commit is written and before the ref moves (the ref's
+ * lock is then left behind, as by any crash at that moment). The engine's
+ * client waits on CHANCERY_FAILPOINT_WAIT in cli/engine_wire.c. */
 static void failpoint_crash(const char *where)
 {
 	const char *at = getenv("CHANCERY_FAILPOINT_CRASH");
@@ -119,13 +109,33 @@ static void failpoint_wait(const char *env)
 		usleep(10000);
 }
 
+/* The signed commit as git lays it out (and libgit2's
+ * git_commit_create_with_signature): the signature as a "gpgsig" header
+ * after the last header line, its line breaks continued by a space. */
+static void build_signed(ch_buf *out, const ch_buf *text, const ch_buf *sig)
+{
+	const char *end = strstr(text->ptr, "\n\n"), *p;
+
+	ch_buf_put(out, text->ptr, (size_t)(end - text->ptr) + 1);
+	ch_buf_puts(out, "gpgsig ");
+	for (p = sig->ptr; *p; p++) {
+		ch_buf_putc(out, *p);
+		if (*p == '\n')
+			ch_buf_putc(out, ' ');
+	}
+	ch_buf_putc(out, '\n');
+	ch_buf_puts(out, end + 1);
+}
+
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 {
-	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
-	git_transaction *tx = NULL;
+	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT, commit = CH_BUF_INIT;
+	ch_objlist objs = { NULL, 0, 0 };
 	ch_keystore *ks = NULL;
+	const char *gitdir = git_repository_path(site->repo);
 	git_oid tree;
-	int rc, error;
+	size_t i;
+	int lock_fd = -1, in_journal = 0, appended = 0, error;
 
 	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
@@ -134,25 +144,14 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	 * a <ref>.lock or temporary object it finds is a dead writer's */
 	if ((error = ch_site_write_lock(site)) < 0)
 		return error;
-	if (git_transaction_new(&tx, site->repo) < 0) {
-		ch_site_write_unlock(site);
-		return git_fail(CH_EIO, "cannot start a ref transaction");
-	}
-	rc = git_transaction_lock_ref(tx, req->ref);
-	if (rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
-		error = ch_error_setc(CH_ECONFLICT, "%s is locked: another step is being recorded "
-		                      "(or a crashed one left %s.lock: `chancery recover SITE` "
-		                      "removes it safely); nothing was recorded", req->ref, req->ref);
+	/* git's own lock: stock git and libgit2 respect <ref>.lock too */
+	if ((error = ch_ref_lock(&lock_fd, gitdir, req->ref)) < 0)
 		goto done;
-	} else if (rc < 0) {
-		error = git_fail(CH_EIO, "cannot lock the ref");
-		goto done;
-	}
 	failpoint_wait("CHANCERY_FAILPOINT_HOLD");
 	if ((error = check_head(site->repo, req)) < 0)
 		goto done;
 	if (req->files)
-		error = ch_fileset_tree_id(&tree, site->repo, req->files, 0);
+		error = ch_fileset_tree_id(&tree, site->repo, req->files, NULL);
 	else if (req->expected)
 		error = parent_tree(&tree, site->repo, req->expected);
 	else
@@ -172,20 +171,45 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	/* libgit2 would turn a final "\n" into a line holding one space. */
 	while (sig.size && sig.ptr[sig.size - 1] == '\n')
 		ch_buf_truncate(&sig, sig.size - 1);
-	if (req->files && (error = ch_fileset_tree_id(&tree, site->repo, req->files, 1)) < 0)
-		goto done;
-	if (git_commit_create_with_signature(out, site->repo, text.ptr, sig.ptr, NULL) < 0) {
-		error = git_fail(CH_EIO, "cannot write the commit");
+	if (memchr(sig.ptr, '\0', sig.size) || !strstr(text.ptr, "\n\n")) {
+		error = ch_error_setc(CH_EIO, "the signer returned a malformed signature");
 		goto done;
 	}
+	/* what the repository lacks: new blobs and trees, and the commit */
+	if (req->files && (error = ch_fileset_tree_id(&tree, site->repo, req->files, &objs)) < 0)
+		goto done;
+	build_signed(&commit, &text, &sig);
+	if ((error = ch_objlist_add(&objs, GIT_OBJECT_COMMIT, commit.ptr, commit.size, out)) < 0)
+		goto done;
+	/* durable in one flush (journal.h), then written as git writes them */
+	if ((error = ch_journal_begin(site)) < 0)
+		goto done;
+	in_journal = 1;
+	if ((error = ch_journal_append(site, req->ref, req->expected, out, &objs)) < 0)
+		goto done;
+	appended = 1;
+	for (i = 0; i < objs.n; i++)
+		if ((error = ch_loose_write(gitdir, &objs.v[i], 0)) < 0)
+			goto done;
 	failpoint_crash("after-object");
-	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
-	    git_transaction_commit(tx) < 0)
-		error = git_fail(CH_EIO, "cannot move the ref");
+	error = ch_ref_commit_lock(gitdir, req->ref, lock_fd, out, 0);
+	lock_fd = -1;
 done:
-	git_transaction_free(tx); /* (unlocks the ref) */
+	if (in_journal)
+		ch_journal_end(site);
+	if (lock_fd >= 0)
+		ch_ref_unlock(gitdir, req->ref, lock_fd);
 	ch_site_write_unlock(site);
+	/* a step that failed after its record was written must never be
+	 * replayed: make the repository durable as it is and empty the journal
+	 * (best effort; the error already says what failed) */
+	if (error < 0 && appended)
+		ch_journal_checkpoint(site, 1);
+	else if (!error)
+		(void)ch_journal_checkpoint(site, 0); /* the step is done; a later one retries */
+	ch_objlist_dispose(&objs);
 	ch_buf_dispose(&text);
 	ch_buf_dispose(&sig);
+	ch_buf_dispose(&commit);
 	return error;
 }

@@ -6,8 +6,12 @@
  *   2. check the ref still points at `expected` (else: conflict);
  *   3. compute the tree id without writing; build the commit text;
  *   4. sign it (a wrong passphrase stops here: nothing written);
- *   5. write blobs, trees, the commit (fsync);
- *   6. move the ref under the lock (fsync, rename), unlock. */
+ *   5. append the new blobs, trees and commit and the ref's move to the
+ *      step journal, flushed once (journal.h): from here the step survives
+ *      a crash of the machine;
+ *   6. write them as loose objects, move the ref under the lock (rename),
+ *      unlock; neither flushed (the journal is the durable copy until its
+ *      next checkpoint). */
 #ifndef CH_COMMIT_H
 #define CH_COMMIT_H
 
@@ -31,7 +35,5 @@ typedef struct {
 /* CH_ECONFLICT when the ref moved or is locked, CH_EAUTH on a wrong
  * passphrase; the repository is then as it was. */
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req);
-/* Test hook: wait for the file CHANCERY_FAILPOINT_WAIT names (at most 30 s). */
-void ch_commit_failpoint_wait(void);
 
 #endif

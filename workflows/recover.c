@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "recover.h"
 #include "util/common.h"
 
@@ -120,6 +121,8 @@ int ch_recover(ch_recover_result *out, ch_site *site, int wait_ms)
 	else
 		error = walk.error;
 	walk.out = NULL;
+	if (!error)
+		error = ch_journal_replay(site, &out->replayed);
 	flock(fd, LOCK_UN);
 	return error;
 }
@@ -128,4 +131,5 @@ void ch_recover_result_dispose(ch_recover_result *r)
 {
 	ch_strv_free(&r->removed);
 	ch_strv_free(&r->kept);
+	ch_strv_free(&r->replayed);
 }

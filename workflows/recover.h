@@ -15,7 +15,12 @@
  * every writer holds it shared for the whole write; what it then finds in
  * repo.git was left by a writer that died. A NAME.tmp.PID is removed only
  * when no process PID runs (it may belong to a write outside repo.git).
- * The exclusive hold lasts only for the removals. */
+ * The exclusive hold lasts only for the removals and the journal.
+ *
+ * Then the step journal (journal.h): records written before this boot are
+ * replayed (objects a crash of the machine lost are written again, refs
+ * whose move it lost are set), and the journal is emptied once the file
+ * system is synced. */
 #ifndef CH_RECOVER_H
 #define CH_RECOVER_H
 
@@ -25,6 +30,7 @@
 typedef struct {
 	ch_strv removed;  /* "PATH (what it was)", PATH relative to SITE */
 	ch_strv kept;     /* NAME.tmp.PID files whose process still runs */
+	ch_strv replayed; /* what the journal's replay wrote again (journal.h) */
 } ch_recover_result;
 
 /* recover.c */

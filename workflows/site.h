@@ -6,8 +6,10 @@
  *                    the GnuPG home signs for which person (keygrips, so
  *                    signing needs no key listing)
  *
- * Objects are written with fsync (libgit2's GIT_OPT_ENABLE_FSYNC_GITDIR),
- * refs move only through ch_commit_signed's compare-and-swap. */
+ * A step's objects and ref move are made durable by one flushed record of
+ * the step journal (journal.h) before the ref moves; other writes go
+ * through libgit2 with fsync (GIT_OPT_ENABLE_FSYNC_GITDIR). Refs move only
+ * by compare-and-swap. */
 #ifndef CH_SITE_H
 #define CH_SITE_H
 
@@ -50,6 +52,7 @@ struct ch_site {
 	size_t npolicies;
 	int write_fd;        /* SITE/state/write.lock, opened on first write; -1 */
 	unsigned write_depth; /* nested ch_site_write_lock holds */
+	int journal_fd;      /* SITE/state/journal (journal.h), opened on first use; -1 */
 };
 
 /* site.c */
@@ -58,8 +61,12 @@ int ch_lib_init(void);
 /* Create SITE/ with an empty bare repository and GnuPG home. Refuses an
  * existing non-empty directory. */
 int ch_site_create(ch_site **out, const char *path, const char *site_id, const char *tier);
-/* Open an existing site. CH_ENOTFOUND names what is missing. */
+/* Open an existing site. CH_ENOTFOUND names what is missing. A journal
+ * holding steps from before the machine restarted is replayed first
+ * (journal.h, by ch_recover); ch_site_open_no_replay leaves that to its
+ * caller (`chancery recover`, chanceryd's start), which reports it. */
 int ch_site_open(ch_site **out, const char *path);
+int ch_site_open_no_replay(ch_site **out, const char *path);
 void ch_site_free(ch_site *site);
 /* Read site.json again (people added since the site was opened). */
 int ch_site_reload_config(ch_site *site);

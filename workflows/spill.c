@@ -13,6 +13,7 @@
 #include "gate.h"
 #include "json.h"
 #include "quarantine.h"
+#include "journal.h"
 #include "spill.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -883,7 +884,10 @@ int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 	 * when killed: under the site's write lock, as every write is */
 	if ((error = ch_site_write_lock(site)) < 0)
 		goto done;
-	if ((error = delete_ref(site->repo, ref.ptr)) < 0 ||
+	/* The step journal holds the document's objects, and a replay after a
+	 * crash would bring back what is purged here: empty it first. */
+	if ((error = ch_journal_checkpoint(site, 1)) < 0 ||
+	    (error = delete_ref(site->repo, ref.ptr)) < 0 ||
 	    (error = remove_objects(site, &unique)) < 0) {
 		ch_site_write_unlock(site);
 		goto done;

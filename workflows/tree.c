@@ -175,20 +175,22 @@ static int ent_cmp(const void *pa, const void *pb)
 	return (int)ca - (int)cb;
 }
 
+/* Hash the object; with `collect`, also list it for writing unless the
+ * repository has it already. */
 static int put_object(git_oid *out, git_odb *odb, const void *data, size_t len,
-                      git_object_t type, int write)
+                      git_object_t type, ch_objlist *collect)
 {
-	int rc = write ? git_odb_write(out, odb, data, len, type) : git_odb_hash(out, data, len, type);
-
-	if (rc < 0)
-		return ch_error_setc(CH_EIO, "cannot %s object: %s", write ? "write" : "hash",
+	if (git_odb_hash(out, data, len, type) < 0)
+		return ch_error_setc(CH_EIO, "cannot hash object: %s",
 		                     git_error_last() ? git_error_last()->message : "?");
+	if (collect && !git_odb_exists(odb, out))
+		return ch_objlist_add(collect, type, data, len, NULL);
 	return 0;
 }
 
 /* Build the tree for the files under `prefix` (which ends in '/' or is ""). */
 static int build_level(git_oid *out, git_odb *odb, const ch_fileset *fs, const char *prefix,
-                       int write)
+                       ch_objlist *collect)
 {
 	size_t plen = strlen(prefix), i, j, nents = 0;
 	tree_ent *ents = ch_calloc(fs->n ? fs->n : 1, sizeof(*ents));
@@ -222,10 +224,10 @@ static int build_level(git_oid *out, git_odb *odb, const ch_fileset *fs, const c
 		if (slash) {
 			ch_buf_clear(&sub);
 			ch_buf_put(&sub, fs->v[i].path, plen + n + 1);
-			error = build_level(&ents[nents].oid, odb, fs, sub.ptr, write);
+			error = build_level(&ents[nents].oid, odb, fs, sub.ptr, collect);
 		} else {
 			error = put_object(&ents[nents].oid, odb, fs->v[i].data.ptr, fs->v[i].data.size,
-			                   GIT_OBJECT_BLOB, write);
+			                   GIT_OBJECT_BLOB, collect);
 		}
 		if (error < 0)
 			goto done;
@@ -238,7 +240,7 @@ static int build_level(git_oid *out, git_odb *odb, const ch_fileset *fs, const c
 		ch_buf_putc(&raw, '\0');
 		ch_buf_put(&raw, ents[i].oid.id, GIT_OID_RAWSZ);
 	}
-	error = put_object(out, odb, raw.ptr, raw.size, GIT_OBJECT_TREE, write);
+	error = put_object(out, odb, raw.ptr, raw.size, GIT_OBJECT_TREE, collect);
 done:
 	free(ents);
 	ch_buf_dispose(&raw);
@@ -246,7 +248,8 @@ done:
 	return error;
 }
 
-int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs, int write)
+int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs,
+                       ch_objlist *collect)
 {
 	git_odb *odb = NULL;
 	size_t i;
@@ -259,7 +262,7 @@ int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs,
 	if (git_repository_odb(&odb, repo) < 0)
 		return ch_error_setc(CH_EIO, "cannot open the object store: %s",
 		                     git_error_last() ? git_error_last()->message : "?");
-	error = build_level(out, odb, fs, "", write);
+	error = build_level(out, odb, fs, "", collect);
 	git_odb_free(odb);
 	return error;
 }

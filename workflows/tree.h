@@ -9,6 +9,7 @@
 
 #include <git2.h>
 
+#include "journal.h"
 #include "util/buf.h"
 
 #define CH_TREE_MAX_FILES 512
@@ -36,9 +37,11 @@ const ch_buf *ch_fileset_get(const ch_fileset *fs, const char *path);
 void ch_fileset_dispose(ch_fileset *fs);
 /* Read a whole tree (bounded in files, bytes and depth). */
 int ch_fileset_from_tree(ch_fileset *out, git_repository *repo, const git_tree *tree);
-/* The tree id of the set; objects are written to the repository only when
- * `write` is set (then durably, under libgit2's fsync setting). */
-int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs, int write);
+/* The tree id of the set; nothing is written. With `collect`, the blobs
+ * and trees the repository lacks are added to it (for the step journal
+ * and then the object store: commit.c). */
+int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs,
+                       ch_objlist *collect);
 /* A path component is valid: not empty, ".", "..", ".git", no '/' or NUL. */
 int ch_valid_path(const char *path);
 

@@ -22,6 +22,7 @@ git config --global safe.directory "*"
 
 # CH_VALGRIND=1 (make valgrind): $CH, $CHD (chanceryd) and $CHO
 # (chancery-offline) are wrappers that exec the binaries under memcheck
+# ($CH: chancery-full, the command line behind the small `chancery` front)
 # (exec: a SIGKILL meant for the binary reaches it). Errors and definite
 # leaks make a process exit 99; each process (chanceryd's forked signer
 # too) also logs to its own $VG_LOGS/NAME.PID file, empty when clean, so
@@ -36,15 +37,17 @@ if [ -n "${CH_VALGRIND:-}" ]; then
 	chmod 755 "$T" "$T/vg-bin"
 	chmod 777 "$VG_LOGS"     # a fork after chanceryd drops to nobody must log too
 	for _b in chancery chanceryd chancery-offline; do
+		_t=$_b
+		[ "$_b" = chancery ] && _t=chancery-full
 		cat >"$T/vg-bin/$_b" <<-VG
 		#!/bin/sh
 		exec valgrind --quiet --error-exitcode=99 --leak-check=full \\
 		  --errors-for-leak-kinds=definite --track-fds=no --trace-children=no \\
-		  --num-callers=30 --vgdb=no --log-file="$VG_LOGS/$_b.%p" "$BUILD/$_b" "\$@"
+		  --num-callers=30 --vgdb=no --log-file="$VG_LOGS/$_b.%p" "$BUILD/$_t" "\$@"
 		VG
 		chmod 755 "$T/vg-bin/$_b"
 	done
-	unset _b
+	unset _b _t
 	CH="$T/vg-bin/chancery"
 	CHD="$T/vg-bin/chanceryd"
 	CHO="$T/vg-bin/chancery-offline"
