@@ -230,10 +230,12 @@ static int sign_in_process(ch_buf *sigval, gcry_sexp_t key, const unsigned char 
 		                      gcry_strerror(gerr));
 		goto done;
 	}
+	/* Asked for its size, sprint counts a terminating NUL; writing, it
+	 * returns the bytes written without one. */
 	n = gcry_sexp_sprint(sig, GCRYSEXP_FMT_CANON, NULL, 0);
 	ch_buf_clear(sigval);
 	ch_buf_grow(sigval, n);
-	if (n == 0 || gcry_sexp_sprint(sig, GCRYSEXP_FMT_CANON, sigval->ptr, n) != n) {
+	if (n == 0 || (n = gcry_sexp_sprint(sig, GCRYSEXP_FMT_CANON, sigval->ptr, n)) == 0) {
 		error = ch_error_setc(CH_EIO, "cannot write the signature S-expression");
 		goto done;
 	}
