@@ -278,12 +278,22 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 	}
 	if (e) {
 		kc->stats.hits++;
-		error = sign_in_process(sigval, e->key, digest, digest_len);
-		if (error < 0)
-			evict(kc, e); /* never again from that entry */
+		if ((error = sign_in_process(sigval, e->key, digest, digest_len)) < 0) {
+			evict(kc, e); /* never again from that entry; the agent signs */
+			error = ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len,
+			                                passphrase);
+		}
 		goto done;
 	}
-	if ((error = ch_keystore_export_secret(&key, ks, grip, passphrase)) < 0)
+	error = ch_keystore_export_secret(&key, ks, grip, passphrase);
+	if (error == CH_EIO) {
+		/* Whatever failed here (the secure pool full, an agent that
+		 * will not export), PKSIGN may still sign: the cache must never
+		 * refuse what the agent would do. */
+		error = ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
+		goto done;
+	}
+	if (error < 0)
 		goto done;
 	if (!have_file || !is_ed25519_for(key, grip)) {
 		/* Not what we expected to cache: the agent signs, as always. */
@@ -300,8 +310,10 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 	e->unlocked_ms = boot_ms();
 	e->file = now;
 	kc->stats.unlocks++;
-	if ((error = sign_in_process(sigval, e->key, digest, digest_len)) < 0)
+	if ((error = sign_in_process(sigval, e->key, digest, digest_len)) < 0) {
 		evict(kc, e);
+		error = ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
+	}
 done:
 	gcry_sexp_release(key);
 	ch_wipe(verifier, sizeof(verifier));

@@ -993,7 +993,7 @@ int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
 
 typedef struct {
 	pksign_state ps;    /* first: on_inquire reads it */
-	unsigned char *buf; /* secure memory, cap bytes */
+	unsigned char *buf; /* cap bytes, wiped before it is freed */
 	size_t len, cap;
 	int over;
 } export_state;
@@ -1021,12 +1021,16 @@ static void export_state_dispose(export_state *st)
 	st->len = st->cap = 0;
 }
 
-static int export_state_init(export_state *st, size_t cap, const char *passphrase)
+/* The key-wrap key goes into secure memory; the wrapped key (useless
+ * without it) into ordinary memory, which spares libgcrypt's small secure
+ * pool (secret.c) the 8 KiB. */
+static int export_state_init(export_state *st, size_t cap, int secure, const char *passphrase)
 {
 	memset(st, 0, sizeof(*st));
 	st->ps.passphrase = passphrase;
-	if (!(st->buf = gcry_malloc_secure(cap)))
-		return ch_error_setc(CH_EIO, "out of secure memory for a secret key");
+	if (!(st->buf = secure ? gcry_malloc_secure(cap) : gcry_malloc(cap)))
+		return ch_error_setc(CH_EIO, "out of %smemory for a secret key",
+		                     secure ? "secure " : "");
 	st->cap = cap;
 	return 0;
 }
@@ -1058,7 +1062,7 @@ static int agent_kek(ch_keystore *ks)
 
 	if (ks->kek)
 		return 0;
-	if ((error = export_state_init(&st, CH_KEK_LEN, "")) < 0)
+	if ((error = export_state_init(&st, CH_KEK_LEN, 1, "")) < 0)
 		return error;
 	err = assuan_transact(ks->agent, "KEYWRAP_KEY --export", on_export_data, &st, NULL, NULL,
 	                      NULL, NULL);
@@ -1137,7 +1141,7 @@ int ch_keystore_export_secret(struct gcry_sexp **out, ch_keystore *ks, const cha
 		return error;
 	if ((error = agent_ready(ks)) < 0 || (error = agent_kek(ks)) < 0)
 		return error;
-	if ((error = export_state_init(&st, CH_WRAPPED_MAX, passphrase)) < 0)
+	if ((error = export_state_init(&st, CH_WRAPPED_MAX, 0, passphrase)) < 0)
 		return error;
 	st.ps.ctx = ks->agent;
 	ch_buf_printf(&cmd, "EXPORT_KEY %s", grip);
