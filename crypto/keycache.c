@@ -261,9 +261,13 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 
 	if (pk_algo != CH_PGP_PK_EDDSA || kc->ttl == 0)
 		return ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
-	if ((error = ch_hmac_sha256(verifier, kc->mac_key, MAC_KEY_LEN, passphrase,
-	                            strlen(passphrase))) < 0)
-		return error;
+	if (ch_hmac_sha256(verifier, kc->mac_key, MAC_KEY_LEN, passphrase,
+	                   strlen(passphrase)) < 0) {
+		/* No verifier (the secure pool is full): no cache this time. */
+		if ((e = find(kc, grip)))
+			evict(kc, e);
+		return ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
+	}
 	have_file = key_file_id(&now, ks, grip) == 0;
 	if ((e = find(kc, grip))) {
 		/* Evict before asking the agent: a wrong passphrase costs the

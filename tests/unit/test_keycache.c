@@ -457,6 +457,45 @@ static void test_rsa_not_cached(void **state)
 	ch_buf_dispose(&sig);
 }
 
+/* libgcrypt's secure pool full (it does not grow: secret.c sets 32 KiB):
+ * the cache cannot hold or use a key, and the agent signs instead. */
+static void test_secure_pool_full_falls_back(void **state)
+{
+	ch_buf sig = CH_BUF_INIT, pub = CH_BUF_INIT;
+	ch_pgp_keyring *kr = NULL;
+	ch_pgp_verify_result res;
+	ch_keycache *kc = NULL;
+	void *chunk[512];
+	size_t n = 0, i;
+	unsigned long before = ch_keystore_exports(fx.ks);
+
+	(void)state;
+	assert_int_equal(ch_keycache_new(&kc, 60), 0);
+	for (i = 1024; i >= 16 && n < CH_ARRAY_SIZE(chunk); )
+		if (!(chunk[n] = gcry_malloc_secure(i)))
+			i /= 2;
+		else
+			n++;
+	assert_null(gcry_malloc_secure(16));
+	assert_int_equal(ch_keystore_sign_cached(&sig, fx.ks, kc, &fx.ed, PASSPHRASE, "a", 1), 0);
+	assert_int_equal(ch_keycache_size(kc), 0);
+	assert_int_equal(ch_keystore_sign_cached(&sig, fx.ks, kc, &fx.ed, WRONG, "a", 1), CH_EAUTH);
+	assert_int_equal(ch_keystore_exports(fx.ks), before);
+	while (n)
+		gcry_free(chunk[--n]);
+	assert_int_equal(ch_keystore_export(&pub, fx.ks, fx.ed.fpr), 0);
+	assert_int_equal(ch_pgp_keyring_new(&kr), 0);
+	assert_int_equal(ch_pgp_keyring_add(kr, pub.ptr, pub.size, "a", NULL), 0);
+	ch_buf_clear(&sig);
+	assert_int_equal(ch_keystore_sign_cached(&sig, fx.ks, kc, &fx.ed, PASSPHRASE, "a", 1), 0);
+	assert_int_equal(ch_pgp_verify(&res, kr, "a", 1, sig.ptr, sig.size), 0);
+	assert_int_equal(ch_keycache_size(kc), 1);
+	ch_pgp_keyring_free(kr);
+	ch_keycache_free(kc);
+	ch_buf_dispose(&sig);
+	ch_buf_dispose(&pub);
+}
+
 /* Informational: the agent's PKSIGN against a cached signature. */
 static void test_timing(void **state)
 {
@@ -498,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_ttl_zero_never_caches),
 		cmocka_unit_test(test_two_keys_and_clear),
 		cmocka_unit_test(test_rsa_not_cached),
+		cmocka_unit_test(test_secure_pool_full_falls_back),
 		cmocka_unit_test(test_timing),
 	};
 
