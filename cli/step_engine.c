@@ -53,12 +53,12 @@
  * the clear (EXPORT_KEY, authorised by the passphrase at S2K cost), and
  * for CHANCERY_KEYCACHE_TTL seconds (default 900; 0: no cache, every
  * signature goes to the agent) the engine signs in process, ~0.3 ms
- * instead of ~2 ms, each signature still authorised by the passphrase,
+ * instead of ~1.5 ms, each signature still authorised by the passphrase,
  * checked against an HMAC verifier. A wrong passphrase evicts the key
  * before the agent is asked, so guessing through the engine costs the
  * agent's S2K per guess as before. The keys sit in libgcrypt's secure
  * memory and are wiped on every way out (idle, stop, SIGTERM, the spill
- * list moving, a lost socket). Against its own user the engine makes
+ * list moving, a lost socket; SIGKILL takes the memory with the process). Against its own user the engine makes
  * itself non-dumpable at start (prctl PR_SET_DUMPABLE 0): no core dump,
  * and no ptrace or /proc/PID/mem by other same-uid processes (root, or a
  * process with CAP_SYS_PTRACE, can still read it; the same root can read

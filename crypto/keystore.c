@@ -12,7 +12,9 @@
  *   socket with libassuan (the library GPGME itself uses for
  *   GPGME_PROTOCOL_ASSUAN): RESET, SIGKEY, SETHASH, PKSIGN, the agent's
  *   INQUIRE PASSPHRASE answered with the loopback pinentry. The connection
- *   stays open in the keystore for the next signature.
+ *   stays open in the keystore for the next signature. The step engine's
+ *   unlocked-key cache (keycache.c) uses the same connection to take a key
+ *   out of the agent once (EXPORT_KEY, below) and then signs in process.
  *
  * A passphrase never travels in argv, the environment or a file: key
  * creation hands it to gpg through GPGME's passphrase callback (a pipe),
