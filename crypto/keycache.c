@@ -257,7 +257,7 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 	gcry_sexp_t key = NULL;
 	file_id now;
 	entry *e;
-	int error, have_file;
+	int error;
 
 	if (pk_algo != CH_PGP_PK_EDDSA || kc->ttl == 0)
 		return ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
@@ -268,11 +268,18 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 			evict(kc, e);
 		return ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
 	}
-	have_file = key_file_id(&now, ks, grip) == 0;
+	if (key_file_id(&now, ks, grip) < 0) {
+		/* No key file to watch (gone, or not where the agent keeps
+		 * it): nothing cached, the agent says what is wrong. */
+		if ((e = find(kc, grip)))
+			evict(kc, e);
+		error = ch_keystore_sign_digest(sigval, ks, grip, digest, digest_len, passphrase);
+		goto done;
+	}
 	if ((e = find(kc, grip))) {
 		/* Evict before asking the agent: a wrong passphrase costs the
 		 * agent's S2K, and the right one after it too. */
-		if (!have_file || !same_file(&e->file, &now) ||
+		if (!same_file(&e->file, &now) ||
 		    boot_ms() - e->unlocked_ms >= (long long)kc->ttl * 1000 ||
 		    boot_ms() < e->unlocked_ms ||
 		    !ch_ct_memeq(e->verifier, verifier, VERIFIER_LEN)) {
@@ -299,7 +306,7 @@ static int cached_signer(ch_buf *sigval, ch_keystore *ks, const char *grip, int 
 	}
 	if (error < 0)
 		goto done;
-	if (!have_file || !is_ed25519_for(key, grip)) {
+	if (!is_ed25519_for(key, grip)) {
 		/* Not what we expected to cache: the agent signs, as always. */
 		gcry_sexp_release(key);
 		key = NULL;
