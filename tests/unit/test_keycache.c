@@ -519,7 +519,11 @@ static void test_timing(void **state)
 	t_cache = (now_ms() - t0) / N;
 	printf("# Ed25519 signature, mean of %d: gpg-agent PKSIGN %.3f ms, from the cache %.3f ms\n",
 	       N, t_agent, t_cache);
-	assert_true(t_cache < t_agent);
+	/* Under valgrind or a sanitizer only our side is slowed down. */
+#ifndef __SANITIZE_ADDRESS__
+	if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "vgpreload"))
+		assert_true(t_cache < t_agent);
+#endif
 	ch_keycache_free(kc);
 	ch_buf_dispose(&sig);
 }
