@@ -12,7 +12,9 @@
  *   socket with libassuan (the library GPGME itself uses for
  *   GPGME_PROTOCOL_ASSUAN): RESET, SIGKEY, SETHASH, PKSIGN, the agent's
  *   INQUIRE PASSPHRASE answered with the loopback pinentry. The connection
- *   stays open in the keystore for the next signature.
+ *   stays open in the keystore for the next signature. The step engine's
+ *   unlocked-key cache (keycache.c) uses the same connection to take a key
+ *   out of the agent once (EXPORT_KEY, below) and then signs in process.
  *
  * A passphrase never travels in argv, the environment or a file: key
  * creation hands it to gpg through GPGME's passphrase callback (a pipe),
@@ -23,6 +25,7 @@
 #include <assuan.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gcrypt.h>
 #include <gpgme.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -121,6 +124,8 @@ struct ch_keystore {
 	char *socket;           /* gpg-agent's socket, once known */
 	gpgme_ctx_t gpg;        /* OpenPGP engine, created on first use */
 	assuan_context_t agent; /* open connection to gpg-agent, or NULL */
+	unsigned char *kek;     /* its KEYWRAP_KEY --export (secure memory), or NULL */
+	unsigned long exports;  /* EXPORT_KEY exchanges that gave a key (tests count them) */
 };
 
 /* ------------------------------------------------------------------------
@@ -360,8 +365,17 @@ static int run_gpgconf(ch_buf *out, const char *home, const char *const *args, i
  * Opening and closing
  * ------------------------------------------------------------------------ */
 
+/* The agent's key-wrap key belongs to its connection (command.c keeps it
+ * in the connection's state): it goes with it. */
+#define CH_KEK_LEN 16
+
 static void agent_disconnect(ch_keystore *ks)
 {
+	if (ks->kek) {
+		ch_wipe(ks->kek, CH_KEK_LEN);
+		gcry_free(ks->kek);
+		ks->kek = NULL;
+	}
 	if (ks->agent) {
 		assuan_release(ks->agent);
 		ks->agent = NULL;
@@ -904,8 +918,31 @@ done:
 	return agent_error(err, keygrip, st.unexpected);
 }
 
-int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
-                     const char *passphrase, const void *payload, size_t len)
+int ch_keystore_sign_digest(ch_buf *sigval, ch_keystore *ks, const char *keygrip,
+                            const unsigned char *digest, size_t digest_len,
+                            const char *passphrase)
+{
+	char grip[41];
+	int error;
+
+	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0 ||
+	    (error = valid_passphrase(passphrase)) < 0)
+		return error;
+	return agent_pksign(sigval, ks, grip, digest, digest_len, passphrase);
+}
+
+static int agent_signer(ch_buf *sigval, ch_keystore *ks, const char *keygrip, int pk_algo,
+                        const unsigned char *digest, size_t digest_len,
+                        const char *passphrase, void *ctx)
+{
+	(void)pk_algo;
+	(void)ctx;
+	return agent_pksign(sigval, ks, keygrip, digest, digest_len, passphrase);
+}
+
+int ch_keystore_sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                          const char *passphrase, const void *payload, size_t len,
+                          ch_digest_signer signer, void *ctx)
 {
 	ch_pgp_sigctx sig;
 	ch_buf sigval = CH_BUF_INIT;
@@ -922,14 +959,226 @@ int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
 	if ((error = ch_pgp_sig_begin(&sig, fpr, key->pk_algo, CH_SIGN_HASH, (int64_t)time(NULL),
 	                              payload, len)) < 0)
 		goto done;
-	if ((error = agent_pksign(&sigval, ks, keygrip, sig.digest, sig.digest_len,
-	                          passphrase)) < 0)
+	if ((error = signer(&sigval, ks, keygrip, key->pk_algo, sig.digest, sig.digest_len,
+	                    passphrase, ctx)) < 0)
 		goto done;
 	error = ch_pgp_sig_finish(out, &sig, sigval.ptr, sigval.size);
 done:
 	ch_pgp_sig_dispose(&sig);
 	ch_buf_dispose(&sigval);
 	return error;
+}
+
+int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                     const char *passphrase, const void *payload, size_t len)
+{
+	return ch_keystore_sign_with(out, ks, key, passphrase, payload, len, agent_signer, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * A secret key in the clear, for the step engine's unlocked-key cache
+ * (keycache.c)
+ *
+ * gpg-agent's EXPORT_KEY <keygrip> without --openpgp (agent/command.c,
+ * cmd_export_key) unprotects the key exactly as PKSIGN does: it reads the
+ * key file, asks INQUIRE PASSPHRASE (loopback; its own cache is ignored
+ * for this command), pays the S2K, and answers the canonical S-expression
+ * of the private key, zero-padded to a multiple of 8 bytes and wrapped
+ * with AESWRAP-128 (RFC 3394) under the connection's export key, which
+ * KEYWRAP_KEY --export creates and returns once (it survives RESET, and
+ * goes with the connection). The wrapping only keeps the key out of the
+ * protocol's clear text; both halves travel on the same socket.
+ * ------------------------------------------------------------------------ */
+
+/* An RSA-4096 private key is ~2.4 KB as a canonical S-expression. */
+#define CH_WRAPPED_MAX 8192
+
+typedef struct {
+	pksign_state ps;    /* first: on_inquire reads it */
+	unsigned char *buf; /* cap bytes, wiped before it is freed */
+	size_t len, cap;
+	int over;
+} export_state;
+
+static gpg_error_t on_export_data(void *payload, const void *data, size_t len)
+{
+	export_state *st = payload;
+
+	if (len > st->cap - st->len) {
+		st->over = 1;
+		return gpg_error(GPG_ERR_TOO_LARGE);
+	}
+	memcpy(st->buf + st->len, data, len);
+	st->len += len;
+	return 0;
+}
+
+static void export_state_dispose(export_state *st)
+{
+	if (st->buf) {
+		ch_wipe(st->buf, st->cap);
+		gcry_free(st->buf);
+	}
+	st->buf = NULL;
+	st->len = st->cap = 0;
+}
+
+/* The key-wrap key goes into secure memory; the wrapped key (useless
+ * without it) into ordinary memory, which spares libgcrypt's small secure
+ * pool (secret.c) the 8 KiB. */
+static int export_state_init(export_state *st, size_t cap, int secure, const char *passphrase)
+{
+	memset(st, 0, sizeof(*st));
+	st->ps.passphrase = passphrase;
+	if (!(st->buf = secure ? gcry_malloc_secure(cap) : gcry_malloc(cap)))
+		return ch_error_setc(CH_EIO, "out of %smemory for a secret key",
+		                     secure ? "secure " : "");
+	st->cap = cap;
+	return 0;
+}
+
+static int export_error(gpg_error_t err, const char *keygrip, int unexpected)
+{
+	switch (gpg_err_code(err)) {
+	case GPG_ERR_BAD_PASSPHRASE:
+		return ch_error_setc(CH_EAUTH, "wrong signing passphrase");
+	case GPG_ERR_NO_SECKEY:
+		return ch_error_setc(CH_ENOTFOUND, "gpg-agent holds no secret key with keygrip %s",
+		                     keygrip);
+	default:
+		break;
+	}
+	if (unexpected)
+		return ch_error_setc(CH_EIO, "gpg-agent asked for something other than the "
+		                     "passphrase (is allow-loopback-pinentry off?)");
+	return ch_error_setc(CH_EIO, "gpg-agent could not export key %s: %s", keygrip,
+	                     gpg_strerror(err));
+}
+
+/* The connection's export key, asked once per connection. */
+static int agent_kek(ch_keystore *ks)
+{
+	export_state st;
+	gpg_error_t err;
+	int error;
+
+	if (ks->kek)
+		return 0;
+	if ((error = export_state_init(&st, CH_KEK_LEN, 1, "")) < 0)
+		return error;
+	err = assuan_transact(ks->agent, "KEYWRAP_KEY --export", on_export_data, &st, NULL, NULL,
+	                      NULL, NULL);
+	if (err || st.len != CH_KEK_LEN) {
+		if (agent_err_is_local(err) || st.over)
+			agent_disconnect(ks);
+		export_state_dispose(&st);
+		return ch_error_setc(CH_EIO, "gpg-agent gave no key-wrap key: %s",
+		                     err ? gpg_strerror(err) : "wrong length");
+	}
+	ks->kek = st.buf; /* exactly CH_KEK_LEN bytes of secure memory */
+	return 0;
+}
+
+/* AESWRAP-128 unwrap of st's bytes with the connection's export key, then
+ * the S-expression, all in secure memory. */
+static int unwrap_key(gcry_sexp_t *out, const ch_keystore *ks, const export_state *st,
+                      const char *keygrip)
+{
+	gcry_cipher_hd_t hd = NULL;
+	unsigned char *plain = NULL;
+	size_t plen = 0, clen;
+	gcry_error_t gerr;
+	int error = 0;
+
+	if (st->len < 24 || st->len % 8) /* RFC 3394: at least two 64-bit blocks, plus 8 */
+		return ch_error_setc(CH_EIO, "gpg-agent exported key %s in %zu bytes: not AESWRAP",
+		                     keygrip, st->len);
+	plen = st->len - 8;
+	if (!(plain = gcry_malloc_secure(plen)))
+		return ch_error_setc(CH_EIO, "out of secure memory for a secret key");
+	gerr = gcry_cipher_open(&hd, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_AESWRAP,
+	                        GCRY_CIPHER_SECURE);
+	if (!gerr)
+		gerr = gcry_cipher_setkey(hd, ks->kek, CH_KEK_LEN);
+	if (!gerr)
+		gerr = gcry_cipher_decrypt(hd, plain, plen, st->buf, st->len);
+	if (gerr) {
+		error = ch_error_setc(CH_EIO, "cannot unwrap key %s from gpg-agent: %s", keygrip,
+		                      gcry_strerror(gerr));
+		goto done;
+	}
+	/* The padding after the S-expression is zeros; the length is the
+	 * S-expression's own. */
+	clen = gcry_sexp_canon_len(plain, plen, NULL, NULL);
+	if (clen == 0 || clen > plen) {
+		error = ch_error_setc(CH_EIO, "gpg-agent exported key %s as no S-expression",
+		                      keygrip);
+		goto done;
+	}
+	/* From secure memory, libgcrypt builds the S-expression in secure
+	 * memory too (tests/unit/test_keycache.c checks it). */
+	if ((gerr = gcry_sexp_sscan(out, NULL, (const char *)plain, clen)))
+		error = ch_error_setc(CH_EIO, "cannot read key %s from gpg-agent: %s", keygrip,
+		                      gcry_strerror(gerr));
+done:
+	if (hd)
+		gcry_cipher_close(hd);
+	ch_wipe(plain, plen);
+	gcry_free(plain);
+	return error;
+}
+
+int ch_keystore_export_secret(struct gcry_sexp **out, ch_keystore *ks, const char *keygrip,
+                              const char *passphrase)
+{
+	export_state st;
+	ch_buf cmd = CH_BUF_INIT;
+	char grip[41];
+	gpg_error_t err;
+	int error;
+
+	*out = NULL;
+	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0 ||
+	    (error = valid_passphrase(passphrase)) < 0)
+		return error;
+	if ((error = agent_ready(ks)) < 0 || (error = agent_kek(ks)) < 0)
+		return error;
+	if ((error = export_state_init(&st, CH_WRAPPED_MAX, 0, passphrase)) < 0)
+		return error;
+	st.ps.ctx = ks->agent;
+	ch_buf_printf(&cmd, "EXPORT_KEY %s", grip);
+	err = assuan_transact(ks->agent, cmd.ptr, on_export_data, &st, on_inquire, &st.ps, NULL,
+	                      NULL);
+	ch_buf_dispose(&cmd);
+	if (err || st.over) {
+		if (agent_err_is_local(err) || st.ps.unexpected || st.over)
+			agent_disconnect(ks);
+		error = st.over ? ch_error_setc(CH_EIO, "gpg-agent exported more than %d bytes for "
+		                                "key %s", CH_WRAPPED_MAX, grip) :
+		        export_error(err, grip, st.ps.unexpected);
+		goto done;
+	}
+	if ((error = unwrap_key(out, ks, &st, grip)) == 0)
+		ks->exports++;
+done:
+	export_state_dispose(&st);
+	return error;
+}
+
+unsigned long ch_keystore_exports(const ch_keystore *ks)
+{
+	return ks->exports;
+}
+
+int ch_keystore_key_path(ch_buf *out, const ch_keystore *ks, const char *keygrip)
+{
+	char grip[41];
+	int error;
+
+	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0)
+		return error;
+	ch_buf_printf(out, "%s/private-keys-v1.d/%s.key", ks->home, grip);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -6,12 +6,16 @@
 #   engine      the default: the small command line hands the step to the
 #               site's resident engine (cli/step_engine.c; started on demand by
 #               the first step), which keeps the repository, the parsed
-#               policy and the gpg-agent connection open
+#               policy and the gpg-agent connection open, and signs from its
+#               unlocked-key cache (crypto/keycache.h: each person's first
+#               step unlocks the key through gpg-agent, the later ones check
+#               the passphrase against a verifier and sign in process)
 #   in process  CHANCERY_ENGINE=off: one process does everything (open the
-#               site, replay the chain, check, sign, write, move the ref)
-# Either way: the chain is replayed and the step checked, gpg-agent signs
-# (the passphrase unprotects the key every time), the commit is written and
-# the ref moved by compare-and-swap, with fsync. The three are interleaved
+#               site, replay the chain, check, sign, write, move the ref);
+#               gpg-agent signs, the passphrase unprotecting the key each time
+# Either way: the chain is replayed and the step checked, the passphrase is
+# needed, the commit is written and the ref moved by compare-and-swap, with
+# fsync. The three are interleaved
 # step by step, so that the load of a shared machine falls on all alike.
 # Goal (issue 3): chancery <= 0.25 x stock git.
 . "$(dirname "$0")/../integration/lib.sh"

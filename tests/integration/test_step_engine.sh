@@ -265,4 +265,49 @@ F=$(new_doc)
 expect 0 "the next step starts a fresh engine" act "$F" nguyen.van.a submit
 check "done by it" grep -q 'done by the engine' "$T/path"
 check "a new one" test -n "$(engine_pid)" -a "$(engine_pid)" != "$pid5"
+# ---- the unlocked-key cache (crypto/keycache.h) ----
+# The engine now holds nguyen.van.a's key unlocked (its last step): a wrong
+# passphrase for it is still refused as in process, by gpg-agent, and
+# records nothing; the right one still works through the engine.
+K=$(new_doc)
+expect 0 "a step through the engine unlocks the signer's key in it" act "$K" nguyen.van.a submit
+check "done by the engine" grep -q 'done by the engine' "$T/path"
+kpid=$(engine_pid)
+L=$(new_doc)
+same_error "wrong passphrase for a key the engine holds unlocked" "$L" --as nguyen.van.a \
+	--action submit --passphrase-file "$(pass tran.thi.b)"
+err_has_file() { grep -q "$1" "$T/e1.msg"; }
+check "the engine's message names the wrong passphrase" err_has_file "wrong signing passphrase for nguyen.van.a"
+expect 0 "the right passphrase then signs through the engine" act "$L" nguyen.van.a submit
+check "done by the same engine ($kpid)" \
+	bash -c "grep -q 'done by the engine' '$T/path' && [ '$(engine_pid)' = '$kpid' ]"
+expect 0 "chancery verify passes on the signatures made from the cache" "$CH" verify "$S"
+"$CH" engine stop "$S" >/dev/null
+M=$(new_doc)
+expect 0 "CHANCERY_KEYCACHE_TTL=0: an engine without the cache signs through gpg-agent" \
+	env CHANCERY_KEYCACHE_TTL=0 CHANCERY_ENGINE_TRACE=1 "$CH" doc act "$S" "$M" --as nguyen.van.a \
+	--action submit --passphrase-file "$(pass nguyen.van.a)"
+check "done by the engine" grep -q 'done by the engine' "$T/err"
+"$CH" engine stop "$S" >/dev/null
+
+# The engine is not dumpable (prctl PR_SET_DUMPABLE 0): another process of
+# its own uid cannot read its /proc/PID/environ (nor its mem, nor ptrace
+# it). As root every process could (CAP_SYS_PTRACE), so this runs an engine
+# as nobody on a site of nobody's, beside a plain process of nobody's whose
+# environ can be read.
+N="$T/nsite"
+"$CH" init "$N" --site-id ns --admin admin.a --name "Admin" --passphrase-file "$(pass admin.a)" >/dev/null
+chown -R nobody:nogroup "$N"; tmode=$(stat -c %a "$T"); chmod 711 "$T"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$CH" engine run "$N" >/dev/null 2>&1 &
+npid=$!
+for i in $(seq 300); do [ -S "$N/state/engine/engine.sock" ] && break; sleep 0.1; done
+setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 30 &
+spid=$!
+sleep 0.2
+check "an engine of nobody's runs ($npid)" test -S "$N/state/engine/engine.sock" -a "$(ps -o user= -p "$npid")" = nobody
+check "nobody can read the environ of its own plain process" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups cat "/proc/$spid/environ"
+check "but not that of its engine (not dumpable)" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat /proc/$npid/environ 2>/dev/null"
+kill "$spid" "$npid" 2>/dev/null; wait "$npid" 2>/dev/null; chmod "$tmode" "$T"
 finish
