@@ -315,12 +315,37 @@ static int deflate_object(ch_buf *out, const ch_jobj *o)
 	return 0;
 }
 
+/* A file in `dir` for the object's bytes, to be linked under its name:
+ * unnamed (O_TMPFILE, nothing to remove after a crash) where the file
+ * system can, else tmp_obj_XXXXXX (what `chancery recover` removes when its
+ * writer died). Creates `dir` when it is missing. */
+static int object_file(ch_buf *tmp, const char *dir)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		ch_buf_clear(tmp);
+		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT) {
+			ch_buf_printf(tmp, "%s/tmp_obj_XXXXXX", dir);
+			if ((fd = mkostemp(tmp->ptr, O_CLOEXEC)) >= 0 || errno != ENOENT)
+				return fd;
+			ch_buf_clear(tmp);
+		}
+		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int ch_loose_write(const char *gitdir, const ch_jobj *o, int durable)
 {
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[GIT_OID_HEXSZ + 1], proc[64];
 	ch_buf dir = CH_BUF_INIT, path = CH_BUF_INIT, tmp = CH_BUF_INIT, z = CH_BUF_INIT;
 	struct stat st;
-	int fd = -1, error = 0;
+	int fd = -1, rc, error = 0;
 
 	git_oid_tostr(hex, sizeof(hex), &o->id);
 	ch_buf_printf(&dir, "%sobjects/%.2s", gitdir, hex);
@@ -329,31 +354,27 @@ int ch_loose_write(const char *gitdir, const ch_jobj *o, int durable)
 		goto done;
 	if ((error = deflate_object(&z, o)) < 0)
 		goto done;
-	if (mkdir(dir.ptr, 0777) < 0 && errno != EEXIST) {
-		error = ch_error_setc(CH_EIO, "cannot create %s: %s", dir.ptr, strerror(errno));
-		goto done;
-	}
-	/* tmp_obj_* is what `chancery recover` removes when its writer died */
-	ch_buf_printf(&tmp, "%s/tmp_obj_XXXXXX", dir.ptr);
-	if ((fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0) {
+	if ((fd = object_file(&tmp, dir.ptr)) < 0) {
 		error = ch_error_setc(CH_EIO, "cannot create an object in %s: %s", dir.ptr,
 		                      strerror(errno));
 		goto done;
 	}
 	if (write_all(fd, z.ptr, z.size) < 0 || (durable && fsync(fd) < 0) ||
-	    fchmod(fd, 0444) < 0) {
+	    (tmp.size && fchmod(fd, 0444) < 0)) {
 		error = ch_error_setc(CH_EIO, "cannot write object %s: %s", hex, strerror(errno));
 		goto done;
 	}
-	close(fd);
-	fd = -1;
-	if (link(tmp.ptr, path.ptr) < 0) {
-		/* a file there already (another writer, or a broken copy that
-		 * the replay removed first): the same content by its name */
-		if (errno != EEXIST) {
-			error = ch_error_setc(CH_EIO, "cannot store object %s: %s", hex, strerror(errno));
-			goto done;
-		}
+	if (tmp.size) {
+		rc = link(tmp.ptr, path.ptr);
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, path.ptr, AT_SYMLINK_FOLLOW);
+	}
+	/* a file there already (another writer, or a broken copy that the
+	 * replay removed first): the same content by its name */
+	if (rc < 0 && errno != EEXIST) {
+		error = ch_error_setc(CH_EIO, "cannot store object %s: %s", hex, strerror(errno));
+		goto done;
 	}
 	if (durable && fsync_path(dir.ptr, 1) < 0)
 		error = ch_error_setc(CH_EIO, "cannot sync %s: %s", dir.ptr, strerror(errno));
@@ -390,16 +411,20 @@ int ch_ref_lock(int *lock_fd, const char *gitdir, const char *ref)
 	int valid = 0, error = 0;
 
 	*lock_fd = -1;
-
 	if (git_reference_name_is_valid(&valid, ref) < 0 || !valid || strncmp(ref, "refs/", 5))
 		return ch_error_setc(CH_EINVALID, "'%.200s' is not a valid ref name", ref);
 	ch_buf_printf(&path, "%s%s.lock", gitdir, ref);
-	slash = strrchr(path.ptr, '/');
-	*slash = '\0';
-	if ((error = ch_fs_mkdir_p(path.ptr, 0755)) < 0)
-		goto done;
-	*slash = '/';
 	*lock_fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*lock_fd < 0 && errno == ENOENT) {
+		/* the ref's directory does not exist yet (a first document) */
+		slash = strrchr(path.ptr, '/');
+		*slash = '\0';
+		error = ch_fs_mkdir_p(path.ptr, 0755);
+		*slash = '/';
+		if (error < 0)
+			goto done;
+		*lock_fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
 	if (*lock_fd < 0) {
 		if (errno == EEXIST)
 			error = ch_error_setc(CH_ECONFLICT, "%s is locked: another step is being "
