@@ -337,6 +337,9 @@ static void serve(int fd, ch_site *site, unsigned char *buf)
 	if (error == 0)
 		error = do_step(site, &r, hex);
 	answer(fd, error, error < 0 ? ch_error_last() : hex);
+	/* answered: the next step's ref lock is made now (workflows/journal.h) */
+	if (r.f[F_DOC] && ch_valid_doc_id(r.f[F_DOC]))
+		ch_ref_lock_prepare(site, "refs/docs/x");
 done:
 	ch_wipe(buf, len);
 	req_dispose(&r);
@@ -469,8 +472,10 @@ static int engine_run(const char *site_path)
 	if ((error = make_paths(&p, site_path)) < 0 || (error = ch_site_open(&site, site_path)) < 0 ||
 	    (error = ch_keycache_new(&kc, -1)) < 0)
 		goto done;
-	/* Objects land in existing directories (workflows/journal.h). */
+	/* Objects land in existing directories, and the first ref lock is made
+	 * ahead (workflows/journal.h). */
 	ch_loose_prepare(git_repository_path(site->repo));
+	ch_ref_lock_prepare(site, "refs/docs/x");
 	signer.site = site;
 	signer.kc = kc;
 	site->sign = engine_sign;

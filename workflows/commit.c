@@ -145,7 +145,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	if ((error = ch_site_write_lock(site)) < 0)
 		return error;
 	/* git's own lock: stock git and libgit2 respect <ref>.lock too */
-	if ((error = ch_ref_lock(&lock_fd, gitdir, req->ref)) < 0)
+	if ((error = ch_ref_lock(&lock_fd, site, req->ref)) < 0)
 		goto done;
 	failpoint_wait("CHANCERY_FAILPOINT_HOLD");
 	if ((error = check_head(site->repo, req)) < 0)

@@ -104,8 +104,16 @@ int ch_loose_write(const char *gitdir, const ch_jobj *o, int durable);
  * `id` by renaming the lock file over it; fsync of both when `durable`. */
 int ch_ref_commit_lock(const char *gitdir, const char *ref, int lock_fd, const git_oid *id,
                        int durable);
-/* Create <ref>.lock (O_EXCL) and its directories: CH_ECONFLICT if held. */
-int ch_ref_lock(int *lock_fd, const char *gitdir, const char *ref);
+/* Create <ref>.lock (exclusively) and its directories: CH_ECONFLICT if
+ * held. */
+int ch_ref_lock(int *lock_fd, ch_site *site, const char *ref);
+/* Make ahead the file the next lock in `ref`'s directory will be (an
+ * unnamed one, linked as <ref>.lock by ch_ref_lock; the site keeps it).
+ * A ref file is replaced at every step, and ext4 skips the inodes freed in
+ * the last half minute when it allocates one in their group, reading each:
+ * a new file in refs/docs/ then costs ~0.3 ms where it cost 0.02 ms. The
+ * step engine makes the next one after it has answered. */
+void ch_ref_lock_prepare(ch_site *site, const char *ref);
 void ch_ref_unlock(const char *gitdir, const char *ref, int lock_fd);
 
 /* Make the 256 fan-out directories objects/00..ff that are missing: a

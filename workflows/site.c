@@ -47,6 +47,7 @@ static void set_paths(ch_site *site, const char *path)
 	site->config_path = ch_buf_detach(&b);
 	site->write_fd = -1;
 	site->journal_fd = -1;
+	site->spare_lock_fd = -1;
 }
 
 static int save_config(ch_site *site)
@@ -226,6 +227,9 @@ void ch_site_free(ch_site *site)
 		close(site->write_fd); /* (drops any flock still held) */
 	if (site->journal_fd >= 0)
 		close(site->journal_fd);
+	if (site->spare_lock_fd >= 0)
+		close(site->spare_lock_fd);
+	free(site->spare_lock_dir);
 	free(site);
 }
 

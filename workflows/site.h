@@ -53,6 +53,8 @@ struct ch_site {
 	int write_fd;        /* SITE/state/write.lock, opened on first write; -1 */
 	unsigned write_depth; /* nested ch_site_write_lock holds */
 	int journal_fd;      /* SITE/state/journal (journal.h), opened on first use; -1 */
+	int spare_lock_fd;   /* an unnamed file for the next ref lock (journal.h); -1 */
+	char *spare_lock_dir; /* the directory it is in */
 };
 
 /* site.c */
