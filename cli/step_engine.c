@@ -337,9 +337,8 @@ static void serve(int fd, ch_site *site, unsigned char *buf)
 	if (error == 0)
 		error = do_step(site, &r, hex);
 	answer(fd, error, error < 0 ? ch_error_last() : hex);
-	/* answered: the next step's ref lock is made now (workflows/journal.h) */
-	if (r.f[F_DOC] && ch_valid_doc_id(r.f[F_DOC]))
-		ch_ref_lock_prepare(site, "refs/docs/x");
+	/* answered: the next step's new files are made now (workflows/journal.h) */
+	ch_journal_prepare(site);
 done:
 	ch_wipe(buf, len);
 	req_dispose(&r);
@@ -475,7 +474,7 @@ static int engine_run(const char *site_path)
 	/* Objects land in existing directories, and the first ref lock is made
 	 * ahead (workflows/journal.h). */
 	ch_loose_prepare(git_repository_path(site->repo));
-	ch_ref_lock_prepare(site, "refs/docs/x");
+	ch_journal_prepare(site);
 	signer.site = site;
 	signer.kc = kc;
 	site->sign = engine_sign;

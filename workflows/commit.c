@@ -189,7 +189,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		goto done;
 	appended = 1;
 	for (i = 0; i < objs.n; i++)
-		if ((error = ch_loose_write(gitdir, &objs.v[i], 0)) < 0)
+		if ((error = ch_loose_write(site, &objs.v[i], 0)) < 0)
 			goto done;
 	failpoint_crash("after-object");
 	error = ch_ref_commit_lock(gitdir, req->ref, lock_fd, out, 0);

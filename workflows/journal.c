@@ -332,10 +332,16 @@ static int have_proc_fd(void)
  * unnamed (O_TMPFILE, nothing to remove after a crash) where the file
  * system can, else tmp_obj_XXXXXX (what `chancery recover` removes when its
  * writer died). Creates `dir` when it is missing. */
-static int object_file(ch_buf *tmp, const char *dir)
+static int object_file(ch_site *site, ch_buf *tmp, const char *dir)
 {
 	int fd, tries;
 
+	if (site->spare_obj_fd >= 0) {
+		fd = site->spare_obj_fd;
+		site->spare_obj_fd = -1;
+		ch_buf_clear(tmp);
+		return fd;
+	}
 	for (tries = 0; tries < 2; tries++) {
 		ch_buf_clear(tmp);
 		fd = have_proc_fd() ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444) : -1;
@@ -353,8 +359,9 @@ static int object_file(ch_buf *tmp, const char *dir)
 	return -1;
 }
 
-int ch_loose_write(const char *gitdir, const ch_jobj *o, int durable)
+int ch_loose_write(ch_site *site, const ch_jobj *o, int durable)
 {
+	const char *gitdir = git_repository_path(site->repo);
 	char hex[GIT_OID_HEXSZ + 1], proc[64];
 	ch_buf dir = CH_BUF_INIT, path = CH_BUF_INIT, tmp = CH_BUF_INIT, z = CH_BUF_INIT;
 	struct stat st;
@@ -367,7 +374,7 @@ int ch_loose_write(const char *gitdir, const ch_jobj *o, int durable)
 		goto done;
 	if ((error = deflate_object(&z, o)) < 0)
 		goto done;
-	if ((fd = object_file(&tmp, dir.ptr)) < 0) {
+	if ((fd = object_file(site, &tmp, dir.ptr)) < 0) {
 		error = ch_error_setc(CH_EIO, "cannot create an object in %s: %s", dir.ptr,
 		                      strerror(errno));
 		goto done;
@@ -419,7 +426,7 @@ void ch_loose_prepare(const char *gitdir)
 
 /* Create `path` exclusively, as O_CREAT|O_EXCL would (EEXIST when it is
  * there): an unnamed file linked under the name, the site's spare one for
- * that directory when it has one (ch_ref_lock_prepare); O_CREAT|O_EXCL
+ * that directory when it has one (ch_journal_prepare); O_CREAT|O_EXCL
  * where O_TMPFILE is not supported. */
 static int lock_create(ch_site *site, const char *path)
 {
@@ -453,24 +460,28 @@ static int lock_create(ch_site *site, const char *path)
 	return fd;
 }
 
-void ch_ref_lock_prepare(ch_site *site, const char *ref)
+void ch_journal_prepare(ch_site *site)
 {
-	const char *gitdir = git_repository_path(site->repo), *slash = strrchr(ref, '/');
+	const char *gitdir = git_repository_path(site->repo);
 	ch_buf dir = CH_BUF_INIT;
 
-	if (!slash || !have_proc_fd())
+	if (!have_proc_fd())
 		return;
-	ch_buf_printf(&dir, "%s%.*s", gitdir, (int)(slash - ref), ref);
-	if (site->spare_lock_fd >= 0 && site->spare_lock_dir &&
-	    !strcmp(site->spare_lock_dir, dir.ptr)) {
-		ch_buf_dispose(&dir);
-		return;
+	ch_buf_printf(&dir, "%srefs/docs", gitdir);
+	if (site->spare_lock_fd < 0 || !site->spare_lock_dir ||
+	    strcmp(site->spare_lock_dir, dir.ptr)) {
+		if (site->spare_lock_fd >= 0)
+			close(site->spare_lock_fd);
+		free(site->spare_lock_dir);
+		site->spare_lock_fd = open(dir.ptr, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+		site->spare_lock_dir = ch_buf_detach(&dir);
 	}
-	if (site->spare_lock_fd >= 0)
-		close(site->spare_lock_fd);
-	free(site->spare_lock_dir);
-	site->spare_lock_fd = open(dir.ptr, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	site->spare_lock_dir = ch_buf_detach(&dir);
+	if (site->spare_obj_fd < 0) {
+		ch_buf_clear(&dir);
+		ch_buf_printf(&dir, "%sobjects", gitdir);
+		site->spare_obj_fd = open(dir.ptr, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+	}
+	ch_buf_dispose(&dir);
 }
 
 int ch_ref_lock(int *lock_fd, ch_site *site, const char *ref)
@@ -723,7 +734,7 @@ static int replay_one(ch_site *site, git_odb *odb, const record *r, ch_strv *don
 		if (object_ok(odb, &r->objs.v[i].id))
 			continue;
 		remove_loose(gitdir, &r->objs.v[i].id);
-		if ((error = ch_loose_write(gitdir, &r->objs.v[i], 1)) < 0)
+		if ((error = ch_loose_write(site, &r->objs.v[i], 1)) < 0)
 			goto done;
 		git_odb_refresh(odb);
 		ch_buf_clear(&line);

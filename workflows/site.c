@@ -48,6 +48,7 @@ static void set_paths(ch_site *site, const char *path)
 	site->write_fd = -1;
 	site->journal_fd = -1;
 	site->spare_lock_fd = -1;
+	site->spare_obj_fd = -1;
 }
 
 static int save_config(ch_site *site)
@@ -229,6 +230,8 @@ void ch_site_free(ch_site *site)
 		close(site->journal_fd);
 	if (site->spare_lock_fd >= 0)
 		close(site->spare_lock_fd);
+	if (site->spare_obj_fd >= 0)
+		close(site->spare_obj_fd);
 	free(site->spare_lock_dir);
 	free(site);
 }

@@ -55,6 +55,7 @@ struct ch_site {
 	int journal_fd;      /* SITE/state/journal (journal.h), opened on first use; -1 */
 	int spare_lock_fd;   /* an unnamed file for the next ref lock (journal.h); -1 */
 	char *spare_lock_dir; /* the directory it is in */
+	int spare_obj_fd;    /* an unnamed file for the next loose object; -1 */
 };
 
 /* site.c */
