@@ -693,6 +693,15 @@ static int object_ok(git_odb *odb, const git_oid *id)
 	return ok;
 }
 
+static int commit_ok(git_odb *odb, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	int ok = git_odb_read(&obj, odb, id) == 0 && git_odb_object_type(obj) == GIT_OBJECT_COMMIT;
+
+	git_odb_object_free(obj);
+	return ok;
+}
+
 static void remove_loose(const char *gitdir, const git_oid *id)
 {
 	char hex[GIT_OID_HEXSZ + 1];
@@ -746,7 +755,15 @@ static int replay_one(ch_site *site, git_odb *odb, const record *r, ch_strv *don
 	if (state == 0 && (git_oid_equal(&cur, &r->new_id) ||
 	                   !r->has_old || !git_oid_equal(&cur, &r->old)))
 		goto done; /* recorded, or moved on since */
-	/* missing, unreadable, or still at the old id: the move was lost */
+	/* missing, unreadable, or still at the old id: the move was lost --
+	 * if the record holds the commit it moves the ref to (a record written
+	 * by ch_commit_signed always does; a damaged one may not) */
+	if (!commit_ok(odb, &r->new_id)) {
+		ch_buf_printf(&line, "did not set %s: the record names %s, not a commit it holds",
+		              r->ref, git_oid_tostr(hex, sizeof(hex), &r->new_id));
+		ch_strv_push(done, line.ptr);
+		goto done;
+	}
 	ch_buf_printf(&path, "%s%s.lock", gitdir, r->ref);
 	unlink(path.ptr); /* a dead writer's (the caller holds the write lock) */
 	if (state == CH_EINVALID) {
