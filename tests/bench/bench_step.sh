@@ -24,10 +24,11 @@
 #               as an official's successive steps would, after its own
 #               writes. This is the figure the goal is read against.
 #   step by step  engine, in process, git, engine, ...: each run starts just
-#               after another tool's fsync. On ext4 the next file created
-#               then waits for that journal commit (~0.3 ms a file here):
-#               this order measures that cross-talk too, and is printed as
-#               well so that the difference is seen.
+#               after another tool's writes and fsyncs (journal commits,
+#               inodes freed by replaced refs, which ext4 skips for a while
+#               when it allocates the next file in their group): this order
+#               measures that cross-talk too, and is printed as well so that
+#               the difference is seen.
 # Goal (issue 3): chancery <= 0.25 x stock git.
 . "$(dirname "$0")/../integration/lib.sh"
 N=${BENCH_STEPS:-60}
