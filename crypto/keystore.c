@@ -849,7 +849,8 @@ static gpg_error_t agent_cmd(assuan_context_t ctx, const char *cmd)
 	return assuan_transact(ctx, cmd, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
-static int agent_error(gpg_error_t err, const char *keygrip, int unexpected)
+/* `what`: what the agent was asked to do with the key ("sign with"). */
+static int agent_error(gpg_error_t err, const char *keygrip, int unexpected, const char *what)
 {
 	switch (gpg_err_code(err)) {
 	case GPG_ERR_BAD_PASSPHRASE:
@@ -863,7 +864,7 @@ static int agent_error(gpg_error_t err, const char *keygrip, int unexpected)
 	if (unexpected)
 		return ch_error_setc(CH_EIO, "gpg-agent asked for something other than the "
 		                     "passphrase (is allow-loopback-pinentry off?)");
-	return ch_error_setc(CH_EIO, "gpg-agent could not sign with key %s: %s", keygrip,
+	return ch_error_setc(CH_EIO, "gpg-agent could not %s key %s: %s", what, keygrip,
 	                     gpg_strerror(err));
 }
 
@@ -915,7 +916,7 @@ done:
 	if (agent_err_is_local(err) || st.unexpected)
 		agent_disconnect(ks);
 	ch_buf_clear(sigval);
-	return agent_error(err, keygrip, st.unexpected);
+	return agent_error(err, keygrip, st.unexpected, "sign with");
 }
 
 int ch_keystore_sign_digest(ch_buf *sigval, ch_keystore *ks, const char *keygrip,
@@ -1037,24 +1038,6 @@ static int export_state_init(export_state *st, size_t cap, int secure, const cha
 	return 0;
 }
 
-static int export_error(gpg_error_t err, const char *keygrip, int unexpected)
-{
-	switch (gpg_err_code(err)) {
-	case GPG_ERR_BAD_PASSPHRASE:
-		return ch_error_setc(CH_EAUTH, "wrong signing passphrase");
-	case GPG_ERR_NO_SECKEY:
-		return ch_error_setc(CH_ENOTFOUND, "gpg-agent holds no secret key with keygrip %s",
-		                     keygrip);
-	default:
-		break;
-	}
-	if (unexpected)
-		return ch_error_setc(CH_EIO, "gpg-agent asked for something other than the "
-		                     "passphrase (is allow-loopback-pinentry off?)");
-	return ch_error_setc(CH_EIO, "gpg-agent could not export key %s: %s", keygrip,
-	                     gpg_strerror(err));
-}
-
 /* The connection's export key, asked once per connection. */
 static int agent_kek(ch_keystore *ks)
 {
@@ -1155,7 +1138,7 @@ int ch_keystore_export_secret(struct gcry_sexp **out, ch_keystore *ks, const cha
 			agent_disconnect(ks);
 		error = st.over ? ch_error_setc(CH_EIO, "gpg-agent exported more than %d bytes for "
 		                                "key %s", CH_WRAPPED_MAX, grip) :
-		        export_error(err, grip, st.ps.unexpected);
+		        agent_error(err, grip, st.ps.unexpected, "export");
 		goto done;
 	}
 	if ((error = unwrap_key(out, ks, &st, grip)) == 0)
