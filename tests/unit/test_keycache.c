@@ -29,79 +29,15 @@
 #include "util/fs.h"
 #include "util/common.h"
 
-#define PASSPHRASE "correct horse battery staple 7"
 #define WRONG "correct horse battery staple 8"
 
-typedef struct {
-	char base[64];
-	ch_buf home;
-	ch_keystore *ks;
-	ch_keyinfo ed;
-} fixture;
-
-static fixture fx;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Only paths from mkdtemp and fixed strings go into the command. */
-static int sh(const char *fmt, ...) CH_PRINTF(1, 2);
-static int sh(const char *fmt, ...)
-{
-	ch_buf cmd = CH_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	ch_buf_vprintf(&cmd, fmt, ap);
-	va_end(ap);
-	rc = system(cmd.ptr);
-	ch_buf_dispose(&cmd);
-	return rc;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
+#include "keystore_fixture.h"
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (ch_crypto_init() < 0)
-		return -1;
 	unsetenv("CHANCERY_KEYCACHE_TTL");
-	snprintf(fx.base, sizeof(fx.base), "/tmp/ch-keycache.XXXXXX");
-	if (!mkdtemp(fx.base))
-		return -1;
-	ch_buf_init(&fx.home);
-	ch_buf_printf(&fx.home, "%s/gnupg", fx.base);
-	if (ch_keystore_open(&fx.ks, fx.home.ptr) < 0 ||
-	    ch_keystore_create_key(&fx.ed, fx.ks, "Nguyen Van A", "a@example.vn", NULL,
-	                           PASSPHRASE) < 0) {
-		fprintf(stderr, "setup: %s\n", ch_error_last());
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	ch_keystore_free(fx.ks);
-	sh("gpgconf --homedir '%s' --kill gpg-agent >/dev/null 2>&1", fx.home.ptr);
-	ch_fs_remove_tree(fx.base);
-	ch_buf_dispose(&fx.home);
-	return 0;
+	return fixture_setup("/tmp/ch-keycache.XXXXXX", "gnupg");
 }
 
 static void digest_of(unsigned char d[32], const char *text)
@@ -545,5 +481,5 @@ int main(void)
 		cmocka_unit_test(test_timing),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, fixture_teardown);
 }
