@@ -316,6 +316,26 @@ static int deflate_object(ch_buf *out, const ch_jobj *o)
 	return 0;
 }
 
+/* A fan-out directory objects/XX with the mode of objects/ itself, whatever
+ * the umask (the step engine runs with 077): readers of the repository who
+ * can read objects/ can read what goes in it. */
+static int make_fanout(const char *dir)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0)
+		return errno == EEXIST ? 0 : -1;
+	if (slash && (size_t)(slash - dir) < sizeof(parent)) {
+		memcpy(parent, dir, (size_t)(slash - dir));
+		parent[slash - dir] = '\0';
+		if (stat(parent, &st) == 0)
+			chmod(dir, st.st_mode & 0777);
+	}
+	return 0;
+}
+
 /* Files are made unnamed (O_TMPFILE) and linked by /proc/self/fd/N. */
 static int have_proc_fd(void)
 {
@@ -353,7 +373,7 @@ static int object_file(ch_site *site, ch_buf *tmp, const char *dir)
 				return fd;
 			ch_buf_clear(tmp);
 		}
-		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		if (make_fanout(dir) < 0)
 			return -1;
 	}
 	return -1;
@@ -418,7 +438,7 @@ void ch_loose_prepare(const char *gitdir)
 	for (i = 0; i < 256; i++) {
 		ch_buf_clear(&dir);
 		ch_buf_printf(&dir, "%sobjects/%02x", gitdir, i);
-		if (mkdir(dir.ptr, 0777) < 0 && errno != EEXIST)
+		if (make_fanout(dir.ptr) < 0)
 			break; /* a read-only repository: the steps will say so */
 	}
 	ch_buf_dispose(&dir);

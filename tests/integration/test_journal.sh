@@ -163,6 +163,8 @@ CHANCERY_ENGINE_TRACE=1 "$CH" doc act "$S" "$D6" --as nguyen.van.a --action subm
 	--passphrase-file "$(pass nguyen.van.a)" >"$T/out" 2>"$T/err"
 check "a step through the engine" grep -q "step done by the engine" "$T/err"
 check "  appended its record" test "$(stat -c %s "$J")" -gt "$before"
+check "  the engine (umask 077) made objects/00..ff with the mode of objects/ ($(stat -c %a "$R/objects"))" \
+	bash -c "test \$(ls -d '$R'/objects/?? | wc -l) = 256 && ! stat -c %a '$R'/objects/?? | grep -vqx \$(stat -c %a '$R/objects')"
 N=$(head_of "$D6")
 git -C "$R" rev-parse "refs/docs/$D6^" >"$T/prev"
 "$CH" engine stop "$S" >/dev/null 2>&1
