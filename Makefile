@@ -122,6 +122,12 @@ $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(LIBS)
 
+# The step engine's request parser lives with the command line (the C
+# library only: cli/engine_wire.c).
+$(BUILD)/tests/replay_fuzz_engine: tests/fuzz/fuzz_engine.c tests/fuzz/replay.c $(BUILD)/cli/engine_wire.o $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/cli/engine_wire.o
+
 # The targets over HTTP input run chanceryd's request code (every server
 # object but main.o) under libmicrohttpd, through tests/fuzz/http_harness.c.
 FUZZ_HTTP = form cookie api

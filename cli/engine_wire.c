@@ -210,6 +210,63 @@ void ew_req_wipe(ew_req *r)
 	r->n = 0;
 }
 
+int ew_req_parse(ew_fields *r, const unsigned char *p, size_t n, const char **why)
+{
+	size_t off = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		unsigned tag;
+		uint32_t len;
+
+		if (off >= n) {
+			*why = "truncated";
+			goto fail;
+		}
+		tag = p[off++];
+		if (tag == F_END)
+			break;
+		if (tag >= F_COUNT || r->f[tag] || n - off < 4) {
+			*why = "malformed field";
+			goto fail;
+		}
+		len = ew_get_u32(p + off);
+		off += 4;
+		if (len > ew_field_max[tag] || len > n - off || memchr(p + off, '\0', len)) {
+			*why = "a field too long";
+			goto fail;
+		}
+		if (!(r->f[tag] = malloc((size_t)len + 1))) {
+			*why = "out of memory";
+			goto fail;
+		}
+		memcpy(r->f[tag], p + off, len);
+		r->f[tag][len] = '\0';
+		off += len;
+	}
+	if (off != n) {
+		*why = "trailing bytes";
+		goto fail;
+	}
+	return 0;
+fail:
+	ew_fields_wipe(r);
+	return -1;
+}
+
+void ew_fields_wipe(ew_fields *r)
+{
+	int i;
+
+	for (i = 0; i < F_COUNT; i++) {
+		if (r->f[i]) {
+			explicit_bzero(r->f[i], strlen(r->f[i]));
+			free(r->f[i]);
+		}
+		r->f[i] = NULL;
+	}
+}
+
 /* ---- the client ---- */
 
 int ew_enabled(void)

@@ -70,6 +70,16 @@ void ew_req_field(ew_req *r, int tag, const char *s); /* s NULL: nothing */
 int ew_req_finish(ew_req *r);                         /* -1: too long */
 void ew_req_wipe(ew_req *r);
 
+/* The engine's side: the fields of a request, NUL-terminated copies or
+ * NULL; -1 and a reason when it is malformed (a field unknown, repeated,
+ * longer than its maximum, holding a NUL, or cut; bytes after F_END). */
+typedef struct {
+	char *f[F_COUNT];
+} ew_fields;
+int ew_req_parse(ew_fields *r, const unsigned char *p, size_t n, const char **why);
+/* Wipe (the passphrase is one of them) and free. */
+void ew_fields_wipe(ew_fields *r);
+
 /* ---- the client ---- */
 
 /* CHANCERY_ENGINE is not "off" or "0". */

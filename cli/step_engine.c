@@ -179,47 +179,19 @@ static void on_term(int sig)
 	engine_stop = 1;
 }
 
-typedef struct {
-	char *f[F_COUNT];  /* NUL-terminated copies of the fields, or NULL */
-} engine_req;
+typedef ew_fields engine_req;
 
 static void req_dispose(engine_req *r)
 {
-	int i;
-
-	for (i = 0; i < F_COUNT; i++) {
-		if (r->f[i])
-			ch_wipe(r->f[i], strlen(r->f[i]));
-		free(r->f[i]);
-	}
-	memset(r, 0, sizeof(*r));
+	ew_fields_wipe(r);
 }
 
 static int req_parse(engine_req *r, const unsigned char *p, size_t n)
 {
-	size_t off = 0;
+	const char *why;
 
-	memset(r, 0, sizeof(*r));
-	for (;;) {
-		unsigned tag;
-		uint32_t len;
-
-		if (off >= n)
-			return ch_error_setc(CH_EINVALID, "engine request: truncated");
-		tag = p[off++];
-		if (tag == F_END)
-			break;
-		if (tag >= F_COUNT || r->f[tag] || n - off < 4)
-			return ch_error_setc(CH_EINVALID, "engine request: malformed field");
-		len = get_u32(p + off);
-		off += 4;
-		if (len > field_max[tag] || len > n - off || memchr(p + off, '\0', len))
-			return ch_error_setc(CH_EINVALID, "engine request: field %u too long", tag);
-		r->f[tag] = ch_strndup((const char *)p + off, len);
-		off += len;
-	}
-	if (off != n)
-		return ch_error_setc(CH_EINVALID, "engine request: trailing bytes");
+	if (ew_req_parse(r, p, n, &why) < 0)
+		return ch_error_setc(CH_EINVALID, "engine request: %s", why);
 	return 0;
 }
 
