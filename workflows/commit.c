@@ -185,9 +185,11 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	if ((error = ch_journal_begin(site)) < 0)
 		goto done;
 	in_journal = 1;
+	/* (set before: a record whose flush failed may still be in the file, and
+	 * a failed step's record is emptied out below) */
+	appended = 1;
 	if ((error = ch_journal_append(site, req->ref, req->expected, out, &objs)) < 0)
 		goto done;
-	appended = 1;
 	for (i = 0; i < objs.n; i++)
 		if ((error = ch_loose_write(site, &objs.v[i], 0)) < 0)
 			goto done;

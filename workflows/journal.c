@@ -264,9 +264,44 @@ int ch_journal_append(ch_site *site, const char *ref, const git_oid *old,
 		p[3] = (unsigned char)(len >> 24);
 	}
 	put_u32(&rec, crc_of(rec.ptr, rec.size));
-	/* one write: O_APPEND places it whole after every earlier record */
-	if (write_all(fd, rec.ptr, rec.size) < 0 || fdatasync(fd) < 0)
-		error = ch_error_setc(CH_EIO, "cannot write the step journal of %s: %s; nothing "
+	/* Appends are serialized by a lock of their own (an open file
+	 * description lock, apart from the flock that checkpoints use): a
+	 * write cut short (a signal, a full disk) is then continued or taken
+	 * back before anyone appends after it, so no record is ever torn in
+	 * the middle of the journal. The flush is outside it: it flushes the
+	 * others' records with ours. */
+	{
+		struct flock lk;
+		struct stat st;
+		int cut;
+
+		memset(&lk, 0, sizeof(lk));
+		lk.l_type = F_WRLCK;
+		lk.l_whence = SEEK_SET;
+		lk.l_len = 1;
+		while (fcntl(fd, F_OFD_SETLKW, &lk) < 0)
+			if (errno != EINTR) {
+				error = ch_error_setc(CH_EIO, "cannot lock the step journal of %s: %s; "
+				                      "nothing was recorded", site->path, strerror(errno));
+				goto done;
+			}
+		if ((cut = fstat(fd, &st) < 0))
+			error = ch_error_setc(CH_EIO, "cannot read the step journal of %s: %s; nothing "
+			                      "was recorded", site->path, strerror(errno));
+		else if ((cut = write_all(fd, rec.ptr, rec.size) < 0)) {
+			error = ch_error_setc(CH_EIO, "cannot write the step journal of %s: %s; nothing "
+			                      "was recorded", site->path, strerror(errno));
+			if (ftruncate(fd, st.st_size) < 0) {
+				/* the record stays cut: a replay stops there (journal.h) */
+			}
+		}
+		lk.l_type = F_UNLCK;
+		fcntl(fd, F_OFD_SETLK, &lk);
+		if (cut)
+			goto done;
+	}
+	if (fdatasync(fd) < 0)
+		error = ch_error_setc(CH_EIO, "cannot flush the step journal of %s: %s; nothing "
 		                      "was recorded", site->path, strerror(errno));
 done:
 	ch_buf_dispose(&rec);
