@@ -128,7 +128,7 @@ int ch_pkt_printable(const char *s, size_t len, size_t max)
 	return 1;
 }
 
-static int parse_caps(ch_upload_request *r, const char *s, size_t len)
+int ch_pkt_parse_caps(ch_strv *caps, const char *s, size_t len, const char *where)
 {
 	size_t i = 0;
 
@@ -140,12 +140,13 @@ static int parse_caps(ch_upload_request *r, const char *s, size_t len)
 			j++;
 		if (j > i) {
 			if (!ch_pkt_printable(s + i, j - i, CH_UPLOAD_MAX_CAP_LEN))
-				return ch_error_setc(CH_EINVALID, "malformed capability in the first want");
-			if (r->caps.n >= CH_UPLOAD_MAX_CAPS)
+				return ch_error_setc(CH_EINVALID, "malformed capability in the first %s",
+				                     where);
+			if (caps->n >= CH_UPLOAD_MAX_CAPS)
 				return ch_error_setc(CH_EINVALID, "more than %d capabilities",
 				                     CH_UPLOAD_MAX_CAPS);
 			cap = ch_strndup(s + i, j - i);
-			ch_strv_push(&r->caps, cap);
+			ch_strv_push(caps, cap);
 			free(cap);
 		}
 		i = j + 1;
@@ -225,7 +226,8 @@ int ch_upload_request_parse(ch_upload_request *out, const void *data, size_t len
 				goto done;
 			}
 			if (out->nwants == 0 && n > 5 + GIT_OID_HEXSZ &&
-			    (error = parse_caps(out, s + 6 + GIT_OID_HEXSZ, n - 6 - GIT_OID_HEXSZ)) < 0)
+			    (error = ch_pkt_parse_caps(&out->caps, s + 6 + GIT_OID_HEXSZ,
+			                               n - 6 - GIT_OID_HEXSZ, "want")) < 0)
 				goto done;
 			push_oid(&out->wants, &out->nwants, &id);
 		} else if (phase == HAVES && starts(s, n, "have ")) {

@@ -89,6 +89,10 @@ int ch_pkt_parse_oid(git_oid *out, const char *s, size_t len);
 int ch_pkt_printable(const char *s, size_t len, size_t max);
 /* 1 if capability `name` (exactly, or name=value) is in the list. */
 int ch_pkt_has_cap(const ch_strv *caps, const char *name);
+/* The space-separated capabilities after the first want or command
+ * (`where`, for messages): each printable, at most CH_UPLOAD_MAX_CAP_LEN
+ * bytes, at most CH_UPLOAD_MAX_CAPS in all, appended to caps. */
+int ch_pkt_parse_caps(ch_strv *caps, const char *s, size_t len, const char *where);
 /* 1 if the client asked for capability `name`. */
 int ch_upload_request_has_cap(const ch_upload_request *r, const char *name);
 /* Write a request back (for tests and the fuzz target). */

@@ -6,30 +6,6 @@
 #include "pushcmd.h"
 #include "util/common.h"
 
-static int parse_caps(ch_push_request *r, const char *s, size_t len)
-{
-	size_t i = 0, j;
-	char *cap;
-
-	while (i < len) {
-		for (j = i; j < len && s[j] != ' '; j++)
-			;
-		if (j > i) {
-			if (!ch_pkt_printable(s + i, j - i, CH_UPLOAD_MAX_CAP_LEN))
-				return ch_error_setc(CH_EINVALID, "malformed capability in the first "
-				                     "command");
-			if (r->caps.n >= CH_UPLOAD_MAX_CAPS)
-				return ch_error_setc(CH_EINVALID, "more than %d capabilities",
-				                     CH_UPLOAD_MAX_CAPS);
-			cap = ch_strndup(s + i, j - i);
-			ch_strv_push(&r->caps, cap);
-			free(cap);
-		}
-		i = j + 1;
-	}
-	return 0;
-}
-
 /* "<old> <new> <ref>[\0caps]" (the final "\n" already cut). */
 static int parse_command(ch_push_request *r, const char *s, size_t n)
 {
@@ -60,7 +36,7 @@ static int parse_command(ch_push_request *r, const char *s, size_t n)
 	u->ref[reflen] = '\0';
 	r->ncmds++;
 	if (nul)
-		return parse_caps(r, nul + 1, n - cmdlen - 1);
+		return ch_pkt_parse_caps(&r->caps, nul + 1, n - cmdlen - 1, "command");
 	return 0;
 }
 
