@@ -27,8 +27,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
 SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null)
 
-LIB_SRC  = $(wildcard util/*.c) $(wildcard crypto/*.c) $(wildcard workflows/*.c) \
-           $(wildcard templates/*.c)
+# The library, one folder per concern (docs/ARCHITECTURE.md).
+LIB_DIRS = util crypto workflows workflows/store workflows/classify workflows/verify \
+           workflows/sync templates
+LIB_SRC  = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 EMBED    = $(wildcard workflows/defs/*.json) $(wildcard templates/decree30/*.md) \
            $(wildcard templates/html/*.html) $(wildcard templates/html/*.css)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
@@ -40,15 +42,23 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/replay_%)
-HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h server/*.h)
+# Test hooks (util/failpoint.h, CHANCERY_TEST_S2K_COUNT) are compiled into
+# the test build only: `make check` builds with TEST_HOOKS=1 into
+# $(BUILD)-test; `make`, `make run` and `make install` never have them.
+ifeq ($(TEST_HOOKS),1)
+ALL_CFLAGS += -DCH_TEST_HOOKS
+endif
+TBUILD   = $(BUILD)-test
+# Header dependencies are tracked by the compiler (-MMD -MP: build/**/*.d).
+DEPFLAGS = -MMD -MP
 
 .PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
 
-$(BUILD)/%.o: %.c $(HDRS)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/embedded.c: $(EMBED) scripts/embed.sh
 	@mkdir -p $(dir $@)
@@ -57,9 +67,9 @@ $(BUILD)/gen/embedded.c: $(EMBED) scripts/embed.sh
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c util/embedded.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/offline/%.o: %.c $(HDRS)
+$(BUILD)/offline/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DCH_OFFLINE -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -DCH_OFFLINE -c -o $@ $<
 
 $(BUILD)/libchancery.a: $(LIB_OBJ)
 	@rm -f $@
@@ -67,8 +77,9 @@ $(BUILD)/libchancery.a: $(LIB_OBJ)
 
 # The command line is linked statically against everything but libc: a
 # dynamic `chancery` loads 25 shared libraries (libgit2 pulls mbedTLS,
-# libssh2 -> OpenSSL, krb5/GSSAPI, PCRE2 ...) and spends ~5 ms of every
-# step starting; static, ~1.2 ms. pkg-config --static names the archives
+# libssh2 -> OpenSSL, krb5/GSSAPI, PCRE2 ...) and spends ~5 ms starting;
+# static, ~1.2 ms; and the air-gapped build below needs it to leave out
+# every network entry point. pkg-config --static names the archives
 # (all in Debian's -dev packages, scripts/deps.sh); glibc stays dynamic.
 # cli/notls.c takes libgit2's CA-store loading (--wrap) and its GSSAPI calls
 # (no static libgssapi_krb5 exists): see there.
@@ -88,17 +99,8 @@ OFFLINE_LINK = $(CLI_WRAP) $(OFFLINE_WRAP) \
                -Wl,-Bstatic $(filter-out -lassuan -lgpg-error,$(CLI_STATIC_LIBS)) \
                -Wl,-Bdynamic -lassuan -lgpg-error -lpthread -ldl -lrt
 
-$(BUILD)/chancery-full: $(CLI_OBJ) $(BUILD)/libchancery.a
+$(BUILD)/chancery: $(CLI_OBJ) $(BUILD)/libchancery.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libchancery.a $(CLI_LINK)
-
-# `chancery` itself is the front (cli/front/front.c): the C library only,
-# static (position-independent) where the sanitizers allow, so that a
-# signed step handed to the step engine starts in ~0.2 ms; it runs
-# chancery-full for everything else.
-FRONT_OBJ = $(BUILD)/cli/front/front.o $(BUILD)/cli/engine_wire.o
-FRONT_LINK = $(if $(findstring sanitize,$(CFLAGS)),,-static-pie)
-$(BUILD)/chancery: $(FRONT_OBJ)
-	$(CC) $(CFLAGS) $(FRONT_LINK) -o $@ $(FRONT_OBJ)
 
 # The server: the only binary linked with libmicrohttpd and GnuTLS.
 $(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
@@ -109,32 +111,25 @@ $(BUILD)/chanceryd: $(SRV_OBJ) $(BUILD)/libchancery.a
 $(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchancery.a $(OFFLINE_LINK)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a $(HDRS)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
 
-$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a $(HDRS)
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS)
 
 # The signer's message reader lives with the server.
-$(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(HDRS)
+$(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(LIBS)
-
-# The step engine's request parser lives with the command line (the C
-# library only: cli/engine_wire.c).
-$(BUILD)/tests/replay_fuzz_engine: tests/fuzz/fuzz_engine.c tests/fuzz/replay.c $(BUILD)/cli/engine_wire.o $(HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/cli/engine_wire.o
 
 # The targets over HTTP input run chanceryd's request code (every server
 # object but main.o) under libmicrohttpd, through tests/fuzz/http_harness.c.
 FUZZ_HTTP = form cookie api
 SRV_LIB_OBJ = $(filter-out $(BUILD)/server/main.o,$(SRV_OBJ))
 $(FUZZ_HTTP:%=$(BUILD)/tests/replay_fuzz_%): $(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c \
-  tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) $(BUILD)/libchancery.a $(HDRS) \
-  tests/fuzz/http_harness.h
+  tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) \
 	  $(BUILD)/libchancery.a $(LIBS) $(SERVER_LIBS)
@@ -146,16 +141,18 @@ deps:
 check: $(if $(CH_NO_DEPS),,deps)
 	$(MAKE) all
 	$(MAKE) clang-build
-	BUILD=$(BUILD) tests/run.sh
+	$(MAKE) BUILD=$(TBUILD) TEST_HOOKS=1 all
+	BUILD=$(TBUILD) tests/run.sh
 
-test: all
-	BUILD=$(BUILD) tests/run.sh
+test:
+	$(MAKE) BUILD=$(TBUILD) TEST_HOOKS=1 all
+	BUILD=$(TBUILD) tests/run.sh
 
 clang-build:
 	$(MAKE) BUILD=build-clang CC=clang all
 
 asan: $(if $(CH_NO_DEPS),,deps)
-	$(MAKE) BUILD=build-asan CC=clang \
+	$(MAKE) BUILD=build-asan CC=clang TEST_HOOKS=1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
@@ -163,13 +160,14 @@ asan: $(if $(CH_NO_DEPS),,deps)
 # The integration suite with every chancery and chanceryd process under
 # valgrind (errors and definite leaks fail the run).
 valgrind: $(if $(CH_NO_DEPS),,deps)
-	$(MAKE) all
-	BUILD=$(BUILD) CH_VALGRIND=1 tests/run.sh test_
+	$(MAKE) BUILD=$(TBUILD) TEST_HOOKS=1 all
+	BUILD=$(TBUILD) CH_VALGRIND=1 tests/run.sh test_
 
 # The crash and load tests in full (make check runs them shortened).
-soak: all
-	BUILD=$(BUILD) CH_SOAK=1 tests/run.sh crash
-	BUILD=$(BUILD) CH_SOAK=1 tests/run.sh load
+soak:
+	$(MAKE) BUILD=$(TBUILD) TEST_HOOKS=1 all
+	BUILD=$(TBUILD) CH_SOAK=1 tests/run.sh crash
+	BUILD=$(TBUILD) CH_SOAK=1 tests/run.sh load
 
 run: $(if $(CH_NO_DEPS),,deps)
 	$(MAKE) all
@@ -183,10 +181,11 @@ fuzz:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
-	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline \
-	  $(BUILD)/chanceryd \
+	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
 	  $(DESTDIR)$(PREFIX)/bin/
 	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
 
 clean:
-	rm -rf build build-clang build-asan build-fuzz
+	rm -rf build build-test build-clang build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -55,13 +55,7 @@ int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 
-/* run.c */
-/* Run argv[0] (searched in PATH) with our environment plus `env`
- * ("NAME=value" strings, NULL-terminated, may be NULL). stdout into `out`
- * (NULL: /dev/null), stderr into `err` (NULL: ours). *status: the exit
- * code, or 128 + the signal. */
-int cli_run(int *status, const char *const *argv, const char *const *env, ch_buf *out,
-            ch_buf *err);
+/* run.c (running a program: util/spawn.h) */
 /* The environment for stock git on `git_dir` (GIT_DIR), with the TLS
  * client certificate, its key and the CA (any may be NULL) as GIT_SSL_*,
  * no prompts, fsck of received objects, no automatic gc; with `durable`,
@@ -76,10 +70,6 @@ void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir);
 int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);
 
 /* cmd_join.c */
-/* The classification gate (workflows/gate.h) on a document's head in
- * `repo`: label, title, text. 0 or CH_ECLASSIFIED (event recorded). */
-int cli_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
-                  const git_oid *head, const char *door, const char *peer);
 int cmd_join(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
@@ -110,28 +100,6 @@ int cmd_spill(int argc, char **argv);
 
 /* cmd_bundle.c */
 int cmd_bundle(int argc, char **argv);
-
-/* step_engine.c (not in chancery-offline) */
-#include <git2.h>
-
-enum {
-	CLI_ENGINE_NOT_USED, /* no engine (or not for this step): do it in process */
-	CLI_ENGINE_DONE,     /* recorded by the engine: st->id */
-	CLI_ENGINE_FAILED,   /* refused or failed: the error is set, as in process */
-	CLI_ENGINE_LOST      /* the engine died after the request was sent: redo it in
-	                        process with st->seen as the expected head */
-};
-
-typedef struct {
-	char seen[GIT_OID_HEXSZ + 1]; /* the head the client read */
-	char hex[GIT_OID_HEXSZ + 1];  /* the step recorded */
-	int code;                     /* CLI_ENGINE_FAILED: the CH_E* code */
-} cli_engine_step;
-
-/* `doc act` through the site's engine (positionals SITE DOC). The
- * passphrase, once asked, is left in *pass for the in-process path. */
-int cli_engine_act(cli_engine_step *st, const cli_args *a, char **pass);
-int cmd_engine(int argc, char **argv);
 
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);

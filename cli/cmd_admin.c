@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "workflows/accounts.h"
+#include "workflows/store/accounts.h"
 #include "workflows/admin.h"
 #include "util/fs.h"
 #include "util/common.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "workflows/bundle.h"
+#include "workflows/sync/bundle.h"
 #include "util/fs.h"
 #include "util/common.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "workflows/declassify.h"
+#include "workflows/classify/declassify.h"
 #include "util/fs.h"
 #include "util/common.h"
 

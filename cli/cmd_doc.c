@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "workflows/doc.h"
-#include "workflows/quarantine.h"
+#include "workflows/sync/quarantine.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -169,86 +169,21 @@ static int doc_revise(const cli_args *a)
 	return error;
 }
 
-/* After the engine died with the request sent, the in-process attempt
- * conflicts if the engine had recorded the step: find it at the head (the
- * step right after the head the client read, by this person, this action). */
-static int engine_step_at_head(git_oid *out, ch_site *site, const char *id, const git_oid *seen,
-                               const ch_actor *who, const char *action)
-{
-	const ch_doc_event *last, *prev;
-	ch_doc *doc = NULL;
-	int found = 0;
-
-	if (ch_doc_load(&doc, site, id) == 0 && doc->nevents >= 2) {
-		last = &doc->events[doc->nevents - 1];
-		prev = &doc->events[doc->nevents - 2];
-		found = git_oid_equal(&prev->id, seen) && !strcmp(last->t.actor, who->actor) &&
-		        !strcmp(last->t.action, action) &&
-		        !strcmp(last->t.on_behalf, who->on_behalf ? who->on_behalf : "") &&
-		        !strcmp(last->comment ? last->comment : "", who->comment ? who->comment : "");
-		if (found)
-			git_oid_cpy(out, &last->id);
-	}
-	ch_doc_free(doc);
-	return found;
-}
-
 static int doc_act(const cli_args *a)
 {
 	ch_site *site = NULL;
 	char *pass = NULL;
 	ch_actor who;
-	git_oid id, seen;
-	int error, lost = 0, have_seen = 0;
+	git_oid id;
+	int error;
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
 	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
 		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
 		                     "(rule D4)");
-#ifndef CH_OFFLINE
-	{
-		cli_engine_step st;
-
-		switch (cli_engine_act(&st, a, &pass)) {
-		case CLI_ENGINE_DONE: /* libgit2 is not initialised in this process */
-			printf("%s\n", st.hex);
-			ch_free_secret(pass);
-			return 0;
-		case CLI_ENGINE_FAILED:
-			ch_free_secret(pass);
-			return st.code;
-		case CLI_ENGINE_LOST:
-			lost = 1;
-			/* fall through */
-		default:
-			/* The head the client read (if it did) is the head this step
-			 * builds on, in process too: racing processes that read the
-			 * same head still get one step and conflicts. */
-			have_seen = st.seen[0] && git_oid_fromstr(&seen, st.seen) == 0;
-			lost = lost && have_seen;
-			break;
-		}
-	}
-	/* The `chancery` front (cli/front/front.c) lost the engine after it
-	 * sent this step: the head it read is the expected one, and a step
-	 * found there may be the engine's. */
-	{
-		const char *front = getenv("CHANCERY_ENGINE_SEEN");
-
-		if (!have_seen && front && ch_valid_oid_hex(front) &&
-		    git_oid_fromstr(&seen, front) == 0)
-			have_seen = lost = 1;
-		unsetenv("CHANCERY_ENGINE_SEEN");
-	}
-#endif
 	if ((error = open_actor(&site, &pass, &who, a)) == 0) {
-		if (have_seen)
-			who.expected = &seen;
 		error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who);
-		if (error == CH_ECONFLICT && lost &&
-		    engine_step_at_head(&id, site, a->pos.v[1], &seen, &who, cli_get(a, "action")))
-			error = 0;
 		if (error == 0)
 			printf("%s\n", git_oid_tostr_s(&id));
 	}
@@ -302,7 +237,7 @@ static void print_conflicts(ch_site *site, const char *id, const char *indent)
 	git_oid at;
 	size_t i;
 
-	if (ch_quarantine_conflicts(&peers, site, id) < 0)
+	if (ch_doc_conflicts(&peers, site, id) < 0)
 		return;
 	for (i = 0; i < peers.n; i++) {
 		ch_buf_clear(&ref);

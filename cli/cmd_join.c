@@ -16,10 +16,10 @@
 
 #include "cli.h"
 #include "workflows/doc.h"
-#include "workflows/gate.h"
-#include "workflows/spill.h"
-#include "workflows/verify.h"
-#include "workflows/view.h"
+#include "workflows/classify/gate.h"
+#include "workflows/classify/spill.h"
+#include "workflows/verify/verify.h"
+#include "workflows/sync/peerview.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -79,43 +79,6 @@ done:
 	git_reference_iterator_free(it);
 	git_repository_free(repo);
 	ch_buf_dispose(&spec);
-	return error;
-}
-
-int cli_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
-                  const git_oid *head, const char *door, const char *peer)
-{
-	git_commit *c = NULL;
-	git_tree *t = NULL;
-	git_blob *mb = NULL, *tb = NULL;
-	const git_tree_entry *e;
-	ch_meta meta;
-	int error;
-
-	if (git_commit_lookup(&c, repo, head) < 0 || git_commit_tree(&t, c) < 0 ||
-	    !(e = git_tree_entry_byname(t, "meta.json")) ||
-	    git_blob_lookup(&mb, repo, git_tree_entry_id(e)) < 0 ||
-	    ch_meta_parse(&meta, git_blob_rawcontent(mb), (size_t)git_blob_rawsize(mb)) < 0) {
-		error = ch_error_setc(CH_EINVALID, "%.12s: unreadable document head",
-		                      git_oid_tostr_s(head));
-		goto done;
-	}
-	if ((e = git_tree_entry_byname(t, "document.md")) &&
-	    git_blob_lookup(&tb, repo, git_tree_entry_id(e)) < 0) {
-		error = ch_error_setc(CH_EINVALID, "%.12s: unreadable text", git_oid_tostr_s(head));
-	} else {
-		ch_gate_item item = { door, peer, meta.classification, meta.title,
-		                      tb ? git_blob_rawcontent(tb) : NULL,
-		                      tb ? (size_t)git_blob_rawsize(tb) : 0, "the text", NULL };
-
-		error = ch_gate_check(site, pol, &item);
-	}
-	ch_meta_dispose(&meta);
-done:
-	git_blob_free(mb);
-	git_blob_free(tb);
-	git_tree_free(t);
-	git_commit_free(c);
 	return error;
 }
 

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "workflows/recover.h"
+#include "workflows/store/recover.h"
 #include "workflows/site.h"
-#include "workflows/verify.h"
+#include "workflows/verify/verify.h"
 #include "util/common.h"
 
 static const char recover_usage[] =
@@ -75,7 +75,7 @@ int cmd_recover(int argc, char **argv)
 			goto done;
 		}
 	}
-	if ((error = ch_site_open_no_replay(&site, a.pos.v[0])) < 0) {
+	if ((error = ch_site_open(&site, a.pos.v[0])) < 0) {
 		rc = cli_fail(error);
 		goto done;
 	}
@@ -87,9 +87,7 @@ int cmd_recover(int argc, char **argv)
 		printf("recover: removed %s\n", res.removed.v[i]);
 	for (i = 0; i < res.kept.n; i++)
 		printf("recover: kept %s (its process still runs)\n", res.kept.v[i]);
-	for (i = 0; i < res.replayed.n; i++)
-		printf("recover: journal: %s\n", res.replayed.v[i]);
-	if (!res.removed.n && !res.replayed.n)
+	if (!res.removed.n)
 		printf("recover: nothing left behind by a dead writer\n");
 	/* the check, read-only, without the lock: writers may go on */
 	bad = check_refs(site->repo);

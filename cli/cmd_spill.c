@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "workflows/spill.h"
+#include "workflows/classify/spill.h"
 #include "util/common.h"
 
 static const char spill_usage[] =

@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "workflows/quarantine.h"
-#include "workflows/view.h"
+#include "workflows/classify/gate.h"
+#include "workflows/sync/quarantine.h"
+#include "workflows/sync/peerview.h"
+#include "util/spawn.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -264,7 +266,7 @@ static int push_batch(sync_run *r, const ch_strv *env, const ch_strv *args, size
 		argv[k++] = args->v[from + i];
 	for (i = 0; i < env->n; i++)
 		envp[i] = env->v[i];
-	error = cli_run(&status, argv, envp, &out, r->progress ? NULL : &err);
+	error = ch_spawn_run(&status, argv, envp, &out, r->progress ? NULL : &err);
 	if (error < 0)
 		goto done;
 	for (line = strtok_r(out.size ? out.ptr : NULL, "\n", &save); line;
@@ -338,7 +340,7 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 			    ch_view_doc_for_peer(site->repo, &mine, pol, site->site_id, NULL) != 1)
 				continue;
 			/* the gate still stands at this door (the view gated the others) */
-			if (cli_gate_head(site, site->repo, pol, &mine, "git sync", r->peer) < 0) {
+			if (ch_gate_head(site, site->repo, pol, &mine, "git sync", r->peer) < 0) {
 				printf("not pushed %s: %s\n", spec.ptr, ch_error_last());
 				r->refused++;
 				continue;

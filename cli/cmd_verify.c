@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "workflows/site.h"
-#include "workflows/verify.h"
+#include "workflows/verify/verify.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"

@@ -16,14 +16,6 @@
 
 #define PASSPHRASE_MAX 1024
 
-#ifndef CH_OFFLINE
-#define ENGINE_USAGE \
-	"  engine run|status|stop SITE   (the resident step engine; `doc act` starts it\n" \
-	"                                 on demand; CHANCERY_ENGINE=off: none)\n"
-#else
-#define ENGINE_USAGE "" /* the air-gapped build has no engine */
-#endif
-
 static const char usage_text[] =
 	"usage: chancery <command> [arguments]\n"
 	"\n"
@@ -59,7 +51,6 @@ static const char usage_text[] =
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
 	"\n"
-	ENGINE_USAGE
 	"\n"
 	"security:\n"
 	"  spill SITE DOC --as SECURITY-OFFICER [--reason TEXT]   (networked: withdraw, purge)\n"
@@ -304,8 +295,6 @@ int main(int argc, char **argv)
 #ifndef CH_OFFLINE
 	if (!strcmp(cmd, "spill"))
 		return cmd_spill(argc, argv);
-	if (!strcmp(cmd, "engine"))
-		return cmd_engine(argc, argv);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv);
 	if (!strcmp(cmd, "bundle"))

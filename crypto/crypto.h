@@ -6,8 +6,6 @@
  *   crypto/pgp_sign.c  building v4 signature packets for an external signer
  *   crypto/keystore.c  a site's GnuPG home: key creation (GPGME), export,
  *                      signing through gpg-agent over Assuan (keystore.h)
- *   crypto/keycache.c  the step engine's unlocked-key cache: Ed25519 keys
- *                      exported from gpg-agent, signing in process (keycache.h)
  *   crypto/secret.c    Argon2id passwords, random tokens, HMAC (this file)
  */
 #ifndef CH_CRYPTO_H

@@ -12,9 +12,7 @@
  *   socket with libassuan (the library GPGME itself uses for
  *   GPGME_PROTOCOL_ASSUAN): RESET, SIGKEY, SETHASH, PKSIGN, the agent's
  *   INQUIRE PASSPHRASE answered with the loopback pinentry. The connection
- *   stays open in the keystore for the next signature. The step engine's
- *   unlocked-key cache (keycache.c) uses the same connection to take a key
- *   out of the agent once (EXPORT_KEY, below) and then signs in process.
+ *   stays open in the keystore for the next signature.
  *
  * A passphrase never travels in argv, the environment or a file: key
  * creation hands it to gpg through GPGME's passphrase callback (a pipe),
@@ -62,41 +60,14 @@ extern char **environ;
 #define CH_SIGN_HASH CH_PGP_HASH_SHA256
 #define CH_SIGN_HASH_NAME "sha256"
 
-/* ------------------------------------------------------------------------
- * The agent's S2K count
- *
- * gpg-agent protects each secret key with a key derived from the
- * passphrase by iterated-salted S2K: SHA-1 over `count` bytes of salt and
- * passphrase. By default it calibrates count to ~100 ms; with the cache
- * off (below) every signature pays that to unprotect the key, while a
- * whole signed workflow step has 7.5 ms.
- *
- * Measured on the 2-core target (gpg-agent 2.2.40, one kept connection,
- * RESET+SIGKEY+SETHASH+PKSIGN with the passphrase inquiry; mean of 200):
- *                                   Ed25519      RSA-3072
- *   default (calibrated, 266 MB)    ~230 ms      ~400 ms
- *   65,536 (the agent's minimum)    0.68 ms      10.9 ms
- *   1,048,576 (this setting)        1.7 ms       13.1 ms
- *   2,097,152                       2.8 ms       14.3 ms
- *   4,194,304                       5.0 ms       16.0 ms
- * so S2K costs ~1 ms per MiB here, and RSA-3072 cannot meet the budget
- * whatever the count: Ed25519 is the default for that reason.
- *
- * The trade-off: whoever steals the home (private-keys-v1.d) can guess
- * passphrases offline at one S2K per guess. At 1 MiB that is ~1 ms of one
- * CPU core (~1,000 guesses/s/core), or 16,384 SHA-1 blocks (~3 million
- * guesses/s on a GPU doing ~5*10^10 SHA-1 blocks/s), 100 to 250 times
- * cheaper than the default. So the passphrase, not the count, protects the
- * key at rest: 60 bits of entropy (five diceware words) still take ~10^4
- * GPU-years to exhaust, 40 bits only days. The server must enforce such
- * passphrases, and the home stays 0700 on an encrypted disk. The count
- * applies when a key is protected (created, passphrase changed); keys
- * made under another setting keep theirs.
- * ------------------------------------------------------------------------ */
-#define CH_AGENT_S2K_COUNT 1048576
-#define CH_STR_(x) #x
-#define CH_STR(x) CH_STR_(x)
-
+/* gpg-agent protects each secret key with a key derived from the
+ * passphrase by iterated-salted S2K, calibrated by the agent to ~100 ms of
+ * this machine (an Ed25519 signature costs ~230 ms here with the cache
+ * off: the passphrase unprotects the key at every signature). That cost is
+ * what protects a stolen home against offline guessing; it is left as the
+ * agent sets it. Test builds (CH_TEST_HOOKS) may lower it through
+ * CHANCERY_TEST_S2K_COUNT so that the suite's thousands of signatures stay
+ * quick; a release build never reads that variable. */
 static const char agent_conf[] =
 	"# Written by Chancery (crypto/keystore.c); rewritten whenever it differs.\n"
 	"# The server answers passphrase requests itself (loopback pinentry)...\n"
@@ -107,9 +78,7 @@ static const char agent_conf[] =
 	"ignore-cache-for-signing\n"
 	"no-allow-external-cache\n"
 	"# Keys live in this home only; never start scdaemon for a smartcard.\n"
-	"disable-scdaemon\n"
-	"# Unprotecting a key costs ~1 ms instead of ~100 ms; see keystore.c.\n"
-	"s2k-count " CH_STR(CH_AGENT_S2K_COUNT) "\n";
+	"disable-scdaemon\n";
 
 static const char gpg_conf[] =
 	"# Written by Chancery (crypto/keystore.c); rewritten whenever it differs.\n"
@@ -124,8 +93,6 @@ struct ch_keystore {
 	char *socket;           /* gpg-agent's socket, once known */
 	gpgme_ctx_t gpg;        /* OpenPGP engine, created on first use */
 	assuan_context_t agent; /* open connection to gpg-agent, or NULL */
-	unsigned char *kek;     /* its KEYWRAP_KEY --export (secure memory), or NULL */
-	unsigned long exports;  /* EXPORT_KEY exchanges that gave a key (tests count them) */
 };
 
 /* ------------------------------------------------------------------------
@@ -365,17 +332,23 @@ static int run_gpgconf(ch_buf *out, const char *home, const char *const *args, i
  * Opening and closing
  * ------------------------------------------------------------------------ */
 
-/* The agent's key-wrap key belongs to its connection (command.c keeps it
- * in the connection's state): it goes with it. */
-#define CH_KEK_LEN 16
+/* The agent's options; in a test build, CHANCERY_TEST_S2K_COUNT (digits
+ * only) adds an s2k-count (see agent_conf above). */
+static void agent_conf_text(ch_buf *out)
+{
+	ch_buf_puts(out, agent_conf);
+#ifdef CH_TEST_HOOKS
+	{
+		const char *n = getenv("CHANCERY_TEST_S2K_COUNT");
+
+		if (n && *n && strlen(n) < 12 && strspn(n, "0123456789") == strlen(n))
+			ch_buf_printf(out, "# test build: CHANCERY_TEST_S2K_COUNT\ns2k-count %s\n", n);
+	}
+#endif
+}
 
 static void agent_disconnect(ch_keystore *ks)
 {
-	if (ks->kek) {
-		ch_wipe(ks->kek, CH_KEK_LEN);
-		gcry_free(ks->kek);
-		ks->kek = NULL;
-	}
 	if (ks->agent) {
 		assuan_release(ks->agent);
 		ks->agent = NULL;
@@ -386,7 +359,7 @@ int ch_keystore_open(ch_keystore **out, const char *homedir)
 {
 	static const char *const reload[] = { "--reload", "gpg-agent", NULL };
 	ch_keystore *ks = NULL;
-	ch_buf ignored = CH_BUF_INIT;
+	ch_buf ignored = CH_BUF_INIT, conf = CH_BUF_INIT;
 	char *home = NULL;
 	int error, agent_changed, gpg_changed;
 
@@ -397,7 +370,8 @@ int ch_keystore_open(ch_keystore **out, const char *homedir)
 		return ch_error_setc(CH_EIO, "libassuan 2.5.0 or newer is required");
 	if ((error = open_home(&home, homedir)) < 0)
 		return error;
-	if ((error = write_conf(&agent_changed, home, "gpg-agent.conf", agent_conf)) < 0 ||
+	agent_conf_text(&conf);
+	if ((error = write_conf(&agent_changed, home, "gpg-agent.conf", conf.ptr)) < 0 ||
 	    (error = write_conf(&gpg_changed, home, "gpg.conf", gpg_conf)) < 0)
 		goto done;
 	/* An agent already running for this home must re-read its options
@@ -410,6 +384,7 @@ int ch_keystore_open(ch_keystore **out, const char *homedir)
 	*out = ks;
 done:
 	free(home);
+	ch_buf_dispose(&conf);
 	ch_buf_dispose(&ignored);
 	return error;
 }
@@ -919,31 +894,8 @@ done:
 	return agent_error(err, keygrip, st.unexpected, "sign with");
 }
 
-int ch_keystore_sign_digest(ch_buf *sigval, ch_keystore *ks, const char *keygrip,
-                            const unsigned char *digest, size_t digest_len,
-                            const char *passphrase)
-{
-	char grip[41];
-	int error;
-
-	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0 ||
-	    (error = valid_passphrase(passphrase)) < 0)
-		return error;
-	return agent_pksign(sigval, ks, grip, digest, digest_len, passphrase);
-}
-
-static int agent_signer(ch_buf *sigval, ch_keystore *ks, const char *keygrip, int pk_algo,
-                        const unsigned char *digest, size_t digest_len,
-                        const char *passphrase, void *ctx)
-{
-	(void)pk_algo;
-	(void)ctx;
-	return agent_pksign(sigval, ks, keygrip, digest, digest_len, passphrase);
-}
-
-int ch_keystore_sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
-                          const char *passphrase, const void *payload, size_t len,
-                          ch_digest_signer signer, void *ctx)
+int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                     const char *passphrase, const void *payload, size_t len)
 {
 	ch_pgp_sigctx sig;
 	ch_buf sigval = CH_BUF_INIT;
@@ -960,8 +912,8 @@ int ch_keystore_sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
 	if ((error = ch_pgp_sig_begin(&sig, fpr, key->pk_algo, CH_SIGN_HASH, (int64_t)time(NULL),
 	                              payload, len)) < 0)
 		goto done;
-	if ((error = signer(&sigval, ks, keygrip, key->pk_algo, sig.digest, sig.digest_len,
-	                    passphrase, ctx)) < 0)
+	if ((error = agent_pksign(&sigval, ks, keygrip, sig.digest, sig.digest_len,
+	                          passphrase)) < 0)
 		goto done;
 	error = ch_pgp_sig_finish(out, &sig, sigval.ptr, sigval.size);
 done:
@@ -970,199 +922,6 @@ done:
 	return error;
 }
 
-int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
-                     const char *passphrase, const void *payload, size_t len)
-{
-	return ch_keystore_sign_with(out, ks, key, passphrase, payload, len, agent_signer, NULL);
-}
-
-/* ------------------------------------------------------------------------
- * A secret key in the clear, for the step engine's unlocked-key cache
- * (keycache.c)
- *
- * gpg-agent's EXPORT_KEY <keygrip> without --openpgp (agent/command.c,
- * cmd_export_key) unprotects the key exactly as PKSIGN does: it reads the
- * key file, asks INQUIRE PASSPHRASE (loopback; its own cache is ignored
- * for this command), pays the S2K, and answers the canonical S-expression
- * of the private key, zero-padded to a multiple of 8 bytes and wrapped
- * with AESWRAP-128 (RFC 3394) under the connection's export key, which
- * KEYWRAP_KEY --export creates and returns once (it survives RESET, and
- * goes with the connection). The wrapping only keeps the key out of the
- * protocol's clear text; both halves travel on the same socket.
- * ------------------------------------------------------------------------ */
-
-/* An RSA-4096 private key is ~2.4 KB as a canonical S-expression. */
-#define CH_WRAPPED_MAX 8192
-
-typedef struct {
-	pksign_state ps;    /* first: on_inquire reads it */
-	unsigned char *buf; /* cap bytes, wiped before it is freed */
-	size_t len, cap;
-	int over;
-} export_state;
-
-static gpg_error_t on_export_data(void *payload, const void *data, size_t len)
-{
-	export_state *st = payload;
-
-	if (len > st->cap - st->len) {
-		st->over = 1;
-		return gpg_error(GPG_ERR_TOO_LARGE);
-	}
-	memcpy(st->buf + st->len, data, len);
-	st->len += len;
-	return 0;
-}
-
-static void export_state_dispose(export_state *st)
-{
-	if (st->buf) {
-		ch_wipe(st->buf, st->cap);
-		gcry_free(st->buf);
-	}
-	st->buf = NULL;
-	st->len = st->cap = 0;
-}
-
-/* The key-wrap key goes into secure memory; the wrapped key (useless
- * without it) into ordinary memory, which spares libgcrypt's small secure
- * pool (secret.c) the 8 KiB. */
-static int export_state_init(export_state *st, size_t cap, int secure, const char *passphrase)
-{
-	memset(st, 0, sizeof(*st));
-	st->ps.passphrase = passphrase;
-	if (!(st->buf = secure ? gcry_malloc_secure(cap) : gcry_malloc(cap)))
-		return ch_error_setc(CH_EIO, "out of %smemory for a secret key",
-		                     secure ? "secure " : "");
-	st->cap = cap;
-	return 0;
-}
-
-/* The connection's export key, asked once per connection. */
-static int agent_kek(ch_keystore *ks)
-{
-	export_state st;
-	gpg_error_t err;
-	int error;
-
-	if (ks->kek)
-		return 0;
-	if ((error = export_state_init(&st, CH_KEK_LEN, 1, "")) < 0)
-		return error;
-	err = assuan_transact(ks->agent, "KEYWRAP_KEY --export", on_export_data, &st, NULL, NULL,
-	                      NULL, NULL);
-	if (err || st.len != CH_KEK_LEN) {
-		if (agent_err_is_local(err) || st.over)
-			agent_disconnect(ks);
-		export_state_dispose(&st);
-		return ch_error_setc(CH_EIO, "gpg-agent gave no key-wrap key: %s",
-		                     err ? gpg_strerror(err) : "wrong length");
-	}
-	ks->kek = st.buf; /* exactly CH_KEK_LEN bytes of secure memory */
-	return 0;
-}
-
-/* AESWRAP-128 unwrap of st's bytes with the connection's export key, then
- * the S-expression, all in secure memory. */
-static int unwrap_key(gcry_sexp_t *out, const ch_keystore *ks, const export_state *st,
-                      const char *keygrip)
-{
-	gcry_cipher_hd_t hd = NULL;
-	unsigned char *plain = NULL;
-	size_t plen = 0, clen;
-	gcry_error_t gerr;
-	int error = 0;
-
-	if (st->len < 24 || st->len % 8) /* RFC 3394: at least two 64-bit blocks, plus 8 */
-		return ch_error_setc(CH_EIO, "gpg-agent exported key %s in %zu bytes: not AESWRAP",
-		                     keygrip, st->len);
-	plen = st->len - 8;
-	if (!(plain = gcry_malloc_secure(plen)))
-		return ch_error_setc(CH_EIO, "out of secure memory for a secret key");
-	gerr = gcry_cipher_open(&hd, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_AESWRAP,
-	                        GCRY_CIPHER_SECURE);
-	if (!gerr)
-		gerr = gcry_cipher_setkey(hd, ks->kek, CH_KEK_LEN);
-	if (!gerr)
-		gerr = gcry_cipher_decrypt(hd, plain, plen, st->buf, st->len);
-	if (gerr) {
-		error = ch_error_setc(CH_EIO, "cannot unwrap key %s from gpg-agent: %s", keygrip,
-		                      gcry_strerror(gerr));
-		goto done;
-	}
-	/* The padding after the S-expression is zeros; the length is the
-	 * S-expression's own. */
-	clen = gcry_sexp_canon_len(plain, plen, NULL, NULL);
-	if (clen == 0 || clen > plen) {
-		error = ch_error_setc(CH_EIO, "gpg-agent exported key %s as no S-expression",
-		                      keygrip);
-		goto done;
-	}
-	/* From secure memory, libgcrypt builds the S-expression in secure
-	 * memory too (tests/unit/test_keycache.c checks it). */
-	if ((gerr = gcry_sexp_sscan(out, NULL, (const char *)plain, clen)))
-		error = ch_error_setc(CH_EIO, "cannot read key %s from gpg-agent: %s", keygrip,
-		                      gcry_strerror(gerr));
-done:
-	if (hd)
-		gcry_cipher_close(hd);
-	ch_wipe(plain, plen);
-	gcry_free(plain);
-	return error;
-}
-
-int ch_keystore_export_secret(struct gcry_sexp **out, ch_keystore *ks, const char *keygrip,
-                              const char *passphrase)
-{
-	export_state st;
-	ch_buf cmd = CH_BUF_INIT;
-	char grip[41];
-	gpg_error_t err;
-	int error;
-
-	*out = NULL;
-	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0 ||
-	    (error = valid_passphrase(passphrase)) < 0)
-		return error;
-	if ((error = agent_ready(ks)) < 0 || (error = agent_kek(ks)) < 0)
-		return error;
-	if ((error = export_state_init(&st, CH_WRAPPED_MAX, 0, passphrase)) < 0)
-		return error;
-	st.ps.ctx = ks->agent;
-	ch_buf_printf(&cmd, "EXPORT_KEY %s", grip);
-	err = assuan_transact(ks->agent, cmd.ptr, on_export_data, &st, on_inquire, &st.ps, NULL,
-	                      NULL);
-	ch_buf_dispose(&cmd);
-	if (err || st.over) {
-		if (agent_err_is_local(err) || st.ps.unexpected || st.over)
-			agent_disconnect(ks);
-		error = st.over ? ch_error_setc(CH_EIO, "gpg-agent exported more than %d bytes for "
-		                                "key %s", CH_WRAPPED_MAX, grip) :
-		        agent_error(err, grip, st.ps.unexpected, "export");
-		goto done;
-	}
-	if ((error = unwrap_key(out, ks, &st, grip)) == 0)
-		ks->exports++;
-done:
-	export_state_dispose(&st);
-	return error;
-}
-
-unsigned long ch_keystore_exports(const ch_keystore *ks)
-{
-	return ks->exports;
-}
-
-int ch_keystore_key_path(ch_buf *out, const ch_keystore *ks, const char *keygrip)
-{
-	char grip[41];
-	int error;
-
-	if ((error = normalize_hex40(grip, keygrip, "keygrip")) < 0)
-		return error;
-	ch_buf_printf(out, "%s/private-keys-v1.d/%s.key", ks->home, grip);
-	return 0;
-}
 
 /* ------------------------------------------------------------------------
  * Encryption for bundles (docs/sync.md "Bundles")

@@ -47,33 +47,6 @@ int ch_keystore_export(ch_buf *out, ch_keystore *ks, const char *fpr);
  * says so), CH_ENOTFOUND when the key is not in this home. */
 int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
                      const char *passphrase, const void *payload, size_t len);
-/* What signs the digest of ch_keystore_sign_with: the signature's
- * S-expression, as gpg-agent's PKSIGN answers it, into sigval. keygrip is
- * normalised (upper-case) and the passphrase checked already. */
-typedef int (*ch_digest_signer)(ch_buf *sigval, ch_keystore *ks, const char *keygrip,
-                                int pk_algo, const unsigned char *digest, size_t digest_len,
-                                const char *passphrase, void *ctx);
-/* ch_keystore_sign with another digest signer (keycache.c). */
-int ch_keystore_sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
-                          const char *passphrase, const void *payload, size_t len,
-                          ch_digest_signer signer, void *ctx);
-/* gpg-agent's PKSIGN over a SHA-256 digest: its S-expression into sigval. */
-int ch_keystore_sign_digest(ch_buf *sigval, ch_keystore *ks, const char *keygrip,
-                            const unsigned char *digest, size_t digest_len,
-                            const char *passphrase);
-/* The secret key `keygrip` in the clear (a libgcrypt S-expression in
- * secure memory; gcry_sexp_release it), from gpg-agent's EXPORT_KEY
- * authorised by `passphrase` (the agent unprotects the key at S2K cost).
- * CH_EAUTH on a wrong passphrase, CH_ENOTFOUND when the agent has no such
- * key. Only for the step engine's unlocked-key cache (keycache.h). */
-struct gcry_sexp;
-int ch_keystore_export_secret(struct gcry_sexp **out, ch_keystore *ks, const char *keygrip,
-                              const char *passphrase);
-/* How many keys ch_keystore_export_secret gave so far (for tests). */
-unsigned long ch_keystore_exports(const ch_keystore *ks);
-/* HOME/private-keys-v1.d/<KEYGRIP>.key: where the agent keeps the key. */
-int ch_keystore_key_path(ch_buf *out, const ch_keystore *ks, const char *keygrip);
-
 /* Bundles (docs/sync.md): encrypt to people's public keys (their
  * encryption subkeys; keys come from the signed policy, so no web of
  * trust), in a temporary GnuPG home that holds nothing else. */

@@ -6,7 +6,7 @@
 
 #include "server.h"
 #include "util/text.h"
-#include "workflows/accounts.h"
+#include "workflows/store/accounts.h"
 #include "workflows/json.h"
 #include "util/common.h"
 

@@ -9,7 +9,7 @@
 
 #include "server.h"
 #include "crypto/crypto.h"
-#include "workflows/gate.h"
+#include "workflows/classify/gate.h"
 #include "util/common.h"
 
 /* ---- uploads ---- */

@@ -37,11 +37,11 @@
 #include <zlib.h>
 
 #include "server.h"
-#include "workflows/gate.h"
-#include "workflows/pktline.h"
-#include "workflows/pushcmd.h"
-#include "workflows/quarantine.h"
-#include "workflows/view.h"
+#include "workflows/classify/gate.h"
+#include "workflows/sync/pktline.h"
+#include "workflows/sync/pushcmd.h"
+#include "workflows/sync/quarantine.h"
+#include "workflows/sync/peerview.h"
 #include "util/common.h"
 
 #define GIT_ADV_TYPE "application/x-git-upload-pack-advertisement"

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "server.h"
-#include "workflows/gate.h"
-#include "workflows/stamp.h"
+#include "workflows/classify/gate.h"
+#include "workflows/classify/stamp.h"
 #include "util/common.h"
 
 static const char csp[] =

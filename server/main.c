@@ -29,7 +29,7 @@
 #include <git2.h>
 
 #include "server.h"
-#include "workflows/recover.h"
+#include "workflows/store/recover.h"
 #include "util/embedded.h"
 #include "util/fs.h"
 #include "util/common.h"
@@ -234,14 +234,12 @@ static void recover_at_start(const char *path)
 	ch_site *site = NULL;
 	size_t i;
 
-	if (ch_site_open_no_replay(&site, path) < 0)
+	if (ch_site_open(&site, path) < 0)
 		return;
 	if (ch_recover(&res, site, 2000) < 0)
 		fprintf(stderr, "chanceryd: recovery at start skipped: %s\n", ch_error_last());
 	for (i = 0; i < res.removed.n; i++)
 		fprintf(stderr, "chanceryd: recovery: removed %s\n", res.removed.v[i]);
-	for (i = 0; i < res.replayed.n; i++)
-		fprintf(stderr, "chanceryd: recovery: journal: %s\n", res.replayed.v[i]);
 	ch_recover_result_dispose(&res);
 	ch_site_free(site);
 }

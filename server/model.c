@@ -8,7 +8,7 @@
 
 #include "crypto/pgp.h"
 #include "server.h"
-#include "workflows/spill.h"
+#include "workflows/classify/spill.h"
 #include "util/common.h"
 
 #define INDEX_RESCAN_SECONDS 1

@@ -8,10 +8,10 @@
 #include "util/embedded.h"
 #include "util/fs.h"
 #include "util/text.h"
-#include "workflows/accounts.h"
+#include "workflows/store/accounts.h"
 #include "workflows/admin.h"
-#include "workflows/gate.h"
-#include "workflows/verify.h"
+#include "workflows/classify/gate.h"
+#include "workflows/verify/verify.h"
 #include "util/common.h"
 
 /* ---- rendering ---- */
@@ -239,7 +239,7 @@ static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, con
 		return srv_error_page(x, 404, ch_error_last());
 	}
 	j = srv_doc_full(x, doc, pol);
-	if (!notice && ch_quarantine_conflicts(&conflicts, x->site, id) == 0 && conflicts.n) {
+	if (!notice && ch_doc_conflicts(&conflicts, x->site, id) == 0 && conflicts.n) {
 		char *who = ch_strv_join(&conflicts, ", ");
 
 		ch_buf_printf(&conflict_msg, x->lang_en ? "Conflict: %s recorded other steps on this "

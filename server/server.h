@@ -18,7 +18,7 @@
 #include "server/signer.h"
 #include "templates/tmpl.h"
 #include "workflows/doc.h"
-#include "workflows/quarantine.h"
+#include "workflows/sync/quarantine.h"
 
 /* Named limits (httpd.h's SERVER_MAX* habit): stricter before login. */
 #define SRV_MAX_CONNECTIONS 512

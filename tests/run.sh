@@ -2,10 +2,11 @@
 # run.sh -- run every test: cmocka unit tests, fuzz corpus replays, and the
 # integration scripts (real git, real gpg). Ends with "N passed, N failed".
 #
-#   BUILD=build tests/run.sh [FILTER]     FILTER: run only tests whose name contains it
+#   BUILD=build-test tests/run.sh [FILTER]   FILTER: run only tests whose name contains it
+#   (the test build, with its hooks: `make test` or `make BUILD=build-test TEST_HOOKS=1`)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-build-test}
 case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 export BUILD CH_TOP="$top"
 filter=${1:-}

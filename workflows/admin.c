@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
-#include "commit.h"
-#include "json.h"
+#include "workflows/admin.h"
+#include "workflows/commit.h"
+#include "workflows/json.h"
 #include "util/embedded.h"
 #include "util/text.h"
 #include "util/common.h"

@@ -6,8 +6,8 @@
 #ifndef CH_ADMIN_H
 #define CH_ADMIN_H
 
-#include "doc.h"
-#include "site.h"
+#include "workflows/doc.h"
+#include "workflows/site.h"
 
 typedef struct {
 	const char *id, *name, *unit, *clearance;

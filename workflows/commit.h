@@ -2,23 +2,24 @@
  *
  * The order is what makes a refused step leave nothing behind and a crash
  * lose nothing acknowledged:
- *   1. lock the ref (git's "<ref>.lock"); a held lock is a conflict;
+ *   1. take the site's write lock (shared) and the ref's lock (git's
+ *      "<ref>.lock", through a libgit2 transaction); a held lock is a
+ *      conflict;
  *   2. check the ref still points at `expected` (else: conflict);
  *   3. compute the tree id without writing; build the commit text;
  *   4. sign it (a wrong passphrase stops here: nothing written);
- *   5. append the new blobs, trees and commit and the ref's move to the
- *      step journal, flushed once (journal.h): from here the step survives
- *      a crash of the machine;
- *   6. write them as loose objects, move the ref under the lock (rename),
- *      unlock; neither flushed (the journal is the durable copy until its
- *      next checkpoint). */
+ *   5. write the blobs, trees and the commit through libgit2, each file and
+ *      its directory flushed (GIT_OPT_ENABLE_FSYNC_GITDIR, site.c);
+ *   6. move the ref under its lock (written, flushed, renamed), unlock.
+ * A crash before 6 leaves unreferenced objects (harmless) and perhaps a
+ * stale lock (`chancery recover` removes it); after 6 the step is on disk. */
 #ifndef CH_COMMIT_H
 #define CH_COMMIT_H
 
 #include <git2.h>
 
-#include "site.h"
-#include "tree.h"
+#include "workflows/site.h"
+#include "workflows/fileset.h"
 
 typedef struct {
 	const char *ref;          /* "refs/docs/<id>" or "refs/heads/policy" */

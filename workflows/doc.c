@@ -1,13 +1,14 @@
 /* doc.c -- document chains: load and replay, record the next step. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "commit.h"
+#include "workflows/commit.h"
 #include "crypto/crypto.h"
-#include "doc.h"
-#include "gate.h"
-#include "json.h"
+#include "workflows/doc.h"
+#include "workflows/classify/gate.h"
+#include "workflows/json.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -785,4 +786,52 @@ done:
 	ch_buf_dispose(&subject);
 	ch_doc_free(doc);
 	return error;
+}
+
+/* A peer whose kept chain of doc_id exists: looked up by its full name. */
+static void conflict_peer(ch_strv *out, ch_site *site, const char *peer, const char *doc_id)
+{
+	ch_buf name = CH_BUF_INIT;
+	git_reference *ref = NULL;
+
+	if (ch_valid_name(peer) && !ch_strv_contains(out, peer)) {
+		ch_buf_printf(&name, "refs/conflicts/%s/docs/%s", peer, doc_id);
+		if (git_reference_lookup(&ref, site->repo, name.ptr) == 0)
+			ch_strv_push(out, peer);
+		git_reference_free(ref);
+	}
+	ch_buf_dispose(&name);
+}
+
+/* Not a glob over refs/conflicts/: libgit2 copies every packed ref into
+ * such an iterator (with 10,000 documents, most of a document page's
+ * time). The candidates are the sites of the current policy and the peer
+ * directories of loose refs, each looked up by name (a stat and a search
+ * of the packed-refs cache). A kept chain of a peer since removed from the
+ * policy shows while its ref is loose. */
+int ch_doc_conflicts(ch_strv *out, ch_site *site, const char *doc_id)
+{
+	const ch_policy *pol = NULL;
+	ch_buf dir = CH_BUF_INIT;
+	struct dirent *e;
+	git_oid head;
+	DIR *d;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!ch_valid_doc_id(doc_id))
+		return ch_error_setc(CH_EINVALID, "not a document id");
+	if (ch_site_policy_head(&head, site) == 0 && ch_site_policy(&pol, site, &head) == 0)
+		for (i = 0; i < pol->nsites; i++)
+			conflict_peer(out, site, pol->sites[i].id, doc_id);
+	ch_buf_printf(&dir, "%s/refs/conflicts", site->repo_path);
+	if ((d = opendir(dir.ptr))) {
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				conflict_peer(out, site, e->d_name, doc_id);
+		closedir(d);
+	}
+	ch_buf_dispose(&dir);
+	ch_error_clear();
+	return 0;
 }

@@ -10,11 +10,11 @@
 
 #include <git2.h>
 
-#include "attach.h"
-#include "engine.h"
-#include "site.h"
-#include "trailers.h"
-#include "tree.h"
+#include "workflows/classify/attach.h"
+#include "workflows/statemachine.h"
+#include "workflows/site.h"
+#include "workflows/trailers.h"
+#include "workflows/fileset.h"
 
 #define CH_DOC_MAX_STEPS 10000
 #define CH_DOC_MAX_TEXT (4 * 1024 * 1024)
@@ -85,5 +85,10 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 /* Record submit, approve, return, reject, sign, publish, withdraw or comment. */
 int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
                const ch_actor *who);
+
+/* The peers whose diverged steps of document `doc_id` are kept under
+ * refs/conflicts/<peer>/docs/<doc_id> (a mission's push that both sides
+ * extended: sync/quarantine.h), in policy order; empty when none. */
+int ch_doc_conflicts(ch_strv *out, ch_site *site, const char *doc_id);
 
 #endif

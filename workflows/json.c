@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "workflows/json.h"
 #include "util/text.h"
 #include "util/common.h"
 

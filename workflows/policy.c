@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
-#include "json.h"
-#include "policy.h"
+#include "workflows/classify/attach.h"
+#include "workflows/json.h"
+#include "workflows/policy.h"
 #include "util/text.h"
 #include "util/common.h"
 

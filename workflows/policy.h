@@ -9,9 +9,9 @@
 #include <git2.h>
 
 #include "crypto/pgp.h"
-#include "tree.h"
+#include "workflows/fileset.h"
 #include "util/strv.h"
-#include "workflow.h"
+#include "workflows/workflow.h"
 
 #define CH_POLICY_REF "refs/heads/policy"
 #define CH_POLICY_MAX_PEOPLE 4096

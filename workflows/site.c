@@ -9,10 +9,8 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "journal.h"
-#include "json.h"
-#include "recover.h"
-#include "site.h"
+#include "workflows/json.h"
+#include "workflows/site.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -46,9 +44,6 @@ static void set_paths(ch_site *site, const char *path)
 	ch_buf_printf(&b, "%s/site.json", path);
 	site->config_path = ch_buf_detach(&b);
 	site->write_fd = -1;
-	site->journal_fd = -1;
-	site->spare_lock_fd = -1;
-	site->spare_obj_fd = -1;
 }
 
 static int save_config(ch_site *site)
@@ -109,7 +104,7 @@ done:
 	return error;
 }
 
-static int site_open(ch_site **out, const char *path, int replay)
+int ch_site_open(ch_site **out, const char *path)
 {
 	static const char *const keys[] = { "version", "site", "tier", "signers", NULL };
 	ch_site *site = ch_calloc(1, sizeof(*site));
@@ -149,38 +144,12 @@ static int site_open(ch_site **out, const char *path, int replay)
 		                      site->repo_path, git_error_last()->message);
 		goto done;
 	}
-	/* The machine crashed since steps were journaled (journal.h): what
-	 * they wrote may be missing; nobody reads or writes before the replay. */
-	if (replay && ch_journal_stale(site)) {
-		ch_recover_result res;
-		char why[512];
-
-		error = ch_recover(&res, site, CH_WRITE_LOCK_WAIT_MS);
-		ch_recover_result_dispose(&res);
-		if (error < 0) {
-			snprintf(why, sizeof(why), "%s", ch_error_last());
-			ch_error_setc(error, "%s holds steps journaled before the machine restarted, "
-			              "and they could not be replayed (%s): run `chancery recover %s`",
-			              path, why, path);
-			goto done;
-		}
-	}
 	*out = site;
 	site = NULL;
 done:
 	ch_buf_dispose(&text);
 	ch_site_free(site);
 	return error;
-}
-
-int ch_site_open(ch_site **out, const char *path)
-{
-	return site_open(out, path, 1);
-}
-
-int ch_site_open_no_replay(ch_site **out, const char *path)
-{
-	return site_open(out, path, 0);
 }
 
 int ch_site_reload_config(ch_site *site)
@@ -226,13 +195,6 @@ void ch_site_free(ch_site *site)
 	free(site->tier);
 	if (site->write_fd >= 0)
 		close(site->write_fd); /* (drops any flock still held) */
-	if (site->journal_fd >= 0)
-		close(site->journal_fd);
-	if (site->spare_lock_fd >= 0)
-		close(site->spare_lock_fd);
-	if (site->spare_obj_fd >= 0)
-		close(site->spare_obj_fd);
-	free(site->spare_lock_dir);
 	free(site);
 }
 

@@ -6,10 +6,9 @@
  *                    the GnuPG home signs for which person (keygrips, so
  *                    signing needs no key listing)
  *
- * A step's objects and ref move are made durable by one flushed record of
- * the step journal (journal.h) before the ref moves; other writes go
- * through libgit2 with fsync (GIT_OPT_ENABLE_FSYNC_GITDIR). Refs move only
- * by compare-and-swap. */
+ * Every write goes through libgit2 with fsync (GIT_OPT_ENABLE_FSYNC_GITDIR):
+ * objects are durable before a ref moves, and refs move only by
+ * compare-and-swap under git's own lock (commit.h). */
 #ifndef CH_SITE_H
 #define CH_SITE_H
 
@@ -17,7 +16,7 @@
 #include <jansson.h>
 
 #include "crypto/keystore.h"
-#include "policy.h"
+#include "workflows/policy.h"
 
 #define CH_SITE_CONFIG_MAX (4 * 1024 * 1024)
 
@@ -52,10 +51,6 @@ struct ch_site {
 	size_t npolicies;
 	int write_fd;        /* SITE/state/write.lock, opened on first write; -1 */
 	unsigned write_depth; /* nested ch_site_write_lock holds */
-	int journal_fd;      /* SITE/state/journal (journal.h), opened on first use; -1 */
-	int spare_lock_fd;   /* an unnamed file for the next ref lock (journal.h); -1 */
-	char *spare_lock_dir; /* the directory it is in */
-	int spare_obj_fd;    /* an unnamed file for the next loose object; -1 */
 };
 
 /* site.c */
@@ -64,12 +59,8 @@ int ch_lib_init(void);
 /* Create SITE/ with an empty bare repository and GnuPG home. Refuses an
  * existing non-empty directory. */
 int ch_site_create(ch_site **out, const char *path, const char *site_id, const char *tier);
-/* Open an existing site. CH_ENOTFOUND names what is missing. A journal
- * holding steps from before the machine restarted is replayed first
- * (journal.h, by ch_recover); ch_site_open_no_replay leaves that to its
- * caller (`chancery recover`, chanceryd's start), which reports it. */
+/* Open an existing site. CH_ENOTFOUND names what is missing. */
 int ch_site_open(ch_site **out, const char *path);
-int ch_site_open_no_replay(ch_site **out, const char *path);
 void ch_site_free(ch_site *site);
 /* Read site.json again (people added since the site was opened). */
 int ch_site_reload_config(ch_site *site);

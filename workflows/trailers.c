@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
-#include "policy.h"
-#include "trailers.h"
-#include "workflow.h"
+#include "workflows/classify/attach.h"
+#include "workflows/policy.h"
+#include "workflows/trailers.h"
+#include "workflows/workflow.h"
 #include "util/text.h"
 #include "util/common.h"
 

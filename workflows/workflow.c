@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "workflow.h"
+#include "workflows/json.h"
+#include "workflows/workflow.h"
 #include "util/text.h"
 #include "util/common.h"
 

@@ -1,37 +1,24 @@
 #!/usr/bin/env bash
 # bench_step.sh -- the cost of one signed workflow step through the command
-# line (`chancery doc act`, a whole process) against one signed commit
-# through stock `git commit -S` with the same key type (ed25519, fsync on),
-# in the same run. Two paths of `chancery doc act` are measured:
-#   engine      the default: the small command line hands the step to the
-#               site's resident engine (cli/step_engine.c; started on demand by
-#               the first step), which keeps the repository, the parsed
-#               policy and the gpg-agent connection open, and signs from its
-#               unlocked-key cache (crypto/keycache.h: each person's first
-#               step unlocks the key through gpg-agent, the later ones check
-#               the passphrase against a verifier and sign in process)
-#   in process  CHANCERY_ENGINE=off: one process does everything (open the
-#               site, replay the chain, check, sign, write, move the ref);
-#               gpg-agent signs, the passphrase unprotecting the key each time
-# Either way: the chain is replayed and the step checked, the passphrase is
-# needed, the commit is written and the ref moved by compare-and-swap, with
-# fsync (Chancery: one fdatasync of the step journal, workflows/journal.h).
+# line (`chancery doc act`, a whole process: open the site, replay the
+# chain, check the step, sign through gpg-agent, write the objects and move
+# the ref by compare-and-swap, fsync as libgit2 does it) against one signed
+# commit through stock `git commit -S` with the same key type (ed25519,
+# core.fsync committed), in the same run.
 #
-# Two orders, in the same run, so that the load of a shared machine falls on
-# all three alike:
-#   in blocks   one document's six steps (and six git commits) a block, the
-#               three blocks of a round in rotating order: each tool runs
-#               as an official's successive steps would, after its own
-#               writes. This is the figure the goal is read against.
-#   step by step  engine, in process, git, engine, ...: each run starts just
-#               after another tool's writes and fsyncs (journal commits,
-#               inodes freed by replaced refs, which ext4 skips for a while
-#               when it allocates the next file in their group): this order
-#               measures that cross-talk too, and is printed as well so that
-#               the difference is seen.
-# Goal (issue 3): chancery <= 0.25 x stock git.
+# Both keys are protected by a passphrase at gpg-agent's own calibrated S2K
+# (no lowered count) and the agents cache nothing, so both pay the key's
+# unprotection at every signature: that is the price of key protection at
+# rest, and what a person pays once per click. (The command-line step-speed
+# goal of a quarter of git's time is retired: it was met with a lowered S2K
+# count and a resident engine holding unlocked keys; see docs/ARCHITECTURE.md.)
+# The release build is measured ($REL, default build/): test builds may
+# lower the S2K count (CHANCERY_TEST_S2K_COUNT), which is unset here.
 . "$(dirname "$0")/../integration/lib.sh"
-N=${BENCH_STEPS:-60}
+unset CHANCERY_TEST_S2K_COUNT
+REL=${REL:-${BUILD%-test}}
+CH="$REL/chancery"
+N=${BENCH_STEPS:-24}
 
 S="$T/site"
 "$CH" init "$S" --site-id hq --admin admin.a --name "Admin" --passphrase-file "$(pass admin.a)" >/dev/null
@@ -47,11 +34,13 @@ stats() { sort -n | awk '{a[NR]=$1} END {
 # Wall clock in ns without starting a process (bash 5's EPOCHREALTIME):
 # `date` would add its own start-up to every figure.
 
-# Stock git: a key of the same type without a passphrase (the cheapest case
-# for git), automatic maintenance off (it would add ~5 ms a commit).
+# Stock git: a key of the same type with a passphrase, gpg-agent's default
+# S2K, its cache off (so each signature unprotects the key, as Chancery's
+# server-held keys do), automatic maintenance off (it would add ~5 ms).
 G="$T/git-gnupg"; mkdir -m 700 "$G"
-GNUPGHOME="$G" gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
-	--quick-gen-key "Bench <bench@example.invalid>" ed25519 sign never 2>/dev/null
+printf 'allow-loopback-pinentry\ndefault-cache-ttl 0\nmax-cache-ttl 0\nignore-cache-for-signing\n' >"$G/gpg-agent.conf"
+printf 'pinentry-mode loopback\npassphrase-file %s\n' "$(pass git.bench)" >"$G/gpg.conf"
+GNUPGHOME="$G" gpg --batch --quiet --quick-gen-key "Bench <bench@example.invalid>" ed25519 sign never 2>/dev/null
 fpr=$(GNUPGHOME="$G" gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}')
 git init -q "$T/g"
 git -C "$T/g" config user.name Bench; git -C "$T/g" config user.email bench@example.invalid
@@ -60,8 +49,7 @@ git -C "$T/g" config core.fsync committed  # durable like Chancery's steps
 GNUPGHOME="$G" git -C "$T/g" commit -q --allow-empty -S"$fpr" -m warmup
 
 # Documents taken through the công văn workflow: six signed steps each
-# (submit, approve, two quorum approvals, sign, publish), as officials would;
-# one set through the engine, one in process.
+# (submit, approve, two quorum approvals, sign, publish), as officials would.
 steps="nguyen.van.a:submit tran.thi.b:approve le.van.c:approve pham.thi.d:approve vu.van.f:sign do.thi.g:publish"
 docs=$(( (N + 5) / 6 ))
 i=0
@@ -69,24 +57,14 @@ new_doc() {
 	"$CH" doc create "$S" --as nguyen.van.a --title "Bench $1" --type cong-van \
 		--file "$CORPUS/chinh-phu-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)"
 }
-# one timed run of each kind: ns appended to $T/$MODE.{eng,inp,git}
-run_eng() { # doc who action
-	local pf t0 t1
-	pf=$(pass "$2") # outside the timed window, as git's key needs nothing
-	t0=${EPOCHREALTIME/./}000
-	CHANCERY_ENGINE_TRACE=1 "$CH" doc act "$S" "$1" --as "$2" --action "$3" \
-		--passphrase-file "$pf" >/dev/null 2>>"$T/$MODE.trace" || { echo "chancery step failed"; exit 1; }
-	t1=${EPOCHREALTIME/./}000
-	echo $((t1 - t0)) >>"$T/$MODE.eng"
-}
-run_inp() {
+run_ch() { # doc who action: ns appended to $T/ch
 	local pf t0 t1
 	pf=$(pass "$2")
 	t0=${EPOCHREALTIME/./}000
-	CHANCERY_ENGINE=off "$CH" doc act "$S" "$1" --as "$2" --action "$3" \
-		--passphrase-file "$pf" >/dev/null || { echo "chancery step (in process) failed"; exit 1; }
+	"$CH" doc act "$S" "$1" --as "$2" --action "$3" \
+		--passphrase-file "$pf" >/dev/null || { echo "chancery step failed"; exit 1; }
 	t1=${EPOCHREALTIME/./}000
-	echo $((t1 - t0)) >>"$T/$MODE.inp"
+	echo $((t1 - t0)) >>"$T/ch"
 }
 run_git() {
 	local t0 t1
@@ -94,54 +72,21 @@ run_git() {
 	t0=${EPOCHREALTIME/./}000
 	GNUPGHOME="$G" git -C "$T/g" commit -q --allow-empty -S"$fpr" -m "step $i" || { echo "git failed"; exit 1; }
 	t1=${EPOCHREALTIME/./}000
-	echo $((t1 - t0)) >>"$T/$MODE.git"
+	echo $((t1 - t0)) >>"$T/git"
 }
-block() { # kind doc
-	local st
-	for st in $steps; do "run_$1" "$2" "${st%%:*}" "${st#*:}"; done
-}
-
-MODE=blocks
+# alternate step by step, so the machine's load falls on both alike
 for d in $(seq "$docs"); do
-	de=$(new_doc "$d") && dp=$(new_doc "$d (in process)") || { echo "create failed"; exit 1; }
-	case $((d % 3)) in
-	0) block eng "$de"; block inp "$dp"; block git - ;;
-	1) block inp "$dp"; block git -; block eng "$de" ;;
-	2) block git -; block eng "$de"; block inp "$dp" ;;
-	esac
-done
-MODE=steps
-for d in $(seq "$docs"); do
-	de=$(new_doc "$d s") && dp=$(new_doc "$d s (in process)") || { echo "create failed"; exit 1; }
+	doc=$(new_doc "$d") || { echo "create failed"; exit 1; }
 	for st in $steps; do
-		run_eng "$de" "${st%%:*}" "${st#*:}"
-		run_inp "$dp" "${st%%:*}" "${st#*:}"
-		run_git - "${st%%:*}" "${st#*:}"
+		run_ch "$doc" "${st%%:*}" "${st#*:}"
+		run_git
 	done
 done
-"$CH" engine stop "$S" >/dev/null
-
-report() { # mode title
-	local n by_engine e_min e_med e_max p_min p_med p_max g_min g_med g_max r_min r_med r_max
-	n=$(wc -l <"$T/$1.eng")
-	by_engine=$(grep -c 'done by the engine' "$T/$1.trace" || true)
-	read -r e_min e_med e_max < <(stats <"$T/$1.eng")
-	read -r p_min p_med p_max < <(stats <"$T/$1.inp")
-	read -r g_min g_med g_max < <(stats <"$T/$1.git")
-	read -r r_min r_med r_max < <(sed -n 's/.*(\([0-9.]*\) ms round trip).*/\1/p' "$T/$1.trace" |
-		awk '{printf "%d\n", $1 * 1e6}' | stats)
-	echo "signed step, $n each, $2; ms min / median / max:"
-	printf '  chancery doc act, engine:     %7s %7s %7s   (%d of %d steps done by the engine)\n' \
-		"$e_min" "$e_med" "$e_max" "$by_engine" "$n"
-	printf '    of which in the engine:     %7s %7s %7s   (request sent to answer received)\n' \
-		"$r_min" "$r_med" "$r_max"
-	printf '  chancery doc act, in process: %7s %7s %7s   (CHANCERY_ENGINE=off)\n' "$p_min" "$p_med" "$p_max"
-	printf '  stock git commit -S:          %7s %7s %7s\n' "$g_min" "$g_med" "$g_max"
-	awk -v e="$e_med" -v p="$p_med" -v g="$g_med" -v all="$([ "$by_engine" -eq "$n" ] && echo 1 || echo 0)" \
-		-v goal="$3" 'BEGIN {
-		printf "ratio chancery/git (medians): %.3f through the %s, %.3f in process%s\n",
-			e/g, all ? "engine" : "engine (some steps in process!)", p/g, goal }'
-}
-report blocks "in blocks of six (rotating order)" " (goal <= 0.25)"
-report steps "interleaved step by step (with the cross-talk of each other's fsyncs)" ""
-"$CH" verify "$S" >/dev/null && echo "chancery verify: clean after $((4 * docs * 6)) steps" || { echo "verify failed"; exit 1; }
+read -r c_min c_med c_max < <(stats <"$T/ch")
+read -r g_min g_med g_max < <(stats <"$T/git")
+n=$(wc -l <"$T/ch")
+echo "signed step, $n each, alternating; ms min / median / max (both at gpg-agent's calibrated S2K):"
+printf '  chancery doc act:     %8s %8s %8s\n' "$c_min" "$c_med" "$c_max"
+printf '  stock git commit -S:  %8s %8s %8s\n' "$g_min" "$g_med" "$g_max"
+awk -v c="$c_med" -v g="$g_med" 'BEGIN { printf "ratio chancery/git (medians): %.3f\n", c/g }'
+"$CH" verify "$S" >/dev/null && echo "chancery verify: clean after $((docs * 7)) steps" || { echo "verify failed"; exit 1; }

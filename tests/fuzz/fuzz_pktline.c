@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflows/pktline.h"
+#include "workflows/sync/pktline.h"
 #include "util/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

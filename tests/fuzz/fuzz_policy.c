@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "workflows/policy.h"
-#include "workflows/tree.h"
+#include "workflows/fileset.h"
 #include "util/text.h"
 #include "util/common.h"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflows/pktline.h"
-#include "workflows/pushcmd.h"
+#include "workflows/sync/pktline.h"
+#include "workflows/sync/pushcmd.h"
 #include "util/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

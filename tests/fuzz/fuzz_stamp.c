@@ -16,7 +16,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 
-#include "workflows/stamp.h"
+#include "workflows/classify/stamp.h"
 #include "util/common.h"
 
 #define PROP_MAX 128

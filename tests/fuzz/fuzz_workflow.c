@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "workflows/engine.h"
+#include "workflows/statemachine.h"
 #include "workflows/policy.h"
 #include "workflows/workflow.h"
 #include "util/common.h"

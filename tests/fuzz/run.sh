@@ -87,7 +87,6 @@ for name in "${targets[@]}"; do
 	extra=() xlibs=
 	# Targets over server code link the server's object too.
 	[ "$name" = ipc ] && extra=(server/ipc.c)
-	[ "$name" = engine ] && extra=(cli/engine_wire.c)
 	case "$http_targets" in
 	*" $name "*) extra=(tests/fuzz/http_harness.c "${srv_objs[@]}") xlibs=$srv_libs ;;
 	esac

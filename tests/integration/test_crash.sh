@@ -33,11 +33,6 @@
 # power loss (the page cache survives a SIGKILL).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
-# The command line here records every step in its own process, the one the
-# kills land on: through the resident engine (cli/step_engine.c) a killed
-# `chancery doc act` would only be the client, and the engine would finish
-# the step. Killing the engine mid-step is tests/integration/test_step_engine.sh.
-export CHANCERY_ENGINE=off
 
 if [ -n "${CH_SOAK:-}" ]; then STEPS=500 KILLS=80
 elif [ -n "${CH_VALGRIND:-}" ]; then STEPS=16 KILLS=4

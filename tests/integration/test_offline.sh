@@ -36,8 +36,8 @@ check "the only socket it can open is libassuan's (gpg-agent): the archives' net
 if grep -qE ' T __asan_init$' "$T/syms"; then
 	echo "# skipped under ASan: its runtime defines socket, connect, getaddrinfo in every binary"
 else
-	ch_imports=$(nm -D --undefined-only "$BUILD/chancery-full" | awk '{print $NF}' | sed 's/@.*//' | grep -xcE 'socket|connect|getaddrinfo' || true)
-	check "the check can fail: the networked chancery-full imports socket, connect, getaddrinfo ($ch_imports)" test "$ch_imports" -ge 3
+	ch_imports=$(nm -D --undefined-only "$BUILD/chancery" | awk '{print $NF}' | sed 's/@.*//' | grep -xcE 'socket|connect|getaddrinfo' || true)
+	check "the check can fail: the networked chancery imports socket, connect, getaddrinfo ($ch_imports)" test "$ch_imports" -ge 3
 fi
 srv_imports=$(nm -D --undefined-only "$BUILD/chanceryd" | grep -cE ' (MHD_start_daemon|gnutls_[a-z_]+)(@|$)' || true)
 check "the check can fail: chanceryd imports MHD_start_daemon or gnutls_ ($srv_imports)" test "$srv_imports" -ge 1

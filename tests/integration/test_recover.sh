@@ -10,10 +10,6 @@
 # the same recovery at start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
-# The writers here are the command line's own processes (the failpoints and
-# kills must reach the process that writes), not the step engine, which
-# test_step_engine.sh kills on its own.
-export CHANCERY_ENGINE=off
 
 make_site nguyen.van.a:drafter || { not_ok "site"; finish; }
 R="$S/repo.git"

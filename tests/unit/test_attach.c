@@ -11,7 +11,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "workflows/attach.h"
+#include "workflows/classify/attach.h"
 #include "util/common.h"
 
 static void name_ok(const char *in, const char *want)

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workflows/engine.h"
+#include "workflows/statemachine.h"
 #include "workflows/policy.h"
-#include "workflows/tree.h"
+#include "workflows/fileset.h"
 #include "util/common.h"
 
 /* ------------------------------------------------------------------ */

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "workflows/pktline.h"
-#include "workflows/pushcmd.h"
-#include "workflows/quarantine.h"
+#include "workflows/sync/pktline.h"
+#include "workflows/sync/pushcmd.h"
+#include "workflows/sync/quarantine.h"
 #include "workflows/site.h"
 #include "util/fs.h"
 #include "util/common.h"

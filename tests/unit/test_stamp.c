@@ -20,7 +20,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 
-#include "workflows/stamp.h"
+#include "workflows/classify/stamp.h"
 #include "util/fs.h"
 #include "util/common.h"
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "workflows/site.h"
-#include "workflows/verify.h"
+#include "workflows/verify/verify.h"
 #include "util/fs.h"
 #include "util/common.h"
 

@@ -1,0 +1,71 @@
+/* gate.h -- the classification gate: one piece of code called at every
+ * door of the networked tier (command line, browser forms, JSON API, and
+ * every response the server sends). It refuses any classification label
+ * but "unclassified", and any item carrying a state-secret stamp
+ * (workflows/stamp.h). A refusal never echoes, stores or logs the
+ * content: it records a security event (who, when, which door, which rule)
+ * in SITE/state/security.log, shown to the security-officer role. */
+#ifndef CH_GATE_H
+#define CH_GATE_H
+
+#include <stddef.h>
+
+#include "workflows/policy.h"
+#include "workflows/site.h"
+
+typedef struct {
+	const char *door;           /* static: "command line", "browser form", "JSON API" */
+	const char *person;         /* who brought it, or NULL */
+	const char *classification; /* a claimed label, or NULL */
+	const char *title;          /* or NULL */
+	const void *text;           /* a document's text or a comment, or NULL */
+	size_t text_len;
+	const char *what;           /* static: "the text", "the comment" */
+	const char *filename;       /* an upload's name, or NULL */
+} ch_gate_item;
+
+/* gate.c */
+/* 0 to let it in; CH_ECLASSIFIED (message says which door, what, level
+ * and rule, nothing of the content) after recording a security event.
+ * Offline-tier sites take every level: the gate lets everything in. */
+int ch_gate_check(ch_site *site, const ch_policy *pol, const ch_gate_item *item);
+/* An attachment at a door (workflows/attach.h). */
+typedef struct {
+	const char *door;           /* static, as in ch_gate_item */
+	const char *person;         /* who brings it (its policy entry decides declarations) */
+	size_t index;               /* 1-based position among the files brought, for messages */
+	const char *name;           /* the NFC name */
+	const void *data;
+	size_t len;
+	int declared;               /* the person declares it unclassified */
+} ch_gate_file;
+
+/* The gate on an attachment coming in. On the networked tier its name is
+ * scanned as a file name and its content as a file (ch_stamp_scan_file);
+ * a stamp refuses it. A file the scanner cannot read is refused unless it
+ * is declared and the policy allows its type (ch_attach_sniff) for one of
+ * the person's roles. On both tiers a declaration is valid only for an
+ * unreadable file of an allowed type by a person with the right. Refusals
+ * name the door, the file's position and the rule, never its name or
+ * content, and record a security event. *unreadable (may be NULL) says
+ * whether the scanner could not read it. */
+int ch_gate_attachment(ch_site *site, const ch_policy *pol, const ch_gate_file *f,
+                       int *unreadable);
+/* The gate on an attachment going out (a download, a sync): 0 if its name
+ * and content carry no stamp and it is readable or of a type the policy
+ * allows; else CH_ECLASSIFIED after recording a security event. Offline
+ * sites let everything out. */
+int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door,
+                           const char *person, const char *name, const void *data,
+                           size_t len);
+/* A document's head on its way out to `peer` (a fetch, a bundle, a join,
+ * a push to a peer): its label, title and text (ch_gate_check) and every
+ * attachment (ch_gate_attachment_out) at `door`. The one decision every
+ * outgoing path makes (sync/peerview.c, the command line's join and sync). */
+int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
+                 const git_oid *head, const char *door, const char *peer);
+/* Record a security event (JSON line, appended and synced). */
+int ch_gate_event(ch_site *site, const char *door, const char *person, const char *rule,
+                  const char *level);
+
+#endif
