@@ -32,7 +32,7 @@ static int is_url(const char *s)
 }
 
 /* A local source: the documents it holds that `me` may see (need to know,
- * workflows/view.h: addressed to it or created by its people, not
+ * workflows/sync/peerview.h: addressed to it or created by its people, not
  * spilled), judged with the source's current policy, as refspecs. */
 static int local_wants(ch_strv *refspecs, const char *src, const char *me)
 {

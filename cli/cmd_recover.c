@@ -1,6 +1,6 @@
 /* cmd_recover.c -- `chancery recover SITE [--wait SECONDS]`: after a crash,
  * remove what a killed writer left (stale ref locks, temporary objects and
- * files: workflows/recover.h), naming each, then check the repository:
+ * files: workflows/store/recover.h), naming each, then check the repository:
  * every ref names a readable commit, and `chancery verify` holds.
  * Exit 0 clean, 1 findings, 2 usage or I/O, 3 a write is in progress
  * (nothing removed). */

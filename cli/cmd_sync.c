@@ -3,7 +3,7 @@
  *
  * Pull: stock git fetches everything the remote advertises (its view for
  * us: the policy and the documents we may see) into a quarantine
- * (workflows/quarantine.h); ch_quarantine_apply verifies it there and
+ * (workflows/sync/quarantine.h); ch_quarantine_apply verifies it there and
  * moves each accepted ref by compare-and-swap. Nothing unverified ever
  * enters the site.
  * Push: each local document the remote should have (one it may see:

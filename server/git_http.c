@@ -6,7 +6,7 @@
  *   POST /git/<site>.git/git-upload-pack                      negotiation, pack
  *   GET  /git/<site>.git/info/refs?service=git-receive-pack   advertisement
  *   POST /git/<site>.git/git-receive-pack                     commands, pack;
- *        everything lands in a quarantine (workflows/quarantine.h), is
+ *        everything lands in a quarantine (workflows/sync/quarantine.h), is
  *        verified there, and only then enters the site; report-status
  *        names the commit and rule of each refusal.
  *

@@ -225,7 +225,7 @@ static int check_site(const char *path)
 
 /* What a killed writer left (a chanceryd or chancery killed mid-step):
  * removed as `chancery recover` does, under the site's write lock held
- * exclusively, so only what no live writer holds (workflows/recover.h).
+ * exclusively, so only what no live writer holds (workflows/store/recover.h).
  * Before any thread or the signer starts, as the starting user. A writer
  * from the command line mid-write now: skipped, said, and served anyway. */
 static void recover_at_start(const char *path)

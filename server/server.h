@@ -232,7 +232,7 @@ void srv_attach_slots_json(json_t *j, srv_ctx *x);
 /* Serve one attachment as a download (gated on the way out). */
 enum MHD_Result srv_attachment_get(srv_ctx *x, const char *id, const char *name, int json);
 
-/* git_http.c -- mission sync over git's smart HTTP (fetch only) */
+/* git_http.c -- mission sync over git's smart HTTP (fetch and push) */
 enum MHD_Result srv_route_git(srv_ctx *x);
 /* 1 if the TLS peer presented a certificate (checked before a body is read). */
 int srv_git_has_client_cert(struct MHD_Connection *c);

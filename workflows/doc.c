@@ -417,7 +417,7 @@ static void fill_trailers(ch_trailers *t, const char *action, const char *step,
 	snprintf(t->classification, sizeof(t->classification), "%s", cls);
 }
 
-/* Every door of the networked tier goes through the gate (workflows/gate.h),
+/* Every door of the networked tier goes through the gate (workflows/classify/gate.h),
  * before any other check, so that a stamped upload is refused as such. */
 static int gate(ch_site *site, const actor_ctx *ctx, const ch_actor *who, const char *cls,
                 const char *title, const void *text, size_t len, const char *what)

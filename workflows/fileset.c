@@ -1,4 +1,4 @@
-/* tree.c -- filesets and the git trees that hold them. */
+/* fileset.c -- filesets and the git trees that hold them. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -1,11 +1,11 @@
-/* tree.h -- a set of files (path -> bytes) and the git trees that hold it.
+/* fileset.h -- a set of files (path -> bytes) and the git trees that hold it.
  *
  * Policy and document commits are built from a fileset: the tree id is
  * computed first without writing anything (so a refused or unsigned step
  * leaves the object store untouched), and objects are written only after
  * the signature exists. */
-#ifndef CH_TREE_H
-#define CH_TREE_H
+#ifndef CH_FILESET_H
+#define CH_FILESET_H
 
 #include <git2.h>
 

@@ -36,7 +36,7 @@ typedef struct {
 
 /* policy/attachments.json: a type of file the stamp scanner cannot read
  * that may still enter the networked tier, declared unclassified by a
- * person holding one of `declare_roles` (workflows/attach.h). */
+ * person holding one of `declare_roles` (workflows/classify/attach.h). */
 typedef struct {
 	char *type;              /* a MIME type ch_attach_sniff returns */
 	ch_strv declare_roles;

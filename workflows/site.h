@@ -72,7 +72,7 @@ int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key)
 /* The site's write lock, SITE/state/write.lock (flock). Every write to
  * repo.git holds it SHARED for its whole length (ch_commit_signed: ref lock,
  * objects, ref move; a spill's purge), so writers never wait for one
- * another here; `chancery recover` takes it EXCLUSIVE (workflows/recover.h),
+ * another here; `chancery recover` takes it EXCLUSIVE (workflows/store/recover.h),
  * and so knows that a <ref>.lock or temporary file it finds was left by a
  * writer that died. A writer waits for a running recovery at most
  * CH_WRITE_LOCK_WAIT_MS, then CH_ECONFLICT. Holds nest (a count). */

@@ -1,4 +1,4 @@
-/* engine.c -- the workflow state machine (DESIGN.md "Workflow definitions"). */
+/* statemachine.c -- the workflow state machine (DESIGN.md "Workflow definitions"). */
 #include <stdlib.h>
 #include <string.h>
 

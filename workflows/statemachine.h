@@ -1,9 +1,9 @@
-/* engine.h -- the workflow state machine, shared by every door that
+/* statemachine.h -- the workflow state machine, shared by every door that
  * records a step (command line, server) and by the verifier's replay (D3,
  * D7, D9). One function decides: is this action, by this person (acting
  * for that person), allowed now? If so it applies the step. */
-#ifndef CH_ENGINE_H
-#define CH_ENGINE_H
+#ifndef CH_STATEMACHINE_H
+#define CH_STATEMACHINE_H
 
 #include "workflows/policy.h"
 #include "util/strv.h"

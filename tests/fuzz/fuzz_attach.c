@@ -1,4 +1,4 @@
-/* fuzz_attach.c -- libFuzzer target for attachments (workflows/attach.c):
+/* fuzz_attach.c -- libFuzzer target for attachments (workflows/classify/attach.c):
  * the first byte chooses what the rest is.
  *   even  a name: ch_attach_name; what it takes is valid, NFC (normalising
  *         it again changes nothing), and carries no separator or leading dot

@@ -1,5 +1,5 @@
 /* fuzz_bundle.c -- libFuzzer target for the decrypted bundle's parser
- * (workflows/bundle.c, ch_bundle_parse), on the input exactly as given.
+ * (workflows/sync/bundle.c, ch_bundle_parse), on the input exactly as given.
  *
  * Beyond "no crash, no leak": a bundle that parses has a signature, a
  * body and a pack inside the input, the pack ending it; refs strictly

@@ -1,5 +1,5 @@
 /* fuzz_pktline.c -- libFuzzer target for git's pkt-line framing and the
- * upload-pack request (workflows/pktline.c), on the input exactly as given
+ * upload-pack request (workflows/sync/pktline.c), on the input exactly as given
  * (no NUL after it, so any read past `len` is caught).
  *
  * Beyond "no crash, no leak": every pkt-line read stays inside the input,

@@ -1,5 +1,5 @@
 /* fuzz_pushcmd.c -- libFuzzer target for the receive-pack request
- * (workflows/pushcmd.c): commands, capabilities, and where the pack
+ * (workflows/sync/pushcmd.c): commands, capabilities, and where the pack
  * starts, on the input exactly as given (no NUL after it).
  *
  * Beyond "no crash, no leak": a request that parses is within every limit

@@ -1,5 +1,5 @@
 /* fuzz_stamp.c -- libFuzzer target for the classification stamp scanner
- * (workflows/stamp.c).
+ * (workflows/classify/stamp.c).
  *
  * Every input is scanned as a body, a title and a file name, and as an
  * uploaded file (its first line is the name, the rest the content). Beyond

@@ -1,6 +1,6 @@
 /* fuzz_workflow.c -- libFuzzer target for workflow definitions
  * (workflows/workflow.c) and, on every definition that parses, the state
- * machine that runs them (workflows/engine.c).
+ * machine that runs them (workflows/statemachine.c).
  *
  * Input: the JSON definition, then optionally a NUL byte and a script of
  * steps, two bytes each (a valid definition never holds a NUL byte, since

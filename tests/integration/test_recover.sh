@@ -139,4 +139,18 @@ if check "the server starts with a stale lock" start_server; then
 	check "  removed the stale lock" test ! -e "$R/refs/docs/$D2.lock"
 	stop_server
 fi
+# ---- a writer killed after its objects are durable, before its ref moves ----
+before=$(git -C "$R" rev-parse "refs/docs/$D")
+CHANCERY_FAILPOINT_CRASH=after-object "$CH" doc act "$S" "$D" --as nguyen.van.a --action comment \
+	--comment "killed" --passphrase-file "$(pass nguyen.van.a)" >"$T/killed.out" 2>"$T/killed.err"
+rc=$?
+check "the writer was killed after writing its commit (exit $rc)" test "$rc" -eq 137
+check "  its ref did not move" test "$(git -C "$R" rev-parse "refs/docs/$D")" = "$before"
+check "  and is left locked, as a crash leaves it" test -e "$R/refs/docs/$D.lock"
+check "  its unreferenced commit is whole (fsck --strict)" git -C "$R" fsck --strict --no-dangling
+expect 0 "recover removes the dead writer's lock" "$CH" recover "$S"
+check "  the lock is gone" test ! -e "$R/refs/docs/$D.lock"
+check "the document takes the step again" act "after the kill"
+check "  on top of the old head (nothing lost, nothing doubled)" \
+	test "$(git -C "$R" rev-parse "refs/docs/$D^")" = "$before"
 finish

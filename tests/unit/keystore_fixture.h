@@ -1,5 +1,5 @@
 /* keystore_fixture.h -- what the keystore's unit tests share
- * (test_keystore.c, test_keycache.c): a temporary GnuPG home with one
+ * (test_keystore.c): a temporary GnuPG home with one
  * Ed25519 key made once, shell helpers, and stock gpg's verdict.
  * Included by one test program each (static functions, a static fixture). */
 #ifndef CH_KEYSTORE_FIXTURE_H

@@ -1,5 +1,5 @@
 /* test_attach.c -- attachment names and content sniffing
- * (workflows/attach.c): what a file is by its bytes, never its name. */
+ * (workflows/classify/attach.c): what a file is by its bytes, never its name. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_bundle.c -- the decrypted bundle's parser (workflows/bundle.c,
+/* test_bundle.c -- the decrypted bundle's parser (workflows/sync/bundle.c,
  * docs/sync.md "Bundles"): a well-formed bundle parses to its fields; each
  * way of breaking it is refused with a message naming what was wrong. */
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_engine.c -- the workflow state machine (workflows/engine.c).
+/* test_engine.c -- the workflow state machine (workflows/statemachine.c).
  *
  * A real policy is parsed once (ch_policy_parse, with the committed fixture
  * keys of tests/fixtures/pgp: one distinct key per person, since a key

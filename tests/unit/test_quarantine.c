@@ -1,5 +1,5 @@
-/* test_quarantine.c -- the receive-pack request parser (workflows/pushcmd.c)
- * and the quarantine's edges (workflows/quarantine.c): received objects land
+/* test_quarantine.c -- the receive-pack request parser (workflows/sync/pushcmd.c)
+ * and the quarantine's edges (workflows/sync/quarantine.c): received objects land
  * in SITE/state/quarantine/<random>/, never in the site's repository, and
  * the quarantine goes when it is freed; malformed and oversized packs are
  * refused before libgit2 sees them. The apply semantics (accept, R1, gate,

@@ -1,4 +1,4 @@
-/* test_stamp.c -- the classification stamp scanner (workflows/stamp.c;
+/* test_stamp.c -- the classification stamp scanner (workflows/classify/stamp.c;
  * DESIGN.md "Classification"): a table of inputs with the verdict each must
  * get, stamps in every form and the words that only look like them; files
  * by type; every corpus document, as is and re-encoded in the legacy
@@ -168,7 +168,7 @@ static const row rows[] = {
 	{ "format.txt", NAME, NONE, "name: format" },
 	{ "photoimate.png", NAME, NONE, "name: photoimate" },
 	{ "nghi-quyet-292-NQ-CP.txt", NAME, NONE, "name: corpus file" },
-	/* attachment names (workflows/attach.h: the gate scans them as file names) */
+	/* attachment names (workflows/classify/attach.h: the gate scans them as file names) */
 	{ "Phụ lục TỐI MẬT.pdf", NAME, SECRET, "attachment name: spaced, with marks" },
 	{ "phu-luc_tuyet-mat_02.png", NAME, TOP, "attachment name: undiacritized" },
 	{ "Hồ sơ MẬT.png", NAME, CONF, "attachment name: MẬT after a document noun" },

@@ -1,4 +1,4 @@
-/* test_verify.c -- the verifier's reports and edges (workflows/verify.c):
+/* test_verify.c -- the verifier's reports and edges (workflows/verify/verify.c):
  * the HTML report escapes every string and loads nothing; the text and
  * JSON reports say the same; a repository without a policy chain is a P1
  * finding, not an error; a trust anchor comes whole or not at all. The

@@ -4,7 +4,7 @@
  * Only create and revise change a document's tree (D4), so only they add,
  * replace (same name) or remove attachments. Every attachment brought to
  * the networked tier goes through the classification gate
- * (ch_gate_attachment, workflows/gate.h): its name and what the stamp
+ * (ch_gate_attachment, workflows/classify/gate.h): its name and what the stamp
  * scanner can read of it (ch_attach_scan: text, and the text of Office Open
  * XML and OpenDocument files, extract.c) are scanned like a document's
  * text; a file the

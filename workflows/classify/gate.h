@@ -2,7 +2,7 @@
  * door of the networked tier (command line, browser forms, JSON API, and
  * every response the server sends). It refuses any classification label
  * but "unclassified", and any item carrying a state-secret stamp
- * (workflows/stamp.h). A refusal never echoes, stores or logs the
+ * (workflows/classify/stamp.h). A refusal never echoes, stores or logs the
  * content: it records a security event (who, when, which door, which rule)
  * in SITE/state/security.log, shown to the security-officer role. */
 #ifndef CH_GATE_H
@@ -29,7 +29,7 @@ typedef struct {
  * and rule, nothing of the content) after recording a security event.
  * Offline-tier sites take every level: the gate lets everything in. */
 int ch_gate_check(ch_site *site, const ch_policy *pol, const ch_gate_item *item);
-/* An attachment at a door (workflows/attach.h). */
+/* An attachment at a door (workflows/classify/attach.h). */
 typedef struct {
 	const char *door;           /* static, as in ch_gate_item */
 	const char *person;         /* who brings it (its policy entry decides declarations) */

@@ -1,5 +1,5 @@
 /* bundle.h -- sync by file for links that are down (docs/sync.md
- * "Bundles"): the refs and objects a peer site may see (workflows/view.h,
+ * "Bundles"): the refs and objects a peer site may see (workflows/sync/peerview.h,
  * the same need to know as a fetch), signed by the acting official of the
  * sending site with their own key and encrypted to the people of the
  * receiving site.

@@ -1,4 +1,4 @@
-/* view.c -- need to know: the refs and commits a peer site may see. */
+/* peerview.c -- need to know: the refs and commits a peer site may see. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
-/* view.h -- need to know: what a peer site may see of this site's
+/* peerview.h -- need to know: what a peer site may see of this site's
  * repository (mission sync, docs/sync.md). Used by the fetch endpoint
- * (server/git_http.c), by the push quarantine (workflows/quarantine.c) and
+ * (server/git_http.c), by the push quarantine (workflows/sync/quarantine.c) and
  * by bundles.
  *
  * A peer may see:
@@ -15,8 +15,8 @@
  *       * and whose head passes the classification gate (label, title,
  *         text; door "git sync"; a refusal is recorded as a security event).
  * Nothing else (nothing under refs/chancery/, refs/conflicts/, ...). */
-#ifndef CH_VIEW_H
-#define CH_VIEW_H
+#ifndef CH_PEERVIEW_H
+#define CH_PEERVIEW_H
 
 #include <git2.h>
 

@@ -685,7 +685,7 @@ done:
 	return bad ? -1 : 0;
 }
 
-/* Need to know: a document the peer may see (workflows/view.h), not spilled.
+/* Need to know: a document the peer may see (workflows/sync/peerview.h), not spilled.
  * On a fetch (door "git fetch": `chancery sync` pulling from a hub), a
  * document for this site itself is also taken: one mission's document to
  * another is relayed by headquarters, which neither addressed nor created

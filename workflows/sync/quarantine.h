@@ -37,7 +37,7 @@
  *     "D1"), every blob new to the site and the document's label and title
  *     pass the classification gate (rule "G"; door given to
  *     ch_quarantine_open); a document must be one the peer may see
- *     (workflows/view.h: addressed to it or created by one of its people,
+ *     (workflows/sync/peerview.h: addressed to it or created by one of its people,
  *     not spilled; rule "N"). A failure REFUSES the update naming the first
  *     bad commit and the rule.
  * After verification succeeded (ACCEPTED, UNCHANGED, AHEAD, CONFLICT), S

@@ -1715,7 +1715,7 @@ static int in_scope(const vctx *v, const char *ref)
 }
 
 /* A document that the spill list names, once the list's signatures hold
- * (workflows/spill.h), vanished on purpose: *state 0 unread, 1 verified,
+ * (workflows/classify/spill.h), vanished on purpose: *state 0 unread, 1 verified,
  * -1 refused. */
 static const ch_spill *spilled_doc(vctx *v, ch_spill_list *l, int *state, const char *ref)
 {
