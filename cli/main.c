@@ -84,15 +84,7 @@ int cli_usage(const char *text)
 int cli_fail(int code)
 {
 	fprintf(stderr, "chancery: %s\n", ch_error_last());
-	switch (code) {
-	case CH_ECONFLICT:
-		return CLI_CONFLICT;
-	case CH_EIO:
-	case CH_ENOTFOUND:
-		return code == CH_ENOTFOUND ? CLI_REFUSED : CLI_USAGE;
-	default:
-		return CLI_REFUSED;
-	}
+	return ch_error_exit_code(code);
 }
 
 static int in_list(const char *const *list, const char *s)

@@ -485,12 +485,12 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 
 		return srv_send(&x, 500, "text/plain; charset=utf-8", m, strlen(m));
 	}
-	if (!strncmp(path, "/git/", 5))
-		return srv_route_git(&x); /* no sessions: the TLS client certificate */
-	srv_find_session(&x);
-	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
-		x.lang_en = 1;
-	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
+	if (strncmp(path, "/git/", 5)) { /* git: no sessions, the TLS client certificate */
+		srv_find_session(&x);
+		if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
+			x.lang_en = 1;
+	}
+	return srv_route(&x);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
