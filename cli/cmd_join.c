@@ -106,7 +106,7 @@ int cli_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
 	} else {
 		ch_gate_item item = { door, peer, meta.classification, meta.title,
 		                      tb ? git_blob_rawcontent(tb) : NULL,
-		                      tb ? (size_t)git_blob_rawsize(tb) : 0, "the text", NULL };
+		                      tb ? (size_t)git_blob_rawsize(tb) : 0, "the text", NULL, NULL };
 
 		error = ch_gate_check(site, pol, &item);
 	}
@@ -361,7 +361,9 @@ int cmd_key(int argc, char **argv)
 
 	if (argc < 1 || strcmp(argv[0], "new"))
 		return cli_usage(usage);
-	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0 || a.pos.n != 2) {
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)
+		return cli_bad_args(&a);
+	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage(usage);
 	}

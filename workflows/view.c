@@ -194,7 +194,7 @@ static int head_passes_gate(ch_site *site, const ch_policy *pol, const git_oid *
 	{
 		ch_gate_item item = { "git sync", peer, meta->classification, meta->title,
 		                      text ? git_blob_rawcontent(text) : NULL,
-		                      text ? (size_t)git_blob_rawsize(text) : 0, "the text", NULL };
+		                      text ? (size_t)git_blob_rawsize(text) : 0, "the text", NULL, NULL };
 
 		yes = ch_gate_check(site, pol, &item) == 0 &&
 		      attachments_pass_gate(site, pol, tree, peer);
