@@ -21,8 +21,10 @@ static const char *const revise_opts[] = {
 	"as", "file", "on-behalf-of", "passphrase-file", "comment", "attach*", "detach*",
 	"declare-unclassified*", NULL
 };
+/* (attachment options are taken only to be refused with the reason: D4) */
 static const char *const act_opts[] = {
-	"as", "action", "comment", "on-behalf-of", "passphrase-file", "expect", NULL
+	"as", "action", "comment", "on-behalf-of", "passphrase-file", "expect", "attach*",
+	"detach*", "declare-unclassified*", NULL
 };
 static const char *const list_opts[] = { "awaiting", NULL };
 static const char *const no_opts[] = { NULL };
@@ -228,6 +230,9 @@ static int doc_act(const cli_args *a)
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
+	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
+		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
+		                     "(rule D4)");
 	if ((have_expect = expected_head(&expect, a)) < 0)
 		return have_expect;
 #ifndef CH_OFFLINE

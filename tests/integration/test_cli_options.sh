@@ -28,7 +28,7 @@ for opt in "--number 15/BNG-LPQT" "--urgency flash"; do
 	expect 2 "doc act $opt is refused (usage)" "$CH" doc act "$S" "$D" --as tran.thi.b \
 		--action approve --passphrase-file "$PT" $opt
 	err_has "unknown option ${opt%% *}" "  naming the option ${opt%% *}"
-	err_has "this command takes --as, --action" "  and saying what doc act takes"
+	err_has "this command takes --as, --action, --comment, --on-behalf-of, --passphrase-file, --expect" "  and saying what doc act takes"
 done
 err_has "--on-behalf-of" "the refusal lists the options doc act does take"
 
