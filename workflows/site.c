@@ -1,6 +1,7 @@
 /* site.c -- a site directory: bare repository, GnuPG home, local config. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,12 +207,51 @@ int ch_site_reload_config(ch_site *site)
 	return error;
 }
 
+/* ---- handing back what root wrote ---- */
+
+/* chanceryd started as root hands repo.git and state/ to its network
+ * process's user (server/main.c). The command line run as root beside it
+ * (it needs the root-only GnuPG home to sign) writes objects, refs and
+ * state files as root, which that user could then not write over: so,
+ * when it is done, it hands every file of those two trees that root owns
+ * back to the user who owns repo.git. Nothing else is touched. */
+static _Thread_local uid_t hand_uid;
+static _Thread_local gid_t hand_gid;
+
+static int hand_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	if (st->st_uid == 0 && lchown(path, hand_uid, hand_gid) < 0)
+		fprintf(stderr, "chancery: warning: cannot hand %s back to uid %d: %s\n", path,
+		        (int)hand_uid, strerror(errno));
+	return 0;
+}
+
+static void hand_back(const ch_site *site)
+{
+	ch_buf state = CH_BUF_INIT;
+	struct stat st;
+
+	if (geteuid() != 0 || !site->repo_path || !site->path || stat(site->repo_path, &st) < 0 ||
+	    st.st_uid == 0)
+		return;
+	hand_uid = st.st_uid;
+	hand_gid = st.st_gid;
+	nftw(site->repo_path, hand_one, 32, FTW_PHYS);
+	ch_buf_printf(&state, "%s/state", site->path);
+	if (stat(state.ptr, &st) == 0 && st.st_uid == hand_uid)
+		nftw(state.ptr, hand_one, 8, FTW_PHYS);
+	ch_buf_dispose(&state);
+}
+
 void ch_site_free(ch_site *site)
 {
 	size_t i;
 
 	if (!site)
 		return;
+	hand_back(site);
 	for (i = 0; i < site->npolicies; i++)
 		ch_policy_free(site->policies[i].policy);
 	free(site->policies);

@@ -2063,8 +2063,10 @@ done:
 static void anchor_summary(ch_buf *out, const ch_report *r)
 {
 	if (!r->anchor_given) {
-		ch_buf_printf(out, "introduction %s (trusted as found: no trust anchor was given)",
-		              r->root[0] ? r->root : "none found");
+		ch_buf_printf(out, "introduction %s", r->root[0] ? r->root : "none found");
+		if (r->root_signer[0])
+			ch_buf_printf(out, ", signed by %s", r->root_signer);
+		ch_buf_puts(out, " (trusted as found: no trust anchor was given)");
 		return;
 	}
 	if (r->anchored) {

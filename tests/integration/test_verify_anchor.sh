@@ -21,8 +21,8 @@ HEAD=$(git -C "$R" rev-parse refs/heads/policy)
 
 # ---- no anchor ----
 expect 0 "without an anchor: clean" "$CH" verify "$R"
-check "  the header says it trusts the root as found" \
-	grep -q "^introduction $ROOT (trusted as found: no trust anchor was given)" "$T/out"
+check "  the header says it trusts the root as found, and who signed it" \
+	grep -q "^introduction $ROOT, signed by $FPR (trusted as found: no trust anchor was given)" "$T/out"
 "$CH" verify "$R" --json >"$T/none.json"
 check "  JSON: not anchored, no anchor given" \
 	jq -e '.anchored == false and .anchor.given == false' "$T/none.json"
