@@ -57,6 +57,7 @@ static const char usage_text[] =
 	"             cannot read needs --declare-unclassified NAME and the right to it)\n"
 	"  doc act SITE DOC --as ID --action submit|approve|return|reject|sign|publish|\n"
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
+	"          [--expect HEAD]   (the head `doc show` printed: a conflict if it moved)\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
 	"\n"
 	ENGINE_USAGE
