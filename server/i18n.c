@@ -15,6 +15,7 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "logout", "Đăng xuất", "Log out" },
 	{ "login", "Đăng nhập", "Log in" },
 	{ "identifier", "Tên đăng nhập", "Identifier" },
+	{ "full_name", "Họ và tên", "Full name" },
 	{ "password", "Mật khẩu đăng nhập", "Login password" },
 	{ "passphrase", "Cụm từ ký (mỗi lần ký)", "Signing passphrase (asked at every signature)" },
 	{ "title", "Trích yếu", "Title" },

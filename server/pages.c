@@ -182,7 +182,7 @@ int srv_gate_query(srv_ctx *x, const char *q)
 	memset(&item, 0, sizeof(item));
 	item.door = "search";
 	item.person = x->sess.person;
-	item.title = q;
+	item.query = q;
 	return ch_gate_check(x->site, pol, &item);
 }
 

@@ -517,7 +517,7 @@ static int gate_blob(judge *j, item *it, const git_oid *commit, const git_oid *b
 		int is_text = !strcmp(path, "document.md");
 		ch_gate_item g = { j->q->door, j->q->peer, classification, title,
 		                   git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
-		                   is_text ? "the text" : "a file", is_text ? NULL : path };
+		                   is_text ? "the text" : "a file", is_text ? NULL : path, NULL };
 
 		/* an attachment as at any other door: names, Office text, and
 		 * unreadable files only of a type the policy allows (D10 then
@@ -594,7 +594,7 @@ static int gate_meta(judge *j, item *it, const git_oid *commit, const git_tree *
 		return 0;
 	if (ch_meta_parse(&meta, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0) {
 		ch_gate_item g = { j->q->door, j->q->peer, meta.classification, meta.title, NULL, 0,
-		                   NULL, NULL };
+		                   NULL, NULL, NULL };
 
 		if (ch_gate_check(j->q->site, j->pol, &g) < 0) {
 			refuse(it->r, "G", commit, "%s", ch_error_last());
