@@ -188,11 +188,12 @@ bench: $(if $(CH_NO_DEPS),,deps-bench)
 fuzz:
 	BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+# The binaries are all that is used: workflows, templates and skeletons
+# are compiled in (scripts/embed.sh).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
 	  $(DESTDIR)$(PREFIX)/bin/
-	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
 
 clean:
 	rm -rf build build-test build-clang build-asan build-fuzz

@@ -59,12 +59,6 @@ int ch_gate_attachment(ch_site *site, const ch_policy *pol, const ch_gate_file *
 int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door,
                            const char *person, const char *name, const void *data,
                            size_t len);
-/* A document's head on its way out to `peer` (a fetch, a bundle, a join,
- * a push to a peer): its label, title and text (ch_gate_check) and every
- * attachment (ch_gate_attachment_out) at `door`. The one decision every
- * outgoing path makes (sync/peerview.c, the command line's join and sync). */
-int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
-                 const git_oid *head, const char *door, const char *peer);
 /* Record a security event (JSON line, appended and synced). */
 int ch_gate_event(ch_site *site, const char *door, const char *person, const char *rule,
                   const char *level);
