@@ -13,6 +13,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 
+#include "fold.h"
 #include "stamp.h"
 #include "util/common.h"
 
@@ -106,48 +107,6 @@ static const char *const compound_next[] = {
 static const char *const doc_nouns[] = {
 	"TÀI LIỆU", "VĂN BẢN", "HỒ SƠ", "BÁO CÁO", "CÔNG VĂN", "CÔNG ĐIỆN", "ĐIỆN", "THÔNG TIN",
 	"KẾ HOẠCH", "THƯ",
-};
-
-/* Look-alikes, keyed on the upper-cased base character. */
-static const struct {
-	uint32_t cp;
-	char letter;
-	uint8_t upper; /* counts as a capital even if Unicode says lower case */
-} confusables[] = {
-	/* Greek */
-	{ 0x0391, 'A', 0 }, { 0x0392, 'B', 0 }, { 0x0395, 'E', 0 }, { 0x0396, 'Z', 0 },
-	{ 0x0397, 'H', 0 }, { 0x0399, 'I', 0 }, { 0x039A, 'K', 0 }, { 0x039C, 'M', 0 },
-	{ 0x039D, 'N', 0 }, { 0x039F, 'O', 0 }, { 0x03A1, 'P', 0 }, { 0x03A4, 'T', 0 },
-	{ 0x03A5, 'Y', 0 }, { 0x03A7, 'X', 0 }, { 0x037F, 'J', 0 }, { 0x03F9, 'C', 0 },
-	/* Cyrillic */
-	{ 0x0405, 'S', 0 }, { 0x0406, 'I', 0 }, { 0x0408, 'J', 0 }, { 0x0410, 'A', 0 },
-	{ 0x0412, 'B', 0 }, { 0x0415, 'E', 0 }, { 0x041A, 'K', 0 }, { 0x041C, 'M', 0 },
-	{ 0x041D, 'H', 0 }, { 0x041E, 'O', 0 }, { 0x0420, 'P', 0 }, { 0x0421, 'C', 0 },
-	{ 0x0422, 'T', 0 }, { 0x0423, 'Y', 0 }, { 0x0425, 'X', 0 }, { 0x04AE, 'Y', 0 },
-	{ 0x04BA, 'H', 0 }, { 0x04C0, 'I', 0 }, { 0x04CF, 'I', 0 }, { 0x0500, 'D', 0 },
-	{ 0x051A, 'Q', 0 }, { 0x051C, 'W', 0 },
-	/* Latin oddities and small capitals */
-	{ 0x01C0, 'I', 1 }, { 0x0262, 'G', 1 }, { 0x026A, 'I', 1 }, { 0x0274, 'N', 1 },
-	{ 0x0280, 'R', 1 }, { 0x028F, 'Y', 1 }, { 0x0299, 'B', 1 }, { 0x029C, 'H', 1 },
-	{ 0x029F, 'L', 1 }, { 0x1D00, 'A', 1 }, { 0x1D04, 'C', 1 }, { 0x1D05, 'D', 1 },
-	{ 0x1D07, 'E', 1 }, { 0x1D0A, 'J', 1 }, { 0x1D0B, 'K', 1 }, { 0x1D0D, 'M', 1 },
-	{ 0x1D0F, 'O', 1 }, { 0x1D18, 'P', 1 }, { 0x1D1B, 'T', 1 }, { 0x1D1C, 'U', 1 },
-	{ 0x1D20, 'V', 1 }, { 0x1D21, 'W', 1 }, { 0x1D22, 'Z', 1 }, { 0x2C6D, 'A', 0 },
-	{ 0xA731, 'S', 1 }, { 0xA7AC, 'G', 0 },
-	/* Cherokee */
-	{ 0x13A0, 'D', 0 }, { 0x13A2, 'T', 0 }, { 0x13A9, 'Y', 0 }, { 0x13AA, 'A', 0 },
-	{ 0x13AB, 'J', 0 }, { 0x13AC, 'E', 0 }, { 0x13B3, 'W', 0 }, { 0x13B7, 'M', 0 },
-	{ 0x13BB, 'H', 0 }, { 0x13C0, 'G', 0 }, { 0x13C3, 'Z', 0 }, { 0x13D9, 'V', 0 },
-	{ 0x13DA, 'S', 0 }, { 0x13DE, 'L', 0 }, { 0x13DF, 'C', 0 }, { 0x13E2, 'P', 0 },
-	{ 0x13E6, 'K', 0 }, { 0x13F4, 'B', 0 },
-	/* Lisu */
-	{ 0xA4D0, 'B', 1 }, { 0xA4D1, 'P', 1 }, { 0xA4D3, 'D', 1 }, { 0xA4D4, 'T', 1 },
-	{ 0xA4D6, 'G', 1 }, { 0xA4D7, 'K', 1 }, { 0xA4D9, 'J', 1 }, { 0xA4DA, 'C', 1 },
-	{ 0xA4DC, 'Z', 1 }, { 0xA4DD, 'F', 1 }, { 0xA4DF, 'M', 1 }, { 0xA4E0, 'N', 1 },
-	{ 0xA4E1, 'L', 1 }, { 0xA4E2, 'S', 1 }, { 0xA4E3, 'R', 1 }, { 0xA4E6, 'V', 1 },
-	{ 0xA4E7, 'H', 1 }, { 0xA4EA, 'W', 1 }, { 0xA4EB, 'X', 1 }, { 0xA4EC, 'Y', 1 },
-	{ 0xA4EE, 'A', 1 }, { 0xA4F0, 'E', 1 }, { 0xA4F2, 'I', 1 }, { 0xA4F3, 'O', 1 },
-	{ 0xA4F4, 'U', 1 },
 };
 
 /* Digits that may stand for letters inside a stamp ("T0I M4T"). */
@@ -316,20 +275,25 @@ static int is_vbar(uint32_t cp)
 	return 0;
 }
 
-static char confusable(uint32_t cp, uint8_t *upper)
+/* A letter-like code point that compatibility decomposition does not fold
+ * to a Latin letter: the generated table (fold.h). For a letter with case
+ * only its capital is looked up, so that both cases fold alike; a caseless
+ * one (a small capital, a negative squared letter) reads as the table says. */
+static char table_letter(uint32_t cp, uint32_t base, uint32_t up, uint8_t *upper, uint8_t *foreign)
 {
-	size_t i;
+	uint8_t f;
+	char c;
 
-	if (cp >= 0x1F1E6 && cp <= 0x1F1FF) { /* regional indicators */
-		*upper = 1;
-		return (char)('A' + (cp - 0x1F1E6));
+	if (up != base) {
+		c = ch_fold_letter(up, &f);
+		*upper = 0;
+	} else if (!(c = ch_fold_letter(base, &f)) && base != cp) {
+		c = ch_fold_letter(cp, &f);
 	}
-	for (i = 0; i < CH_ARRAY_SIZE(confusables); i++)
-		if (confusables[i].cp == cp) {
-			*upper = confusables[i].upper;
-			return confusables[i].letter;
-		}
-	return 0;
+	if (up == base)
+		*upper = (f & CH_FOLD_UPPER) != 0;
+	*foreign = (f & CH_FOLD_FOREIGN) != 0;
+	return c;
 }
 
 static char punct_class(uint32_t cp)
@@ -358,7 +322,7 @@ static tok classify(uint32_t cp)
 	uint32_t buf[32], *d;
 	size_t n = CH_ARRAY_SIZE(buf), i, starters = 0;
 	uint32_t base, up;
-	uint8_t upper = 0;
+	uint8_t upper = 0, foreign = 0;
 	char c;
 
 	if (cp == '\t' || is_vbar(cp))
@@ -417,19 +381,24 @@ static tok classify(uint32_t cp)
 	}
 	if (d != buf)
 		free(d);
-	if (base == ' ' || starters != 1) /* spacing accents, ligatures, fractions */
+	if (base == ' ' || starters != 1) { /* spacing accents, ligatures, fractions, "(A)" */
+		if ((c = table_letter(cp, cp, cp, &upper, &foreign)))
+			return (tok){ K_LETTER, (uint8_t)c, 0,
+			              (uint8_t)(letter_bits((uint8_t)c) | (upper ? F_UPPER : 0) |
+			                        (foreign ? F_FOREIGN : 0)) };
 		return uc_is_alpha(cp) ? (tok){ K_OTHER, '?', 0, 0 } : (tok){ K_PUNCT, '#', 0, 0 };
+	}
 
 	up = uc_toupper(base);
 	c = 0;
 	if (up >= 'A' && up <= 'Z')
 		c = (char)up;
-	else if (!(c = confusable(up, &upper)))
-		c = confusable(base, &upper);
+	else
+		c = table_letter(cp, base, up, &upper, &foreign);
 	if (c) {
 		t.kind = K_LETTER;
 		t.ch = (uint8_t)c;
-		t.flags |= letter_bits(t.ch);
+		t.flags |= letter_bits(t.ch) | (foreign ? F_FOREIGN : 0);
 		if (upper || uc_is_property_uppercase(cp) ||
 		    uc_is_general_category(cp, UC_TITLECASE_LETTER))
 			t.flags |= F_UPPER;
@@ -444,11 +413,14 @@ static tok classify(uint32_t cp)
 	return (tok){ K_PUNCT, (uint8_t)punct_class(base), 0, 0 };
 }
 
-/* Characters beyond the BMP outside the tabled blocks: no decomposition
- * needed (nothing there folds to a Latin letter). */
+/* Characters beyond the BMP outside the cached blocks: folded in full only
+ * when the generated table has them (modifier small capitals, Deseret and
+ * other look-alikes); nothing else there folds to a Latin letter. */
 static tok classify_astral(uint32_t cp)
 {
-	if (cp >= 0x1F1E6 && cp <= 0x1F1FF)
+	uint8_t f;
+
+	if (ch_fold_letter(cp, &f))
 		return classify(cp);
 	if (uc_is_property_default_ignorable_code_point(cp) || cp > 0x10FFFF)
 		return (tok){ K_IGNORE, 0, 0, 0 };
