@@ -15,7 +15,7 @@ CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib
+PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib expat
 SERVER_PKGS = libmicrohttpd gnutls libseccomp zlib
 FUZZ_SECONDS ?= 60
 
