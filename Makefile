@@ -44,7 +44,9 @@ HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h se
 
 .PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp
+
+all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -112,6 +114,15 @@ $(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchanc
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
+
+# The corpus of markings for the door tests, and the scanner's bench.
+$(BUILD)/tests/gen_markings: tests/unit/gen_markings.c tests/unit/marking_variants.h $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/bench_stamp: tests/bench/bench_stamp.c $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -1569,7 +1569,8 @@ static int caps_around(const scanner *sc, size_t i, size_t k)
 
 /* stamp-lead and header-upper for a marking at words i..k: it opens a cell
  * and a star, a slash or a caveat follows (in a title, any punctuation);
- * or, not an everyday word, it is in capitals in a capital header line. */
+ * or, not an everyday word, it is in capitals in a capital header line (in
+ * a title, anywhere). */
 static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres *m, int header,
                      int title)
 {
@@ -1581,7 +1582,7 @@ static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres
 		    (title && m->upper && (gap & G_MARKS)))
 			hit(sc->sum, f->level, "stamp-lead");
 	}
-	if (header && !f->word && m->upper && m->cased && caps_around(sc, i, k))
+	if (header && !f->word && m->upper && m->cased && (title || caps_around(sc, i, k)))
 		hit(sc->sum, f->level, "header-upper");
 }
 
