@@ -8,6 +8,7 @@ pkgs=(
 	gcc clang make pkg-config
 	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
 	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev libexpat1-dev
+	unicode-data libicu-dev
 	libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev zlib1g-dev libssl-dev
 	gnupg gpg-agent gpgconf git curl ca-certificates jq gnutls-bin util-linux tshark
 	valgrind procps zip python3 iproute2 openssl
