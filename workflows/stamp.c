@@ -1440,10 +1440,15 @@ static size_t match_marking(const scanner *sc, size_t i, size_t end, uint8_t sto
                             const fmark **which, mres *m)
 {
 	size_t k, e, best = 0;
+	uint8_t first;
 	mres mm;
 
+	if (i >= end)
+		return 0;
+	first = ac_sym[sc->t[sc->w[i].s].ch]; /* a cheap test before each match */
 	for (k = 0; k < n_fmarks; k++) {
-		if (!(e = match_fwd(sc, i, end, &f_marks[k].p, stop, 1, &mm)))
+		if (ac_sym[f_marks[k].p.ch[0]] != first ||
+		    !(e = match_fwd(sc, i, end, &f_marks[k].p, stop, 1, &mm)))
 			continue;
 		if (e > best || (e == best && f_marks[k].level > (*which)->level)) {
 			best = e;
@@ -1535,6 +1540,8 @@ static void frule_field(scanner *sc, size_t i)
 	mres m;
 
 	for (l = 0; l < l_flabels.n; l++) {
+		if (ac_sym[l_flabels.p[l].ch[0]] != ac_sym[sc->t[sc->w[i].s].ch])
+			continue;
 		j = match_fwd(sc, i, sc->nw, &l_flabels.p[l], G_BREAK, 1, NULL);
 		if (!j || j >= sc->nw || (sc->w[j].gap & G_CELL))
 			continue;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "workflows/markings.h"
 #include "workflows/stamp.h"
@@ -370,6 +371,50 @@ static void test_table(void **state)
 	}
 }
 
+/* Lines full of what the foreign rules look at stay linear: 4 MiB of each
+ * pattern on one line and on many lines, against a quarter of it. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double time_pattern(const char *pat, size_t size)
+{
+	ch_buf b = CH_BUF_INIT;
+	ch_stamp_result r;
+	double t0;
+
+	while (b.size < size)
+		ch_buf_puts(&b, pat);
+	t0 = cpu_ms();
+	assert_int_equal(ch_stamp_scan_text(&r, b.ptr, b.size, BODY), 0);
+	t0 = cpu_ms() - t0;
+	ch_buf_dispose(&b);
+	return t0;
+}
+
+static void test_linear_time(void **state)
+{
+	static const char *const worst[] = {
+		"SECRET ", "Classification: SECRET ", "TOP SECRET//", "绝密", "秘", "S3CR3T ",
+		"SECRET\n", "Гриф: СЕКРЕТНО ", "NATO NATO ",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < CH_ARRAY_SIZE(worst); k++) {
+		double small = time_pattern(worst[k], 1u << 20), big = time_pattern(worst[k], 4u << 20);
+
+		print_message("4 MiB of '%s': %.1f ms (1 MiB: %.1f ms)\n",
+		              worst[k][strlen(worst[k]) - 1] == '\n' ? "SECRET\\n" : worst[k], big, small);
+		assert_true(big < 8 * small + 50);
+		assert_true(big < 4000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,7 +423,7 @@ int main(void)
 		cmocka_unit_test(test_chinese),       cmocka_unit_test(test_japanese),
 		cmocka_unit_test(test_other_languages), cmocka_unit_test(test_nato),
 		cmocka_unit_test(test_eu),            cmocka_unit_test(test_tricks),
-		cmocka_unit_test(test_generated_corpus),
+		cmocka_unit_test(test_generated_corpus), cmocka_unit_test(test_linear_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
