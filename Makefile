@@ -15,7 +15,7 @@ CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib
+PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib expat
 SERVER_PKGS = libmicrohttpd gnutls libseccomp zlib
 FUZZ_SECONDS ?= 60
 
@@ -54,7 +54,9 @@ DEPFLAGS = -MMD -MP
 
 .PHONY: all check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp
+
+all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -114,6 +116,15 @@ $(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchanc
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
+
+# The corpus of markings for the door tests, and the scanner's bench.
+$(BUILD)/tests/gen_markings: tests/unit/gen_markings.c tests/unit/marking_variants.h $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/bench_stamp: tests/bench/bench_stamp.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
