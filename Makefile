@@ -44,7 +44,8 @@ HDRS     = $(wildcard util/*.h crypto/*.h workflows/*.h templates/*.h cli/*.h se
 
 .PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+all: $(BUILD)/chancery $(BUILD)/chancery-full $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY) \
+     $(BUILD)/tests/pgp_verdict
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -116,6 +117,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a $(HDRS)
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS)
+
+# Chancery's verdict on one key and signature, for
+# tests/integration/test_pgp_differential.sh (test-only code).
+$(BUILD)/tests/pgp_verdict: tests/helper/pgp_verdict.c $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
 # The signer's message reader lives with the server.
 $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(HDRS)

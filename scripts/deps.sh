@@ -10,6 +10,7 @@ pkgs=(
 	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev
 	libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev zlib1g-dev libssl-dev
 	gnupg gpg-agent gpgconf git curl ca-certificates jq gnutls-bin util-linux tshark
+	gnupg1 rnp librnp-dev sq sqop sqv
 	valgrind procps zip python3 iproute2 openssl
 	lighttpd lighttpd-mod-openssl
 	wrk chromium
