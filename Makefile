@@ -124,6 +124,11 @@ $(BUILD)/tests/pgp_verdict: tests/helper/pgp_verdict.c $(BUILD)/libchancery.a $(
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
+# The differential target sets librnp's verdicts beside ours.
+$(BUILD)/tests/replay_fuzz_pgp_diff: tests/fuzz/fuzz_pgp_diff.c tests/fuzz/replay.c $(BUILD)/libchancery.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS) -lrnp
+
 # The signer's message reader lives with the server.
 $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(HDRS)
 	@mkdir -p $(dir $@)
