@@ -44,7 +44,8 @@ static const char *const strict[] = {
 	"self-signature", "self-signed user ID",
 	"critical subpacket",           /* RFC 4880 5.2.3.1; RNP lets some through */
 	"partial body lengths", "indeterminate length", /* keys and signatures never use them */
-	"more than one signature", "several armored blocks", "armor", "text after the signature",
+	"more than one signature", "several armored blocks", "text after the signature",
+	"armor: ", "base64: ",          /* RNP skips stray characters in armor; we refuse them */
 	"not an OpenPGP", "unexpected packet", "user ID after a subkey", "no hashed creation time",
 	"needs at least a",             /* ECDSA with a hash shorter than the curve */
 	"malformed", "truncated",       /* strict lengths where RNP tolerates slack */
