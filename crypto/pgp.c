@@ -1320,7 +1320,10 @@ static int has_prefix(const char *p, const char *end, const char *prefix)
 #define SIG_BEGIN "-----BEGIN PGP SIGNATURE-----"
 #define SIG_END   "-----END PGP SIGNATURE-----"
 
-/* Every armored key block in the text, concatenated. */
+/* Every armored key block in the text, concatenated. Nothing but white
+ * space may stand around them: text that other implementations read as a
+ * broken block (found by fuzz_pgp_diff against librnp) must not be
+ * skipped here. */
 static int dearmor_keys(ch_buf *out, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *b, *e;
@@ -1328,6 +1331,8 @@ static int dearmor_keys(ch_buf *out, const char *text, size_t len)
 	int error = 0;
 
 	while ((b = memmem(p, (size_t)(end - p), KEY_BEGIN, strlen(KEY_BEGIN)))) {
+		if (skip_space(p, b) != b)
+			goto outside;
 		if ((error = ch_pgp_dearmor(&one, "PUBLIC KEY BLOCK", b, (size_t)(end - b))) < 0)
 			goto done;
 		ch_buf_put(out, one.ptr, one.size);
@@ -1336,7 +1341,12 @@ static int dearmor_keys(ch_buf *out, const char *text, size_t len)
 		p = e + strlen(KEY_END);
 	}
 	if (!out->size)
-		error = ch_pgp_dearmor(&one, "PUBLIC KEY BLOCK", text, len);
+		error = ch_error_setc(CH_EINVALID, "armor: no '%s' line", KEY_BEGIN);
+	else if (skip_space(p, end) != end)
+		goto outside;
+	goto done;
+outside:
+	error = ch_error_setc(CH_EINVALID, "armor: text outside the key's armored blocks");
 done:
 	ch_buf_dispose(&one);
 	return error;
