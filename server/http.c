@@ -12,6 +12,7 @@
 #include "server.h"
 #include "workflows/classify/gate.h"
 #include "workflows/classify/stamp.h"
+#include "workflows/store/accounts.h"
 #include "util/common.h"
 
 static const char csp[] =
@@ -443,6 +444,16 @@ void srv_find_session(srv_ctx *x)
 	}
 	if (token && srv_session_find(x->s, &x->sess, token) == 0 &&
 	    x->sess.api == !strncmp(x->path, "/api/", 5)) {
+		/* Revocation cuts at once: the current policy is asked on every
+		 * request (a ref read; parsed policies are cached by head). A
+		 * revoked or removed person's session or token ends here. */
+		if (!ch_accounts_person_active(x->site, x->sess.person)) {
+			srv_log(x, "session of %s ended: revoked or removed in the current policy",
+			        x->sess.person);
+			srv_session_destroy(x->s, token);
+			ch_wipe(&x->sess, sizeof(x->sess));
+			return;
+		}
 		x->logged_in = 1;
 		x->lang_en = x->sess.lang_en;
 	}
