@@ -121,8 +121,7 @@ static enum MHD_Result send_git(srv_ctx *x, unsigned status, const char *type, c
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, max-age=0, must-revalidate");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	srv_log(x, "%u sync peer=%s %zu bytes", status, peer, len);
-	rc = MHD_queue_response(x->c, status, resp);
-	MHD_destroy_response(resp);
+	rc = srv_queue_raw(x->c, status, resp);
 	return rc;
 }
 

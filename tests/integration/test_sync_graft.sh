@@ -160,4 +160,35 @@ check "a normal push of the mission's own document is accepted" \
 	gitc mission-a -C "$MR" push -q "$G" "refs/docs/$DM"
 check "  HQ has it" test "$(git -C "$R" rev-parse "refs/docs/$DM")" = "$(git -C "$MR" rev-parse "refs/docs/$DM")"
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
+
+# ---- a peer's sync does not hold the workers (issue 16, part 8) ----
+# Each push below stops for 30 s inside the quarantine (the test build's
+# failpoint): three of them take both sync threads and wait in the queue,
+# and the officials' pages still answer at once.
+kill "$srv_pid"; wait "$srv_pid" 2>/dev/null
+mkdir -m 777 "$T/fp"
+CHANCERY_FAILPOINT_QUARANTINE="$T/fp/reached" "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+	--client-ca "$CA" --port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
+srv_pid=$!
+for i in $(seq 100); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+pids=()
+hd=$(git -C "$R" rev-parse "refs/docs/$DM")
+# a push command that changes nothing (stock git would not send it): still judged
+{ printf '%04x%s %s refs/docs/%s\0report-status\n' $((4 + 82 + 10 + ${#DM} + 1 + 13 + 1)) "$hd" "$hd" "$DM"
+  printf 0000; } >"$T/noop"
+for i in 1 2 3; do
+	curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null -m 60 \
+		-H 'Content-Type: application/x-git-receive-pack-request' --data-binary @"$T/noop" "$G/git-receive-pack" &
+	pids+=($!)
+done
+for i in $(seq 300); do [ -e "$T/fp/reached" ] && break; sleep 0.1; done
+check "  (the pushes are inside the quarantine)" test -e "$T/fp/reached"
+sleep 0.5
+t0=$(date +%s%N)
+codes=$(for i in 1 2 3 4 5 6; do curl -s --cacert "$CA" -m 5 -o /dev/null -w '%{http_code} ' "$URL/login"; done)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "while three pushes wait on the quarantine, six login pages answer ($codes in $ms ms)" \
+	test "$codes" = "200 200 200 200 200 200 " -a "$ms" -lt 5000
+kill -KILL $(pgrep -P "$srv_pid") "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 finish
