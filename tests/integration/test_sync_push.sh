@@ -295,6 +295,11 @@ check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
 refused "pushing the spilled document back (mission-a was a recipient: told to purge)" \
 	"N commit $mission: the document was spilled here" --force "refs/docs/$DC"
+# issue 16, part 5: byte for byte, under a new id, with stock git
+refused "pushing the spilled chain back under a new id" \
+	"SPILL commit $mission: the transfer brings back [0-9a-f]{40}, which belongs to a spilled document" \
+	"$mission:refs/docs/lai-lai-$RANDOM"
+check "  recorded as a security event (rule SPILL)" grep -q '"rule":"SPILL"' "$S/state/security.log"
 
 # ---- a valid policy change and a step under it, in one push ----
 "$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \

@@ -838,8 +838,67 @@ static int open_sent_odb(judge *j)
 		if (be && j->sent_odb)
 			be->free(be);
 		error = git_fail(CH_EIO, "cannot read the received pack");
+		goto done;
 	}
+	/* `git fetch` into the quarantine keeps small transfers loose */
+	be = NULL;
+	if (git_odb_backend_loose(&be, dir.ptr, -1, 0, 0, 0) < 0 ||
+	    git_odb_add_backend(j->sent_odb, be, 2) < 0) {
+		if (be)
+			be->free(be);
+		error = git_fail(CH_EIO, "cannot read the received objects");
+	}
+done:
 	ch_buf_dispose(&dir);
+	return error;
+}
+
+/* ------------------------------------------------------------------ */
+/* What was spilled never comes back                                   */
+
+typedef struct {
+	const ch_oidset *spilled;
+	git_oid hit;
+	int found;
+} spill_scan;
+
+static int spill_cb(const git_oid *id, void *payload)
+{
+	spill_scan *sc = payload;
+
+	if (!ch_oidset_has(sc->spilled, id))
+		return 0;
+	git_oid_cpy(&sc->hit, id);
+	sc->found = 1;
+	return 1; /* stop */
+}
+
+/* Issue 16, part 5: an object the transfer brought that a spill record
+ * keeps (spill.h) refuses the whole transfer, rule "SPILL", whatever ref
+ * names it; a security event. */
+static int check_spilled_objects(judge *j, item *items, size_t n)
+{
+	ch_oidset spilled = CH_OIDSET_INIT;
+	spill_scan sc;
+	size_t i;
+	int error;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.spilled = &spilled;
+	if ((error = ch_spill_objects_load(&spilled, j->q->site->repo)) < 0 || !spilled.n)
+		goto done;
+	git_odb_foreach(j->sent_odb, spill_cb, &sc);
+	if (!sc.found)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (items[i].r->status != CH_Q_REFUSED && !items[i].judged)
+			refuse(items[i].r, "SPILL", &items[i].u->new_id, "the transfer brings back %s, "
+			       "which belongs to a spilled document: what was spilled never comes back, "
+			       "under any id", git_oid_tostr_s(&sc.hit));
+	ch_gate_event(j->q->site, j->q->door, j->q->peer, "SPILL", "a spilled document's object "
+	              "came back");
+done:
+	ch_oidset_dispose(&spilled);
 	return error;
 }
 
@@ -1280,9 +1339,9 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 		error = ch_error_setc(CH_EDENIED, "%s is not a site of the current policy", q->peer);
 		goto done;
 	}
-	if ((flags & CH_Q_CHECK_OLD) &&
-	    ((error = ch_view_visible(&view, q->site, j.pol, q->peer, CH_VIEW_OBJECTS)) < 0 ||
-	     (error = open_sent_odb(&j)) < 0))
+	if ((error = open_sent_odb(&j)) < 0 ||
+	    ((flags & CH_Q_CHECK_OLD) &&
+	     (error = ch_view_visible(&view, q->site, j.pol, q->peer, CH_VIEW_OBJECTS)) < 0))
 		goto done;
 	j.view = &view;
 	if ((error = ch_spill_list_load(&spills, q->site->repo)) < 0)
@@ -1307,7 +1366,8 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 				check_builds_on_visible(&j, &items[i]);
 	}
 	if ((error = judge_policy(&j, items, n)) < 0 ||
-	    (error = judge_docs(&j, items, n, &spills)) < 0)
+	    (error = judge_docs(&j, items, n, &spills)) < 0 ||
+	    (error = check_spilled_objects(&j, items, n)) < 0)
 		goto done;
 	if (flags & CH_Q_ATOMIC) {
 		for (i = 0; i < n; i++)
