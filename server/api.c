@@ -256,6 +256,8 @@ enum MHD_Result srv_route_api(srv_ctx *x)
 		       srv_send_json(x, 200, srv_doc_list(x, srv_arg(x, "state"), srv_arg(x, "type"),
 		                                          srv_arg(x, "unit"), srv_arg(x, "urgency"),
 		                                          srv_arg(x, "q")));
+	if (!strcmp(p, "/api/v1/access") && !post)
+		return srv_access_api(x);
 	if (!strncmp(p, "/api/v1/docs/", 13)) {
 		const char *rest = strchr(p + 13, '/');
 		size_t n = rest ? (size_t)(rest - (p + 13)) : strlen(p + 13);

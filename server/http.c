@@ -12,7 +12,9 @@
 #include "server.h"
 #include "workflows/classify/gate.h"
 #include "workflows/classify/stamp.h"
+#include "workflows/store/access.h"
 #include "workflows/store/accounts.h"
+#include "util/text.h"
 #include "util/common.h"
 
 static const char csp[] =
@@ -70,12 +72,15 @@ static void add_headers(struct MHD_Response *resp)
  * its answer is kept in the request and queued when the connection is
  * resumed (only libmicrohttpd's own threads may queue a response). */
 static _Thread_local srv_req *deferring;
+/* The status of this thread's last answer (access records: 200 only). */
+static _Thread_local unsigned last_status;
 
 enum MHD_Result srv_queue_raw(struct MHD_Connection *c, unsigned status,
                               struct MHD_Response *resp)
 {
 	enum MHD_Result rc;
 
+	last_status = status;
 	if (deferring) {
 		if (deferring->resp)
 			MHD_destroy_response(deferring->resp);
@@ -489,10 +494,48 @@ static int want_english(const srv_ctx *x)
 	return accept && !strncasecmp(accept, "en", 2);
 }
 
+/* Who read what (workflows/store/access.h): every document read a route
+ * answered with 200 -- its page, diff, attachment, or the API's document
+ * or attachment. The path says what; no text is recorded. A failure to
+ * record is logged, and the answer already sent stands. */
+static void record_read(srv_ctx *x)
+{
+	const char *p = x->path, *rest;
+	char id[80], what[160];
+	size_t n;
+
+	if (!strncmp(p, "/docs/", 6))
+		p += 6;
+	else if (!strncmp(p, "/api/v1/docs/", 13))
+		p += 13;
+	else
+		return;
+	rest = strchr(p, '/');
+	n = rest ? (size_t)(rest - p) : strlen(p);
+	if (n == 0 || n >= sizeof(id))
+		return;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	if (!ch_valid_doc_id(id) || !strcmp(id, "new"))
+		return;
+	if (!rest)
+		snprintf(what, sizeof(what), "%s", x->path[1] == 'a' ? "api" : "page");
+	else if (!strcmp(rest, "/diff"))
+		snprintf(what, sizeof(what), "diff");
+	else if (!strncmp(rest, "/attachments/", 13))
+		snprintf(what, sizeof(what), "%sattachment %.100s", x->path[1] == 'a' ? "api " : "",
+		         rest + 13);
+	else
+		return;
+	if (ch_access_record(x->site, x->sess.person, id, what) < 0)
+		srv_log(x, "access record failed: %s", ch_error_last());
+}
+
 static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 {
 	char path[512];
 	srv_ctx x;
+	enum MHD_Result rc;
 	size_t n = strcspn(r->url, "?");
 
 	memset(&x, 0, sizeof(x));
@@ -521,7 +564,11 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 	srv_find_session(&x);
 	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 		x.lang_en = 1;
-	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
+	last_status = 0;
+	rc = !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
+	if (x.logged_in && last_status == 200 && !strcmp(r->method, "GET"))
+		record_read(&x);
+	return rc;
 }
 
 /* ---- sync threads: /git/ answered off the workers ---- */

@@ -216,6 +216,12 @@ const char *srv_api_str(const json_t *o, const char *k);
 void srv_api_actor(ch_actor *who, const char *person, const json_t *b, git_oid *head);
 int srv_api_doc_new(ch_doc_new *req, ch_strv *to, const json_t *b);
 
+/* access.c -- who read what, for auditors */
+/* A document's access records (newest first), or NULL. */
+json_t *srv_access_json(srv_ctx *x, const char *doc);
+/* GET /api/v1/access?doc=ID (auditors). */
+enum MHD_Result srv_access_api(srv_ctx *x);
+
 /* model.c -- data for pages and the API */
 json_t *srv_doc_summary(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
 json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);

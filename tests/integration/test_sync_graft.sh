@@ -159,7 +159,14 @@ check "  no object of the fetched clone holds the hidden text" \
 check "a normal push of the mission's own document is accepted" \
 	gitc mission-a -C "$MR" push -q "$G" "refs/docs/$DM"
 check "  HQ has it" test "$(git -C "$R" rev-parse "refs/docs/$DM")" = "$(git -C "$MR" rev-parse "refs/docs/$DM")"
+gitc mission-a -C "$T/mission-clone.git" fetch -q origin 2>"$T/err"
+check "the mission fetches its document" git -C "$T/mission-clone.git" cat-file -e "$(git -C "$R" rev-parse "refs/docs/$DM")"
+check "  the fetch is in HQ's access log (peer:mission-a read $DM by sync)" \
+	jq -se --arg d "$DM" 'map(select(.person == "peer:mission-a" and .doc == $d and .what == "sync")) | length >= 1' \
+	"$S/state/access.log"
+check "  and the hidden document is not" bash -c "! grep -q '\"$DH\"' '$S/state/access.log'"
 expect 0 "chancery verify passes on HQ" "$CH" verify "$R"
+expect 0 "chancery access verify passes on HQ" "$CH" access verify "$S"
 
 # ---- a peer's sync does not hold the workers (issue 16, part 8) ----
 # Each push below stops for 30 s inside the quarantine (the test build's
