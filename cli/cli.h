@@ -76,6 +76,9 @@ int cmd_doc(int argc, char **argv);
 int cmd_declassify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 
+/* cmd_access.c */
+int cmd_access(int argc, char **argv);
+
 /* cmd_spill.c */
 int cmd_spill(int argc, char **argv);
 
