@@ -855,9 +855,11 @@ static void new_id(ch_buf *out, const char *type)
 }
 
 /* Version 2 (D11): the chain names its document, the site that creates it
- * (the signed repository.json's) and the creator's unit (the principal's,
- * on behalf of someone). */
-static void bind_meta(ch_meta *m, const char *id, const actor_ctx *ctx, const ch_actor *who)
+ * (this site's id; the policy's repository.json names the site that
+ * introduced the policy, which every site shares) and the creator's unit
+ * (the principal's, on behalf of someone). */
+static void bind_meta(ch_meta *m, const char *id, ch_site *site, const actor_ctx *ctx,
+                      const ch_actor *who)
 {
 	const ch_person *p = ctx->person;
 
@@ -869,7 +871,7 @@ static void bind_meta(ch_meta *m, const char *id, const actor_ctx *ctx, const ch
 		p = ch_policy_person(ctx->pol, who->on_behalf);
 	m->version = CH_META_VERSION;
 	m->id = ch_strdup(id);
-	m->site = ch_strdup(ctx->pol->site);
+	m->site = ch_strdup(site->site_id);
 	m->unit = ch_strdup(p->unit);
 }
 
@@ -910,7 +912,7 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 		                      "([a-z0-9][a-z0-9-]{0,63})", id_out->ptr);
 		goto done;
 	}
-	bind_meta(&meta, id_out->ptr, &ctx, who);
+	bind_meta(&meta, id_out->ptr, site, &ctx, who);
 	ch_docstate_set_unit(&st, meta.unit);
 	if ((error = ch_engine_apply(&st, ch_policy_workflow(ctx.pol, meta.workflow), ctx.pol,
 	                             &step, NULL)) < 0)
@@ -1128,4 +1130,69 @@ int ch_doc_conflicts(ch_strv *out, ch_site *site, const char *doc_id)
 	ch_buf_dispose(&dir);
 	ch_error_clear();
 	return 0;
+}
+
+/* ---- D13 against the site's refs ---- */
+
+static int chain_root(git_oid *out, git_repository *repo, const git_oid *head)
+{
+	git_commit *c = NULL;
+	git_oid next;
+	size_t n = 0;
+
+	git_oid_cpy(&next, head);
+	for (;;) {
+		if (git_commit_lookup(&c, repo, &next) < 0)
+			return ch_error_setc(CH_EIO, "commit %s cannot be read", git_oid_tostr_s(&next));
+		if (git_commit_parentcount(c) == 0 || ++n > CH_DOC_MAX_STEPS)
+			break;
+		git_oid_cpy(&next, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+	}
+	git_oid_cpy(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+static int reaches(git_repository *repo, const git_oid *head, const git_oid *commit)
+{
+	return git_oid_equal(head, commit) || git_graph_descendant_of(repo, head, commit) == 1;
+}
+
+int ch_doc_shared_root(ch_buf *holder, git_oid *root, ch_site *site, git_repository *repo,
+                       const char *ref, const git_oid *head)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *r;
+	git_odb *odb = NULL;
+	git_oid local;
+	int error, found = 0;
+
+	ch_buf_clear(holder);
+	if ((error = chain_root(root, repo, head)) < 0)
+		return error;
+	if (git_repository_odb(&odb, site->repo) < 0)
+		return ch_error_setc(CH_EIO, "cannot open the site's objects");
+	git_odb_refresh(odb);
+	if (!git_odb_exists(odb, root)) { /* a root new to the site is nobody's yet */
+		git_odb_free(odb);
+		return 0;
+	}
+	git_odb_free(odb);
+	if (git_reference_name_to_id(&local, site->repo, ref) == 0 &&
+	    reaches(site->repo, &local, root))
+		return 0; /* the same document */
+	if (git_reference_iterator_glob_new(&it, site->repo, "refs/docs/*") < 0)
+		return ch_error_setc(CH_EIO, "cannot list documents");
+	while (!found && git_reference_next(&r, it) == 0) {
+		const git_oid *h = git_reference_target(r);
+
+		if (h && strcmp(git_reference_name(r), ref) && reaches(site->repo, h, root)) {
+			ch_buf_puts(holder, git_reference_name(r));
+			found = 1;
+		}
+		git_reference_free(r);
+	}
+	git_reference_iterator_free(it);
+	return found;
 }

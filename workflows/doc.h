@@ -114,6 +114,16 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
                const ch_actor *who);
 
+/* D13 at a door that receives chains (workflows/sync/quarantine.c): is the
+ * chain ending at `head` (read from `repo`, which may see more objects
+ * than the site) one that another document ref of `site` already holds?
+ * Chains have single parents (D5), so two chains share a commit exactly
+ * when they share their root. 1 and the other ref's name into `holder`
+ * and the shared root into `root` when document ref `ref` would share
+ * its root with another one; 0 when not; negative on errors. */
+int ch_doc_shared_root(ch_buf *holder, git_oid *root, ch_site *site, git_repository *repo,
+                       const char *ref, const git_oid *head);
+
 /* The peers whose diverged steps of document `doc_id` are kept under
  * refs/conflicts/<peer>/docs/<doc_id> (a mission's push that both sides
  * extended: sync/quarantine.h), in policy order; empty when none. */

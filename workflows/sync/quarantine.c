@@ -721,6 +721,28 @@ static int check_need_to_know(judge *j, item *it, const ch_spill_list *spills)
 	return 0;
 }
 
+/* D13 against the site's own refs (the verifier on the quarantine sees
+ * only the refs of this transfer): a chain whose root another document of
+ * this site already holds is that document replayed under a new id. */
+static int check_shared_root(judge *j, item *it)
+{
+	ch_buf holder = CH_BUF_INIT;
+	git_oid root;
+	int rc = ch_doc_shared_root(&holder, &root, j->q->site, j->repo, it->u->ref,
+	                            &it->u->new_id);
+
+	if (rc < 0)
+		refuse(it->r, "IO", &it->u->new_id, "%s", ch_error_last());
+	else if (rc > 0) {
+		refuse(it->r, "D13", &root, "a commit belongs to one document: this chain's root is "
+		       "already the root of %s here; %s would replay it under another id",
+		       holder.ptr, it->u->ref);
+		ch_gate_event(j->q->site, j->q->door, j->q->peer, "D13", "replayed chain");
+	}
+	ch_buf_dispose(&holder);
+	return rc ? -1 : 0;
+}
+
 /* Run the verifier on the quarantine for the policy chain and `docs`;
  * apply its first finding (not a warning) to each item it concerns. */
 static int run_verifier(judge *j, item *items, size_t n, const ch_strv *docs, int policy_only)
@@ -824,7 +846,8 @@ static int judge_docs(judge *j, item *items, size_t n, const ch_spill_list *spil
 
 		if (it->is_policy || it->k == K_NONE || it->r->status == CH_Q_REFUSED)
 			continue;
-		if (check_need_to_know(j, it, spills) < 0 || check_new_commits(j, it) < 0)
+		if (check_need_to_know(j, it, spills) < 0 || check_shared_root(j, it) < 0 ||
+		    check_new_commits(j, it) < 0)
 			continue;
 		if ((error = set_qref(j, it->u->ref, &it->u->new_id)) < 0)
 			goto done;
