@@ -13,18 +13,23 @@ DOCFILE="$CORPUS/nghi-quyet-292-NQ-CP.txt"
 # ---- a site and its people ----
 expect 0 "init creates a site" "$CH" init "$S" --site-id hq --admin admin.a \
 	--name "Quản Trị A" --unit hq/admin --passphrase-file "$(pass admin.a)"
-add() { # id name roles unit
-	"$CH" person add "$S" "$1" --name "$2" --roles "$3" --unit "$4" --as admin.a \
-		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$1")"
+add() { # id name roles unit [scope]
+	"$CH" person add "$S" "$1" --name "$2" --roles "$3" --unit "$4" ${5:+--scope "$5"} \
+		--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$1")"
 }
 check "add drafter" add nguyen.van.a "Nguyễn Văn A" drafter hq/legal
 check "add head" add tran.thi.b "Trần Thị B" head hq/legal
-check "add deputy 1" add le.van.c "Lê Văn C" deputy hq/leaders
-check "add deputy 2" add pham.thi.d "Phạm Thị D" deputy hq/leaders
-check "add deputy 3" add hoang.van.e "Hoàng Văn E" deputy hq/leaders
-check "add minister" add vu.van.f "Vũ Văn F" minister hq/leaders
-check "add clerk" add do.thi.g "Đỗ Thị G" clerk hq/office
-check "add a second head" add bui.van.h "Bùi Văn H" head hq/consular
+check "add deputy 1" add le.van.c "Lê Văn C" deputy hq/leaders hq
+check "add deputy 2" add pham.thi.d "Phạm Thị D" deputy hq/leaders hq
+check "add deputy 3" add hoang.van.e "Hoàng Văn E" deputy hq/leaders hq
+check "add minister" add vu.van.f "Vũ Văn F" minister hq/leaders hq
+check "add clerk" add do.thi.g "Đỗ Thị G" clerk hq/office hq
+check "add a head of another unit" add bui.van.h "Bùi Văn H" head hq/consular
+check "add a second head of hq/legal" add ngo.van.i "Ngô Văn I" head hq/legal
+expect 1 "a scope that is not a unit is refused" "$CH" person set "$S" bui.van.h --scope "hq//x" \
+	--as admin.a --passphrase-file "$(pass admin.a)"
+expect 1 "a scope of every unit stands alone" "$CH" person set "$S" bui.van.h --scope "*,hq" \
+	--as admin.a --passphrase-file "$(pass admin.a)"
 
 act() { # doc actor action [extra...]
 	local doc=$1 who=$2 action=$3; shift 3
@@ -208,7 +213,7 @@ check "submit D5" act "$D5" nguyen.van.a submit
 go="$T/go"
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
-	who=tran.thi.b; [ $((i % 2)) -eq 0 ] && who=bui.van.h
+	who=tran.thi.b; [ $((i % 2)) -eq 0 ] && who=ngo.van.i
 	CHANCERY_FAILPOINT_WAIT="$go" act "$D5" "$who" approve >"$T/race.$i.out" 2>"$T/race.$i.err" &
 	pids+=($!)
 done
