@@ -208,6 +208,37 @@ err_has "not a Chancery site" "the error says there is no site"
 expect 1 "a non-admin cannot change the policy" "$CH" person revoke "$S" tran.thi.b \
 	--as nguyen.van.a --passphrase-file "$(pass nguyen.van.a)"
 
+# ---- a chain bound to its document; roles act within a scope ----
+D6=$(create "$CORPUS/chinh-phu-tin-292.txt" "Phạm vi đơn vị") && ok "create D6" || not_ok "create D6"
+git -C "$S/repo.git" show "refs/docs/$D6:meta.json" >"$T/meta6"
+check "meta.json is version 2" jq -e '.version == 2' "$T/meta6"
+check "meta.json names the document id" jq -e --arg id "$D6" '.id == $id' "$T/meta6"
+check "meta.json names this site" jq -e '.site == "hq"' "$T/meta6"
+check "meta.json names the creator's unit" jq -e '.unit == "hq/legal"' "$T/meta6"
+check "submit D6" act "$D6" nguyen.van.a submit
+before=$(repo_state "$S")
+expect 1 "a head of hq/consular cannot approve a document of hq/legal" act "$D6" bui.van.h approve
+err_has "bui.van.h may act on documents of hq/consular and below; this document belongs to hq/legal" \
+	"the refusal names the scope and the document's unit"
+check "  nothing moved" test "$before" = "$(repo_state "$S")"
+expect 1 "nor return it" act "$D6" bui.van.h return
+expect 1 "nor comment on it" act "$D6" bui.van.h comment --comment "x"
+expect 0 "person set --scope widens a scope" "$CH" person set "$S" bui.van.h \
+	--scope hq/consular,hq/legal --as admin.a --passphrase-file "$(pass admin.a)"
+git -C "$S/repo.git" show refs/heads/policy:policy/people.json >"$T/people"
+check "  people.json holds the scope" \
+	jq -e '.people[] | select(.id == "bui.van.h") | .scope == ["hq/consular", "hq/legal"]' "$T/people"
+check "the widened head approves D6" act "$D6" bui.van.h approve
+expect 0 "person set --scope own narrows it again" "$CH" person set "$S" bui.van.h --scope own \
+	--as admin.a --passphrase-file "$(pass admin.a)"
+git -C "$S/repo.git" show refs/heads/policy:policy/people.json >"$T/people"
+check "  people.json holds no scope for him" \
+	jq -e '.people[] | select(.id == "bui.van.h") | has("scope") | not' "$T/people"
+expect 1 "deputies of scope hq act on D6, but not a head of hq/consular" act "$D6" bui.van.h comment \
+	--comment "x"
+check "a deputy with scope hq approves D6" act "$D6" le.van.c approve
+expect 0 "chancery verify passes (D3 with scopes, D11-D13)" "$CH" verify "$S"
+
 # ---- eight processes race for one step ----
 check "submit D5" act "$D5" nguyen.van.a submit
 go="$T/go"
