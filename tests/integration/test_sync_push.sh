@@ -228,7 +228,7 @@ check "a pack without the files its commit names: ng naming the commit (D8)" \
 check "  no HQ ref moved, no object added" test "$before" = "$(hq_state)"
 
 # ---- HQ ahead: nothing moves, nothing lost ----
-act "$S" "$DM" nguyen.van.a comment
+act "$S" "$DM" le.van.c comment # (the document is mission-a's: hq/legal's drafter may not act on it)
 refused "pushing a head that HQ already has more steps after" "ahead" --force "refs/docs/$DM"
 
 # ---- 9. diverged: a conflict, nothing lost ----
