@@ -33,8 +33,10 @@ DA=$(mk "Gửi Tokyo") && act "$S" "$DA" nguyen.van.a submit || not_ok "DA"
 DW=$(mk "Quyết định sẽ bị thu hồi") && act "$S" "$DW" nguyen.van.a submit &&
 	act "$S" "$DW" tran.thi.b approve && act "$S" "$DW" vu.van.f sign || not_ok "DW signed"
 DE=$(mk "Dự thảo chung" cong-van) || not_ok "DE"
-check "HQ: a document in review, a decree signed by the minister, a draft" \
-	test -n "$DA" -a -n "$DW" -a -n "$DE"
+DH=$("$CH" doc create "$S" --as nguyen.van.a --title "Nội bộ pháp chế" --type cong-van \
+	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)") || not_ok "DH"
+check "HQ: a document in review, a decree signed by the minister, a draft, an internal draft" \
+	test -n "$DA" -a -n "$DW" -a -n "$DE" -a -n "$DH"
 
 # The mission: HQ's site as it stands (before the withdrawal), its own id.
 gpgconf --homedir "$S/gnupg" --kill gpg-agent 2>/dev/null
@@ -123,6 +125,20 @@ c=$(forge le.van.c "$tree" "$(msg revise draft le.van.c)" "$head")
 git -C "$MR" update-ref "refs/docs/$DE" "$c" "$head"
 refused "a revise that widens the recipients and swaps the workflow for a lighter one" \
 	"D12 commit $c: .*workflow from 'cong-van' to 'bao-cao'" "refs/docs/$DE"
+
+# ---- D13 on a document the mission was never sent: refused without naming it ----
+# (the mission's copy holds HQ's internal draft only because it is a copy of
+# HQ: it stands for a commit id seen somewhere and grafted onto)
+head=$(git -C "$MR" rev-parse "refs/docs/$DH")
+blob=$(git -C "$MR" show "$head:meta.json" | jq '.recipients += ["mission-a"]' | git -C "$MR" hash-object -w --stdin)
+tree=$({ git -C "$MR" ls-tree "$head" | awk -F'\t' '$2 != "meta.json"'
+	printf '100644 blob %s\tmeta.json\n' "$blob"; } | git -C "$MR" mktree)
+c=$(forge le.van.c "$tree" "$(msg revise draft le.van.c)" "$head")
+git -C "$MR" update-ref refs/docs/graft-hidden "$c"
+refused "a chain grafted onto HQ's internal draft, pushed under a new id" \
+	"D13 commit $c: .*built on a commit of another document" refs/docs/graft-hidden
+check "  the refusal does not name the internal draft" bash -c "! grep -q '$DH' '$T/err'"
+git -C "$MR" update-ref -d refs/docs/graft-hidden
 
 # ---- D3: an approval across units ----
 git -C "$MR" update-ref "refs/docs/$DE" "$head"
