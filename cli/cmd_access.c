@@ -106,10 +106,12 @@ int cmd_access(int argc, char **argv)
 			error = show(site, a.pos.v[2]);
 	}
 	ch_site_free(site);
-	cli_args_dispose(&a);
+	/* (sub points into a's arguments: judged before they are freed) */
 	if (error == CH_EINVALID && !strcmp(sub, "verify")) {
+		cli_args_dispose(&a);
 		fprintf(stderr, "chancery: %s\n", ch_error_last());
 		return CLI_REFUSED;
 	}
+	cli_args_dispose(&a);
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }

@@ -88,12 +88,14 @@ done:
 static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 {
 	ch_buf key = CH_BUF_INIT;
-	ch_strv roles = CH_STRV_INIT;
+	ch_strv roles = CH_STRV_INIT, scope = CH_STRV_INIT;
 	ch_person_new p;
 	char *pass = NULL;
 	int error;
 
 	memset(&p, 0, sizeof(p));
+	cli_split(&scope, cli_get(a, "scope"));
+	p.scope = &scope;
 	p.id = a->pos.v[1];
 	p.name = cli_get(a, "name");
 	p.unit = cli_get(a, "unit") ? cli_get(a, "unit") : site->site_id;
@@ -118,7 +120,26 @@ static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 done:
 	ch_free_secret(pass);
 	ch_strv_free(&roles);
+	ch_strv_free(&scope);
 	ch_buf_dispose(&key);
+	return error;
+}
+
+/* person set: --scope U1,U2 (or "*"; "own": back to the person's own unit). */
+static int person_set(ch_site *site, const ch_actor *admin, const cli_args *a)
+{
+	ch_strv scope = CH_STRV_INIT;
+	const char *s = cli_get(a, "scope");
+	int error;
+
+	if (!s)
+		return ch_error_setc(CH_EINVALID, "person set needs --scope UNIT[,UNIT] (or * for every "
+		                     "unit, own for the person's own unit)");
+	if (strcmp(s, "own"))
+		cli_split(&scope, s);
+	if ((error = ch_admin_person_scope(site, admin, a->pos.v[1], &scope)) == 0)
+		printf("scope of %s: %s\n", a->pos.v[1], strcmp(s, "own") ? s : "own unit");
+	ch_strv_free(&scope);
 	return error;
 }
 
@@ -144,20 +165,22 @@ int cmd_person(int argc, char **argv)
 {
 	static const char *const add_opts[] = { "name", "roles", "unit", "clearance", "as",
 	                                        "key-algo", "key", "passphrase-file",
-	                                        "new-passphrase-file", "comment", NULL };
+	                                        "new-passphrase-file", "comment", "scope", NULL };
 	static const char *const roles_opts[] = { "roles", "as", "passphrase-file", "comment",
 	                                          NULL };
 	static const char *const revoke_opts[] = { "as", "passphrase-file", "comment", NULL };
+	static const char *const set_opts[] = { "scope", "as", "passphrase-file", "comment", NULL };
 	const char *sub = argc > 0 ? argv[0] : "";
 	admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
-	              !strcmp(sub, "revoke") ? person_revoke : NULL;
+	              !strcmp(sub, "revoke") ? person_revoke : !strcmp(sub, "set") ? person_set :
+	              NULL;
 	cli_args a;
 	int rc;
 
 	if (!fn)
-		return cli_usage("usage: chancery person add|roles|revoke SITE ID ... --as ADMIN\n");
+		return cli_usage("usage: chancery person add|roles|set|revoke SITE ID ... --as ADMIN\n");
 	if (cli_parse(&a, argc - 1, argv + 1, fn == person_add ? add_opts :
-	              fn == person_roles ? roles_opts : revoke_opts, NULL) < 0)
+	              fn == person_roles ? roles_opts : fn == person_set ? set_opts : revoke_opts, NULL) < 0)
 		return cli_bad_args(&a);
 	rc = a.pos.n == 2 ? with_admin(&a, fn) : cli_usage(NULL);
 	cli_args_dispose(&a);

@@ -17,18 +17,21 @@ S="$D/hq"
 
 pass() { local f="$D/pass/$1"; [ -f "$f" ] || (umask 077; echo "demo-$1-2026" >"$f"); echo "$f"; }
 login() { local f="$D/pass/$1.login"; [ -f "$f" ] || (umask 077; echo "login-$1-2026" >"$f"); echo "$f"; }
+# id|name|roles|unit|scope: a person's roles reach documents of their own
+# unit and below, unless a scope replaces it (the leaders and the office
+# act on every unit of hq: scope hq; DESIGN.md "Scoped roles")
 people=(
-	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal"
-	"tran.thi.b|Trần Thị B|head|hq/legal"
-	"le.van.c|Lê Văn C|deputy|hq/leaders"
-	"pham.thi.d|Phạm Thị D|deputy|hq/leaders"
-	"hoang.van.e|Hoàng Văn E|deputy|hq/leaders"
-	"vu.van.f|Vũ Văn F|minister|hq/leaders"
-	"do.thi.g|Đỗ Thị G|clerk|hq/office"
-	"dang.van.k|Đặng Văn K|legal|hq/legal"
-	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit"
-	"an.ninh|An Ninh Viên|security-officer|hq/security"
-	"giai.mat|Giải Mật Viên|declassifier|hq/legal"
+	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal|"
+	"tran.thi.b|Trần Thị B|head|hq/legal|"
+	"le.van.c|Lê Văn C|deputy|hq/leaders|hq"
+	"pham.thi.d|Phạm Thị D|deputy|hq/leaders|hq"
+	"hoang.van.e|Hoàng Văn E|deputy|hq/leaders|hq"
+	"vu.van.f|Vũ Văn F|minister|hq/leaders|hq"
+	"do.thi.g|Đỗ Thị G|clerk|hq/office|hq"
+	"dang.van.k|Đặng Văn K|legal|hq/legal|"
+	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit|"
+	"an.ninh|An Ninh Viên|security-officer|hq/security|"
+	"giai.mat|Giải Mật Viên|declassifier|hq/legal|"
 )
 
 # An existing demo is never deleted unasked.
@@ -57,9 +60,9 @@ chmod 700 "$D/pass"
 "$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị Viên" --unit hq/admin \
 	--passphrase-file "$(pass admin.a)"
 for p in "${people[@]}"; do
-	IFS='|' read -r id name roles unit <<<"$p"
-	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" --as admin.a \
-		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")"
+	IFS='|' read -r id name roles unit scope <<<"$p"
+	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" ${scope:+--scope "$scope"} \
+		--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")"
 done
 # One mission, with the TLS client certificate it syncs with (its SHA-256,
 # of the DER form, in policy/sites.json).
@@ -112,7 +115,7 @@ Chancery demo site: $S
   URL:   https://127.0.0.1:$PORT/      (certificate authority: $D/tls/ca.pem)
 
 People -- login password, then the signing passphrase asked at every signature:
-$(for p in "admin.a|Quản Trị Viên|policy-admin|hq/admin" "${people[@]}"; do IFS='|' read -r id name roles unit <<<"$p"; printf '  %-12s %-16s login: %-24s signing passphrase: %s\n' "$id" "$roles" "$(cat "$(login "$id")")" "$(cat "$(pass "$id")")"; done)
+$(for p in "admin.a|Quản Trị Viên|policy-admin|hq/admin|" "${people[@]}"; do IFS='|' read -r id name roles unit scope <<<"$p"; printf '  %-12s %-13s %-11s login: %-24s signing passphrase: %s\n' "$id" "$roles" "${scope:-$unit}" "$(cat "$(login "$id")")" "$(cat "$(pass "$id")")"; done)
 
 Signing passphrases are in $D/pass/ID (for --passphrase-file).
 

@@ -87,6 +87,7 @@ void srv_api_actor(ch_actor *who, const char *person, const json_t *b, git_oid *
 	who->on_behalf = str(b, "on_behalf");
 	who->expected = h && ch_valid_oid_hex(h) && git_oid_fromstr(head, h) == 0 ? head : NULL;
 	who->door = "JSON API";
+	who->need_read = 1;
 }
 
 int srv_api_doc_new(ch_doc_new *req, ch_strv *to, const json_t *b)
@@ -213,7 +214,8 @@ static enum MHD_Result get_doc(srv_ctx *x, const char *id)
 	json_t *j;
 	int error;
 
-	if ((error = srv_current_policy(&pol, x)) < 0 || (error = ch_doc_load(&doc, x->site, id)) < 0)
+	if ((error = srv_current_policy(&pol, x)) < 0 ||
+	    (error = ch_doc_load_as(&doc, x->site, x->sess.person, id)) < 0)
 		return err(x, ch_error_http_status(error), ch_error_last());
 	j = srv_doc_full(x, doc, pol);
 	json_object_del(j, "body_html");

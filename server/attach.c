@@ -240,7 +240,8 @@ enum MHD_Result srv_attachment_get(srv_ctx *x, const char *id, const char *name,
 	if (!ch_attach_valid_name(name)) {
 		error = ch_error_setc(CH_ENOTFOUND, "no such attachment");
 	} else if ((error = srv_current_policy(&pol, x)) == 0 &&
-	           (error = ch_doc_load(&doc, x->site, id)) == 0) {
+	           (error = ch_doc_load_as(&doc, x->site, x->logged_in ? x->sess.person : NULL,
+	                                   id)) == 0) {
 		ch_buf_printf(&path, "%s%s", CH_ATTACH_DIR, name);
 		if (!(data = ch_fileset_get(&doc->files, path.ptr)))
 			error = ch_error_setc(CH_ENOTFOUND, "no such attachment");

@@ -18,7 +18,7 @@ typedef struct {
 	git_oid head;
 	ch_meta meta;
 	ch_docstate st;
-	char *creator_unit;
+	char *creator_unit; /* the document's unit (ch_doc.unit), for lists and reading */
 	long long updated; /* time of the last step */
 	size_t steps;
 	unsigned gen;      /* the scan that last saw its ref */
@@ -65,9 +65,9 @@ static void entry_dispose(idx_entry *e)
 
 static void entry_fill(idx_entry *e, const ch_doc *doc, const ch_policy *pol)
 {
-	const ch_person *p = doc->state.creator ? ch_policy_person(pol, doc->state.creator) : NULL;
 	size_t i;
 
+	(void)pol;
 	entry_dispose(e);
 	e->id = ch_strdup(doc->id);
 	git_oid_cpy(&e->head, &doc->head);
@@ -80,7 +80,7 @@ static void entry_fill(idx_entry *e, const ch_doc *doc, const ch_policy *pol)
 	for (i = 0; i < doc->meta.recipients.n; i++)
 		ch_strv_push(&e->meta.recipients, doc->meta.recipients.v[i]);
 	ch_docstate_copy(&e->st, &doc->state);
-	e->creator_unit = ch_strdup(p ? p->unit : "");
+	e->creator_unit = ch_strdup(doc->unit ? doc->unit : "");
 	e->updated = doc->nevents ? doc->events[doc->nevents - 1].time : 0;
 	e->steps = doc->nevents;
 	e->gen = 0;
@@ -266,6 +266,13 @@ static int may_act_somehow(const ch_workflow *wf, const char *state, const ch_st
 	return 0;
 }
 
+/* Read authorization (ch_policy_may_read): what a person may not read is
+ * in no list, no search result and no count. */
+static int entry_readable(const idx_entry *e, const ch_policy *pol, const char *person)
+{
+	return ch_policy_may_read(pol, person, e->creator_unit, &e->meta.recipients);
+}
+
 static void inbox_remember(const char *person, int lang_en, const json_t *docs)
 {
 	size_t i, slot = (size_t)(idx.gen % CH_ARRAY_SIZE(idx.inbox));
@@ -310,7 +317,8 @@ json_t *srv_inbox(srv_ctx *x, const char *person)
 		const ch_workflow *wf = ch_policy_workflow(pol, idx.v[i].meta.workflow);
 		ch_strv can = CH_STRV_INIT;
 
-		if (idx.v[i].st.final || !wf || !may_act_somehow(wf, idx.v[i].st.state, roles))
+		if (idx.v[i].st.final || !wf || !may_act_somehow(wf, idx.v[i].st.state, roles) ||
+		    !entry_readable(&idx.v[i], pol, person))
 			continue;
 		ch_engine_allowed(&can, &idx.v[i].st, wf, pol, person);
 		if (can.n)
@@ -354,14 +362,18 @@ json_t *srv_doc_list(srv_ctx *x, const char *state, const char *type, const char
                      const char *urgency, const char *text)
 {
 	json_t *arr = json_array();
+	const ch_policy *pol;
 	idx_entry **pick;
 	size_t i, n = 0;
 
+	if (!x->logged_in || srv_current_policy(&pol, x) < 0)
+		return arr;
 	pthread_mutex_lock(&idx.lock);
 	rescan_locked(x, 0);
 	pick = ch_calloc(idx.n ? idx.n : 1, sizeof(*pick));
 	for (i = 0; i < idx.n; i++)
-		if (matches(&idx.v[i], state, type, unit, urgency, text))
+		if (entry_readable(&idx.v[i], pol, x->sess.person) &&
+		    matches(&idx.v[i], state, type, unit, urgency, text))
 			pick[n++] = &idx.v[i];
 	qsort(pick, n, sizeof(*pick), cmp_recent);
 	for (i = 0; i < n && i < SRV_PAGE_ROWS; i++)

@@ -210,7 +210,7 @@ static int load_doc(ch_doc **doc, const ch_policy **pol, srv_ctx *x, const char 
 
 	if ((error = srv_current_policy(pol, x)) < 0)
 		return error;
-	return ch_doc_load(doc, x->site, id);
+	return ch_doc_load_as(doc, x->site, x->sess.person, id);
 }
 
 static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, const char *notice,
@@ -308,6 +308,7 @@ static void actor_from_form(ch_actor *who, srv_ctx *x, git_oid *head)
 		who->on_behalf = NULL;
 	who->expected = parse_head(head, x) == 0 ? head : NULL;
 	who->door = "browser form";
+	who->need_read = 1;
 	if (srv_field_find(x->r, "file") && srv_field_find(x->r, "file")->len)
 		who->source_name = srv_field_find(x->r, "file")->filename;
 }
@@ -595,26 +596,33 @@ static enum MHD_Result people_post(srv_ctx *x, const char *what)
 /* ---- audit ---- */
 
 /* Every document but the spilled ones (a spill between its record and its
- * purge still has a ref); the count of those left out. */
-static size_t audit_unspilled(ch_strv *out, srv_ctx *x)
+ * purge still has a ref) and, for a policy-admin who is not an auditor,
+ * those they may not read (into hidden: the verifier treats them as
+ * absent); the count of those left out. */
+static size_t audit_unspilled(ch_strv *out, ch_strv *hidden, srv_ctx *x)
 {
 	ch_strv all = CH_STRV_INIT;
 	size_t i, left_out = 0;
 
 	if (ch_doc_list_ids(&all, x->site) == 0)
 		for (i = 0; i < all.n; i++) {
-			if (srv_spilled(x, all.v[i], NULL, 0))
+			if (srv_spilled(x, all.v[i], NULL, 0)) {
 				left_out++;
-			else
+			} else if (ch_doc_readable(x->site, x->sess.person, all.v[i]) < 0) {
+				ch_strv_push(hidden, all.v[i]);
+				left_out++;
+			} else {
 				ch_strv_push(out, all.v[i]);
+			}
 		}
 	ch_strv_free(&all);
+	ch_error_clear();
 	return left_out;
 }
 
 static enum MHD_Result audit(srv_ctx *x)
 {
-	ch_strv docs = CH_STRV_INIT;
+	ch_strv docs = CH_STRV_INIT, hidden = CH_STRV_INIT;
 	ch_verify_opts vo;
 	ch_report rep;
 	ch_buf text = CH_BUF_INIT;
@@ -623,16 +631,21 @@ static enum MHD_Result audit(srv_ctx *x)
 	size_t i;
 
 	memset(&vo, 0, sizeof(vo));
+	vo.hide = &hidden;
 	if (doc && ch_valid_doc_id(doc)) {
 		if (srv_spilled(x, doc, NULL, 0))
 			return srv_tombstone(x, doc, 0);
 		ch_strv_push(&docs, doc);
 		vo.docs = &docs;
-	} else if (audit_unspilled(&docs, x) > 0) {
+		if (ch_doc_readable(x->site, x->sess.person, doc) < 0) /* as if it did not exist */
+			ch_strv_push(&hidden, doc);
+		ch_error_clear();
+	} else if (audit_unspilled(&docs, &hidden, x) > 0) {
 		vo.docs = &docs;
 	}
 	if (ch_verify(&rep, x->site->repo, &vo) < 0) {
 		ch_strv_free(&docs);
+		ch_strv_free(&hidden);
 		return srv_error_page(x, 500, ch_error_last());
 	}
 	for (i = 0; i < rep.n; i++)
@@ -649,6 +662,7 @@ static enum MHD_Result audit(srv_ctx *x)
 	ch_report_dispose(&rep);
 	ch_buf_dispose(&text);
 	ch_strv_free(&docs);
+	ch_strv_free(&hidden);
 	return MHD_YES;
 }
 

@@ -262,8 +262,10 @@ enum MHD_Result srv_access_api(srv_ctx *x);
 json_t *srv_doc_summary(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
 json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);
 int srv_current_policy(const ch_policy **out, srv_ctx *x);
-/* Documents that `person` may act on now, urgent first. */
+/* Documents that `person` may act on now, urgent first. Like every list,
+ * only documents the person may read (ch_policy_may_read). */
 json_t *srv_inbox(srv_ctx *x, const char *person);
+/* The documents the session's person may read that match the filters. */
 json_t *srv_doc_list(srv_ctx *x, const char *state, const char *type, const char *unit,
                      const char *urgency, const char *text);
 void srv_markdown(ch_buf *out, const char *text, size_t len);

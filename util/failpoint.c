@@ -37,6 +37,13 @@ void ch_failpoint_signal_and_wait(const char *env)
 	for (i = 0; i < 3000; i++)
 		usleep(10000);
 }
+
+int ch_testhook_meta_v1(void)
+{
+	const char *v = getenv("CHANCERY_TEST_META_V1");
+
+	return v && !strcmp(v, "1");
+}
 #else
 typedef int ch_failpoint_release_build; /* ISO C: no empty translation unit */
 #endif

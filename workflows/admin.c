@@ -195,9 +195,13 @@ static int check_person_new(const ch_person_new *p)
 
 static json_t *person_json(const ch_person_new *p, const char *fpr)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", p->id, "name", p->name, "unit",
-	                 p->unit, "fingerprint", fpr, "roles", strv_json(p->roles), "clearance",
-	                 p->clearance ? p->clearance : "unclassified");
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", p->id, "name", p->name,
+	                      "unit", p->unit, "fingerprint", fpr, "roles", strv_json(p->roles),
+	                      "clearance", p->clearance ? p->clearance : "unclassified");
+
+	if (p->scope && p->scope->n)
+		json_object_set_new(j, "scope", strv_json(p->scope));
+	return j;
 }
 
 static void put_key(ch_fileset *files, const char *id, const ch_buf *armored)
@@ -324,6 +328,35 @@ int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
 
 	ch_buf_printf(&subject, "policy: roles of %s", id);
 	error = policy_change(site, admin, roles_fn, &rp, subject.ptr);
+	ch_buf_dispose(&subject);
+	return error;
+}
+
+static int scope_fn(ch_fileset *files, json_t *people, json_t *sites, void *payload)
+{
+	roles_payload *rp = payload;
+	json_t *e = find_by_id(json_object_get(people, "people"), rp->id);
+
+	(void)files;
+	(void)sites;
+	if (!e)
+		return ch_error_setc(CH_ENOTFOUND, "%s is not a person in the policy", rp->id);
+	if (rp->roles && rp->roles->n)
+		json_object_set_new(e, "scope", strv_json(rp->roles));
+	else
+		json_object_del(e, "scope");
+	return 0;
+}
+
+int ch_admin_person_scope(ch_site *site, const ch_actor *admin, const char *id,
+                          const ch_strv *scope)
+{
+	roles_payload rp = { id, scope };
+	ch_buf subject = CH_BUF_INIT;
+	int error;
+
+	ch_buf_printf(&subject, "policy: scope of %s", id);
+	error = policy_change(site, admin, scope_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }

@@ -12,6 +12,7 @@
 typedef struct {
 	const char *id, *name, *unit, *clearance;
 	const ch_strv *roles;
+	const ch_strv *scope;   /* "scope" (units, or "*"); NULL or empty: their own unit */
 	const char *passphrase; /* the new person's signing passphrase */
 	const char *key_algo;   /* NULL: ed25519 */
 	const ch_buf *public_key; /* an existing public key (no secret key on this site,
@@ -27,6 +28,10 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 /* Replace a person's roles. */
 int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
                           const ch_strv *roles);
+/* Set a person's scope (DESIGN.md "Scoped roles"): the units their roles
+ * reach; NULL or empty removes "scope" (their own unit and below). */
+int ch_admin_person_scope(ch_site *site, const ch_actor *admin, const char *id,
+                          const ch_strv *scope);
 int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id);
 /* Add (roles != NULL) or remove (roles == NULL) the delegation from -> to. */
 int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, const char *to,

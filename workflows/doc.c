@@ -9,6 +9,7 @@
 #include "workflows/doc.h"
 #include "workflows/classify/gate.h"
 #include "workflows/json.h"
+#include "util/failpoint.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -36,6 +37,9 @@ static int valid_title(const char *s)
 
 void ch_meta_dispose(ch_meta *m)
 {
+	free(m->id);
+	free(m->site);
+	free(m->unit);
 	free(m->title);
 	free(m->type);
 	free(m->classification);
@@ -46,10 +50,98 @@ void ch_meta_dispose(ch_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? ch_strdup(s) : NULL;
+}
+
+void ch_meta_copy(ch_meta *dst, const ch_meta *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->version = src->version;
+	dst->id = dup_or_null(src->id);
+	dst->site = dup_or_null(src->site);
+	dst->unit = dup_or_null(src->unit);
+	dst->title = dup_or_null(src->title);
+	dst->type = dup_or_null(src->type);
+	dst->classification = dup_or_null(src->classification);
+	dst->urgency = dup_or_null(src->urgency);
+	dst->workflow = dup_or_null(src->workflow);
+	dst->number = dup_or_null(src->number);
+	for (i = 0; i < src->recipients.n; i++)
+		ch_strv_push(&dst->recipients, src->recipients.v[i]);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+const char *ch_meta_fixed_change(const ch_meta *a, const ch_meta *b)
+{
+	if (a->version != b->version)
+		return "version";
+	if (!same_str(a->id, b->id))
+		return "id";
+	if (!same_str(a->site, b->site))
+		return "site";
+	if (!same_str(a->unit, b->unit))
+		return "unit";
+	if (!same_str(a->type, b->type))
+		return "type";
+	if (!same_str(a->workflow, b->workflow))
+		return "workflow";
+	if (!same_str(a->classification, b->classification))
+		return "classification";
+	return NULL;
+}
+
+int ch_meta_check_bound(const ch_meta *m, const char *doc_id, const ch_policy *pol)
+{
+	if (m->version < 2)
+		return 0;
+	if (strcmp(m->id, doc_id))
+		return ch_error_setc(CH_EINVALID, "meta.json binds the chain to document '%s', but "
+		                     "it is held by refs/docs/%s", m->id, doc_id);
+	if (pol && strcmp(m->site, pol->site) && !ch_policy_site(pol, m->site))
+		return ch_error_setc(CH_EINVALID, "meta.json names site '%s', which is neither this "
+		                     "repository's site (%s) nor a site of policy/sites.json",
+		                     m->site, pol->site);
+	return 0;
+}
+
+/* id, site and unit: required in version 2, absent in version 1. */
+static int parse_binding(ch_meta *out, const json_t *root)
+{
+	const char *s;
+	int error;
+
+	if (out->version < 2) {
+		if (json_object_get(root, "id") || json_object_get(root, "site") ||
+		    json_object_get(root, "unit"))
+			return ch_error_setc(CH_EINVALID, "%s: id, site and unit belong to version 2 "
+			                     "(\"version\": 2)", F_META);
+		return 0;
+	}
+	if ((error = ch_json_str(&s, root, "id", 1, ch_valid_doc_id, F_META, "")) < 0)
+		return error;
+	out->id = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "site", 1, ch_valid_name, F_META, "")) < 0)
+		return error;
+	out->site = ch_strdup(s);
+	if ((error = ch_json_str(&s, root, "unit", 1, ch_valid_unit, F_META, "")) < 0)
+		return error;
+	out->unit = ch_strdup(s);
+	return 0;
+}
+
 int ch_meta_parse(ch_meta *out, const void *data, size_t len)
 {
-	static const char *const keys[] = { "version", "title", "type", "classification",
-	                                    "urgency", "workflow", "number", "recipients", NULL };
+	static const char *const keys[] = { "version", "id", "site", "unit", "title", "type",
+	                                    "classification", "urgency", "workflow", "number",
+	                                    "recipients", NULL };
 	json_t *root = NULL, *num;
 	const char *s;
 	long version;
@@ -58,7 +150,11 @@ int ch_meta_parse(ch_meta *out, const void *data, size_t len)
 	memset(out, 0, sizeof(*out));
 	if ((error = ch_json_parse(&root, data, len, 64 * 1024, F_META)) < 0 ||
 	    (error = ch_json_only_keys(root, keys, F_META, "")) < 0 ||
-	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_META, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, CH_META_VERSION, F_META,
+	                         "")) < 0)
+		goto done;
+	out->version = (int)version;
+	if ((error = parse_binding(out, root)) < 0 ||
 	    (error = ch_json_str(&s, root, "title", 1, valid_title, F_META, "")) < 0)
 		goto done;
 	out->title = ch_strdup(s);
@@ -100,7 +196,12 @@ char *ch_meta_dump(const ch_meta *m)
 
 	for (i = 0; i < m->recipients.n; i++)
 		json_array_append_new(r, json_string(m->recipients.v[i]));
-	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "version", json_integer(m->version >= 2 ? 2 : 1));
+	if (m->version >= 2) {
+		json_object_set_new(o, "id", json_string(m->id));
+		json_object_set_new(o, "site", json_string(m->site));
+		json_object_set_new(o, "unit", json_string(m->unit));
+	}
 	json_object_set_new(o, "title", json_string(m->title));
 	json_object_set_new(o, "type", json_string(m->type));
 	json_object_set_new(o, "classification", json_string(m->classification));
@@ -130,6 +231,7 @@ void ch_doc_free(ch_doc *doc)
 	ch_meta_dispose(&doc->meta);
 	ch_fileset_dispose(&doc->files);
 	free(doc->id);
+	free(doc->unit);
 	free(doc);
 }
 
@@ -247,6 +349,8 @@ static int replay(ch_doc *doc, ch_site *site)
 				break;
 			have_meta = 1;
 		}
+		if (!strcmp(ev->t.action, "create"))
+			ch_docstate_set_unit(&doc->state, meta.unit);
 		if (!(wf = ch_policy_workflow(pol, meta.workflow)))
 			error = ch_error_setc(CH_EINVALID, "workflow '%s' is not in policy %.12s",
 			                      meta.workflow, ev->t.policy);
@@ -258,6 +362,58 @@ static int replay(ch_doc *doc, ch_site *site)
 	}
 	ch_meta_dispose(&meta);
 	return error;
+}
+
+static int not_found(ch_site *site, const char *id)
+{
+	return ch_error_setc(CH_ENOTFOUND, "no document '%s' on site %s", id, site->site_id);
+}
+
+/* A version-1 chain has no unit: it is its creator's, in the policy its
+ * create names ("" when that cannot be read). Caller frees. */
+static char *root_creator_unit(ch_site *site, const git_oid *head)
+{
+	git_commit *c = NULL, *parent;
+	const ch_policy *pol;
+	const ch_person *p;
+	ch_trailers t;
+	git_oid pid;
+	const char *msg;
+	char *unit = NULL;
+	size_t n = 0;
+
+	if (git_commit_lookup(&c, site->repo, head) < 0)
+		return ch_strdup("");
+	while (git_commit_parentcount(c) == 1 && n++ < CH_DOC_MAX_STEPS &&
+	       git_commit_parent(&parent, c, 0) == 0) {
+		git_commit_free(c);
+		c = parent;
+	}
+	msg = git_commit_message_raw(c);
+	if (git_commit_parentcount(c) == 0 && ch_trailers_parse(&t, msg, strlen(msg)) == 0 &&
+	    git_oid_fromstr(&pid, t.policy) == 0 && ch_site_policy(&pol, site, &pid) == 0 &&
+	    (p = ch_policy_person(pol, t.on_behalf[0] ? t.on_behalf : t.actor)))
+		unit = ch_strdup(p->unit);
+	git_commit_free(c);
+	ch_error_clear();
+	return unit ? unit : ch_strdup("");
+}
+
+/* The unit of a loaded document (borrowed): meta.json's, else the unit of
+ * its creator in the policy its create names. */
+static const char *doc_unit(const ch_doc *doc, ch_site *site)
+{
+	const ch_policy *pol;
+	const ch_person *p;
+	git_oid pid;
+
+	if (doc->meta.version >= 2)
+		return doc->meta.unit;
+	if (!doc->nevents || !doc->state.creator ||
+	    git_oid_fromstr(&pid, doc->events[0].t.policy) < 0 ||
+	    ch_site_policy(&pol, site, &pid) < 0 || !(p = ch_policy_person(pol, doc->state.creator)))
+		return "";
+	return p->unit;
 }
 
 int ch_doc_load(ch_doc **out, ch_site *site, const char *id)
@@ -279,7 +435,7 @@ int ch_doc_load(ch_doc **out, ch_site *site, const char *id)
 	ch_buf_printf(&ref, "refs/docs/%s", id);
 	rc = git_reference_name_to_id(&doc->head, site->repo, ref.ptr);
 	if (rc == GIT_ENOTFOUND) {
-		error = ch_error_setc(CH_ENOTFOUND, "no document '%s' on site %s", id, site->site_id);
+		error = not_found(site, id);
 		goto done;
 	} else if (rc < 0) {
 		error = ch_error_setc(CH_EIO, "cannot read %s: %s", ref.ptr, git_error_last()->message);
@@ -302,6 +458,13 @@ int ch_doc_load(ch_doc **out, ch_site *site, const char *id)
 	}
 	if ((error = ch_meta_parse(&doc->meta, meta->ptr, meta->size)) < 0)
 		goto done;
+	if (doc->meta.version >= 2 && strcmp(doc->meta.id, id)) {
+		error = ch_error_setc(CH_EINVALID, "document %s is not a valid chain (run chancery "
+		                      "verify): D11: its meta.json binds it to document '%s'", id,
+		                      doc->meta.id);
+		goto done;
+	}
+	doc->unit = ch_strdup(doc_unit(doc, site));
 	*out = doc;
 	doc = NULL;
 done:
@@ -310,6 +473,68 @@ done:
 	ch_buf_dispose(&ref);
 	ch_doc_free(doc);
 	return error;
+}
+
+/* The answer for a document the person may not read is the answer for a
+ * document that does not exist: the same code, the same message. */
+int ch_doc_load_as(ch_doc **out, ch_site *site, const char *person, const char *id)
+{
+	const ch_policy *pol;
+	git_oid head;
+	ch_doc *doc = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = ch_doc_readable(site, person, id)) < 0)
+		return error;
+	if ((error = ch_doc_load(&doc, site, id)) < 0)
+		return error;
+	/* the head may have moved since: judge what was loaded */
+	if ((error = ch_site_policy_head(&head, site)) < 0 ||
+	    (error = ch_site_policy(&pol, site, &head)) < 0) {
+		ch_doc_free(doc);
+		return error;
+	}
+	if (!ch_policy_may_read(pol, person, doc->unit, &doc->meta.recipients)) {
+		ch_doc_free(doc);
+		return not_found(site, id);
+	}
+	*out = doc;
+	return 0;
+}
+
+/* Judged on meta.json at the head (and, for a version-1 chain, its root's
+ * actor), before the chain is replayed: whether a chain someone may not
+ * read is valid is not theirs to learn either. */
+int ch_doc_readable(ch_site *site, const char *person, const char *id)
+{
+	const ch_policy *pol;
+	ch_buf ref = CH_BUF_INIT;
+	ch_meta meta;
+	git_oid head, pid;
+	char *unit = NULL;
+	int error, ok = 0;
+
+	memset(&meta, 0, sizeof(meta));
+	if (!ch_valid_doc_id(id))
+		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid document id "
+		                     "([a-z0-9][a-z0-9-]{0,63})", id);
+	if ((error = ch_site_policy_head(&pid, site)) < 0 ||
+	    (error = ch_site_policy(&pol, site, &pid)) < 0)
+		return error;
+	ch_buf_printf(&ref, "refs/docs/%s", id);
+	if (git_reference_name_to_id(&head, site->repo, ref.ptr) == 0) {
+		if (load_meta_at(&meta, site->repo, &head) == 0) {
+			unit = meta.version >= 2 ? ch_strdup(meta.unit) : root_creator_unit(site, &head);
+			ok = ch_policy_may_read(pol, person, unit, &meta.recipients);
+		} else { /* an auditor learns that the chain is broken; nobody else */
+			ok = ch_policy_may_read(pol, person, NULL, NULL);
+		}
+	}
+	ch_buf_dispose(&ref);
+	ch_meta_dispose(&meta);
+	free(unit);
+	return ok ? 0 : not_found(site, id);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -645,6 +870,27 @@ static void new_id(ch_buf *out, const char *type)
 	ch_random_hex(out, 3);
 }
 
+/* Version 2 (D11): the chain names its document, the site that creates it
+ * (this site's id; the policy's repository.json names the site that
+ * introduced the policy, which every site shares) and the creator's unit
+ * (the principal's, on behalf of someone). */
+static void bind_meta(ch_meta *m, const char *id, ch_site *site, const actor_ctx *ctx,
+                      const ch_actor *who)
+{
+	const ch_person *p = ctx->person;
+
+	if (ch_testhook_meta_v1()) {
+		m->version = 1;
+		return;
+	}
+	if (who->on_behalf && who->on_behalf[0] && ch_policy_person(ctx->pol, who->on_behalf))
+		p = ch_policy_person(ctx->pol, who->on_behalf);
+	m->version = CH_META_VERSION;
+	m->id = ch_strdup(id);
+	m->site = ch_strdup(site->site_id);
+	m->unit = ch_strdup(p->unit);
+}
+
 int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch_actor *who)
 {
 	ch_fileset files = CH_FILESET_INIT;
@@ -683,6 +929,8 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 		                      "([a-z0-9][a-z0-9-]{0,63})", id_out->ptr);
 		goto done;
 	}
+	bind_meta(&meta, id_out->ptr, site, &ctx, who);
+	ch_docstate_set_unit(&st, meta.unit);
 	if ((error = ch_engine_apply(&st, ch_policy_workflow(ctx.pol, meta.workflow), ctx.pol,
 	                             &step, NULL)) < 0)
 		goto done;
@@ -732,6 +980,52 @@ static int check_step(ch_doc *doc, const actor_ctx *ctx, const char *action, con
 	return error;
 }
 
+/* What a door loads: for a server door, only a document the actor may
+ * read (else "no document"); the binding (D11) holds under the current
+ * policy either way. */
+static int load_for(ch_doc **out, ch_site *site, const char *id, const ch_actor *who)
+{
+	const ch_policy *pol;
+	git_oid head;
+	int error;
+
+	*out = NULL;
+	if ((error = who->need_read ? ch_doc_load_as(out, site, who->actor, id) :
+	                              ch_doc_load(out, site, id)) < 0)
+		return error;
+	if ((error = ch_site_policy_head(&head, site)) < 0 ||
+	    (error = ch_site_policy(&pol, site, &head)) < 0 ||
+	    (error = ch_meta_check_bound(&(*out)->meta, id, pol)) < 0) {
+		if (error == CH_EINVALID)
+			ch_error_prefix("D11: document %s: ", id);
+		ch_doc_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+/* D12 and D11 on the tree a revise is about to record: the fields fixed at
+ * create stay as they are, and the binding holds. */
+static int check_fixed(const ch_doc *doc, const ch_fileset *files, const ch_policy *pol)
+{
+	const ch_buf *b = ch_fileset_get(files, F_META);
+	const char *field;
+	ch_meta m;
+	int error;
+
+	if (!b)
+		return ch_error_setc(CH_EINVALID, "D8: the revised document has no %s", F_META);
+	if ((error = ch_meta_parse(&m, b->ptr, b->size)) < 0)
+		return error;
+	if ((field = ch_meta_fixed_change(&doc->meta, &m)))
+		error = ch_error_setc(CH_EDENIED, "D12: a revise may not change meta.json's %s: it is "
+		                      "fixed when document %s is created", field, doc->id);
+	else if ((error = ch_meta_check_bound(&m, doc->id, pol)) < 0)
+		ch_error_prefix("D11: ");
+	ch_meta_dispose(&m);
+	return error;
+}
+
 int ch_doc_revise(ch_site *site, const char *id, const void *text, size_t len,
                   const ch_actor *who)
 {
@@ -751,7 +1045,7 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 	size_t i;
 	int error;
 
-	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
+	if ((error = load_for(&doc, site, id, who)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
 	    (text && (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0) ||
 	    (error = gate_extras(site, &ctx, who, NULL)) < 0)
@@ -765,6 +1059,8 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 		goto done;
 	if (text)
 		ch_fileset_put(&files, F_TEXT, norm.ptr, norm.size);
+	if ((error = check_fixed(doc, &files, ctx.pol)) < 0)
+		goto done;
 	fill_trailers(&t, "revise", doc->state.state, who, &ctx.policy_id,
 	              doc->meta.classification);
 	ch_buf_printf(&subject, "revise: %s", doc->meta.title);
@@ -796,7 +1092,7 @@ int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
 	if (!acts[i])
 		return ch_error_setc(CH_EINVALID, "unknown action '%.40s' (submit, approve, return, "
 		                     "reject, sign, publish, withdraw, comment)", action);
-	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
+	if ((error = load_for(&doc, site, id, who)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
 	    (who->comment && (error = gate(site, &ctx, who, NULL, NULL, who->comment,
 	                                   strlen(who->comment), "the comment")) < 0) ||
@@ -857,4 +1153,69 @@ int ch_doc_conflicts(ch_strv *out, ch_site *site, const char *doc_id)
 	ch_buf_dispose(&dir);
 	ch_error_clear();
 	return 0;
+}
+
+/* ---- D13 against the site's refs ---- */
+
+static int chain_root(git_oid *out, git_repository *repo, const git_oid *head)
+{
+	git_commit *c = NULL;
+	git_oid next;
+	size_t n = 0;
+
+	git_oid_cpy(&next, head);
+	for (;;) {
+		if (git_commit_lookup(&c, repo, &next) < 0)
+			return ch_error_setc(CH_EIO, "commit %s cannot be read", git_oid_tostr_s(&next));
+		if (git_commit_parentcount(c) == 0 || ++n > CH_DOC_MAX_STEPS)
+			break;
+		git_oid_cpy(&next, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+	}
+	git_oid_cpy(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+static int reaches(git_repository *repo, const git_oid *head, const git_oid *commit)
+{
+	return git_oid_equal(head, commit) || git_graph_descendant_of(repo, head, commit) == 1;
+}
+
+int ch_doc_shared_root(ch_buf *holder, git_oid *root, ch_site *site, git_repository *repo,
+                       const char *ref, const git_oid *head)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *r;
+	git_odb *odb = NULL;
+	git_oid local;
+	int error, found = 0;
+
+	ch_buf_clear(holder);
+	if ((error = chain_root(root, repo, head)) < 0)
+		return error;
+	if (git_repository_odb(&odb, site->repo) < 0)
+		return ch_error_setc(CH_EIO, "cannot open the site's objects");
+	git_odb_refresh(odb);
+	if (!git_odb_exists(odb, root)) { /* a root new to the site is nobody's yet */
+		git_odb_free(odb);
+		return 0;
+	}
+	git_odb_free(odb);
+	if (git_reference_name_to_id(&local, site->repo, ref) == 0 &&
+	    reaches(site->repo, &local, root))
+		return 0; /* the same document */
+	if (git_reference_iterator_glob_new(&it, site->repo, "refs/docs/*") < 0)
+		return ch_error_setc(CH_EIO, "cannot list documents");
+	while (!found && git_reference_next(&r, it) == 0) {
+		const git_oid *h = git_reference_target(r);
+
+		if (h && strcmp(git_reference_name(r), ref) && reaches(site->repo, h, root)) {
+			ch_buf_puts(holder, git_reference_name(r));
+			found = 1;
+		}
+		git_reference_free(r);
+	}
+	git_reference_iterator_free(it);
+	return found;
 }

@@ -20,10 +20,18 @@
 #define CH_DOC_MAX_TEXT (4 * 1024 * 1024)
 #define CH_TITLE_MAX 300
 
+/* meta.json. Version 1 (DESIGN.md "Repository format, version 1") has no
+ * id, site or unit (NULL here); version 2 binds the chain to its document
+ * (DESIGN.md "Binding a chain to its document"): id, site and unit are
+ * then required. The version is meta.json's own "version" member. */
 typedef struct {
+	int version;         /* 1 or 2 */
+	char *id, *site, *unit; /* version 2 only; NULL in version 1 */
 	char *title, *type, *classification, *urgency, *workflow, *number;
 	ch_strv recipients;
 } ch_meta;
+
+#define CH_META_VERSION 2 /* what Chancery writes */
 
 typedef struct {
 	git_oid id;
@@ -41,15 +49,33 @@ typedef struct {
 	ch_meta meta;
 	ch_fileset files;   /* the tree at head */
 	git_oid policy;     /* the policy the last step named */
+	char *unit;         /* the document's unit: meta.json's (version 2), else the
+	                     * creator's unit in the policy its create names; "" if unknown */
 } ch_doc;
 
 /* doc.c */
 int ch_meta_parse(ch_meta *out, const void *json, size_t len);
 char *ch_meta_dump(const ch_meta *m);
 void ch_meta_dispose(ch_meta *m);
+void ch_meta_copy(ch_meta *dst, const ch_meta *src);
+/* D12: the name of the first field fixed at create (version, id, site,
+ * unit, type, workflow, classification) that differs between a and b;
+ * NULL when none does. */
+const char *ch_meta_fixed_change(const ch_meta *a, const ch_meta *b);
+/* D11 for a version-2 meta.json under `pol`: its id is `doc_id`, its site
+ * is a site of sites.json or the repository's own. 0, or CH_EINVALID with a
+ * message (no rule prefix). Version 1: always 0. */
+int ch_meta_check_bound(const ch_meta *m, const char *doc_id, const ch_policy *pol);
 
 /* CH_ENOTFOUND when there is no such document. */
 int ch_doc_load(ch_doc **out, ch_site *site, const char *id);
+/* The same for `person` reading under the site's current policy
+ * (ch_policy_may_read): a document they may not read is answered exactly
+ * as one that does not exist (the same code and message). */
+int ch_doc_load_as(ch_doc **out, ch_site *site, const char *person, const char *id);
+/* 0 when `person` may read document `id` under the current policy;
+ * otherwise CH_ENOTFOUND with ch_doc_load's message for a missing id. */
+int ch_doc_readable(ch_site *site, const char *person, const char *id);
 void ch_doc_free(ch_doc *doc);
 /* Every document id on the site, sorted. */
 int ch_doc_list_ids(ch_strv *out, ch_site *site);
@@ -62,6 +88,8 @@ typedef struct {
 	const git_oid *expected;/* the head the person saw; NULL: the current one */
 	const char *door;       /* for the classification gate: "command line", ... */
 	const char *source_name;/* the uploaded file the text came from, or NULL */
+	int need_read;          /* server doors: a document the actor may not read is
+	                         * answered as one that does not exist */
 } ch_actor;
 
 typedef struct {
@@ -85,6 +113,16 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 /* Record submit, approve, return, reject, sign, publish, withdraw or comment. */
 int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
                const ch_actor *who);
+
+/* D13 at a door that receives chains (workflows/sync/quarantine.c): is the
+ * chain ending at `head` (read from `repo`, which may see more objects
+ * than the site) one that another document ref of `site` already holds?
+ * Chains have single parents (D5), so two chains share a commit exactly
+ * when they share their root. 1 and the other ref's name into `holder`
+ * and the shared root into `root` when document ref `ref` would share
+ * its root with another one; 0 when not; negative on errors. */
+int ch_doc_shared_root(ch_buf *holder, git_oid *root, ch_site *site, git_repository *repo,
+                       const char *ref, const git_oid *head);
 
 /* The peers whose diverged steps of document `doc_id` are kept under
  * refs/conflicts/<peer>/docs/<doc_id> (a mission's push that both sides

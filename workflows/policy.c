@@ -79,10 +79,32 @@ done:
 	return error;
 }
 
+static int valid_scope_unit(const char *s)
+{
+	return !strcmp(s, "*") || ch_valid_unit(s);
+}
+
+/* "scope": optional; when given, 1 to 64 units, or ["*"] alone. */
+static int parse_scope(ch_person *p, const json_t *o, const char *path)
+{
+	int error = ch_json_strv(&p->scope, o, "scope", 0, 64, valid_scope_unit, F_PEOPLE, path);
+
+	if (error == CH_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return error;
+	if (!p->scope.n)
+		return ch_error_setc(CH_EINVALID, "%s: %s.scope: names no unit (leave it out for the "
+		                     "person's own unit)", F_PEOPLE, path);
+	if (p->scope.n > 1 && ch_strv_contains(&p->scope, "*"))
+		return ch_error_setc(CH_EINVALID, "%s: %s.scope: \"*\" stands alone", F_PEOPLE, path);
+	return 0;
+}
+
 static int parse_person(ch_person *p, const json_t *o, const char *path)
 {
 	static const char *const keys[] = { "id", "name", "unit", "fingerprint", "roles",
-	                                    "clearance", "revoked", NULL };
+	                                    "clearance", "revoked", "scope", NULL };
 	const char *s;
 	int error;
 
@@ -106,6 +128,8 @@ static int parse_person(ch_person *p, const json_t *o, const char *path)
 		return error;
 	p->clearance = ch_strdup(s);
 	if ((error = ch_json_strv(&p->roles, o, "roles", 1, 32, ch_valid_name, F_PEOPLE, path)) < 0)
+		return error;
+	if ((error = parse_scope(p, o, path)) < 0)
 		return error;
 	return ch_json_bool(&p->revoked, o, "revoked", 0, F_PEOPLE, path);
 }
@@ -473,6 +497,7 @@ void ch_policy_free(ch_policy *pol)
 		free(p->fingerprint);
 		free(p->clearance);
 		ch_strv_free(&p->roles);
+		ch_strv_free(&p->scope);
 	}
 	free(pol->people);
 	for (i = 0; i < pol->ndelegations; i++) {
@@ -555,6 +580,60 @@ const ch_site_entry *ch_policy_site(const ch_policy *pol, const char *id)
 int ch_person_has_role(const ch_person *p, const char *role)
 {
 	return ch_strv_contains(&p->roles, role);
+}
+
+int ch_unit_within(const char *unit, const char *base)
+{
+	size_t n;
+
+	if (!unit || !base || !*unit)
+		return 0;
+	if (!strcmp(base, "*"))
+		return 1;
+	n = strlen(base);
+	return !strncmp(unit, base, n) && (unit[n] == '\0' || unit[n] == '/');
+}
+
+int ch_person_scope_reaches(const ch_person *p, const char *unit)
+{
+	size_t i;
+
+	if (!p->scope.n)
+		return ch_unit_within(unit, p->unit);
+	for (i = 0; i < p->scope.n; i++)
+		if (ch_unit_within(unit, p->scope.v[i]))
+			return 1;
+	return 0;
+}
+
+char *ch_person_scope_text(const ch_person *p)
+{
+	if (!p->scope.n)
+		return ch_strdup(p->unit);
+	if (ch_strv_contains(&p->scope, "*"))
+		return ch_strdup("every unit");
+	return ch_strv_join(&p->scope, ", ");
+}
+
+int ch_policy_may_read(const ch_policy *pol, const char *person, const char *unit,
+                       const ch_strv *recipients)
+{
+	const ch_person *p = person ? ch_policy_person(pol, person) : NULL;
+	const ch_site_entry *se;
+	size_t i, j;
+
+	if (!p || p->revoked)
+		return 0;
+	if (ch_person_has_role(p, "auditor"))
+		return 1;
+	if (unit && *unit && ch_person_scope_reaches(p, unit))
+		return 1;
+	for (i = 0; recipients && i < recipients->n; i++)
+		if ((se = ch_policy_site(pol, recipients->v[i])))
+			for (j = 0; j < se->units.n; j++)
+				if (ch_person_scope_reaches(p, se->units.v[j]))
+					return 1;
+	return 0;
 }
 
 int ch_policy_has_admin(const ch_policy *pol)

@@ -21,6 +21,7 @@
 typedef struct {
 	char *id, *name, *unit, *fingerprint, *clearance;
 	ch_strv roles;
+	ch_strv scope; /* "scope" (units, or "*"); empty: the person's own unit */
 	int revoked;
 } ch_person;
 
@@ -73,6 +74,23 @@ const ch_site_entry *ch_policy_site(const ch_policy *pol, const char *id);
 /* The person whose key (primary fingerprint) is `fpr`; NULL if none. */
 const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr);
 int ch_person_has_role(const ch_person *p, const char *role);
+/* Scoped roles (DESIGN.md "Scoped roles"). 1 if `unit` is `base` or lies
+ * below it (hq/legal below hq; "*" holds every unit). */
+int ch_unit_within(const char *unit, const char *base);
+/* 1 if the person's scope (their "scope" list, else their own unit)
+ * reaches `unit`. */
+int ch_person_scope_reaches(const ch_person *p, const char *unit);
+/* The person's scope as text for messages: "hq/legal" or "hq, mission-tokyo"
+ * (caller frees). */
+char *ch_person_scope_text(const ch_person *p);
+/* Read authorization, the one rule every page, API answer, attachment,
+ * diff, list, search and count of the server goes through: `person` (not
+ * revoked) reads a document when they are an auditor, or when its unit,
+ * or a unit of one of its recipient sites (sites.json), lies in their
+ * scope. `unit` is the document's unit (ch_doc.unit), NULL or "" if
+ * unknown; `recipients` may be NULL. */
+int ch_policy_may_read(const ch_policy *pol, const char *person, const char *unit,
+                       const ch_strv *recipients);
 /* A policy-admin who is not revoked exists (rule P5). */
 int ch_policy_has_admin(const ch_policy *pol);
 /* The entry of policy/attachments.json for `type`; NULL if not allowed. */

@@ -10,9 +10,16 @@ void ch_docstate_dispose(ch_docstate *st)
 	free(st->state);
 	free(st->creator);
 	free(st->round_action);
+	free(st->unit);
 	ch_strv_free(&st->round_people);
 	ch_strv_free(&st->round_signers);
 	memset(st, 0, sizeof(*st));
+}
+
+void ch_docstate_set_unit(ch_docstate *st, const char *unit)
+{
+	free(st->unit);
+	st->unit = unit && *unit ? ch_strdup(unit) : NULL;
 }
 
 void ch_docstate_copy(ch_docstate *dst, const ch_docstate *src)
@@ -28,6 +35,7 @@ void ch_docstate_copy(ch_docstate *dst, const ch_docstate *src)
 	for (i = 0; i < src->round_signers.n; i++)
 		ch_strv_push(&dst->round_signers, src->round_signers.v[i]);
 	dst->final = src->final;
+	dst->unit = src->unit ? ch_strdup(src->unit) : NULL;
 }
 
 static int deny(const char **rule, const char *r)
@@ -88,6 +96,29 @@ static void move_to(ch_docstate *st, const ch_workflow *wf, const char *to)
 static const char *who(const ch_step *step)
 {
 	return step->on_behalf && step->on_behalf[0] ? step->on_behalf : step->actor;
+}
+
+/* D3, scoped roles: the principal's scope must reach the document's unit. */
+static int scope_denied(const ch_docstate *st, const ch_policy *pol, const ch_step *step,
+                        const char **rule)
+{
+	const char *principal = who(step);
+	const ch_person *p = ch_policy_person(pol, principal);
+	char *scope;
+
+	if (!st->unit || !p || ch_person_scope_reaches(p, st->unit))
+		return 0;
+	scope = ch_person_scope_text(p);
+	if (strcmp(principal, step->actor))
+		ch_error_setc(CH_EDENIED, "%s acts for %s, who may act on documents of %s%s; this "
+		              "document belongs to %s", step->actor, principal, scope,
+		              strcmp(scope, "every unit") ? " and below" : "", st->unit);
+	else
+		ch_error_setc(CH_EDENIED, "%s may act on documents of %s%s; this document belongs "
+		              "to %s", principal, scope, strcmp(scope, "every unit") ? " and below" : "",
+		              st->unit);
+	free(scope);
+	return deny(rule, "D3");
 }
 
 /* `where` says where the step was refused: "in state 'review'", "with
@@ -172,7 +203,8 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 
 	if (rule)
 		*rule = NULL;
-	if ((error = ch_engine_roles(&roles, pol, step->actor, step->on_behalf, rule)) < 0)
+	if ((error = ch_engine_roles(&roles, pol, step->actor, step->on_behalf, rule)) < 0 ||
+	    (error = scope_denied(st, pol, step, rule)) < 0)
 		goto done;
 	if (!strcmp(step->action, "create")) {
 		if (st->state) {

@@ -16,9 +16,11 @@ typedef struct {
 	ch_strv round_people; /* signers and principals who counted this round */
 	ch_strv round_signers;/* who took it, for "awaited" displays */
 	int final;
+	char *unit;        /* the document's unit (meta.json version 2), set by the
+	                    * caller before create; NULL: roles are not scoped */
 } ch_docstate;
 
-#define CH_DOCSTATE_INIT { NULL, NULL, NULL, CH_STRV_INIT, CH_STRV_INIT, 0 }
+#define CH_DOCSTATE_INIT { NULL, NULL, NULL, CH_STRV_INIT, CH_STRV_INIT, 0, NULL }
 
 typedef struct {
 	const char *action;
@@ -29,7 +31,9 @@ typedef struct {
 /* engine.c */
 /* Check and apply. On refusal returns CH_EDENIED, sets a message a person
  * can act on, and writes the rule broken ("D3", "D7", "D9", "D1") to rule
- * (which may be NULL); `st` is then unchanged. */
+ * (which may be NULL); `st` is then unchanged. When st->unit is set, the
+ * acting person's scope (or, on behalf of someone, that person's) must
+ * reach it (D3, DESIGN.md "Scoped roles"). */
 int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol,
                     const ch_step *step, const char **rule);
 /* The roles the actor acts with: their own, or, for a delegation, those the
@@ -42,5 +46,7 @@ void ch_engine_allowed(ch_strv *out, const ch_docstate *st, const ch_workflow *w
                        const ch_policy *pol, const char *person);
 void ch_docstate_dispose(ch_docstate *st);
 void ch_docstate_copy(ch_docstate *dst, const ch_docstate *src);
+/* Set the document's unit (NULL: unscoped) before its create is applied. */
+void ch_docstate_set_unit(ch_docstate *st, const char *unit);
 
 #endif

@@ -50,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(m.title && m.type && m.classification && m.urgency && m.workflow && m.number);
 	text = ch_meta_dump(&m);
 	check(ch_meta_parse(&again, text, strlen(text)) == 0);
+	/* version 2 binds the chain: id, site and unit together or none */
+	check((m.version == 2) == (m.id && m.site && m.unit) && (m.version == 2 || !m.id));
+	check(m.version == again.version && same(m.id, again.id) && same(m.site, again.site) &&
+	      same(m.unit, again.unit));
 	check(same(m.title, again.title) && same(m.type, again.type) &&
 	      same(m.classification, again.classification) && same(m.urgency, again.urgency) &&
 	      same(m.workflow, again.workflow) && same(m.number, again.number));

@@ -4,8 +4,9 @@
 # scripts/browser-deps.sh). A site made with the command line, a local CA
 # and server certificate, chanceryd serving it on loopback; then
 # tests/browser/workflow.mjs takes a công văn through every hand to
-# publication and the audit page, and tests/browser/xss.mjs feeds the pages
-# hostile text. Afterwards stock `git verify-commit` checks every commit the
+# publication and the audit page, tests/browser/xss.mjs feeds the pages
+# hostile text, and tests/browser/scope.mjs shows that an official of one
+# unit cannot see or open another unit's draft, which an auditor can. Afterwards stock `git verify-commit` checks every commit the
 # browser made, each signed by the actor its trailer names, and
 # `chancery verify` passes. Screenshots: $BUILD/screenshots.
 # A missing browser or node is a failure, not a skip.
@@ -54,23 +55,30 @@ ok "chromium, node (18 or later), certutil and playwright-core are installed"
 chmod 755 "$T"
 check "init creates a site" "$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị A" \
 	--unit hq/admin --passphrase-file "$(pass admin.a)"
+# id|name|roles|unit|scope (leaders and the office act on every unit of hq)
 people=(
-	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal"
-	"tran.thi.b|Trần Thị B|head|hq/legal"
-	"le.van.c|Lê Văn C|deputy|hq/leaders"
-	"pham.thi.d|Phạm Thị D|deputy|hq/leaders"
-	"vu.van.f|Vũ Văn F|minister|hq/leaders"
-	"do.thi.g|Đỗ Thị G|clerk|hq/office"
-	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit"
+	"nguyen.van.a|Nguyễn Văn A|drafter|hq/legal|"
+	"tran.thi.b|Trần Thị B|head|hq/legal|"
+	"le.van.c|Lê Văn C|deputy|hq/leaders|hq"
+	"pham.thi.d|Phạm Thị D|deputy|hq/leaders|hq"
+	"vu.van.f|Vũ Văn F|minister|hq/leaders|hq"
+	"do.thi.g|Đỗ Thị G|clerk|hq/office|hq"
+	"kiem.toan|Kiểm Toán Viên|auditor|hq/audit|"
+	"kieu.c|Kiều C|drafter|hq/consular|"
 )
 added=0
 for p in "${people[@]}"; do
-	IFS='|' read -r id name roles unit <<<"$p"
-	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" --as admin.a \
-		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")" >/dev/null &&
+	IFS='|' read -r id name roles unit scope <<<"$p"
+	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" ${scope:+--scope "$scope"} \
+		--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")" >/dev/null &&
 		added=$((added + 1))
 done
-check "seven officials added, each with a key of their own" test "$added" -eq 7
+check "eight officials added, each with a key of their own" test "$added" -eq 8
+# a draft of another unit, for scope.mjs
+FOREIGN_TITLE="Dự thảo lãnh sự kangaroo"
+FOREIGN=$("$CH" doc create "$S" --as kieu.c --title "$FOREIGN_TITLE" --type cong-van \
+	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass kieu.c)")
+check "a draft of hq/consular ($FOREIGN)" test -n "$FOREIGN"
 
 # Login passwords, and the JSON the browser scripts read them from (never argv).
 (umask 077; echo '{}' >"$T/people.json.tmp")
@@ -85,7 +93,7 @@ for id in admin.a $(for p in "${people[@]}"; do echo "${p%%|*}"; done); do
 done
 chmod 600 "$T/people.json.tmp"
 mv "$T/people.json.tmp" "$T/browser-people.json"
-check "login passwords set for all eight" test "$set_ok" -eq 8
+check "login passwords set for all nine" test "$set_ok" -eq 9
 
 # ---- TLS and the server ----
 check "a local CA and server certificate" "$top/scripts/tls-demo.sh" "$TLS"
@@ -111,6 +119,7 @@ mkdir -p "$SHOTS"
 browser() { # name script
 	local name=$1 script=$2 rc
 	echo "# $name"
+	CH_FOREIGN_DOC="$FOREIGN" CH_FOREIGN_TITLE="$FOREIGN_TITLE" \
 	NODE_EXTRA_CA_CERTS="$TLS/ca.pem" CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/browser-people.json" CH_SHOTS="$SHOTS/$name" \
 		CH_CORPUS="$CORPUS" CH_OUT="$T/$name.json" TMPDIR="$T" \
 		timeout 180 node "$BROWSER_DIR/$script"
@@ -121,6 +130,7 @@ t0=$(date +%s)
 browser workflow workflow.mjs
 browser xss xss.mjs
 browser attach attach.mjs
+browser scope scope.mjs
 echo "# browser scripts took $(($(date +%s) - t0)) s"
 shots=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)
 check "screenshots saved in $SHOTS ($shots)" test "$shots" -ge 20
@@ -170,9 +180,9 @@ for ref in $(git -C "$R" for-each-ref --format='%(refname)' refs/docs); do
 		fi
 	done
 done
-check "the browser made three documents ($refs)" test "$refs" -eq 3
-check "stock git verify-commit passes on all $n commits the browser made, each signed by its actor" \
-	test "$bad" -eq 0 -a "$n" -eq 16
+check "the browser made three documents, the command line one ($refs)" test "$refs" -eq 4
+check "stock git verify-commit passes on all $n commits, each signed by its actor" \
+	test "$bad" -eq 0 -a "$n" -eq 17
 ADOC=$(jq -r '.doc // empty' "$T/attach.json" 2>/dev/null)
 check "the attachment uploaded in the browser is in the tree byte for byte" \
 	test -n "$ADOC" -a "$(git -C "$R" show "refs/docs/$ADOC:attachments/danh-sách.csv" 2>/dev/null | sha256sum)" = \

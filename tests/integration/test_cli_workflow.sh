@@ -13,18 +13,23 @@ DOCFILE="$CORPUS/nghi-quyet-292-NQ-CP.txt"
 # ---- a site and its people ----
 expect 0 "init creates a site" "$CH" init "$S" --site-id hq --admin admin.a \
 	--name "Quản Trị A" --unit hq/admin --passphrase-file "$(pass admin.a)"
-add() { # id name roles unit
-	"$CH" person add "$S" "$1" --name "$2" --roles "$3" --unit "$4" --as admin.a \
-		--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$1")"
+add() { # id name roles unit [scope]
+	"$CH" person add "$S" "$1" --name "$2" --roles "$3" --unit "$4" ${5:+--scope "$5"} \
+		--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$1")"
 }
 check "add drafter" add nguyen.van.a "Nguyễn Văn A" drafter hq/legal
 check "add head" add tran.thi.b "Trần Thị B" head hq/legal
-check "add deputy 1" add le.van.c "Lê Văn C" deputy hq/leaders
-check "add deputy 2" add pham.thi.d "Phạm Thị D" deputy hq/leaders
-check "add deputy 3" add hoang.van.e "Hoàng Văn E" deputy hq/leaders
-check "add minister" add vu.van.f "Vũ Văn F" minister hq/leaders
-check "add clerk" add do.thi.g "Đỗ Thị G" clerk hq/office
-check "add a second head" add bui.van.h "Bùi Văn H" head hq/consular
+check "add deputy 1" add le.van.c "Lê Văn C" deputy hq/leaders hq
+check "add deputy 2" add pham.thi.d "Phạm Thị D" deputy hq/leaders hq
+check "add deputy 3" add hoang.van.e "Hoàng Văn E" deputy hq/leaders hq
+check "add minister" add vu.van.f "Vũ Văn F" minister hq/leaders hq
+check "add clerk" add do.thi.g "Đỗ Thị G" clerk hq/office hq
+check "add a head of another unit" add bui.van.h "Bùi Văn H" head hq/consular
+check "add a second head of hq/legal" add ngo.van.i "Ngô Văn I" head hq/legal
+expect 1 "a scope that is not a unit is refused" "$CH" person set "$S" bui.van.h --scope "hq//x" \
+	--as admin.a --passphrase-file "$(pass admin.a)"
+expect 1 "a scope of every unit stands alone" "$CH" person set "$S" bui.van.h --scope "*,hq" \
+	--as admin.a --passphrase-file "$(pass admin.a)"
 
 act() { # doc actor action [extra...]
 	local doc=$1 who=$2 action=$3; shift 3
@@ -203,12 +208,43 @@ err_has "not a Chancery site" "the error says there is no site"
 expect 1 "a non-admin cannot change the policy" "$CH" person revoke "$S" tran.thi.b \
 	--as nguyen.van.a --passphrase-file "$(pass nguyen.van.a)"
 
+# ---- a chain bound to its document; roles act within a scope ----
+D6=$(create "$CORPUS/chinh-phu-tin-292.txt" "Phạm vi đơn vị") && ok "create D6" || not_ok "create D6"
+git -C "$S/repo.git" show "refs/docs/$D6:meta.json" >"$T/meta6"
+check "meta.json is version 2" jq -e '.version == 2' "$T/meta6"
+check "meta.json names the document id" jq -e --arg id "$D6" '.id == $id' "$T/meta6"
+check "meta.json names this site" jq -e '.site == "hq"' "$T/meta6"
+check "meta.json names the creator's unit" jq -e '.unit == "hq/legal"' "$T/meta6"
+check "submit D6" act "$D6" nguyen.van.a submit
+before=$(repo_state "$S")
+expect 1 "a head of hq/consular cannot approve a document of hq/legal" act "$D6" bui.van.h approve
+err_has "bui.van.h may act on documents of hq/consular and below; this document belongs to hq/legal" \
+	"the refusal names the scope and the document's unit"
+check "  nothing moved" test "$before" = "$(repo_state "$S")"
+expect 1 "nor return it" act "$D6" bui.van.h return
+expect 1 "nor comment on it" act "$D6" bui.van.h comment --comment "x"
+expect 0 "person set --scope widens a scope" "$CH" person set "$S" bui.van.h \
+	--scope hq/consular,hq/legal --as admin.a --passphrase-file "$(pass admin.a)"
+git -C "$S/repo.git" show refs/heads/policy:policy/people.json >"$T/people"
+check "  people.json holds the scope" \
+	jq -e '.people[] | select(.id == "bui.van.h") | .scope == ["hq/consular", "hq/legal"]' "$T/people"
+check "the widened head approves D6" act "$D6" bui.van.h approve
+expect 0 "person set --scope own narrows it again" "$CH" person set "$S" bui.van.h --scope own \
+	--as admin.a --passphrase-file "$(pass admin.a)"
+git -C "$S/repo.git" show refs/heads/policy:policy/people.json >"$T/people"
+check "  people.json holds no scope for him" \
+	jq -e '.people[] | select(.id == "bui.van.h") | has("scope") | not' "$T/people"
+expect 1 "deputies of scope hq act on D6, but not a head of hq/consular" act "$D6" bui.van.h comment \
+	--comment "x"
+check "a deputy with scope hq approves D6" act "$D6" le.van.c approve
+expect 0 "chancery verify passes (D3 with scopes, D11-D13)" "$CH" verify "$S"
+
 # ---- eight processes race for one step ----
 check "submit D5" act "$D5" nguyen.van.a submit
 go="$T/go"
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
-	who=tran.thi.b; [ $((i % 2)) -eq 0 ] && who=bui.van.h
+	who=tran.thi.b; [ $((i % 2)) -eq 0 ] && who=ngo.van.i
 	CHANCERY_FAILPOINT_WAIT="$go" act "$D5" "$who" approve >"$T/race.$i.out" 2>"$T/race.$i.err" &
 	pids+=($!)
 done

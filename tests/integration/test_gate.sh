@@ -76,11 +76,11 @@ check "nothing reached the repository through the server" test "$(repo_state "$S
 # with stock git) is withheld on the way out.
 R="$S/repo.git"
 blob=$(git -C "$R" hash-object -w "$T/stamped.md")
-meta=$(git -C "$R" show "refs/docs/$D:meta.json" | git -C "$R" hash-object -w --stdin)
+meta=$(git -C "$R" show "refs/docs/$D:meta.json" | jq '.id = "smuggled"' | git -C "$R" hash-object -w --stdin)
 tree=$(printf '100644 blob %s\tdocument.md\n100644 blob %s\tmeta.json\n' "$blob" "$meta" | git -C "$R" mktree)
 msg=$(git -C "$R" log -1 --format=%B "refs/docs/$D")
 c=$(git -C "$R" commit-tree "$tree" -m "$msg")
-git -C "$R" update-ref refs/docs/smuggled "$c"
+git -C "$R" update-ref refs/docs/smuggled "$c" # bound to its own id (D11), so only the gate stops it
 code=$(curl_s -b "$T/jar.nguyen.van.a" -o "$T/resp" -w '%{http_code}' "$URL/docs/smuggled")
 check "a page that would show a stamped text is withheld ($code)" test "$code" = 451
 check "  and holds none of it" bash -c "! grep -q '$CANARY' '$T/resp'"

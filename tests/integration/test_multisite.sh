@@ -191,7 +191,7 @@ check "  and recorded in mission-a's signers" bash -c "jq -e '.signers[\"le.thi.
 check "  no secret key of hers at HQ" bash -c "! GNUPGHOME='$HQ/gnupg' gpg --batch -K 2>/dev/null | grep -q le.thi.c"
 expect 0 "HQ's policy-admin adds her with that public key, unit mission-a, roles head and drafter" \
 	hq_cli "$CH" person add "$HQ" le.thi.c --name "Lê Thị C" --key "$T/le.thi.c.asc" --unit mission-a \
-	--roles head,drafter "${ADM[@]}"
+	--roles head,drafter --scope mission-a,mission-b,hq/legal "${ADM[@]}"
 
 msync() { # SITE [CERT-NAME]: chancery sync from SITE's namespace with its certificate
 	# shellcheck disable=SC2046

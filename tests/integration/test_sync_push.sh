@@ -24,7 +24,9 @@ for m in mission-a mission-b; do
 	"$CH" site set "$S" "$m" --units "$m" --tls-fingerprint "$(fpr "$T/tls/$m.pem")" "${ADM[@]}" >/dev/null ||
 		not_ok "site set $m"
 done
-"$CH" person add "$S" le.van.c --name "Lê Văn C" --roles drafter,head --unit mission-a "${ADM[@]}" \
+# His roles reach HQ's hq/legal documents too (scoped roles: his own unit is mission-a).
+"$CH" person add "$S" le.van.c --name "Lê Văn C" --roles drafter,head --unit mission-a \
+	--scope mission-a,hq/legal "${ADM[@]}" \
 	--new-passphrase-file "$(pass le.van.c)" >/dev/null || not_ok "person le.van.c (mission-a)"
 mk() { # title recipients
 	"$CH" doc create "$S" --as nguyen.van.a --title "$1" --type cong-van \
@@ -228,7 +230,7 @@ check "a pack without the files its commit names: ng naming the commit (N)" \
 check "  no HQ ref moved, no object added" test "$before" = "$(hq_state)"
 
 # ---- HQ ahead: nothing moves, nothing lost ----
-act "$S" "$DM" nguyen.van.a comment
+act "$S" "$DM" le.van.c comment # (the document is mission-a's: hq/legal's drafter may not act on it)
 refused "pushing a head that HQ already has more steps after" "ahead" --force "refs/docs/$DM"
 
 # ---- 9. diverged: a conflict, nothing lost ----

@@ -26,19 +26,21 @@
 /* The policy                                                          */
 
 /* Who is who. Every person has a key of their own. */
+/* Units and scopes matter only to documents with a unit (DESIGN.md
+ * "Scoped roles"): the tests before test_scope_* drive unscoped ones. */
 static const struct {
-	const char *id, *key, *roles, *extra;
+	const char *id, *key, *roles, *unit, *extra;
 } people[] = {
-	{ "an.drafter", "ed25519", "\"drafter\"", "" },
-	{ "binh.head", "nistp256", "\"head\"", "" },
-	{ "chi.deputy", "nistp384", "\"deputy\"", "" },
-	{ "dung.deputy", "nistp521", "\"deputy\"", "" },
-	{ "em.deputy", "rsa3072", "\"deputy\"", "" },
-	{ "giang.minister", "default", "\"minister\",\"clerk\"", "" },
-	{ "khoa.admin", "futdef", "\"policy-admin\",\"auditor\"", "" },
-	{ "lan.revoked", "sub", "\"drafter\",\"head\",\"deputy\"", ",\"revoked\":true" },
-	{ "minh.assistant", "revsub", "", "" },
-	{ "oanh.chief", "revprim", "\"head\",\"deputy\"", "" },
+	{ "an.drafter", "ed25519", "\"drafter\"", "hq/legal", "" },
+	{ "binh.head", "nistp256", "\"head\"", "hq/legal", "" },
+	{ "chi.deputy", "nistp384", "\"deputy\"", "hq/consular", "" },
+	{ "dung.deputy", "nistp521", "\"deputy\"", "mission-tokyo", "" },
+	{ "em.deputy", "rsa3072", "\"deputy\"", "hq/leaders", ",\"scope\":[\"*\"]" },
+	{ "giang.minister", "default", "\"minister\",\"clerk\"", "hq/leaders", ",\"scope\":[\"hq\"]" },
+	{ "khoa.admin", "futdef", "\"policy-admin\",\"auditor\"", "hq/audit", "" },
+	{ "lan.revoked", "sub", "\"drafter\",\"head\",\"deputy\"", "hq/legal", ",\"revoked\":true" },
+	{ "minh.assistant", "revsub", "", "hq/legal", "" },
+	{ "oanh.chief", "revprim", "\"head\",\"deputy\"", "hq/legal", "" },
 };
 
 /* Delegations: minh may act for binh (head; minister is listed but binh
@@ -117,10 +119,11 @@ static void build_policy_files(ch_fileset *fs)
 		ch_buf_printf(&rel, "tests/fixtures/pgp/%s.fpr", people[i].key);
 		read_file(&fpr, rel.ptr);
 		assert_true(fpr.size >= 40);
-		ch_buf_printf(&b, "%s{\"id\":\"%s\",\"name\":\"Person %zu\",\"unit\":\"hq/legal\","
+		ch_buf_printf(&b, "%s{\"id\":\"%s\",\"name\":\"Person %zu\",\"unit\":\"%s\","
 		              "\"fingerprint\":\"%.40s\",\"roles\":[%s],"
 		              "\"clearance\":\"unclassified\"%s}",
-		              i ? "," : "", people[i].id, i, fpr.ptr, people[i].roles, people[i].extra);
+		              i ? "," : "", people[i].id, i, people[i].unit, fpr.ptr, people[i].roles,
+		              people[i].extra);
 		ch_buf_dispose(&fpr);
 		ch_buf_clear(&rel);
 		ch_buf_printf(&rel, "tests/fixtures/pgp/%s.asc", people[i].key);
@@ -813,6 +816,152 @@ static void test_copy_dispose(void **state)
 	ch_docstate_dispose(&copy); /* twice is harmless */
 }
 
+/* ------------------------------------------------------------------ */
+/* Scoped roles and reading (DESIGN.md "Scoped roles")                 */
+
+static void test_scope_within(void **state)
+{
+	(void)state;
+	assert_true(ch_unit_within("hq/legal", "hq"));
+	assert_true(ch_unit_within("hq", "hq"));
+	assert_true(ch_unit_within("hq/legal/treaties", "hq/legal"));
+	assert_false(ch_unit_within("hq", "hq/legal"));
+	assert_false(ch_unit_within("hqx/legal", "hq"));   /* a prefix, not a parent */
+	assert_false(ch_unit_within("hq/legalx", "hq/legal"));
+	assert_true(ch_unit_within("mission-tokyo", "*"));
+	assert_false(ch_unit_within("", "*"));
+	assert_false(ch_unit_within(NULL, "hq"));
+}
+
+/* A document of hq/legal: its drafter, head and people whose scope
+ * reaches hq/legal act; a deputy of hq/consular does not (D3, the message
+ * naming the scope and the unit); on behalf of someone, their scope. */
+static void test_scope_engine(void **state)
+{
+	ch_docstate st = CH_DOCSTATE_INIT;
+
+	(void)state;
+	ch_docstate_set_unit(&st, "hq/legal");
+	ACT(&st, "create", "an.drafter", "draft");
+	ACT(&st, "submit", "an.drafter", "review");
+	ACT(&st, "approve", "binh.head", "deputies");
+	refuse_as(&st, cv, "approve", "chi.deputy", NULL, "D3",
+	          "chi.deputy may act on documents of hq/consular and below; this document "
+	          "belongs to hq/legal", __LINE__);
+	refuse_as(&st, cv, "comment", "chi.deputy", NULL, "D3", "hq/consular", __LINE__);
+	refuse_as(&st, cv, "approve", "em.deputy", "dung.deputy", "D3",
+	          "em.deputy acts for dung.deputy, who may act on documents of mission-tokyo",
+	          __LINE__);
+	ACT(&st, "approve", "em.deputy", "deputies");       /* scope ["*"] */
+	ACT(&st, "approve", "oanh.chief", "signing");        /* her own unit */
+	ACT(&st, "sign", "giang.minister", "signed");        /* scope ["hq"] */
+	ch_docstate_dispose(&st);
+
+	/* a document of mission-tokyo: hq/legal's head does not reach it */
+	ch_docstate_set_unit(&st, "mission-tokyo");
+	refuse_as(&st, cv, "create", "an.drafter", NULL, "D3",
+	          "an.drafter may act on documents of hq/legal and below; this document belongs "
+	          "to mission-tokyo", __LINE__);
+	ch_docstate_dispose(&st);
+}
+
+/* ch_engine_allowed (the inbox, the page's buttons) hides what scope forbids. */
+static void test_scope_allowed(void **state)
+{
+	ch_docstate st = CH_DOCSTATE_INIT;
+	ch_strv can = CH_STRV_INIT;
+
+	(void)state;
+	ch_docstate_set_unit(&st, "hq/legal");
+	ACT(&st, "create", "an.drafter", "draft");
+	ACT(&st, "submit", "an.drafter", "review");
+	ACT(&st, "approve", "binh.head", "deputies");
+	ch_engine_allowed(&can, &st, cv, pol, "chi.deputy");
+	assert_int_equal(can.n, 0);
+	ch_engine_allowed(&can, &st, cv, pol, "em.deputy");
+	assert_true(ch_strv_contains(&can, "approve"));
+	ch_strv_free(&can);
+	ch_docstate_dispose(&st);
+}
+
+static void test_may_read(void **state)
+{
+	ch_strv to_tokyo = CH_STRV_INIT, to_hq = CH_STRV_INIT;
+
+	(void)state;
+	ch_strv_push(&to_tokyo, "mission-tokyo");
+	ch_strv_push(&to_hq, "hq");
+	assert_true(ch_policy_may_read(pol, "an.drafter", "hq/legal", NULL));
+	assert_true(ch_policy_may_read(pol, "an.drafter", "hq/legal/treaties", NULL));
+	assert_false(ch_policy_may_read(pol, "chi.deputy", "hq/legal", NULL));
+	assert_false(ch_policy_may_read(pol, "chi.deputy", "hq/legal", &to_hq)); /* hq is not below hq/consular */
+	assert_false(ch_policy_may_read(pol, "dung.deputy", "hq/legal", &to_hq));
+	assert_true(ch_policy_may_read(pol, "dung.deputy", "hq/legal", &to_tokyo)); /* a recipient's unit */
+	assert_true(ch_policy_may_read(pol, "giang.minister", "hq/consular", NULL));
+	assert_false(ch_policy_may_read(pol, "giang.minister", "mission-tokyo", NULL));
+	assert_true(ch_policy_may_read(pol, "giang.minister", "mission-tokyo", &to_hq));
+	assert_true(ch_policy_may_read(pol, "em.deputy", "mission-tokyo", NULL));
+	assert_true(ch_policy_may_read(pol, "khoa.admin", "mission-tokyo", NULL)); /* auditor */
+	assert_true(ch_policy_may_read(pol, "khoa.admin", NULL, NULL));
+	assert_false(ch_policy_may_read(pol, "an.drafter", NULL, NULL));
+	assert_false(ch_policy_may_read(pol, "an.drafter", "", NULL));
+	assert_false(ch_policy_may_read(pol, "lan.revoked", "hq/legal", NULL));
+	assert_false(ch_policy_may_read(pol, "nobody.here", "hq/legal", NULL));
+	assert_false(ch_policy_may_read(pol, NULL, "hq/legal", NULL));
+	ch_strv_free(&to_tokyo);
+	ch_strv_free(&to_hq);
+}
+
+/* people.json's "scope": units, or "*" alone; never empty. */
+static void scope_parse(const char *from, const char *to, int want_ok)
+{
+	ch_fileset fs = CH_FILESET_INIT;
+	const ch_buf *b = ch_fileset_get(&pol->files, "policy/people.json");
+	ch_buf text = CH_BUF_INIT;
+	ch_policy *p = NULL;
+	char *at;
+	size_t i;
+	int error;
+
+	for (i = 0; i < pol->files.n; i++)
+		ch_fileset_put(&fs, pol->files.v[i].path, pol->files.v[i].data.ptr,
+		               pol->files.v[i].data.size);
+	ch_buf_set(&text, b->ptr, b->size);
+	assert_non_null(at = strstr(text.ptr, from));
+	{
+		ch_buf out = CH_BUF_INIT;
+
+		ch_buf_put(&out, text.ptr, (size_t)(at - text.ptr));
+		ch_buf_puts(&out, to);
+		ch_buf_puts(&out, at + strlen(from));
+		ch_fileset_put(&fs, "policy/people.json", out.ptr, out.size);
+		ch_buf_dispose(&out);
+	}
+	error = ch_policy_parse(&p, &fs);
+	if (want_ok && error)
+		fail_msg("'%s' refused: %s", to, ch_error_last());
+	if (!want_ok && !error)
+		fail_msg("'%s' accepted", to);
+	if (!want_ok)
+		assert_non_null(strstr(ch_error_last(), "scope"));
+	ch_policy_free(p);
+	ch_fileset_dispose(&fs);
+	ch_buf_dispose(&text);
+}
+
+static void test_scope_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(ch_policy_person(pol, "giang.minister")->scope.n, 1);
+	assert_int_equal(ch_policy_person(pol, "an.drafter")->scope.n, 0);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":[\"hq\",\"mission-tokyo/consular\"]", 1);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":[]", 0);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":[\"*\",\"hq\"]", 0);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":[\"hq//x\"]", 0);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":[\"hq\",\"hq\"]", 0);
+	scope_parse("\"scope\":[\"hq\"]", "\"scope\":\"hq\"", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +985,11 @@ int main(void)
 		cmocka_unit_test(test_bad_state),
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_copy_dispose),
+		cmocka_unit_test(test_scope_within),
+		cmocka_unit_test(test_scope_engine),
+		cmocka_unit_test(test_scope_allowed),
+		cmocka_unit_test(test_may_read),
+		cmocka_unit_test(test_scope_parse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

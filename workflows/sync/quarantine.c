@@ -998,6 +998,39 @@ static int check_need_to_know(judge *j, item *it, const ch_spill_list *spills)
 	return 0;
 }
 
+/* D13 against the site's own refs (the verifier on the quarantine sees
+ * only the refs of this transfer): a chain whose root another document of
+ * this site already holds is that document replayed under a new id. The
+ * other document is named only when the peer shares it: a chain grafted
+ * onto a commit the peer was never sent must not learn which document
+ * holds it. A chain that cannot be walked is left to check_new_commits. */
+static int check_shared_root(judge *j, item *it)
+{
+	ch_buf holder = CH_BUF_INIT;
+	git_oid root, hh;
+	int rc = ch_doc_shared_root(&holder, &root, j->q->site, j->repo, it->u->ref,
+	                            &it->u->new_id), shared = 0;
+
+	if (rc <= 0) {
+		ch_buf_dispose(&holder);
+		ch_error_clear();
+		return 0;
+	}
+	if (git_reference_name_to_id(&hh, j->q->site->repo, holder.ptr) == 0)
+		shared = ch_view_doc_for_peer(j->repo, &hh, j->pol, j->q->peer, NULL) == 1;
+	if (shared)
+		refuse(it->r, "D13", &root, "a commit belongs to one document: this chain's root is "
+		       "already the root of %s here; %s would replay it under another id",
+		       holder.ptr, it->u->ref);
+	else
+		refuse(it->r, "D13", &it->u->new_id, "a commit belongs to one document: this chain "
+		       "is built on a commit of another document of this site");
+	ch_gate_event(j->q->site, j->q->door, j->q->peer, "D13", "replayed chain");
+	ch_buf_dispose(&holder);
+	ch_error_clear();
+	return -1;
+}
+
 /* Run the verifier on the quarantine for the policy chain and `docs`;
  * apply its first finding (not a warning) to each item it concerns. */
 static int run_verifier(judge *j, item *items, size_t n, const ch_strv *docs, int policy_only)
@@ -1101,7 +1134,8 @@ static int judge_docs(judge *j, item *items, size_t n, const ch_spill_list *spil
 
 		if (it->is_policy || it->k == K_NONE || it->r->status == CH_Q_REFUSED)
 			continue;
-		if (check_need_to_know(j, it, spills) < 0 || check_new_commits(j, it) < 0)
+		if (check_need_to_know(j, it, spills) < 0 || check_shared_root(j, it) < 0 ||
+		    check_new_commits(j, it) < 0)
 			continue;
 		if ((error = set_qref(j, it->u->ref, &it->u->new_id)) < 0)
 			goto done;

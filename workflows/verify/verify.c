@@ -1,5 +1,5 @@
 /* verify.c -- the auditor's verifier (DESIGN.md rules P1-P6, D1-D9, C1;
- * D10 on attachments, SECURITY.md).
+ * D10 on attachments, SECURITY.md; version 2: D11-D13 and scoped roles).
  *
  * Order of work: read the checkpoint; verify the policy chain in the
  * calling thread (it decides which keys and policies every step may name);
@@ -167,6 +167,9 @@ typedef struct {
 	git_oid head;
 	flist found;       /* this document's findings, in chain order */
 	ch_report_doc sum;
+	git_oid *commits;  /* every commit of the chain, for D13 */
+	size_t ncommits;
+	int judged;        /* in the run's scope (else walked only for D13) */
 } vdoc;
 
 /* What every thread reads; written only before the workers start. */
@@ -185,6 +188,8 @@ typedef struct {
 	vcache *cache;           /* NULL: no cache */
 	vdoc *docs;              /* the document chains to verify, by ref */
 	size_t ndocs;
+	vdoc *others;            /* document refs outside --doc: walked for D13 only */
+	size_t nothers;
 	atomic_size_t next;      /* the next document a worker takes */
 } vctx;
 
@@ -961,6 +966,9 @@ typedef struct {
 	ch_meta meta;          /* meta.json of meta_tree */
 	git_oid meta_tree;
 	int have_meta, meta_ok;
+	int meta_new;          /* meta.json was read again at this commit */
+	ch_meta first;         /* meta.json at create, for D12 */
+	int have_first;
 	git_oid tree;          /* the tree of the commit before */
 	int have_tree;
 	size_t prev_pol;       /* the newest policy named so far (index) */
@@ -1051,6 +1059,27 @@ static int read_meta(ch_meta *out, git_repository *repo, const git_oid *tree_id)
 	return error;
 }
 
+static const char *fixed_value(const ch_meta *m, const char *field)
+{
+	const char *v = NULL;
+
+	if (!strcmp(field, "version"))
+		return m->version >= 2 ? "2" : "1";
+	if (!strcmp(field, "id"))
+		v = m->id;
+	else if (!strcmp(field, "site"))
+		v = m->site;
+	else if (!strcmp(field, "unit"))
+		v = m->unit;
+	else if (!strcmp(field, "type"))
+		v = m->type;
+	else if (!strcmp(field, "workflow"))
+		v = m->workflow;
+	else if (!strcmp(field, "classification"))
+		v = m->classification;
+	return v ? v : "(none)";
+}
+
 /* meta.json is read again only when the tree changes: replaying a long
  * chain of approvals costs no blob reads. */
 static void doc_meta(dctx *d, const git_commit *c)
@@ -1061,10 +1090,40 @@ static void doc_meta(dctx *d, const git_commit *c)
 		return;
 	ch_meta_dispose(&d->meta);
 	d->have_meta = 1;
+	d->meta_new = 1;
 	git_oid_cpy(&d->meta_tree, tid);
 	d->meta_ok = read_meta(&d->meta, d->w->repo, tid) == 0;
 	if (!d->meta_ok)
 		dadd(d, "D8", git_commit_id(c), "%s", ch_error_last());
+}
+
+/* D11 and D12 where meta.json was read again: the chain is bound to the
+ * document its ref names, at a site the policy knows (version 2), and the
+ * fields fixed at create are unchanged (every version: no version-1 chain
+ * Chancery wrote ever changed them, and the version itself is fixed). */
+static void check_binding(dctx *d, const git_commit *c, const ch_trailers *t, const vpolicy *vp,
+                          size_t index)
+{
+	const git_oid *id = git_commit_id(c);
+	const char *field;
+
+	if (!d->meta_ok || !d->meta_new)
+		return;
+	if (index == 0 || !d->have_first) {
+		ch_meta_dispose(&d->first);
+		ch_meta_copy(&d->first, &d->meta);
+		d->have_first = 1;
+	} else if ((field = ch_meta_fixed_change(&d->first, &d->meta))) {
+		ch_buf who = CH_BUF_INIT;
+
+		step_desc(&who, t);
+		dadd(d, "D12", id, "%s changes meta.json's %s from '%s' to '%s': it is fixed when "
+		     "the document is created", who.ptr, field, fixed_value(&d->first, field),
+		     fixed_value(&d->meta, field));
+		ch_buf_dispose(&who);
+	}
+	if (ch_meta_check_bound(&d->meta, d->doc->ref + 10, vp && vp->pol ? vp->pol : NULL) < 0)
+		dadd(d, "D11", id, "%s", ch_error_last());
 }
 
 /* D5 (create is the root, and only the root) and D4 (the tree changes
@@ -1290,6 +1349,8 @@ static void replay_step(dctx *d, const git_oid *id, const ch_trailers *t, const 
 		goto done;
 	}
 	state = ch_strdup(expect);
+	if (!strcmp(t->action, "create"))
+		ch_docstate_set_unit(&d->st, d->meta.unit);
 	if (ch_engine_apply(&d->st, wf, vp->pol, &step, &rule) < 0) {
 		rule = rule ? rule : "D3";
 		if (!strcmp(rule, "D9"))
@@ -1453,6 +1514,7 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 	ch_trailers t;
 
 	d->d1 = 0;
+	d->meta_new = 0;
 	if (!doc_trailers(d, c, &t)) {
 		d->replay_ok = 0;
 		goto done;
@@ -1462,6 +1524,7 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 	if (d->meta_ok)
 		check_classification(d, id, &t);
 	vp = step_policy(d, id, &t);
+	check_binding(d, c, &t, vp, index);
 	check_attachments(d, c, &t, vp);
 	if (!vp) {
 		check_signed(d, c, &t);
@@ -1504,6 +1567,35 @@ static void summarize(dctx *d, size_t n)
 		s->state = ch_strdup(d->st.state);
 }
 
+/* D13 needs every commit a ref reaches: the first-parent chain, and what
+ * the other parents of a merge (a D5 finding already) bring. */
+static void record_commits(vdoc *doc, git_repository *repo, git_commit **chain, size_t n)
+{
+	git_revwalk *walk = NULL;
+	size_t i, alloc = n ? n : 1;
+	unsigned k;
+	git_oid id;
+
+	doc->commits = ch_calloc(alloc, sizeof(*doc->commits));
+	for (i = 0; i < n; i++) {
+		git_oid_cpy(&doc->commits[i], git_commit_id(chain[i]));
+		for (k = 1; k < git_commit_parentcount(chain[i]); k++) {
+			if (!walk && git_revwalk_new(&walk, repo) < 0)
+				break;
+			git_revwalk_push(walk, git_commit_parent_id(chain[i], k));
+		}
+	}
+	doc->ncommits = n;
+	while (walk && doc->ncommits < MAX_CHAIN && git_revwalk_next(&id, walk) == 0) {
+		if (doc->ncommits == alloc) {
+			alloc *= 2;
+			doc->commits = ch_realloc(doc->commits, alloc * sizeof(*doc->commits));
+		}
+		git_oid_cpy(&doc->commits[doc->ncommits++], &id);
+	}
+	git_revwalk_free(walk);
+}
+
 static void verify_doc(vworker *w, vdoc *doc)
 {
 	git_commit **chain = NULL;
@@ -1524,10 +1616,12 @@ static void verify_doc(vworker *w, vdoc *doc)
 		for (i = 0; i < n; i++)
 			check_doc_commit(&d, chain[i], i);
 	}
+	record_commits(doc, w->repo, chain, n);
 	summarize(&d, n);
 	free_chain(chain, n);
 	ch_docstate_dispose(&d.st);
 	ch_meta_dispose(&d.meta);
+	ch_meta_dispose(&d.first);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1732,6 +1826,17 @@ static void push_doc(vctx *v, const char *name, const git_oid *head)
 	git_oid_cpy(&d->head, head);
 }
 
+static void push_other(vctx *v, const char *name, const git_oid *head)
+{
+	vdoc *d;
+
+	v->others = ch_realloc(v->others, (v->nothers + 1) * sizeof(*v->others));
+	d = &v->others[v->nothers++];
+	memset(d, 0, sizeof(*d));
+	d->ref = ch_strdup(name);
+	git_oid_cpy(&d->head, head);
+}
+
 static void other_ref(vctx *v, const git_reference *ref)
 {
 	ch_buf b = CH_BUF_INIT;
@@ -1756,7 +1861,11 @@ static void classify_ref(vctx *v, const git_reference *ref, json_t *heads)
 			json_object_set_new(heads, name, json_string(git_oid_tostr_s(&id)));
 	} else if (strncmp(name, "refs/docs/", 10)) {
 		other_ref(v, ref);
+	} else if (v->opts->hide && ch_strv_contains(v->opts->hide, name + 10)) {
+		return;
 	} else if (!in_scope(v, name)) {
+		if (git_reference_type(ref) != GIT_REFERENCE_SYMBOLIC && ch_valid_doc_id(name + 10))
+			push_other(v, name, git_reference_target(ref));
 		return;
 	} else if (git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC) {
 		add(&v->main, "D8", name, NULL, "a symbolic ref (to %s), not a document chain",
@@ -1808,6 +1917,140 @@ static int list_refs(vctx *v, json_t *heads)
 		ch_buf_dispose(&name);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* D13: a commit belongs to one document                               */
+
+typedef struct {
+	git_oid id;
+	size_t owner; /* into docs, then others */
+	size_t pos;   /* in the owner's chain, root first */
+} vowned;
+
+typedef struct {
+	size_t a, b;  /* owners, a < b */
+	size_t pos;   /* the newest shared commit, in b's chain */
+	git_oid id;
+	size_t shared;
+} vpair;
+
+static int cmp_owned(const void *x, const void *y)
+{
+	const vowned *a = x, *b = y;
+	int c = git_oid_cmp(&a->id, &b->id);
+
+	if (c)
+		return c;
+	return a->owner < b->owner ? -1 : a->owner > b->owner;
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+	const vpair *a = x, *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	if (a->b != b->b)
+		return a->b < b->b ? -1 : 1;
+	return a->pos > b->pos ? -1 : a->pos < b->pos;
+}
+
+static vdoc *owner_doc(vctx *v, size_t i)
+{
+	return i < v->ndocs ? &v->docs[i] : &v->others[i - v->ndocs];
+}
+
+/* Refs outside --doc are walked here, in the calling thread. */
+static void walk_others(vctx *v)
+{
+	git_commit **chain;
+	flist ignore = { NULL, 0 };
+	size_t i, n;
+
+	for (i = 0; i < v->nothers; i++) {
+		chain = NULL;
+		n = 0;
+		walk_chain(&chain, &n, v->repo, &v->others[i].head, &ignore, v->others[i].ref, "D5");
+		record_commits(&v->others[i], v->repo, chain, n);
+		free_chain(chain, n);
+	}
+	flist_dispose(&ignore);
+	ch_error_clear();
+}
+
+static void report_pair(vctx *v, const vpair *p)
+{
+	vdoc *a = owner_doc(v, p->a), *b = owner_doc(v, p->b);
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), &p->id);
+	if (p->a < v->ndocs)
+		add(&a->found, "D13", a->ref, &p->id, "this chain shares %zu commit%s with %s (the "
+		    "newest: %s): a commit belongs to one document, so one of the two chains was "
+		    "replayed under another document's ref", p->shared, p->shared == 1 ? "" : "s",
+		    b->ref, hex);
+	if (p->b < v->ndocs)
+		add(&b->found, "D13", b->ref, &p->id, "this chain shares %zu commit%s with %s (the "
+		    "newest: %s): a commit belongs to one document, so one of the two chains was "
+		    "replayed under another document's ref", p->shared, p->shared == 1 ? "" : "s",
+		    a->ref, hex);
+}
+
+/* Every commit of every document ref, sorted by id; a commit held by two
+ * refs pairs the first holder with each later one (linear in the refs,
+ * however many share a root); one finding per pair and ref. */
+static void check_shared_commits(vctx *v)
+{
+	vowned *all;
+	vpair *pairs = NULL;
+	size_t total = 0, n = 0, npairs = 0, alloc = 0, i, j, k, owners = v->ndocs + v->nothers;
+
+	if (!v->ndocs)
+		return;
+	walk_others(v);
+	for (i = 0; i < owners; i++)
+		total += owner_doc(v, i)->ncommits;
+	all = ch_calloc(total ? total : 1, sizeof(*all));
+	for (i = 0; i < owners; i++) {
+		vdoc *d = owner_doc(v, i);
+
+		for (j = 0; j < d->ncommits; j++) {
+			git_oid_cpy(&all[n].id, &d->commits[j]);
+			all[n].owner = i;
+			all[n++].pos = j;
+		}
+	}
+	qsort(all, n, sizeof(*all), cmp_owned);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && git_oid_equal(&all[j].id, &all[i].id); j++)
+			;
+		for (k = i + 1; k < j; k++) {
+			if (all[k].owner == all[k - 1].owner)
+				continue; /* a merge reached it twice within one ref */
+			if (all[i].owner >= v->ndocs && all[k].owner >= v->ndocs)
+				continue; /* neither is judged in this run */
+			if (npairs == alloc) {
+				alloc = alloc ? 2 * alloc : 16;
+				pairs = ch_realloc(pairs, alloc * sizeof(*pairs));
+			}
+			pairs[npairs].a = all[i].owner;
+			pairs[npairs].b = all[k].owner;
+			pairs[npairs].pos = all[k].pos;
+			pairs[npairs].shared = 1;
+			git_oid_cpy(&pairs[npairs++].id, &all[i].id);
+		}
+	}
+	free(all);
+	if (npairs)
+		qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
+	for (i = 0; i < npairs; i = j) {
+		for (j = i + 1; j < npairs && pairs[j].a == pairs[i].a && pairs[j].b == pairs[i].b; j++)
+			;
+		pairs[i].shared = j - i;
+		report_pair(v, &pairs[i]);
+	}
+	free(pairs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1896,8 +2139,14 @@ static void vctx_dispose(vctx *v)
 {
 	size_t i;
 
+	for (i = 0; i < v->nothers; i++) {
+		free(v->others[i].ref);
+		free(v->others[i].commits);
+	}
+	free(v->others);
 	for (i = 0; i < v->ndocs; i++) {
 		free(v->docs[i].ref);
+		free(v->docs[i].commits);
 		flist_dispose(&v->docs[i].found);
 		free(v->docs[i].sum.ref);
 		free(v->docs[i].sum.title);
@@ -1963,6 +2212,7 @@ int ch_verify(ch_report *out, git_repository *repo, const ch_verify_opts *opts)
 		nw = v.ndocs ? (unsigned)v.ndocs : 1;
 	warm_up_gcrypt();
 	out->threads = run_workers(&v, ws, nw);
+	check_shared_commits(&v);
 	check_checkpoint(&v);
 	merge_findings(&v);
 	collect_docs(&v);
@@ -2127,7 +2377,8 @@ static const char *const rule_text[][2] = {
 	{ "D2", "The policy a step names is a trusted commit of the policy chain, not older "
 	        "than the one named before (no downgrade)." },
 	{ "D3", "Replaying the workflow, the action is allowed for the actor's roles in that "
-	        "state, and Chancery-Step names the state." },
+	        "state, the actor's scope (or the principal's) reaches the document's unit, and "
+	        "Chancery-Step names the state." },
 	{ "D4", "Only create and revise change the tree: what was approved is byte for byte "
 	        "what was reviewed." },
 	{ "D5", "create is a root commit; every other step has exactly one parent." },
@@ -2142,6 +2393,12 @@ static const char *const rule_text[][2] = {
 	         "read enters the networked tier only declared unclassified (trailer "
 	         "Chancery-Declared-Unclassified) by a person whose role policy/attachments.json "
 	         "allows for its type, on the step that adds it." },
+	{ "D11", "A version-2 meta.json names the document id of the ref that holds the chain, "
+	         "and a site of the policy (or the repository's own)." },
+	{ "D12", "id, site, unit, type, workflow and classification (and meta.json's version) "
+	         "never change after create." },
+	{ "D13", "A commit belongs to one document: no commit is reachable from two document "
+	         "refs." },
 	{ "C1", "Every ref the checkpoint names still exists, at or after the recorded "
 	        "commit." },
 };

@@ -1,5 +1,5 @@
 /* verify.h -- the auditor's verifier: every rule of DESIGN.md on the
- * policy chain (P1-P6) and on every document chain (D1-D10), and the
+ * policy chain (P1-P6) and on every document chain (D1-D13), and the
  * checkpoint (C1). It needs nothing but the repository: keys come from the
  * policy chain and signatures are verified in process (crypto/pgp.h),
  * never with the host's keyring or a site's keystore.
@@ -63,6 +63,8 @@ typedef struct {
 	const char *introduction; /* 40-hex commit id, or NULL */
 	const char *introducer;   /* 40-hex upper-case fingerprint; given with introduction */
 	const ch_strv *docs;      /* only these document ids; NULL: all */
+	const ch_strv *hide;      /* document ids treated as absent (the caller may not show
+	                           * them: the audit page); NULL: none */
 	const char *checkpoint;   /* file, or NULL */
 	const char *cache_dir;    /* verification cache directory, or NULL for none */
 	unsigned threads;         /* 0: $CHANCERY_THREADS, else every online core */
