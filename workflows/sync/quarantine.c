@@ -890,8 +890,12 @@ static int check_spilled_objects(judge *j, item *items, size_t n)
 	git_odb_foreach(j->sent_odb, spill_cb, &sc);
 	if (!sc.found)
 		goto done;
+	/* the gravest refusal: it stands in for any other rule's answer (a
+	 * spilled chain under a new id also breaks D11), except N's "spilled
+	 * here", which tells a recipient of that very document to purge it */
 	for (i = 0; i < n; i++)
-		if (items[i].r->status != CH_Q_REFUSED && !items[i].judged)
+		if ((items[i].r->status != CH_Q_REFUSED && !items[i].judged) ||
+		    (items[i].r->status == CH_Q_REFUSED && strcmp(items[i].r->rule, "N")))
 			refuse(items[i].r, "SPILL", &items[i].u->new_id, "the transfer brings back %s, "
 			       "which belongs to a spilled document: what was spilled never comes back, "
 			       "under any id", git_oid_tostr_s(&sc.hit));
