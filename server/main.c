@@ -306,6 +306,9 @@ int main(int argc, char **argv)
 		return usage();
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.conn_lock, NULL);
+	pthread_cond_init(&s.conn_cond, NULL);
+	s.header_seconds = SRV_HEADER_SECONDS;
 	ch_buf_init(&s.css);
 	s.log_fd = 2;
 	s.max_per_ip = (unsigned)o.max_per_ip;
