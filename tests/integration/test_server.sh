@@ -157,10 +157,10 @@ kill "${slow[@]}" 2>/dev/null
 # ---- privilege separation ----
 if [ "$(id -u)" = 0 ]; then
 	net_uid=$(awk '/^Uid:/ {print $2}' "/proc/$srv_pid/status")
-	check "the network process runs as nobody (uid $net_uid)" test "$net_uid" = "$(id -u nobody)"
+	check "the network process runs as the site's own user (uid $net_uid)" test "$net_uid" = "$(id -u chancery-hq)"
 	check "the GnuPG home is root's, mode 0700" test "$(stat -c '%U %a' "$S/gnupg")" = "root 700"
 	check "as that user the GnuPG home cannot be opened" \
-		bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
+		bash -c "! setpriv --reuid=chancery-hq --regid=chancery-hq --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
 	check "the server says the GnuPG home is closed to it" grep -q "GnuPG home is closed" "$T/server.log"
 	check "the network process runs under a seccomp filter" \
 		grep -qE '^Seccomp:[[:space:]]+2' "/proc/$srv_pid/status"
