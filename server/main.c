@@ -276,7 +276,9 @@ static int check_gnupg_closed(const char *site_path)
 /* ---- start-up ---- */
 
 /* The site's id, from SITE/site.json read without following a link (the
- * directory and the file are root's). */
+ * directory and the file are root's); a site whose tier there is not
+ * networked is refused at once (the signed tier is checked after the
+ * drop, check_site). */
 static int read_site_id(char *out, size_t size, const char *site_path)
 {
 	ch_buf p = CH_BUF_INIT, text = CH_BUF_INIT;
@@ -295,8 +297,13 @@ static int read_site_id(char *out, size_t size, const char *site_path)
 			ch_buf_put(&text, chunk, (size_t)n);
 		close(fd);
 		j = json_loadb(text.ptr, text.size, 0, NULL);
+		const char *tier = json_string_value(json_object_get(j, "tier"));
+
 		if (!(id = json_string_value(json_object_get(j, "site"))) || !ch_valid_name(id))
 			error = ch_error_setc(CH_EINVALID, "%s: no site id", p.ptr);
+		else if (!tier || strcmp(tier, "networked")) /* (the signed tier: check_site) */
+			error = ch_error_setc(CH_EDENIED, "site %s is on the %s tier: the networked "
+			                      "server refuses to open it", id, tier ? tier : "unknown");
 		else
 			snprintf(out, size, "%s", id);
 	}
