@@ -135,6 +135,8 @@ the server: what it writes is handed back to the server's user. E.g.
   chancery spill $S <doc> --as an.ninh --passphrase-file $D/pass/an.ninh
 EOT
 [ -n "${DEMO_NO_SERVER:-}" ] && exit 0
+# started as root, the network process runs as the site's own user
+[ "$(id -u)" = 0 ] && "$top/scripts/chancery-users.sh" hq
 echo "Starting chanceryd (Ctrl-C stops it)..."
 exec "$BUILD/chanceryd" "$S" --cert "$D/tls/server.pem" --key "$D/tls/server.key" --port "$PORT" \
 	--client-ca "$D/tls/ca.pem"

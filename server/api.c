@@ -53,6 +53,7 @@ static enum MHD_Result session(srv_ctx *x)
 	const char *id, *pw;
 	char token[65];
 	enum MHD_Result rc;
+	int error;
 
 	if (body(&b, x) < 0)
 		return err(x, 400, ch_error_last());
@@ -60,13 +61,10 @@ static enum MHD_Result session(srv_ctx *x)
 	pw = str(b, "password");
 	if (!id || !pw || !ch_valid_person_id(id))
 		rc = err(x, 400, "id and password are required");
-	else if (srv_throttle_check(x->s, id, x->addr) < 0)
-		rc = err(x, 429, "too many failed logins: try again later");
-	else if (ch_accounts_check(x->site, id, pw) < 0) {
-		srv_throttle_result(x->s, id, x->addr, 0);
-		rc = err(x, 403, "wrong identifier or password");
-	} else if (srv_throttle_result(x->s, id, x->addr, 1),
-	           srv_session_create(x->s, token, sizeof(token), id, 1, 0) < 0) {
+	else if ((error = srv_login_check(x, id, pw)) < 0)
+		rc = err(x, error == CH_EDENIED ? 429 : error == CH_ELOCKED ? 503 : 403,
+		         ch_error_last());
+	else if (srv_session_create(x->s, token, sizeof(token), id, 1, 0) < 0) {
 		rc = err(x, 503, ch_error_last());
 	} else {
 		rc = srv_send_json(x, 200, json_pack("{s:s, s:s}", "token", token, "person", id));

@@ -1,6 +1,7 @@
 /* http.c -- libmicrohttpd glue: limits, per-request state, bodies,
  * responses with security headers, and dispatch. */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,18 @@
 #include "workflows/store/accounts.h"
 #include "util/text.h"
 #include "util/common.h"
+
+/* TLS 1.3, and TLS 1.2 with forward secrecy and AEAD suites only: no CBC,
+ * no SHA-1 or MD5, no static RSA key exchange (issue 18). */
+const char srv_tls_priorities[] =
+	"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-ALL:"
+	"+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SHA512:"
+	"+SIGN-ECDSA-SECP256R1-SHA256:+SIGN-ECDSA-SECP384R1-SHA384:+SIGN-EDDSA-ED25519:"
+	"+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-RSA-PSS-RSAE-SHA512:"
+	"+SIGN-RSA-SHA256:+SIGN-RSA-SHA384:+SIGN-RSA-SHA512:"
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE";
 
 static const char csp[] =
 	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -262,12 +275,14 @@ void srv_req_free(srv_req *r)
 	free(r);
 }
 
+static void conn_phase(srv *s, struct MHD_Connection *c, int phase);
+
 static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
 	(void)toe;
+	if (cls)
+		conn_phase(cls, c, 0); /* the next request's headers, from now */
 	srv_req_free(*req_cls);
 	*req_cls = NULL;
 }
@@ -326,16 +341,44 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
+/* The session token a request carries where its path reads one: the
+ * cookie on pages, the bearer token on /api/, nothing on /git/. */
+static const char *session_token(struct MHD_Connection *c, const char *path)
+{
+	const char *auth;
+
+	if (!strncmp(path, "/git/", 5))
+		return NULL;
+	if (strncmp(path, "/api/", 5))
+		return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "chancery_session");
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+}
+
+/* The larger body limit is for requests with a live session of the right
+ * kind, not for any request that sends a Cookie or Authorization header
+ * (issue 18: a made-up cookie lifted 16 KiB to 8 MiB before login). */
+static int authenticated(srv *s, struct MHD_Connection *c, const char *url)
+{
+	const char *token = session_token(c, url);
+	srv_session sess;
+	int ok;
+
+	if (!token || srv_session_find(s, &sess, token) < 0)
+		return 0;
+	ok = sess.api == !strncmp(url, "/api/", 5);
+	ch_wipe(&sess, sizeof(sess));
+	return ok;
+}
+
 /* First call: decide on headers alone whether to read a body at all. */
 srv_req *srv_req_begin(srv *s, struct MHD_Connection *c, const char *url, const char *method)
 {
 	srv_req *r = ch_calloc(1, sizeof(*r));
 	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "chancery_session");
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	unsigned long long n = len ? strtoull(len, NULL, 10) : 0;
-	size_t limit = (cookie || auth) ? SRV_MAX_BODY : SRV_MAX_BODY_ANON;
+	size_t limit = authenticated(s, c, url) ? SRV_MAX_BODY : SRV_MAX_BODY_ANON;
 	int git = !strcmp(method, "POST") && !strncmp(url, "/git/", 5) && type &&
 	          !strcasecmp(type, "application/x-git-upload-pack-request");
 	int push = !strcmp(method, "POST") && !strncmp(url, "/git/", 5) && type &&
@@ -457,16 +500,8 @@ static void client_addr(char *out, size_t size, struct MHD_Connection *c)
 
 void srv_find_session(srv_ctx *x)
 {
-	const char *cookie = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, "chancery_session");
-	const char *auth = srv_header(x, "Authorization");
-	const char *token = NULL;
+	const char *token = session_token(x->c, x->path);
 
-	if (!strncmp(x->path, "/api/", 5)) {
-		if (auth && !strncmp(auth, "Bearer ", 7))
-			token = auth + 7;
-	} else {
-		token = cookie;
-	}
 	if (token && srv_session_find(x->s, &x->sess, token) == 0 &&
 	    x->sess.api == !strncmp(x->path, "/api/", 5)) {
 		/* Revocation cuts at once: the current policy is asked on every
@@ -658,6 +693,97 @@ static void sync_stop(srv *s)
 	s->sync_running = 0;
 }
 
+/* ---- deadlines per connection ----
+ *
+ * MHD's CONNECTION_TIMEOUT counts silence, and restarts at every byte: a
+ * client sending a header line every 10 s held a worker's connection for
+ * ever (issue 18). Each connection is listed from its first byte; a
+ * watchdog thread shuts down the socket of one whose headers have not all
+ * arrived SRV_HEADER_SECONDS after the connection (or its previous
+ * request) began, or whose body is still coming SRV_REQUEST_SECONDS after
+ * its headers (the blocked read then fails and MHD closes it). An answer
+ * being sent has no deadline but the idle one. */
+enum { CONN_HEADERS, CONN_BODY, CONN_ANSWER };
+
+struct srv_conn {
+	struct srv_conn *next, *prev;
+	int fd;
+	int phase;       /* CONN_* */
+	time_t since;    /* when the phase began */
+	int cut;
+};
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	srv *s = cls;
+	srv_conn *e = *socket_context;
+
+	pthread_mutex_lock(&s->conn_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED && !e) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		e = ch_calloc(1, sizeof(*e));
+		e->fd = ci ? ci->connect_fd : -1;
+		e->since = time(NULL);
+		e->next = s->conns;
+		if (s->conns)
+			s->conns->prev = e;
+		s->conns = e;
+		*socket_context = e;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && e) {
+		/* (before MHD closes the descriptor: it is never reused under us) */
+		if (e->prev)
+			e->prev->next = e->next;
+		else
+			s->conns = e->next;
+		if (e->next)
+			e->next->prev = e->prev;
+		free(e);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void conn_phase(srv *s, struct MHD_Connection *c, int phase)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	srv_conn *e = ci ? ci->socket_context : NULL;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	e->phase = phase;
+	e->since = time(NULL);
+	pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void *watchdog(void *payload)
+{
+	srv *s = payload;
+	struct timespec ts;
+	srv_conn *e;
+
+	pthread_mutex_lock(&s->conn_lock);
+	while (!s->stopping) {
+		time_t now = time(NULL);
+
+		for (e = s->conns; e; e = e->next)
+			if (!e->cut && e->fd >= 0 &&
+			    ((e->phase == CONN_HEADERS && now - e->since > s->header_seconds) ||
+			     (e->phase == CONN_BODY && now - e->since > SRV_REQUEST_SECONDS + 5))) {
+				shutdown(e->fd, SHUT_RDWR);
+				e->cut = 1;
+			}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->conn_cond, &s->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+	return NULL;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_data_size,
@@ -669,6 +795,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 	(void)version;
 	if (!r) {
+		conn_phase(s, c, CONN_BODY);
 		*req_cls = r = srv_req_begin(s, c, url, method);
 		if (r->refused)
 			return dispatch(s, c, r); /* refuse on headers alone */
@@ -692,6 +819,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (r->deferred == 1)
 		return MHD_YES; /* cannot happen: suspended until answered */
 	srv_req_finish(r);
+	conn_phase(s, c, CONN_ANSWER);
 	if (!r->refused && !strncmp(r->url, "/git/", 5) && s->sync_running) {
 		if (sync_submit(s, c, r) == 0)
 			return MHD_YES;
@@ -727,13 +855,14 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-		MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		MHD_OPTION_HTTPS_PRIORITIES, srv_tls_priorities,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SRV_THREADS,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_per_ip ? s->max_per_ip : (unsigned)SRV_MAX_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONNECTION_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 		/* with a trust list, MHD asks for (does not require) a client
 		 * certificate: browsers without one still get the pages */
 		MHD_OPTION_ARRAY, client_ca_pem ? trust : trust + 1,
@@ -743,12 +872,25 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 		return ch_error_setc(CH_EIO, "cannot listen on %s:%d (in use, or the TLS key and "
 		                     "certificate do not load)", listen_addr, port);
 	}
+	if (pthread_create(&s->watchdog, NULL, watchdog, s) != 0) {
+		srv_stop(s);
+		return ch_error_setc(CH_EIO, "cannot start the connection watchdog");
+	}
+	s->watching = 1;
 	return 0;
 }
 
 void srv_stop(srv *s)
 {
 	sync_stop(s);
+	if (s->watching) {
+		pthread_mutex_lock(&s->conn_lock);
+		s->stopping = 1;
+		pthread_cond_signal(&s->conn_cond);
+		pthread_mutex_unlock(&s->conn_lock);
+		pthread_join(s->watchdog, NULL);
+		s->watching = 0;
+	}
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	s->daemon = NULL;

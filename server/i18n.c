@@ -100,6 +100,12 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "door", "Cửa vào", "Door" },
 	{ "rule", "Quy tắc", "Rule" },
 	{ "level", "Mức", "Level" },
+	{ "count", "Số lần", "Times" },
+	{ "last_seen", "Lần cuối", "Last" },
+	{ "events_total", "Tổng số sự kiện:", "Events in all:" },
+	{ "page", "trang", "page" },
+	{ "newer", "Mới hơn", "Newer" },
+	{ "older", "Cũ hơn", "Older" },
 	{ "new", "Văn bản mới", "New document" },
 	{ "doc", "Văn bản", "Document" },
 	/* messages (the route table's refusals, pages.c) */

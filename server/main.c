@@ -1,7 +1,7 @@
 /* main.c -- chanceryd: serve a site over HTTPS.
  *
  *   chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] [--port 8443]
- *             [--user nobody] [--origin https://host:port] [--static DIR]
+ *             [--user chancery-SITE] [--origin https://host:port] [--static DIR]
  *             [--client-ca FILE]
  *
  * --client-ca: the CA that signs mission client certificates; with it the
@@ -13,7 +13,7 @@
  * as root, checks that the GnuPG home is closed to it, and serves. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -32,6 +32,7 @@
 #include "workflows/store/recover.h"
 #include "util/embedded.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/common.h"
 
 typedef struct {
@@ -42,7 +43,7 @@ typedef struct {
 static int usage(void)
 {
 	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
-	        "[--port 8443] [--user nobody] [--origin https://host:port] [--static DIR] "
+	        "[--port 8443] [--user chancery-SITE] [--origin https://host:port] [--static DIR] "
 	        "[--max-per-ip N] "
 	        "[--client-ca FILE]\n");
 	return 2;
@@ -55,7 +56,6 @@ static int parse(opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->listen = "127.0.0.1";
 	o->port = 8443;
-	o->user = "nobody";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -109,55 +109,152 @@ static pid_t start_signer(srv *s, const char *site)
 	return pid;
 }
 
-/* ---- privileges ---- */
+/* ---- privileges ----
+ *
+ * Started as root, chanceryd runs its network process as the site's own
+ * system user (--user, default chancery-SITE; never nobody or root, which
+ * other daemons share), and keeps root only in the signer, which opens
+ * nothing but site.json and the GnuPG home (both root's). Before anything
+ * else the root parent lays the site out: SITE root:USER 0750 (no other
+ * local user reads a document), site.json root:USER 0640, gnupg root 0700,
+ * and repo.git and state/ given to USER with group and world bits for
+ * others removed. Those two trees are USER's to write, so root walks them
+ * by directory descriptor, never following a link, changing only
+ * directories and regular files with one link (workflows/site.c's
+ * hand_tree habit); it opens nothing else in them: the policy check and
+ * the recovery run in the network process after the drop. */
+#define GIVE_MAX_DEPTH 8
+#define GIVE_MAX_ENTRIES 2000000
 
-static uid_t own_uid;
-static gid_t own_gid;
-
-static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Give the open entry to uid:gid: a directory, or a regular file with one
+ * link, that root or uid owns; nothing else. By descriptor: the name may
+ * have been swapped since it was looked at, the descriptor cannot. */
+static int give_fd(int fd, uid_t uid, gid_t gid)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return lchown(path, own_uid, own_gid) < 0 ? -1 : 0;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) && !(S_ISREG(st.st_mode) && st.st_nlink == 1))
+		return 0; /* sockets, fifos, hard links: left alone */
+	if (st.st_uid != 0 && st.st_uid != uid)
+		return 0; /* someone else's: not ours to give */
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, st.st_mode & 0750) < 0)
+		return -1;
+	return 0;
 }
 
-/* The network process writes the repository and the accounts; it can
- * never open the GnuPG home (root-owned, mode 0700). */
-static int drop_privileges(const char *site_path, const char *user)
+static int give_dir(int fd, uid_t uid, gid_t gid, int depth, size_t *budget)
 {
-	struct passwd *pw = getpwnam(user);
-	ch_buf p = CH_BUF_INIT;
+	DIR *d;
+	struct dirent *e;
 	int error = 0;
 
-	if (!pw)
-		return ch_error_setc(CH_EINVALID, "no user '%s' to run the network process as", user);
-	own_uid = pw->pw_uid;
-	own_gid = pw->pw_gid;
-	chmod(site_path, 0755);
-	ch_buf_printf(&p, "%s/repo.git", site_path);
-	if (nftw(p.ptr, chown_one, 32, FTW_PHYS) < 0)
-		error = ch_error_setc(CH_EIO, "cannot hand %s to %s: %s", p.ptr, user, strerror(errno));
-	ch_buf_clear(&p);
-	ch_buf_printf(&p, "%s/state", site_path);
-	if (!error && (ch_fs_mkdir_p(p.ptr, 0700) < 0 || nftw(p.ptr, chown_one, 8, FTW_PHYS) < 0))
-		error = ch_error_setc(CH_EIO, "cannot hand %s to %s", p.ptr, user);
-	ch_buf_clear(&p);
-	ch_buf_printf(&p, "%s/site.json", site_path);
-	chmod(p.ptr, 0644);
-	ch_buf_dispose(&p);
-	if (error)
-		return error;
+	if (give_fd(fd, uid, gid) < 0 || depth > GIVE_MAX_DEPTH || !(d = fdopendir(fd))) {
+		close(fd);
+		return depth > GIVE_MAX_DEPTH ? 0 : -1;
+	}
+	while (!error && (e = readdir(d)) && (*budget)-- > 0) {
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_DIR) {
+			sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				error = give_dir(sub, uid, gid, depth + 1, budget);
+		} else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) {
+			sub = openat(dirfd(d), e->d_name,
+			             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			if (sub >= 0) {
+				error = give_fd(sub, uid, gid);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return error;
+}
+
+/* Give SITE/name (a directory) and everything under it to uid:gid. */
+static int give_tree(int site_fd, const char *name, uid_t uid, gid_t gid)
+{
+	size_t budget = GIVE_MAX_ENTRIES;
+	int fd;
+
+	if (mkdirat(site_fd, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if ((fd = openat(site_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	return give_dir(fd, uid, gid, 0, &budget);
+}
+
+/* The site's own user: --user, or chancery-SITE (SITE from site.json). */
+static int site_user(struct passwd **out, const char *name, const char *site_id)
+{
+	char def[96];
+
+	if (!name) {
+		snprintf(def, sizeof(def), "chancery-%.64s", site_id);
+		name = def;
+	}
+	if (!(*out = getpwnam(name)))
+		return ch_error_setc(CH_EINVALID, "no system user '%s' to run the site's network "
+		                     "process as; create it (scripts/chancery-users.sh %s)", name,
+		                     site_id);
+	if ((*out)->pw_uid == 0 || (*out)->pw_gid == 0 || !strcmp(name, "nobody") ||
+	    (*out)->pw_uid == 65534)
+		return ch_error_setc(CH_EINVALID, "the network process needs a user of its own, not "
+		                     "'%s' (shared with other services)", name);
+	return 0;
+}
+
+/* Root's part: the layout above. */
+static int lay_out_site(const char *site_path, const struct passwd *pw)
+{
+	struct stat st;
+	int fd, cfd = -1, error = 0;
+
+	if ((fd = open(site_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", site_path, strerror(errno));
+	if (st.st_uid != 0) {
+		close(fd);
+		return ch_error_setc(CH_EDENIED, "%s belongs to uid %d: started as root, chanceryd "
+		                     "serves only a site directory that root owns", site_path,
+		                     (int)st.st_uid);
+	}
+	if (fchown(fd, 0, pw->pw_gid) < 0 || fchmod(fd, 0750) < 0 ||
+	    fstatat(fd, "gnupg", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 077))
+		error = ch_error_setc(CH_EDENIED, "%s: the site directory and its GnuPG home must be "
+		                      "root's (gnupg mode 0700)", site_path);
+	if (!error && ((cfd = openat(fd, "site.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	               fchown(cfd, 0, pw->pw_gid) < 0 || fchmod(cfd, 0640) < 0))
+		error = ch_error_setc(CH_EIO, "%s/site.json: %s", site_path, strerror(errno));
+	if (cfd >= 0)
+		close(cfd);
+	if (!error && (give_tree(fd, "repo.git", pw->pw_uid, pw->pw_gid) < 0 ||
+	               give_tree(fd, "state", pw->pw_uid, pw->pw_gid) < 0))
+		error = ch_error_setc(CH_EIO, "cannot hand repo.git and state/ to %s: %s",
+		                      pw->pw_name, strerror(errno));
+	close(fd);
+	return error;
+}
+
+static int drop_privileges(const struct passwd *pw)
+{
 	/* libgit2 reads the global git config from $HOME: point it at the
 	 * unprivileged user's home, which it can read, not root's. */
 	if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, pw->pw_dir) < 0 ||
 	    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, pw->pw_dir) < 0 ||
 	    setenv("HOME", pw->pw_dir, 1) < 0)
-		return ch_error_setc(CH_EIO, "cannot point git at %s's home", user);
-	if (setgroups(0, NULL) < 0 || setgid(own_gid) < 0 || setuid(own_uid) < 0)
+		return ch_error_setc(CH_EIO, "cannot point git at %s's home", pw->pw_name);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		return ch_error_setc(CH_EIO, "cannot drop privileges: %s", strerror(errno));
-	if (setuid(0) == 0)
+	if (setuid(0) == 0 || setgid(0) == 0)
 		return ch_error_setc(CH_EIO, "privileges could be regained: refusing to serve");
+	umask(027); /* what it writes stays closed to other users */
 	return 0;
 }
 
@@ -177,6 +274,44 @@ static int check_gnupg_closed(const char *site_path)
 }
 
 /* ---- start-up ---- */
+
+/* The site's id, from SITE/site.json read without following a link (the
+ * directory and the file are root's); a site whose tier there is not
+ * networked is refused at once (the signed tier is checked after the
+ * drop, check_site). */
+static int read_site_id(char *out, size_t size, const char *site_path)
+{
+	ch_buf p = CH_BUF_INIT, text = CH_BUF_INIT;
+	json_t *j = NULL;
+	const char *id;
+	int fd, error = 0;
+
+	ch_buf_printf(&p, "%s/site.json", site_path);
+	if ((fd = open(p.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		error = ch_error_setc(CH_EIO, "%s: %s", p.ptr, strerror(errno));
+	} else {
+		char chunk[4096];
+		ssize_t n;
+
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 && text.size < 65536)
+			ch_buf_put(&text, chunk, (size_t)n);
+		close(fd);
+		j = json_loadb(text.ptr, text.size, 0, NULL);
+		const char *tier = json_string_value(json_object_get(j, "tier"));
+
+		if (!(id = json_string_value(json_object_get(j, "site"))) || !ch_valid_name(id))
+			error = ch_error_setc(CH_EINVALID, "%s: no site id", p.ptr);
+		else if (!tier || strcmp(tier, "networked")) /* (the signed tier: check_site) */
+			error = ch_error_setc(CH_EDENIED, "site %s is on the %s tier: the networked "
+			                      "server refuses to open it", id, tier ? tier : "unknown");
+		else
+			snprintf(out, size, "%s", id);
+	}
+	json_decref(j);
+	ch_buf_dispose(&p);
+	ch_buf_dispose(&text);
+	return error;
+}
 
 static int load_templates(srv *s)
 {
@@ -244,7 +379,7 @@ static void recover_at_start(const char *path)
 	ch_site_free(site);
 }
 
-static int serve(srv *s, const opts *o, pid_t signer)
+static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
 {
 	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT, client_ca = CH_BUF_INIT;
 	sigset_t set;
@@ -256,8 +391,8 @@ static int serve(srv *s, const opts *o, pid_t signer)
 	    (error = load_templates(s)) < 0 ||
 	    (o->static_dir && (error = srv_static_load(s, o->static_dir)) < 0))
 		goto done;
-	if (getuid() == 0) {
-		if ((error = drop_privileges(o->site, o->user)) < 0)
+	if (pw) {
+		if ((error = drop_privileges(pw)) < 0)
 			goto done;
 		if (check_gnupg_closed(o->site) < 0) {
 			error = ch_error_setc(CH_EDENIED, "the network process can open the GnuPG home: "
@@ -265,11 +400,15 @@ static int serve(srv *s, const opts *o, pid_t signer)
 			goto done;
 		}
 		fprintf(stderr, "chanceryd: network process runs as %s (uid %d); the GnuPG home is "
-		        "closed to it; signer is pid %d\n", o->user, (int)getuid(), (int)signer);
+		        "closed to it; signer is pid %d\n", pw->pw_name, (int)getuid(), (int)signer);
 	} else {
 		fprintf(stderr, "chanceryd: warning: not started as root, so the network process "
 		        "shares the signer's user; start as root to separate them\n");
 	}
+	/* as the network process's user: it reads and writes these trees */
+	if ((error = check_site(o->site)) < 0)
+		goto done;
+	recover_at_start(o->site);
 	if (srv_sandbox() < 0)
 		fprintf(stderr, "chanceryd: warning: %s; serving without it\n", ch_error_last());
 	else
@@ -296,6 +435,8 @@ done:
 int main(int argc, char **argv)
 {
 	ch_buf origin = CH_BUF_INIT;
+	struct passwd *pw = NULL;
+	char site_id[80];
 	srv s;
 	opts o;
 	pid_t signer;
@@ -306,6 +447,9 @@ int main(int argc, char **argv)
 		return usage();
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.conn_lock, NULL);
+	pthread_cond_init(&s.conn_cond, NULL);
+	s.header_seconds = SRV_HEADER_SECONDS;
 	ch_buf_init(&s.css);
 	s.log_fd = 2;
 	s.max_per_ip = (unsigned)o.max_per_ip;
@@ -316,18 +460,21 @@ int main(int argc, char **argv)
 	 * small (its default is 256 MiB each), the index holds what pages need. */
 	if (s.site_path && ch_lib_init() == 0)
 		git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(32 * 1024 * 1024));
-	if (!s.site_path || (error = ch_lib_init()) < 0 || (error = check_site(s.site_path)) < 0) {
+	if (!s.site_path || (error = ch_lib_init()) < 0 ||
+	    (getuid() == 0 && ((error = read_site_id(site_id, sizeof(site_id), s.site_path)) < 0 ||
+	                       (error = site_user(&pw, o.user, site_id)) < 0 ||
+	                       (error = lay_out_site(s.site_path, pw)) < 0))) {
 		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
 		free(s.site_path);
 		free(s.origin);
 		return 1;
 	}
-	recover_at_start(s.site_path);
+	o.site = s.site_path;
 	if ((signer = start_signer(&s, s.site_path)) < 0) {
 		fprintf(stderr, "chanceryd: cannot start the signer process: %s\n", strerror(errno));
 		return 1;
 	}
-	error = serve(&s, &o, signer);
+	error = serve(&s, &o, pw, signer);
 	if (error < 0)
 		fprintf(stderr, "chanceryd: %s\n", ch_error_last());
 	close(s.signer.fd);

@@ -99,21 +99,21 @@ static enum MHD_Result do_login(srv_ctx *x)
 	char token[65], cookie[200];
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
+	int error;
 
 	if (fetch && strcmp(fetch, "same-origin") && strcmp(fetch, "none"))
 		return login_form(x, 403, srv_msg(x->lang_en, "error"));
 	if (!id || !pw || !ch_valid_person_id(id))
 		return login_form(x, 400, srv_msg(x->lang_en, "login-missing"));
-	if (srv_throttle_check(x->s, id, x->addr) < 0) {
-		srv_log(x, "login locked for %s", id);
-		return login_form(x, 429, srv_msg(x->lang_en, "login-throttled"));
+	if ((error = srv_login_check(x, id, pw)) == CH_EDENIED || error == CH_ELOCKED) {
+		srv_log(x, "login %s for %s", error == CH_ELOCKED ? "busy" : "throttled", id);
+		return login_form(x, error == CH_ELOCKED ? 503 : 429,
+		                  srv_msg(x->lang_en, "login-throttled"));
 	}
-	if (ch_accounts_check(x->site, id, pw) < 0) {
-		srv_throttle_result(x->s, id, x->addr, 0);
+	if (error < 0) {
 		srv_log(x, "login failed for %s", id);
 		return login_form(x, 403, srv_msg(x->lang_en, "login-wrong"));
 	}
-	srv_throttle_result(x->s, id, x->addr, 1);
 	if (srv_session_create(x->s, token, sizeof(token), id, 0, x->lang_en) < 0)
 		return login_form(x, 503, ch_error_last());
 	snprintf(cookie, sizeof(cookie), "chancery_session=%s; Path=/; HttpOnly; Secure; "
@@ -668,28 +668,23 @@ static enum MHD_Result audit(srv_ctx *x)
 
 /* ---- security events (security-officer) ---- */
 
+/* Every event the rotated log holds, SRV_PAGE_ROWS a page, newest first
+ * (?page=N); repeats are folded by the log itself (count, last time). */
 static enum MHD_Result security(srv_ctx *x)
 {
-	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT;
-	json_t *events = json_array();
-	const char *p, *nl;
+	const char *arg = srv_arg(x, "page");
+	unsigned long page = arg && strlen(arg) < 8 && strspn(arg, "0123456789") == strlen(arg) ?
+	                     strtoul(arg, NULL, 10) : 0;
+	json_t *events;
+	size_t total;
 
-	ch_buf_printf(&path, "%s/state/security.log", x->site->path);
-	if (ch_fs_read(&text, path.ptr, 16 * 1024 * 1024) == 0)
-		for (p = text.ptr; *p; p = nl + 1) {
-			json_t *e;
-
-			if (!(nl = strchr(p, '\n')))
-				break;
-			if ((e = json_loadb(p, (size_t)(nl - p), 0, NULL)))
-				json_array_insert_new(events, 0, e); /* newest first */
-		}
-	while (json_array_size(events) > 1000)
-		json_array_remove(events, json_array_size(events) - 1);
-	srv_render(x, 200, "security", json_pack("{s:o, s:b}", "events", events, "empty",
-	                                         json_array_size(events) == 0));
-	ch_buf_dispose(&path);
-	ch_buf_dispose(&text);
+	ch_gate_events(&events, &total, x->site, page * SRV_PAGE_ROWS, SRV_PAGE_ROWS);
+	srv_render(x, 200, "security",
+	           json_pack("{s:o, s:b, s:I, s:I, s:b, s:I, s:b, s:I}", "events", events, "empty",
+	                     total == 0, "total", (json_int_t)total, "page", (json_int_t)page + 1,
+	                     "has_newer", page > 0, "newer", (json_int_t)(page ? page - 1 : 0),
+	                     "has_older", (page + 1) * SRV_PAGE_ROWS < total,
+	                     "older", (json_int_t)page + 1));
 	return MHD_YES;
 }
 

@@ -32,10 +32,17 @@
 #define SRV_MAX_FIELD (6u * 1024 * 1024)
 #define SRV_SESSION_IDLE (30 * 60)         /* seconds */
 #define SRV_SESSION_MAX (12 * 3600)
+#define SRV_HEADER_SECONDS 20              /* from a request's first byte to its last header */
 #define SRV_MAX_SESSIONS 10000
-#define SRV_LOGIN_FAILS_ACCOUNT 20         /* then locked for SRV_LOCK_SECONDS */
-#define SRV_LOGIN_FAILS_ADDR 50
+#define SRV_SESSIONS_PER_PERSON 8          /* a new one ends the person's oldest */
+#define SRV_LOGIN_FREE 5                   /* wrong passwords (account, address) before delays */
+#define SRV_LOGIN_MAX_DELAY 60             /* seconds: the longest delay between tries */
+#define SRV_LOGIN_FAILS_PAIR 20            /* (account, address): then locked */
+#define SRV_LOGIN_FAILS_ADDR 50            /* one address, any account: then locked */
 #define SRV_LOCK_SECONDS (15 * 60)
+#define SRV_MAX_THROTTLES 100000           /* entries; the oldest is forgotten */
+#define SRV_LOGIN_HASHES 1                 /* Argon2id computations at once */
+#define SRV_THREADS 4                      /* libmicrohttpd's worker pool */
 #define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
 #define SRV_MAX_GIT_BODY (4u * 1024 * 1024) /* a git-upload-pack request (gzip or not) */
 #define SRV_MAX_GIT_PUSH_BODY (CH_Q_MAX_PACK + 1024u * 1024) /* a git-receive-pack request */
@@ -44,6 +51,7 @@
 #define SRV_SYNC_QUEUE 256                 /* /git/ requests waiting for one; then 503 */
 
 typedef struct srv srv;
+typedef struct srv_conn srv_conn; /* a connection and its deadline (http.c) */
 
 enum { SRV_GIT_FETCH = 1, SRV_GIT_PUSH = 2 };
 
@@ -95,7 +103,7 @@ typedef struct {
 } srv_session;
 
 typedef struct {
-	char key[80];
+	char key[128];
 	unsigned fails;
 	time_t until;
 	time_t last;
@@ -120,9 +128,16 @@ struct srv {
 	srv_job *jobs, **jobs_tail;
 	size_t njobs;
 	int sync_running, sync_stop;
+	unsigned hashing;      /* Argon2id computations under way (SRV_LOGIN_HASHES) */
 	ch_buf css;
 	int log_fd;
 	unsigned max_per_ip;   /* connections from one address (--max-per-ip) */
+	unsigned header_seconds; /* SRV_HEADER_SECONDS unless configured */
+	pthread_mutex_t conn_lock; /* conns, stopping */
+	pthread_cond_t conn_cond;
+	srv_conn *conns;       /* open connections, for the watchdog */
+	pthread_t watchdog;
+	int watching, stopping;
 	/* --static DIR: files read once at start, served under /static/NAME */
 	char **static_names;
 	ch_buf *static_data;
@@ -143,6 +158,7 @@ typedef struct {
 } srv_ctx;
 
 /* http.c */
+extern const char srv_tls_priorities[];
 /* client_ca_pem: the CA of mission client certificates (requested, not
  * required, at the TLS level; /git/ needs one), or NULL. */
 int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
@@ -187,6 +203,10 @@ void srv_session_destroy(srv *s, const char *token);
 /* 0 if allowed; CH_EDENIED if the account or address is locked. */
 int srv_throttle_check(srv *s, const char *person, const char *addr);
 void srv_throttle_result(srv *s, const char *person, const char *addr, int ok);
+/* A login's password, throttled and with bounded Argon2id work: 0; or
+ * CH_EDENIED (throttled: 429), CH_ELOCKED (too many logins being hashed:
+ * 503), CH_EAUTH (wrong: 403), each with a message. */
+int srv_login_check(srv_ctx *x, const char *person, const char *password);
 int srv_csrf_ok(const srv_ctx *x);
 int srv_origin_ok(const srv_ctx *x);
 

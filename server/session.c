@@ -1,5 +1,5 @@
 /* session.c -- sessions (random tokens, server-side expiry), CSRF tokens,
- * login throttling per account and per address.
+ * login throttling per account and address, bounded Argon2id work.
  *
  * A session token is 32 random bytes (hex) handed to the browser once;
  * the server keeps only its SHA-256, so a memory dump or log of the table
@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "server.h"
+#include "workflows/store/accounts.h"
 #include "util/common.h"
 
 static void token_hash(unsigned char out[32], const char *token)
@@ -33,6 +34,23 @@ static void expire_locked(srv *s, time_t now)
 	}
 }
 
+/* A person holds at most SRV_SESSIONS_PER_PERSON live sessions (cookies and
+ * tokens together): a new one ends the oldest, so no account can fill the
+ * global table, and a stolen session is ended by logging in a few times. */
+static void drop_oldest_locked(srv *s, const char *person)
+{
+	size_t i, n = 0, oldest = 0;
+
+	for (i = 0; i < s->nsessions; i++)
+		if (!strcmp(s->sessions[i].person, person) &&
+		    (n++ == 0 || s->sessions[i].created < s->sessions[oldest].created))
+			oldest = i;
+	if (n < SRV_SESSIONS_PER_PERSON)
+		return;
+	ch_wipe(&s->sessions[oldest], sizeof(s->sessions[oldest]));
+	s->sessions[oldest] = s->sessions[--s->nsessions];
+}
+
 int srv_session_create(srv *s, char *token_out, size_t size, const char *person, int api,
                        int lang_en)
 {
@@ -54,6 +72,7 @@ int srv_session_create(srv *s, char *token_out, size_t size, const char *person,
 	e.lang_en = lang_en;
 	pthread_mutex_lock(&s->lock);
 	expire_locked(s, now);
+	drop_oldest_locked(s, person);
 	if (s->nsessions >= SRV_MAX_SESSIONS) {
 		error = ch_error_setc(CH_EDENIED, "too many open sessions; try again later");
 	} else {
@@ -122,7 +141,22 @@ void srv_session_destroy(srv *s, const char *token)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* ---- throttling ---- */
+/* ---- throttling ----
+ *
+ * Wrong passwords are counted per account *and* source address, never per
+ * account alone, so that a stranger who knows an official's identifier can
+ * slow and lock only their own address (issue 18):
+ *   p:ACCOUNT ADDR  wrong passwords for one account from one address: the
+ *                   first SRV_LOGIN_FREE cost nothing more; each later one
+ *                   makes the next try wait 2^(n - SRV_LOGIN_FREE) seconds
+ *                   (at most SRV_LOGIN_MAX_DELAY); at SRV_LOGIN_FAILS_PAIR
+ *                   the pair is locked for SRV_LOCK_SECONDS. A good
+ *                   password from that address clears it.
+ *   a:ADDR          wrong passwords from one address, any account: at
+ *                   SRV_LOGIN_FAILS_ADDR the address is locked. A good
+ *                   password does not clear it (the guesser's own account
+ *                   would).
+ * A try refused by either is answered at once, without Argon2id work. */
 
 /* Forget entries idle for a day so the table stays small. */
 static void throttle_purge(srv *s, time_t now)
@@ -130,81 +164,132 @@ static void throttle_purge(srv *s, time_t now)
 	size_t i = 0;
 
 	while (i < s->nthrottles)
-		if (now - s->throttles[i].last > 86400)
+		if (now - s->throttles[i].last > 86400 && s->throttles[i].until <= now)
 			s->throttles[i] = s->throttles[--s->nthrottles];
 		else
 			i++;
 }
 
-/* The index of key's entry, created if needed; -1 when the table is full.
- * An index, not a pointer: a later insertion may move the table. */
-static long throttle_idx(srv *s, const char *key)
+/* The slot of the entry used longest ago: a full table forgets it rather
+ * than refusing everyone (a full table must not lock officials out). */
+static size_t throttle_oldest(const srv *s)
+{
+	size_t i, o = 0;
+
+	for (i = 1; i < s->nthrottles; i++)
+		if (s->throttles[i].last < s->throttles[o].last)
+			o = i;
+	return o;
+}
+
+/* The index of key's entry, created if needed. An index, not a pointer:
+ * a later insertion may move the table. */
+static size_t throttle_idx(srv *s, const char *key, time_t now)
 {
 	size_t i;
 
 	for (i = 0; i < s->nthrottles; i++)
 		if (!strcmp(s->throttles[i].key, key))
-			return (long)i;
-	if (s->nthrottles >= 100000)
-		return -1;
-	s->throttles = ch_realloc(s->throttles, (s->nthrottles + 1) * sizeof(*s->throttles));
-	memset(&s->throttles[s->nthrottles], 0, sizeof(*s->throttles));
-	snprintf(s->throttles[s->nthrottles].key, sizeof(s->throttles[0].key), "%s", key);
-	return (long)s->nthrottles++;
+			return i;
+	if (s->nthrottles >= SRV_MAX_THROTTLES) {
+		i = throttle_oldest(s);
+	} else {
+		s->throttles = ch_realloc(s->throttles, (s->nthrottles + 1) * sizeof(*s->throttles));
+		i = s->nthrottles++;
+	}
+	memset(&s->throttles[i], 0, sizeof(*s->throttles));
+	snprintf(s->throttles[i].key, sizeof(s->throttles[0].key), "%s", key);
+	s->throttles[i].last = now;
+	return i;
 }
 
-static void keys(char *acct, char *addr, size_t size, const char *person, const char *ip)
+static void keys(char *pair, char *addr, size_t size, const char *person, const char *ip)
 {
-	snprintf(acct, size, "u:%.70s", person ? person : "");
-	snprintf(addr, size, "a:%.70s", ip);
+	snprintf(pair, size, "p:%.64s %.46s", person ? person : "", ip);
+	snprintf(addr, size, "a:%.46s", ip);
 }
 
 int srv_throttle_check(srv *s, const char *person, const char *addr)
 {
-	char ka[80], kb[80];
+	char kp[128], ka[128];
 	time_t now = time(NULL);
-	long a, b;
+	size_t p, a;
 	int locked;
 
-	keys(ka, kb, sizeof(ka), person, addr);
+	keys(kp, ka, sizeof(kp), person, addr);
 	pthread_mutex_lock(&s->lock);
 	throttle_purge(s, now);
-	a = throttle_idx(s, ka);
-	b = throttle_idx(s, kb);
-	locked = a < 0 || b < 0 || s->throttles[a].until > now || s->throttles[b].until > now;
+	p = throttle_idx(s, kp, now);
+	a = throttle_idx(s, ka, now);
+	locked = s->throttles[p].until > now || s->throttles[a].until > now;
 	pthread_mutex_unlock(&s->lock);
 	return locked ? CH_EDENIED : 0;
 }
 
+/* How long the pair waits after its n-th wrong password. */
+static time_t pair_wait(unsigned n)
+{
+	if (n >= SRV_LOGIN_FAILS_PAIR)
+		return SRV_LOCK_SECONDS;
+	if (n < SRV_LOGIN_FREE)
+		return 0;
+	n -= SRV_LOGIN_FREE;
+	return n >= 6 || ((time_t)1 << n) > SRV_LOGIN_MAX_DELAY ? SRV_LOGIN_MAX_DELAY : (time_t)1 << n;
+}
+
 void srv_throttle_result(srv *s, const char *person, const char *addr, int ok)
 {
-	char k[2][80];
+	char kp[128], ka[128];
 	time_t now = time(NULL);
-	unsigned limit[2] = { SRV_LOGIN_FAILS_ACCOUNT, SRV_LOGIN_FAILS_ADDR };
-	long idx[2];
-	int i;
+	srv_throttle *t;
 
-	keys(k[0], k[1], sizeof(k[0]), person, addr);
+	keys(kp, ka, sizeof(kp), person, addr);
 	pthread_mutex_lock(&s->lock);
-	idx[0] = throttle_idx(s, k[0]);
-	idx[1] = throttle_idx(s, k[1]);
-	for (i = 0; i < 2; i++) {
-		srv_throttle *t;
-
-		if (idx[i] < 0)
-			continue;
-		t = &s->throttles[idx[i]];
-		t->last = now;
-		if (ok && i == 0) {
+	t = &s->throttles[throttle_idx(s, kp, now)];
+	t->last = now;
+	if (ok) {
+		t->fails = 0;
+		t->until = 0;
+	} else {
+		t->fails++;
+		t->until = now + pair_wait(t->fails);
+		if (t->fails >= SRV_LOGIN_FAILS_PAIR)
 			t->fails = 0;
-			continue;
-		}
-		if (!ok && ++t->fails >= limit[i]) {
-			t->until = now + SRV_LOCK_SECONDS;
-			t->fails = 0;
-		}
+	}
+	t = &s->throttles[throttle_idx(s, ka, now)];
+	t->last = now;
+	if (!ok && ++t->fails >= SRV_LOGIN_FAILS_ADDR) {
+		t->until = now + SRV_LOCK_SECONDS;
+		t->fails = 0;
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* The Argon2id work of logins is bounded: at most SRV_LOGIN_HASHES at once
+ * (each holds 46 MiB and ~90 ms of a core); a login beyond them is
+ * answered at once (503), so that a flood of logins leaves the workers and
+ * cores to the pages of people already logged in. */
+int srv_login_check(srv_ctx *x, const char *person, const char *password)
+{
+	srv *s = x->s;
+	int error;
+
+	if (srv_throttle_check(s, person, x->addr) < 0)
+		return ch_error_setc(CH_EDENIED, "too many failed logins: try again later");
+	pthread_mutex_lock(&s->lock);
+	if (s->hashing >= SRV_LOGIN_HASHES) {
+		pthread_mutex_unlock(&s->lock);
+		return ch_error_setc(CH_ELOCKED, "the server is busy with other logins: try again "
+		                     "in a second");
+	}
+	s->hashing++;
+	pthread_mutex_unlock(&s->lock);
+	error = ch_accounts_check(x->site, person, password);
+	pthread_mutex_lock(&s->lock);
+	s->hashing--;
+	pthread_mutex_unlock(&s->lock);
+	srv_throttle_result(s, person, x->addr, error == 0);
+	return error < 0 ? ch_error_setc(CH_EAUTH, "wrong identifier or password") : 0;
 }
 
 /* A browser's request comes from our own pages: its Origin (when sent) is

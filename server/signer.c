@@ -1,5 +1,15 @@
-/* signer.c -- the signer process and its client. */
+/* signer.c -- the signer process and its client.
+ *
+ * The signer answers two typed requests (server/ipc.h) and nothing else,
+ * each rate-limited so that a network process taken over cannot use it as
+ * an oracle at full speed: CH_IPC_SIGN at most SIGNER_SIGNS_PER_MINUTE
+ * per person (a wrong passphrase counts: gpg-agent's S2K is the only other
+ * brake on guessing), CH_IPC_KEYGEN only for a person who holds no key yet
+ * (it can never replace a person's key in site.json) and at most
+ * SIGNER_KEYGENS_PER_HOUR in all. It opens site.json and the GnuPG home,
+ * never the repository (ch_site_open_keys). */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +19,53 @@
 #include "util/text.h"
 #include "workflows/site.h"
 #include "util/common.h"
+
+#define SIGNER_SIGNS_PER_MINUTE 30
+#define SIGNER_KEYGENS_PER_HOUR 30
+#define SIGNER_PEOPLE 4096 /* people tracked; the longest idle is forgotten */
+
+typedef struct {
+	char person[65];
+	time_t window; /* start of the current minute */
+	unsigned n;
+} signer_rate;
+
+static signer_rate rates[SIGNER_PEOPLE];
+static time_t keygen_window;
+static unsigned keygen_n;
+
+/* 1 if `person` may sign once more now (counted), 0 if over the rate. */
+static int sign_allowed(const char *person, time_t now)
+{
+	size_t i, slot = 0;
+
+	for (i = 0; i < SIGNER_PEOPLE; i++) {
+		if (!strcmp(rates[i].person, person)) {
+			slot = i;
+			break;
+		}
+		if (rates[i].window < rates[slot].window)
+			slot = i;
+	}
+	if (i == SIGNER_PEOPLE) {
+		memset(&rates[slot], 0, sizeof(rates[slot]));
+		snprintf(rates[slot].person, sizeof(rates[slot].person), "%s", person);
+	}
+	if (now - rates[slot].window >= 60) {
+		rates[slot].window = now;
+		rates[slot].n = 0;
+	}
+	return ++rates[slot].n <= SIGNER_SIGNS_PER_MINUTE;
+}
+
+static int keygen_allowed(time_t now)
+{
+	if (now - keygen_window >= 3600) {
+		keygen_window = now;
+		keygen_n = 0;
+	}
+	return ++keygen_n <= SIGNER_KEYGENS_PER_HOUR;
+}
 
 static int reply_err(int fd, int code, const char *msg)
 {
@@ -29,6 +86,9 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	if (m->flen[0] != strlen(person) || !ch_valid_person_id(person) ||
 	    m->flen[1] != strlen(pass) || !m->flen[1])
 		return ch_error_setc(CH_EINVALID, "signer: malformed sign request");
+	if (!sign_allowed(person, time(NULL)))
+		return reply_err(fd, CH_EDENIED, "too many signatures asked for this person: wait a "
+		                 "minute");
 	/* site.json may have gained people since start: read it again. */
 	if ((error = ch_site_reload_config(site)) < 0 ||
 	    (error = ch_site_signer(&key, site, person)) < 0 ||
@@ -65,6 +125,11 @@ static int handle_keygen(int fd, ch_site *site, const ch_ipc_msg *m)
 			return ch_error_setc(CH_EINVALID, "signer: malformed keygen request");
 	if (!ch_valid_person_id(person) || !ch_valid_line(name, 200) || !pass[0])
 		return reply_err(fd, CH_EINVALID, "malformed person, name or passphrase");
+	if (ch_site_reload_config(site) == 0 && ch_site_signer(&key, site, person) == 0)
+		return reply_err(fd, CH_EDENIED, "this person holds a key already: the signer makes "
+		                 "keys only for people who have none");
+	if (!keygen_allowed(time(NULL)))
+		return reply_err(fd, CH_EDENIED, "too many keys made this hour: try again later");
 	if ((error = ch_site_keystore(&ks, site)) < 0 ||
 	    (error = ch_keystore_create_key(&key, ks, name, email, algo[0] ? algo : NULL, pass)) < 0 ||
 	    (error = ch_keystore_export(&armored, ks, key.fpr)) < 0 ||
@@ -91,7 +156,7 @@ int ch_signer_main(int fd, const char *site_path)
 	ch_ipc_msg m;
 	int rc;
 
-	if (ch_site_open(&site, site_path) < 0)
+	if (ch_site_open_keys(&site, site_path) < 0)
 		return 1;
 	for (;;) {
 		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_KEYGEN, 0);

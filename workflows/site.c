@@ -50,9 +50,18 @@ static void set_paths(ch_site *site, const char *path)
 static int save_config(ch_site *site)
 {
 	char *text = ch_json_dump(site->config);
+	struct stat st;
 	int error = ch_fs_write_atomic(site->config_path, text, strlen(text), 0600);
 
 	free(text);
+	/* A site chanceryd serves is root:USER 0750 and its site.json
+	 * root:USER 0640 (server/main.c): root rewriting it keeps that, so the
+	 * network process can still read it. (The directory is root's: no
+	 * other user can swap the name.) */
+	if (error == 0 && geteuid() == 0 && stat(site->path, &st) == 0 && st.st_uid == 0 &&
+	    st.st_gid != 0 && (st.st_mode & 0777) == 0750 &&
+	    (lchown(site->config_path, 0, st.st_gid) < 0 || chmod(site->config_path, 0640) < 0))
+		error = ch_error_setc(CH_EIO, "%s: %s", site->config_path, strerror(errno));
 	return error;
 }
 
@@ -105,7 +114,19 @@ done:
 	return error;
 }
 
+static int site_open(ch_site **out, const char *path, int repo);
+
 int ch_site_open(ch_site **out, const char *path)
+{
+	return site_open(out, path, 1);
+}
+
+int ch_site_open_keys(ch_site **out, const char *path)
+{
+	return site_open(out, path, 0);
+}
+
+static int site_open(ch_site **out, const char *path, int repo)
 {
 	static const char *const keys[] = { "version", "site", "tier", "signers", NULL };
 	ch_site *site = ch_calloc(1, sizeof(*site));
@@ -140,7 +161,7 @@ int ch_site_open(ch_site **out, const char *path)
 		                      site->config_path);
 		goto done;
 	}
-	if (git_repository_open_bare(&site->repo, site->repo_path) < 0) {
+	if (repo && git_repository_open_bare(&site->repo, site->repo_path) < 0) {
 		error = ch_error_setc(CH_ENOTFOUND, "%s: cannot open the repository: %s",
 		                      site->repo_path, git_error_last()->message);
 		goto done;
@@ -248,7 +269,7 @@ static void hand_back(const ch_site *site)
 	ch_buf state = CH_BUF_INIT;
 	struct stat st;
 
-	if (geteuid() != 0 || !site->repo_path || !site->path ||
+	if (geteuid() != 0 || !site->repo || !site->repo_path || !site->path ||
 	    lstat(site->repo_path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
 		return;
 	hand_tree(site->repo_path, st.st_uid, st.st_gid);

@@ -61,6 +61,10 @@ int ch_lib_init(void);
 int ch_site_create(ch_site **out, const char *path, const char *site_id, const char *tier);
 /* Open an existing site. CH_ENOTFOUND names what is missing. */
 int ch_site_open(ch_site **out, const char *path);
+/* site.json and the GnuPG home only, never the repository (site->repo is
+ * NULL): chanceryd's signer, which must not read a tree the network
+ * process writes. */
+int ch_site_open_keys(ch_site **out, const char *path);
 void ch_site_free(ch_site *site);
 /* Read site.json again (people added since the site was opened). */
 int ch_site_reload_config(ch_site *site);

@@ -117,6 +117,7 @@ static void init_once(void)
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	json_object_seed(1);
 	pthread_mutex_init(&server.lock, NULL);
+	pthread_mutex_init(&server.conn_lock, NULL);
 	server.origin = ch_strdup(FH_ORIGIN);
 	if ((server.log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		abort();

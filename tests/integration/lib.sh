@@ -55,6 +55,21 @@ if [ -n "${CH_VALGRIND:-}" ]; then
 	CHO="$T/vg-bin/chancery-offline"
 fi
 
+# chanceryd started as root runs each site's network process as the site's
+# own system user (chancery-SITE): a wrapper creates it, as an operator
+# would once (scripts/chancery-users.sh), then runs the server.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/chd-bin"
+	chmod 755 "$T" "$T/chd-bin"
+	cat >"$T/chd-bin/chanceryd" <<-CHD
+	#!/bin/sh
+	id=\$(jq -r .site "\$1/site.json" 2>/dev/null) && "$top/scripts/chancery-users.sh" "\$id"
+	exec "$CHD" "\$@"
+	CHD
+	chmod 755 "$T/chd-bin/chanceryd"
+	CHD="$T/chd-bin/chanceryd"
+fi
+
 # vg_report: under valgrind, a "not ok" with the report of every finished
 # process that logged an error or a definite leak (logs of processes still
 # running are left for a later call: stop_server calls it again).

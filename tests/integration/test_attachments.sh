@@ -21,7 +21,8 @@ printf '\x89PNG\r\n\x1a\n%s' "$CANARY" >"$T/f/anh2.png"
 { printf '\x00\x01\x02\x03'; head -c 300 /dev/urandom; } >"$T/f/du-lieu.bin"
 printf -- '-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n' >"$T/f/thu.txt"
 cp "$T/f/anh.png" "$T/f/renamed.txt"     # an image whatever its extension says
-events() { [ -f "$S/state/security.log" ] && wc -l <"$S/state/security.log" || echo 0; }
+# (repeats of one event are folded into its line: count them all)
+events() { cat "$S"/state/security.log* 2>/dev/null | jq -s 'map(.count) | add // 0'; }
 create() { # as file [extra...]
 	local who=$1; shift
 	"$CH" doc create "$S" --as "$who" --title "Công văn kèm tài liệu" --type cong-van \

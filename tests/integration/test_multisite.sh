@@ -113,7 +113,7 @@ stop_site() { # SITE [KILL]
 	sleep 0.2
 }
 # The command line writes as root; the server's network process runs as
-# nobody and is handed repo.git when it starts: HQ-side steps are taken
+# the site's own user (chancery-SITE) and is handed repo.git when it starts: HQ-side steps are taken
 # with HQ's server stopped, then it starts again (README "server's processes").
 hq_cli() { stop_site hq; "$@"; local rc=$?; start_site hq || not_ok "HQ server restarts"; return $rc; }
 
@@ -515,10 +515,10 @@ stop_site hq
 DL=$(mk "$HQ" nguyen.van.a "Sau cùng" mission-a)
 start_site hq || not_ok "HQ restarts"
 if [ "$(id -u)" -eq 0 ]; then
-	install -m 0400 -o nobody "$TLS/mission-a.key" "$T/mission-a.nobody.key"
-	expect 0 "mission-a syncs as nobody while its own chanceryd serves the site" \
-		inns mission-a setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups env HOME="$T/home" \
-		"$CH" sync "$MA" --remote "$G" --cert "$TLS/mission-a.pem" --key "$T/mission-a.nobody.key" --ca "$CA"
+	install -m 0400 -o chancery-mission-a "$TLS/mission-a.key" "$T/mission-a.net.key"
+	expect 0 "mission-a syncs as its server's user while its own chanceryd serves the site" \
+		inns mission-a setpriv --reuid=chancery-mission-a --regid=chancery-mission-a --clear-groups env HOME="$T/home" \
+		"$CH" sync "$MA" --remote "$G" --cert "$TLS/mission-a.pem" --key "$T/mission-a.net.key" --ca "$CA"
 else
 	echo "# not root: chanceryd runs as us, and so does the sync beside it"
 	expect 0 "mission-a syncs while its own chanceryd serves the site" msync mission-a

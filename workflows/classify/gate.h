@@ -8,6 +8,7 @@
 #ifndef CH_GATE_H
 #define CH_GATE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "workflows/policy.h"
@@ -60,6 +61,15 @@ int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door
                            const char *person, const char *name, const void *data,
                            size_t len);
 /* Record a security event (JSON line, appended and synced). */
+/* The security log: SITE/state/security.log, rotated at CH_SECLOG_MAX
+ * bytes into security.log.1 .. .CH_SECLOG_FILES (the oldest dropped); one
+ * line per event, repeats of the same event within an hour folded into
+ * its line ("count", "last"). */
+#define CH_SECLOG_MAX (1024 * 1024)
+#define CH_SECLOG_FILES 8
+/* Events newest first, from the from-th, at most max, in *out (the
+ * caller's); *total: how many the log holds. */
+int ch_gate_events(json_t **out, size_t *total, ch_site *site, size_t from, size_t max);
 int ch_gate_event(ch_site *site, const char *door, const char *person, const char *rule,
                   const char *level);
 

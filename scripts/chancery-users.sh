@@ -1,0 +1,15 @@
+#!/bin/sh
+# chancery-users.sh SITE-ID... -- create the system user a site's chanceryd
+# runs its network process as (chancery-SITE-ID: a user and group of its
+# own, shared with no other site or service; no home, no shell). Idempotent.
+# Run as root, by `make install`'s operator or a test.
+set -eu
+[ $# -ge 1 ] || { echo "usage: chancery-users.sh SITE-ID..." >&2; exit 2; }
+for id in "$@"; do
+	case "$id" in *[!a-z0-9-]*|'') echo "chancery-users.sh: bad site id '$id'" >&2; exit 2 ;; esac
+	u="chancery-$id"
+	if ! getent passwd "$u" >/dev/null; then
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --comment "Chancery site $id (network process)" "$u"
+	fi
+done

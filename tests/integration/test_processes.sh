@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# test_processes.sh -- chanceryd's processes against the table in
+# docs/ARCHITECTURE.md (user, groups, seccomp mode of each running
+# process), and issue 18's local attacks: another local user reading the
+# site, a shared user writing it, the network user planting links for root
+# to follow at the next start, and a flood of requests to the signer.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server_lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	ok "# skipped: privilege separation needs root"
+	finish
+fi
+make_site nguyen.van.a:drafter tran.thi.b:head || { not_ok "site"; finish; }
+D=$("$CH" doc create "$S" --as nguyen.van.a --title "Công văn thử" --type cong-van \
+	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
+check "server starts" start_server
+U=chancery-hq
+signer=$(pgrep -P "$srv_pid" | head -1)
+
+# ---- the table ----
+row() { # process column: the cell of docs/ARCHITECTURE.md's process table
+	awk -F'|' -v p="$1" -v c="$2" '$2 ~ "^ *"p" *$" && $0 ~ /chancery-SITE|root/ {
+		gsub(/^ +| +$/, "", $(c + 2)); print $(c + 2); exit }' "$top/docs/ARCHITECTURE.md"
+}
+status() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
+groups_of() { awk '$1 == "Groups:" {$1 = ""; print}' "/proc/$1/status" | xargs -n1 | sort -n | xargs; }
+for p in network signer; do
+	pid=$srv_pid
+	[ "$p" = signer ] && pid=$signer
+	want_user=$(row "$p" 1 | sed 's/SITE/hq/')
+	want_groups=$(row "$p" 2 | sed 's/SITE/hq/')
+	want_sec=$(row "$p" 3)
+	check "the table lists the $p process" test -n "$want_user" -a -n "$want_sec"
+	user=$(getent passwd "$(status "$pid" Uid)" | cut -d: -f1)
+	check "$p: runs as $want_user ($user)" test "$user" = "$want_user"
+	gid=$(getent group "$(status "$pid" Gid)" | cut -d: -f1)
+	check "$p: its group is $want_groups ($gid)" test "$gid" = "$want_groups"
+	sup=$(groups_of "$pid")
+	if [ "$p" = network ]; then
+		check "$p: no supplementary groups ($sup)" test -z "$sup"
+	fi
+	check "$p: seccomp mode $want_sec ($(status "$pid" Seccomp))" test "$(status "$pid" Seccomp)" = "$want_sec"
+done
+check "the network process cannot gain privileges (NoNewPrivs)" test "$(status "$srv_pid" NoNewPrivs)" = 1
+check "the signer is not dumpable (no ptrace by its user)" \
+	bash -c "! cat /proc/$signer/environ >/dev/null 2>&1 || test \$(stat -c %U /proc/$signer) = root"
+
+# ---- what each may open ----
+check "the network process holds nothing of the GnuPG home open" \
+	bash -c "! ls -l /proc/$srv_pid/fd 2>/dev/null | grep -q '$S/gnupg'"
+check "the signer holds nothing of repo.git or state/ open" \
+	bash -c "! ls -l /proc/$signer/fd 2>/dev/null | grep -q -e '$S/repo.git' -e '$S/state'"
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+check "as the network user the GnuPG home cannot be opened" \
+	bash -c "! setpriv --reuid=$U --regid=$U --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
+check "the site directory is root:$U 0750" test "$(stat -c '%U:%G %a' "$S")" = "root:$U 750"
+check "site.json is root:$U 0640" test "$(stat -c '%U:%G %a' "$S/site.json")" = "root:$U 640"
+check "repo.git and state/ are the network user's, closed to others ($(stat -c '%U %a' "$S/repo.git" "$S/state" | xargs))" \
+	test "$(stat -c '%U %a' "$S/repo.git" "$S/state" | sed 's/ 7[0-7]0$/ closed/' | sort -u)" = "$U closed"
+check "no file under repo.git or state/ is open to others" \
+	test -z "$(find "$S/repo.git" "$S/state" -perm /007 ! -type l | head -3)"
+
+# ---- the local read and the shared-user write ----
+check "another local user (nobody) cannot list the site" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups ls '$S' >/dev/null 2>&1"
+check "  nor read a document's objects" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups git -C '$S/repo.git' cat-file -p 'refs/docs/$D:document.md' >/dev/null 2>&1"
+check "  nor write the password hashes (nobody owns nothing of the site)" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c 'echo x >>\"$S/state/accounts.json\"' 2>/dev/null"
+check "  nor the refs" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c 'echo 0 >\"$S/repo.git/refs/docs/x\"' 2>/dev/null"
+
+# ---- the network user plants links for root's next start ----
+echo secret >"$T/root-file"; chmod 600 "$T/root-file"
+mkdir -m 700 "$T/root-dir"; echo secret >"$T/root-dir/f"; chmod 600 "$T/root-dir/f"
+as "$U" ln -s "$T/root-file" "$S/repo.git/objects/evil-file"
+as "$U" ln -s "$T/root-dir" "$S/state/evil-dir"
+as "$U" ln -s "$T/root-dir" "$S/repo.git/refs/docs/evil-ref"
+stop_server
+check "server starts again over the planted links" start_server
+check "  root followed no link to a file: it is still root's, 0600" \
+	test "$(stat -c '%U %a' "$T/root-file")" = "root 600"
+check "  nor to a directory" test "$(stat -c '%U %a' "$T/root-dir" "$T/root-dir/f" | sort -u | xargs)" = "root 600 root 700"
+rm -f "$S/repo.git/objects/evil-file" "$S/state/evil-dir" "$S/repo.git/refs/docs/evil-ref"
+# and the command line as root beside it (workflows/site.c hand_back)
+as "$U" ln -s "$T/root-file" "$S/state/evil2"
+"$CH" doc list "$S" >/dev/null
+check "a root 'chancery doc list' follows no link the network user planted" \
+	test "$(stat -c '%U %a' "$T/root-file")" = "root 600"
+rm -f "$S/state/evil2"
+
+# ---- the signer flood ----
+curl_s -o "$T/sess.json" -H 'Content-Type: application/json' "$URL/api/v1/session" \
+	-d "{\"id\":\"nguyen.van.a\",\"password\":\"$(cat "$T/pass/nguyen.van.a.login")\"}"
+api=$(jq -r .token "$T/sess.json")
+head=$(git -C "$S/repo.git" rev-parse "refs/docs/$D")
+jq -n --arg h "$head" '{action:"comment", comment:"thử", passphrase:"wrong", head:$h}' >"$T/body.json"
+for i in $(seq 32); do
+	curl_s -o "$T/resp.$i" -H "Authorization: Bearer $api" -H 'Content-Type: application/json' \
+		--data-binary @"$T/body.json" "$URL/api/v1/docs/$D/act"
+done
+check "the signer answers 30 signing requests a minute for one person, then refuses" \
+	grep -q "too many signatures" "$T/resp.32"
+check "  the first were judged (wrong passphrase)" grep -qi "passphrase" "$T/resp.1"
+check "  nothing was recorded" test "$(git -C "$S/repo.git" rev-parse "refs/docs/$D")" = "$head"
+finish
