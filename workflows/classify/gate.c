@@ -416,29 +416,30 @@ static int judge_json(judge *j, const json_t *v, const char *key, int depth)
 	return 0;
 }
 
-/* meta.json: read as a JSON file (every string as text), then every string
- * as a title, and its label. One that does not parse is D8's to name; its
- * strings were still read by the first scan. */
+/* meta.json: its label and every string (keys too) as a title, then the
+ * whole as a JSON file (every string as text). One that does not parse is
+ * D8's to name; its strings are still read by the second scan. */
 static int judge_meta(judge *j, const void *data, size_t len)
 {
 	ch_stamp_result r;
-	json_t *root;
+	json_t *root = NULL;
 	json_error_t err;
 	int rc = 0;
 
-	if (ch_stamp_scan_file(&r, "meta.json", data, len) == 0 && found(j, &r, "meta.json", 0))
-		return 1;
-	if (len > 64 * 1024 ||
-	    !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err)))
-		return 0;
-	if (json_is_string(json_object_get(root, "classification"))) {
+	/* field by field first, so that a refusal names the field */
+	if (len <= 64 * 1024 &&
+	    (root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err))) {
 		const json_t *c = json_object_get(root, "classification");
 
-		rc = label(j, json_string_value(c), json_string_length(c), "meta.json: classification");
+		if (json_is_string(c))
+			rc = label(j, json_string_value(c), json_string_length(c),
+			           "meta.json: classification");
+		if (!rc)
+			rc = judge_json(j, root, NULL, 0);
+		json_decref(root);
 	}
-	if (!rc)
-		rc = judge_json(j, root, NULL, 0);
-	json_decref(root);
+	if (!rc && ch_stamp_scan_file(&r, "meta.json", data, len) == 0)
+		rc = found(j, &r, "meta.json", 0);
 	return rc;
 }
 
@@ -465,7 +466,7 @@ static int judge_blob(judge *j, const char *path, const void *data, size_t len, 
 		r.level = CH_STAMP_UNREADABLE;
 		r.rule = "binary";
 	}
-	return found(j, &r, !strcmp(path, "document.md") ? "the text" : "file", pos);
+	return !strcmp(path, "document.md") ? found(j, &r, "the text", 0) : found(j, &r, "file", pos);
 }
 
 /* A tree of the commit; `ptree` is the parent's whole tree or NULL. */
