@@ -52,7 +52,7 @@ TBUILD   = $(BUILD)-test
 # Header dependencies are tracked by the compiler (-MMD -MP: build/**/*.d).
 DEPFLAGS = -MMD -MP
 
-.PHONY: all check test asan run bench fuzz install clean deps clang-build valgrind soak
+.PHONY: all check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
 all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
 
@@ -134,8 +134,16 @@ $(FUZZ_HTTP:%=$(BUILD)/tests/replay_fuzz_%): $(BUILD)/tests/replay_fuzz_%: tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c tests/fuzz/http_harness.c $(SRV_LIB_OBJ) \
 	  $(BUILD)/libchancery.a $(LIBS) $(SERVER_LIBS)
 
+# Packages per target (scripts/deps.sh): make run needs no browser,
+# packet capture, valgrind or benchmark tools.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh test
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-bench:
+	@scripts/deps.sh bench
 
 # Everything a test needs is installed by deps; CH_NO_DEPS=1 skips that step.
 check: $(if $(CH_NO_DEPS),,deps)
@@ -169,11 +177,12 @@ soak:
 	BUILD=$(TBUILD) CH_SOAK=1 tests/run.sh crash
 	BUILD=$(TBUILD) CH_SOAK=1 tests/run.sh load
 
-run: $(if $(CH_NO_DEPS),,deps)
+run: $(if $(CH_NO_DEPS),,deps-run)
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/demo.sh
 
-bench: all
+bench: $(if $(CH_NO_DEPS),,deps-bench)
+	$(MAKE) all
 	BUILD=$(BUILD) tests/bench/run.sh
 
 fuzz:

@@ -29,9 +29,16 @@ typedef struct {
 
 /* main.c */
 /* Parse argv: "--name value" pairs (flags listed in `flags` take none) and
- * positionals. Unknown options are refused against `allowed`. */
+ * positionals. An option not in `allowed` or `flags`, a short option, an
+ * option given twice (unless listed as "name*": repeatable) and a value
+ * that is itself an option are refused, naming them. */
 int cli_parse(cli_args *out, int argc, char **argv, const char *const *allowed,
               const char *const *flags);
+/* Refuse any option parsed that is not in `allowed` (a command whose
+ * options depend on a positional, e.g. `bundle create|apply`). */
+int cli_only(const cli_args *a, const char *const *allowed);
+/* Print the parse error, dispose of `a`, return CLI_USAGE. */
+int cli_bad_args(cli_args *a);
 void cli_args_dispose(cli_args *a);
 const char *cli_get(const cli_args *a, const char *name);
 /* Every value of a repeatable option. */

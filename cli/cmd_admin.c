@@ -142,9 +142,12 @@ static int person_revoke(ch_site *site, const ch_actor *admin, const cli_args *a
 
 int cmd_person(int argc, char **argv)
 {
-	static const char *const opts[] = { "name", "roles", "unit", "clearance", "as", "key-algo", "key",
-	                                    "passphrase-file", "new-passphrase-file", "comment",
-	                                    NULL };
+	static const char *const add_opts[] = { "name", "roles", "unit", "clearance", "as",
+	                                        "key-algo", "key", "passphrase-file",
+	                                        "new-passphrase-file", "comment", NULL };
+	static const char *const roles_opts[] = { "roles", "as", "passphrase-file", "comment",
+	                                          NULL };
+	static const char *const revoke_opts[] = { "as", "passphrase-file", "comment", NULL };
 	const char *sub = argc > 0 ? argv[0] : "";
 	admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
 	              !strcmp(sub, "revoke") ? person_revoke : NULL;
@@ -153,11 +156,9 @@ int cmd_person(int argc, char **argv)
 
 	if (!fn)
 		return cli_usage("usage: chancery person add|roles|revoke SITE ID ... --as ADMIN\n");
-	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
-		fprintf(stderr, "chancery: %s\n", ch_error_last());
-		cli_args_dispose(&a);
-		return CLI_USAGE;
-	}
+	if (cli_parse(&a, argc - 1, argv + 1, fn == person_add ? add_opts :
+	              fn == person_roles ? roles_opts : revoke_opts, NULL) < 0)
+		return cli_bad_args(&a);
 	rc = a.pos.n == 2 ? with_admin(&a, fn) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
@@ -351,11 +352,19 @@ int cmd_export_keys(int argc, char **argv)
 	ch_site *site = NULL;
 	int error;
 
-	if (argc != 1)
+	static const char *const opts[] = { NULL };
+	cli_args a;
+
+	if (cli_parse(&a, argc, argv, opts, NULL) < 0)
+		return cli_bad_args(&a);
+	if (a.pos.n != 1) {
+		cli_args_dispose(&a);
 		return cli_usage("usage: chancery export-keys SITE\n");
-	if ((error = ch_site_open(&site, argv[0])) == 0)
+	}
+	if ((error = ch_site_open(&site, a.pos.v[0])) == 0)
 		error = export_all_keys(site);
 	ch_site_free(site);
+	cli_args_dispose(&a);
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }
 
@@ -371,7 +380,9 @@ int cmd_account(int argc, char **argv)
 
 	if (argc < 1 || strcmp(argv[0], "set"))
 		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
-	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0 || a.pos.n != 2) {
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)
+		return cli_bad_args(&a);
+	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
 	}

@@ -105,6 +105,7 @@ int cmd_bundle(int argc, char **argv)
 {
 	static const char *const opts[] = { "for", "as", "passphrase-file", "out", "since-checkpoint",
 	                                    NULL };
+	static const char *const apply_opts[] = { "as", "passphrase-file", NULL };
 	char **args = ch_calloc((size_t)argc + 1, sizeof(*args));
 	cli_args a;
 	int i, error, code = CLI_OK;
@@ -114,10 +115,10 @@ int cmd_bundle(int argc, char **argv)
 		args[i] = strcmp(argv[i], "-o") ? argv[i] : (char *)"--out";
 	error = cli_parse(&a, argc, args, opts, NULL);
 	free(args);
-	if (error < 0) {
-		cli_args_dispose(&a);
-		return cli_fail(error);
-	}
+	if (error == 0 && a.pos.n && !strcmp(a.pos.v[0], "apply"))
+		error = cli_only(&a, apply_opts);
+	if (error < 0)
+		return cli_bad_args(&a);
 	if (a.pos.n >= 2 && !strcmp(a.pos.v[0], "create") && a.pos.n == 2)
 		error = run_create(&a);
 	else if (a.pos.n == 3 && !strcmp(a.pos.v[0], "apply"))

@@ -103,10 +103,8 @@ static int dispatch(int argc, char **argv, int import)
 	cli_args a;
 	int error;
 
-	if ((error = cli_parse(&a, argc, argv, import ? iopts : dopts, NULL)) < 0) {
-		cli_args_dispose(&a);
-		return cli_fail(error);
-	}
+	if ((error = cli_parse(&a, argc, argv, import ? iopts : dopts, NULL)) < 0)
+		return cli_bad_args(&a);
 	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage(import ? import_usage : declassify_usage);

@@ -11,11 +11,23 @@
 #include "util/text.h"
 #include "util/common.h"
 
-static const char *const doc_opts[] = {
+/* The options of each subcommand ("name*": repeatable): any other is
+ * refused, naming it, so that a misplaced one never goes unnoticed. */
+static const char *const create_opts[] = {
 	"as", "title", "type", "workflow", "file", "id", "urgency", "classification", "number",
-	"to", "on-behalf-of", "passphrase-file", "action", "comment", "awaiting", "attach",
-	"detach", "declare-unclassified", NULL
+	"to", "on-behalf-of", "passphrase-file", "comment", "attach*", "declare-unclassified*", NULL
 };
+static const char *const revise_opts[] = {
+	"as", "file", "on-behalf-of", "passphrase-file", "comment", "attach*", "detach*",
+	"declare-unclassified*", NULL
+};
+/* (attachment options are taken only to be refused with the reason: D4) */
+static const char *const act_opts[] = {
+	"as", "action", "comment", "on-behalf-of", "passphrase-file", "expect", "attach*",
+	"detach*", "declare-unclassified*", NULL
+};
+static const char *const list_opts[] = { "awaiting", NULL };
+static const char *const no_opts[] = { NULL };
 
 /* --attach FILE (repeatable; named by the file's last path component),
  * --detach NAME, --declare-unclassified NAME. */
@@ -169,20 +181,39 @@ static int doc_revise(const cli_args *a)
 	return error;
 }
 
+/* --expect HEAD: the head the official read (`doc show`); the step is
+ * refused as a conflict if the document has moved since, as the browser
+ * form and the API refuse it (ch_doc_act compares it). */
+static int expected_head(git_oid *out, const cli_args *a)
+{
+	const char *hex = cli_get(a, "expect");
+
+	if (!hex)
+		return 0;
+	if (!ch_valid_oid_hex(hex) || git_oid_fromstr(out, hex) < 0)
+		return ch_error_setc(CH_EINVALID, "--expect takes the 40-hex head commit that "
+		                     "`chancery doc show` prints, not '%.80s'", hex);
+	return 1;
+}
+
 static int doc_act(const cli_args *a)
 {
 	ch_site *site = NULL;
 	char *pass = NULL;
 	ch_actor who;
-	git_oid id;
-	int error;
+	git_oid id, expect;
+	int error, have_expect;
 
 	if (!cli_get(a, "action"))
 		return ch_error_setc(CH_EINVALID, "--action is required");
 	if (cli_get(a, "attach") || cli_get(a, "detach") || cli_get(a, "declare-unclassified"))
 		return ch_error_setc(CH_EINVALID, "only doc create and doc revise change attachments "
 		                     "(rule D4)");
+	if ((have_expect = expected_head(&expect, a)) < 0)
+		return have_expect;
 	if ((error = open_actor(&site, &pass, &who, a)) == 0) {
+		if (have_expect)
+			who.expected = &expect;
 		error = ch_doc_act(&id, site, a->pos.v[1], cli_get(a, "action"), &who);
 		if (error == 0)
 			printf("%s\n", git_oid_tostr_s(&id));
@@ -360,9 +391,15 @@ done:
 
 int cmd_doc(int argc, char **argv)
 {
-	static const struct { const char *name; int npos; int (*fn)(const cli_args *); } subs[] = {
-		{ "create", 1, doc_create }, { "revise", 2, doc_revise }, { "act", 2, doc_act },
-		{ "show", 2, doc_show }, { "log", 2, doc_log }, { "list", 1, doc_list },
+	static const struct {
+		const char *name;
+		int npos;
+		int (*fn)(const cli_args *);
+		const char *const *opts;
+	} subs[] = {
+		{ "create", 1, doc_create, create_opts }, { "revise", 2, doc_revise, revise_opts },
+		{ "act", 2, doc_act, act_opts }, { "show", 2, doc_show, no_opts },
+		{ "log", 2, doc_log, no_opts }, { "list", 1, doc_list, list_opts },
 	};
 	cli_args a;
 	size_t i;
@@ -373,8 +410,8 @@ int cmd_doc(int argc, char **argv)
 			break;
 	if (argc < 1 || i == CH_ARRAY_SIZE(subs))
 		return cli_usage(NULL);
-	if (cli_parse(&a, argc - 1, argv + 1, doc_opts, NULL) < 0) {
-		fprintf(stderr, "chancery: %s\n", ch_error_last());
+	if (cli_parse(&a, argc - 1, argv + 1, subs[i].opts, NULL) < 0) {
+		fprintf(stderr, "chancery: doc %s: %s\n", subs[i].name, ch_error_last());
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}

@@ -324,7 +324,9 @@ int cmd_key(int argc, char **argv)
 
 	if (argc < 1 || strcmp(argv[0], "new"))
 		return cli_usage(usage);
-	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0 || a.pos.n != 2) {
+	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)
+		return cli_bad_args(&a);
+	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage(usage);
 	}

@@ -93,10 +93,8 @@ int cmd_spill(int argc, char **argv)
 	cli_args a;
 	int error;
 
-	if ((error = cli_parse(&a, argc, argv, opts, NULL)) < 0) {
-		cli_args_dispose(&a);
-		return cli_fail(error);
-	}
+	if ((error = cli_parse(&a, argc, argv, opts, NULL)) < 0)
+		return cli_bad_args(&a);
 	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage(spill_usage);

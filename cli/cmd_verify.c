@@ -87,7 +87,7 @@ done:
 
 int cmd_verify(int argc, char **argv)
 {
-	static const char *const opts[] = { "introduction", "introducer", "doc", "checkpoint",
+	static const char *const opts[] = { "introduction", "introducer", "doc*", "checkpoint",
 	                                    "html", "cache", NULL };
 	static const char *const flags[] = { "json", NULL };
 	ch_strv docs = CH_STRV_INIT;

@@ -49,6 +49,7 @@ static const char usage_text[] =
 	"             cannot read needs --declare-unclassified NAME and the right to it)\n"
 	"  doc act SITE DOC --as ID --action submit|approve|return|reject|sign|publish|\n"
 	"          withdraw|comment [--comment C] [--on-behalf-of ID]\n"
+	"          [--expect HEAD]   (the head `doc show` printed: a conflict if it moved)\n"
 	"  doc show SITE DOC | doc log SITE DOC | doc list SITE [--awaiting ID]\n"
 	"\n"
 	"\n"
@@ -84,51 +85,118 @@ int cli_usage(const char *text)
 int cli_fail(int code)
 {
 	fprintf(stderr, "chancery: %s\n", ch_error_last());
-	switch (code) {
-	case CH_ECONFLICT:
-		return CLI_CONFLICT;
-	case CH_EIO:
-	case CH_ENOTFOUND:
-		return code == CH_ENOTFOUND ? CLI_REFUSED : CLI_USAGE;
-	default:
-		return CLI_REFUSED;
-	}
+	return ch_error_exit_code(code);
 }
 
-static int in_list(const char *const *list, const char *s)
+/* The entry of `list` naming option `s`: "name", or "name*" for an option
+ * that may be given more than once. */
+static const char *find_opt(const char *const *list, const char *s)
 {
+	size_t n = strlen(s);
+
 	for (; list && *list; list++)
-		if (!strcmp(*list, s))
+		if (!strncmp(*list, s, n) && (!(*list)[n] || !strcmp(*list + n, "*")))
+			return *list;
+	return NULL;
+}
+
+static int given(const cli_args *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (!strcmp(a->opts[i].name, name))
 			return 1;
+	return 0;
+}
+
+/* "unknown option X (this command takes --a, --b)": what was wrong, and
+ * what would have been right. */
+static int unknown_option(const char *arg, const char *const *allowed,
+                          const char *const *flags)
+{
+	const char *const *lists[2] = { allowed, flags };
+	ch_buf takes = CH_BUF_INIT;
+	const char *const *l;
+	size_t i;
+	int error;
+
+	for (i = 0; i < 2; i++)
+		for (l = lists[i]; l && *l; l++)
+			ch_buf_printf(&takes, "%s--%.*s", takes.size ? ", " : "",
+			              (int)strcspn(*l, "*"), *l);
+	error = takes.size ?
+		ch_error_setc(CH_EINVALID, "unknown option %s (this command takes %s)", arg,
+		              takes.ptr) :
+		ch_error_setc(CH_EINVALID, "unknown option %s (this command takes no option)", arg);
+	ch_buf_dispose(&takes);
+	return error;
+}
+
+/* One "--name [value]" at argv[*i]; *i moves past what it took. */
+static int parse_opt(cli_args *out, int argc, char **argv, int *i,
+                     const char *const *allowed, const char *const *flags)
+{
+	const char *a = argv[*i], *name = a + 2, *entry = find_opt(allowed, name);
+	int flag = !entry && find_opt(flags, name);
+
+	if (!entry && !flag)
+		return unknown_option(a, allowed, flags);
+	if (given(out, name) && !strchr(entry ? entry : "", '*'))
+		return ch_error_setc(CH_EINVALID, "option %s given twice", a);
+	if (!flag && (*i + 1 >= argc || !strncmp(argv[*i + 1], "--", 2)))
+		return ch_error_setc(CH_EINVALID, "option %s needs a value%s%s", a,
+		                     *i + 1 < argc ? ", not the option " : "",
+		                     *i + 1 < argc ? argv[*i + 1] : "");
+	out->opts = ch_realloc(out->opts, (out->nopts + 1) * sizeof(*out->opts));
+	out->opts[out->nopts].name = name;
+	out->opts[out->nopts++].value = flag ? "1" : argv[++*i];
 	return 0;
 }
 
 int cli_parse(cli_args *out, int argc, char **argv, const char *const *allowed,
               const char *const *flags)
 {
-	int i;
+	int i, error;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (a[0] == '-' && a[1] && a[1] != '-')
+			return unknown_option(a, allowed, flags); /* no short options */
 		if (strncmp(a, "--", 2) || !a[2]) {
 			ch_strv_push(&out->pos, a);
 			continue;
 		}
-		if (!in_list(allowed, a + 2) && !in_list(flags, a + 2))
-			return ch_error_setc(CH_EINVALID, "unknown option %s", a);
-		out->opts = ch_realloc(out->opts, (out->nopts + 1) * sizeof(*out->opts));
-		out->opts[out->nopts].name = a + 2;
-		if (in_list(flags, a + 2)) {
-			out->opts[out->nopts++].value = "1";
-			continue;
-		}
-		if (i + 1 >= argc)
-			return ch_error_setc(CH_EINVALID, "option %s needs a value", a);
-		out->opts[out->nopts++].value = argv[++i];
+		if ((error = parse_opt(out, argc, argv, &i, allowed, flags)) < 0)
+			return error;
 	}
 	return 0;
+}
+
+int cli_only(const cli_args *a, const char *const *allowed)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (!find_opt(allowed, a->opts[i].name)) {
+			ch_buf arg = CH_BUF_INIT;
+			int error;
+
+			ch_buf_printf(&arg, "--%s", a->opts[i].name);
+			error = unknown_option(arg.ptr, allowed, NULL);
+			ch_buf_dispose(&arg);
+			return error;
+		}
+	return 0;
+}
+
+int cli_bad_args(cli_args *a)
+{
+	fprintf(stderr, "chancery: %s\n", ch_error_last());
+	cli_args_dispose(a);
+	return CLI_USAGE;
 }
 
 void cli_args_dispose(cli_args *a)

@@ -27,11 +27,16 @@ if [ ${#missing[@]} -ne 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# playwright-core 1.62 and later need node 20 (Debian 12's own nodejs is 18).
+# The locked playwright-core says which node it needs (engines.node, ">=N"):
+# 1.61.1, the newest that runs on node 18, Debian 12's own nodejs (1.62 and
+# later need 20). An older node is an error here, not a failing test later.
+need=$(sed -n '/"node_modules\/playwright-core"/,/^    }/s/.*"node": *">=\([0-9]*\)".*/\1/p' \
+	"$dir/package-lock.json" | head -1)
 major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-	echo "browser-deps: warning: node $(node --version) is older than 20, which the locked" \
-		"playwright-core needs: the browser test will fail" >&2
+if [ -n "$need" ] && [ "$major" -lt "$need" ]; then
+	echo "browser-deps: node $(node --version) is older than $need, which the locked" \
+		"playwright-core needs (tests/browser/package-lock.json)" >&2
+	exit 1
 fi
 
 # playwright-core at exactly the locked version, or npm ci.

@@ -17,16 +17,6 @@ static enum MHD_Result err(srv_ctx *x, unsigned status, const char *msg)
 	return srv_send_json(x, status, json_pack("{s:s}", "error", msg));
 }
 
-static unsigned status_of(int error)
-{
-	switch (error) {
-	case CH_ECONFLICT: return 409;
-	case CH_EAUTH: case CH_EDENIED: return 403;
-	case CH_ENOTFOUND: return 404;
-	default: return error == CH_EIO ? 500 : 400;
-	}
-}
-
 int srv_api_body(json_t **out, const srv_req *r)
 {
 	*out = NULL;
@@ -155,7 +145,7 @@ static enum MHD_Result create(srv_ctx *x)
 	srv_attach_dispose(&fa);
 	srv_log(x, "api create: %s", error ? "refused" : id.ptr);
 	if (error < 0) {
-		rc = err(x, status_of(error), ch_error_last());
+		rc = err(x, ch_error_http_status(error), ch_error_last());
 	} else {
 		srv_index_touch(x);
 		rc = srv_send_json(x, 201, json_pack("{s:s}", "id", id.ptr));
@@ -198,7 +188,7 @@ static enum MHD_Result act(srv_ctx *x, const char *id, int is_revise)
 	srv_attach_dispose(&fa);
 	srv_log(x, "api %s %s: %s", is_revise ? "revise" : "act", id, error ? "refused" : "ok");
 	if (error < 0) {
-		rc = err(x, status_of(error), ch_error_last());
+		rc = err(x, ch_error_http_status(error), ch_error_last());
 	} else {
 		ch_doc *doc = NULL;
 
@@ -224,58 +214,81 @@ static enum MHD_Result get_doc(srv_ctx *x, const char *id)
 	int error;
 
 	if ((error = srv_current_policy(&pol, x)) < 0 || (error = ch_doc_load(&doc, x->site, id)) < 0)
-		return err(x, status_of(error), ch_error_last());
+		return err(x, ch_error_http_status(error), ch_error_last());
 	j = srv_doc_full(x, doc, pol);
 	json_object_del(j, "body_html");
 	ch_doc_free(doc);
 	return srv_send_json(x, 200, j);
 }
 
-enum MHD_Result srv_route_api(srv_ctx *x)
+/* ---- the handlers the route table (routes.c) calls ---- */
+
+enum MHD_Result srv_api_session(srv_ctx *x, const char *id, const char *rest)
 {
-	int post = !strcmp(x->r->method, "POST");
-	const char *p = x->path;
-	char id[80];
+	(void)id;
+	(void)rest;
+	return session(x);
+}
 
-	if (!strcmp(p, "/api/v1/session") && post)
-		return session(x);
-	if (!x->logged_in)
-		return err(x, 401, "a bearer token from POST /api/v1/session is required");
-	if (!strcmp(p, "/api/v1/session/end") && post) {
-		const char *auth = srv_header(x, "Authorization");
+enum MHD_Result srv_api_session_end(srv_ctx *x, const char *id, const char *rest)
+{
+	const char *auth = srv_header(x, "Authorization");
 
-		srv_session_destroy(x->s, auth + 7);
-		return srv_send_json(x, 200, json_pack("{s:b}", "ok", 1));
-	}
-	if (!strcmp(p, "/api/v1/inbox") && !post)
-		return srv_send_json(x, 200, srv_inbox(x, x->sess.person));
-	if (!strcmp(p, "/api/v1/docs") && !post && srv_gate_query(x, srv_arg(x, "q")) < 0)
+	(void)id;
+	(void)rest;
+	srv_session_destroy(x->s, auth + 7);
+	return srv_send_json(x, 200, json_pack("{s:b}", "ok", 1));
+}
+
+enum MHD_Result srv_api_inbox(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return srv_send_json(x, 200, srv_inbox(x, x->sess.person));
+}
+
+enum MHD_Result srv_api_doc_list(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	if (srv_gate_query(x, srv_arg(x, "q")) < 0)
 		return err(x, 400, ch_error_last());
-	if (!strcmp(p, "/api/v1/docs"))
-		return post ? create(x) :
-		       srv_send_json(x, 200, srv_doc_list(x, srv_arg(x, "state"), srv_arg(x, "type"),
-		                                          srv_arg(x, "unit"), srv_arg(x, "urgency"),
-		                                          srv_arg(x, "q")));
-	if (!strncmp(p, "/api/v1/docs/", 13)) {
-		const char *rest = strchr(p + 13, '/');
-		size_t n = rest ? (size_t)(rest - (p + 13)) : strlen(p + 13);
+	return srv_send_json(x, 200, srv_doc_list(x, srv_arg(x, "state"), srv_arg(x, "type"),
+	                                          srv_arg(x, "unit"), srv_arg(x, "urgency"),
+	                                          srv_arg(x, "q")));
+}
 
-		if (n && n < sizeof(id)) {
-			memcpy(id, p + 13, n);
-			id[n] = '\0';
-			if (!ch_valid_doc_id(id))
-				return err(x, 400, "not a valid document id");
-			if (srv_spilled(x, id, NULL, 0))
-				return srv_tombstone(x, id, 1);
-			if (!rest && !post)
-				return get_doc(x, id);
-			if (rest && !strcmp(rest, "/act") && post)
-				return act(x, id, 0);
-			if (rest && !strcmp(rest, "/revise") && post)
-				return act(x, id, 1);
-			if (rest && !strncmp(rest, "/attachments/", 13) && !post)
-				return srv_attachment_get(x, id, rest + 13, 1);
-		}
-	}
-	return err(x, 404, "no such endpoint");
+enum MHD_Result srv_api_create(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return create(x);
+}
+
+enum MHD_Result srv_api_doc(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return get_doc(x, id);
+}
+
+enum MHD_Result srv_api_act(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return act(x, id, 0);
+}
+
+enum MHD_Result srv_api_revise(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return act(x, id, 1);
+}
+
+enum MHD_Result srv_api_attachment(srv_ctx *x, const char *id, const char *rest)
+{
+	return srv_attachment_get(x, id, rest, 1);
+}
+
+enum MHD_Result srv_api_error(srv_ctx *x, unsigned status, const char *message)
+{
+	return err(x, status, message);
 }

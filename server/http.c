@@ -569,8 +569,11 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 
 		return srv_send(&x, 500, "text/plain; charset=utf-8", m, strlen(m));
 	}
-	if (strncmp(path, "/git/", 5))
-		srv_find_session(&x); /* /git/: no sessions, the TLS client certificate */
+	if (strncmp(path, "/git/", 5)) { /* git: no sessions, the TLS client certificate */
+		srv_find_session(&x);
+		if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
+			x.lang_en = 1;
+	}
 	if (query_refused(&x)) {
 		const char *m = "refused: the query string carries a classification marking; nothing "
 		                "was done, and the event was recorded for the security officer";
@@ -579,11 +582,7 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 		       srv_send(&x, 400, "text/plain; charset=utf-8", m, strlen(m)) :
 		       srv_send_json(&x, 400, json_pack("{s:s}", "error", m));
 	}
-	if (!strncmp(path, "/git/", 5))
-		return srv_route_git(&x);
-	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
-		x.lang_en = 1;
-	return !strncmp(path, "/api/", 5) ? srv_route_api(&x) : srv_route_page(&x);
+	return srv_route(&x);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,

@@ -15,6 +15,7 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "logout", "Đăng xuất", "Log out" },
 	{ "login", "Đăng nhập", "Log in" },
 	{ "identifier", "Tên đăng nhập", "Identifier" },
+	{ "full_name", "Họ và tên", "Full name" },
 	{ "password", "Mật khẩu đăng nhập", "Login password" },
 	{ "passphrase", "Cụm từ ký (mỗi lần ký)", "Signing passphrase (asked at every signature)" },
 	{ "title", "Trích yếu", "Title" },
@@ -98,6 +99,25 @@ static const struct { const char *key, *vi, *en; } msgs[] = {
 	{ "level", "Mức", "Level" },
 	{ "new", "Văn bản mới", "New document" },
 	{ "doc", "Văn bản", "Document" },
+	/* messages (the route table's refusals, pages.c) */
+	{ "not-found", "Không tìm thấy, hoặc không thuộc quyền của bạn.",
+	  "Not found, or not for your roles." },
+	{ "csrf", "Biểu mẫu không hợp lệ (kiểm tra CSRF). Không có gì được ghi.",
+	  "The form is stale or comes from another site (CSRF check failed). Nothing was recorded." },
+	{ "login-missing", "Cần nhập tên đăng nhập và mật khẩu.", "Identifier and password are required." },
+	{ "login-throttled", "Đăng nhập sai quá nhiều lần: hãy thử lại sau.",
+	  "Too many failed logins: try again later." },
+	{ "login-wrong", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong identifier or password." },
+	{ "act-missing", "Hãy chọn thao tác và nhập cụm từ ký.",
+	  "Choose an action and give your signing passphrase." },
+	/* formats: one %s each, in this order */
+	{ "spilled-fmt", "Văn bản %s đã bị thu hồi (lộ lọt) lúc %s theo quyết định của cán bộ an ninh; "
+	  "không còn được cung cấp.",
+	  "Document %s was withdrawn (spillage) on %s by the security officer; it is no longer served." },
+	{ "conflict-kept-fmt", "Xung đột: %s đã ghi các bước khác với các bước tại đây; chúng được giữ lại "
+	  "để xem xét, không mất gì.",
+	  "Conflict: %s recorded other steps on this document than this site did; they are kept for "
+	  "review, nothing is lost." },
 };
 
 const char *srv_msg(int lang_en, const char *key)

@@ -73,10 +73,7 @@ enum MHD_Result srv_tombstone(srv_ctx *x, const char *id, int json)
 		return srv_send_json(x, 410, json_pack("{s:s, s:s, s:s, s:b}", "error",
 		                                       "withdrawn (spillage)", "id", id, "spilled_at",
 		                                       when, "tombstone", 1));
-	ch_buf_printf(&msg, x->lang_en ? "Document %s was withdrawn (spillage) on %s by the "
-	              "security officer; it is no longer served." : "Văn bản %s đã bị thu hồi "
-	              "(lộ lọt) lúc %s theo quyết định của cán bộ an ninh; không còn được cung cấp.",
-	              id, when);
+	ch_buf_printf(&msg, srv_msg(x->lang_en, "spilled-fmt"), id, when);
 	srv_render(x, 410, "error", json_pack("{s:s, s:b}", "message", msg.ptr, "tombstone", 1));
 	ch_buf_dispose(&msg);
 	return MHD_YES;
@@ -106,18 +103,15 @@ static enum MHD_Result do_login(srv_ctx *x)
 	if (fetch && strcmp(fetch, "same-origin") && strcmp(fetch, "none"))
 		return login_form(x, 403, srv_msg(x->lang_en, "error"));
 	if (!id || !pw || !ch_valid_person_id(id))
-		return login_form(x, 400, x->lang_en ? "Identifier and password are required." :
-		                  "Cần nhập tên đăng nhập và mật khẩu.");
+		return login_form(x, 400, srv_msg(x->lang_en, "login-missing"));
 	if (srv_throttle_check(x->s, id, x->addr) < 0) {
 		srv_log(x, "login locked for %s", id);
-		return login_form(x, 429, x->lang_en ? "Too many failed logins: try again later." :
-		                  "Đăng nhập sai quá nhiều lần: hãy thử lại sau.");
+		return login_form(x, 429, srv_msg(x->lang_en, "login-throttled"));
 	}
 	if (ch_accounts_check(x->site, id, pw) < 0) {
 		srv_throttle_result(x->s, id, x->addr, 0);
 		srv_log(x, "login failed for %s", id);
-		return login_form(x, 403, x->lang_en ? "Wrong identifier or password." :
-		                  "Sai tên đăng nhập hoặc mật khẩu.");
+		return login_form(x, 403, srv_msg(x->lang_en, "login-wrong"));
 	}
 	srv_throttle_result(x->s, id, x->addr, 1);
 	if (srv_session_create(x->s, token, sizeof(token), id, 0, x->lang_en) < 0)
@@ -145,8 +139,6 @@ static enum MHD_Result do_logout(srv_ctx *x)
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
 
-	if (!srv_csrf_ok(x))
-		return srv_error_page(x, 403, "CSRF");
 	if (cookie)
 		srv_session_destroy(x->s, cookie);
 	srv_log(x, "logout");
@@ -190,7 +182,7 @@ int srv_gate_query(srv_ctx *x, const char *q)
 	memset(&item, 0, sizeof(item));
 	item.door = "search";
 	item.person = x->sess.person;
-	item.title = q;
+	item.query = q;
 	return ch_gate_check(x->site, pol, &item);
 }
 
@@ -242,10 +234,7 @@ static enum MHD_Result show_doc(srv_ctx *x, const char *id, unsigned status, con
 	if (!notice && ch_doc_conflicts(&conflicts, x->site, id) == 0 && conflicts.n) {
 		char *who = ch_strv_join(&conflicts, ", ");
 
-		ch_buf_printf(&conflict_msg, x->lang_en ? "Conflict: %s recorded other steps on this "
-		              "document than this site did; they are kept for review, nothing is lost." :
-		              "Xung đột: %s đã ghi các bước khác với các bước tại đây; chúng được giữ lại "
-		              "để xem xét, không mất gì.", who);
+		ch_buf_printf(&conflict_msg, srv_msg(x->lang_en, "conflict-kept-fmt"), who);
 		free(who);
 		notice = conflict_msg.ptr;
 	}
@@ -299,17 +288,6 @@ static enum MHD_Result show_diff(srv_ctx *x, const char *id)
 	return MHD_YES;
 }
 
-static unsigned status_of(int error)
-{
-	switch (error) {
-	case CH_ECONFLICT: return 409;
-	case CH_EAUTH: case CH_EDENIED: return 403;
-	case CH_ENOTFOUND: return 404;
-	case CH_EINVALID: case CH_ECLASSIFIED: return 400;
-	default: return 500;
-	}
-}
-
 static int parse_head(git_oid *out, srv_ctx *x)
 {
 	const char *h = srv_field_get(x->r, "head");
@@ -341,14 +319,9 @@ static enum MHD_Result act(srv_ctx *x, const char *id)
 	git_oid head, out;
 	int error;
 
-	if (!srv_csrf_ok(x))
-		return srv_error_page(x, 403, x->lang_en ? "The form is stale or comes from another "
-		                      "site (CSRF check failed). Nothing was recorded." :
-		                      "Biểu mẫu không hợp lệ (kiểm tra CSRF). Không có gì được ghi.");
 	actor_from_form(&who, x, &head);
 	if (!action || !who.passphrase || !who.passphrase[0])
-		return show_doc(x, id, 400, NULL, x->lang_en ? "Choose an action and give your signing "
-		                "passphrase." : "Hãy chọn thao tác và nhập cụm từ ký.", who.comment);
+		return show_doc(x, id, 400, NULL, srv_msg(x->lang_en, "act-missing"), who.comment);
 	if (!who.expected)
 		return show_doc(x, id, 400, NULL, "missing document head", who.comment);
 	error = ch_doc_act(&out, x->site, id, action, &who);
@@ -356,7 +329,7 @@ static enum MHD_Result act(srv_ctx *x, const char *id)
 	if (error == CH_ECONFLICT)
 		return show_doc(x, id, 409, NULL, srv_msg(x->lang_en, "conflict"), who.comment);
 	if (error < 0) /* a comment the gate refused is not echoed back */
-		return show_doc(x, id, status_of(error), NULL, ch_error_last(),
+		return show_doc(x, id, ch_error_http_status(error), NULL, ch_error_last(),
 		                error == CH_ECLASSIFIED ? NULL : who.comment);
 	srv_index_touch(x);
 	return show_doc(x, id, 200, srv_msg(x->lang_en, "done"), NULL, NULL);
@@ -393,8 +366,6 @@ static enum MHD_Result revise(srv_ctx *x, const char *id)
 	size_t len;
 	int error;
 
-	if (!srv_csrf_ok(x))
-		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
 	actor_from_form(&who, x, &head);
 	text = text_field(x, &len);
 	if (!text || !who.passphrase || !who.expected)
@@ -404,7 +375,7 @@ static enum MHD_Result revise(srv_ctx *x, const char *id)
 	srv_attach_dispose(&fa);
 	srv_log(x, "revise %s: %s", id, error ? "refused" : "ok");
 	if (error < 0)
-		return show_doc(x, id, status_of(error), NULL,
+		return show_doc(x, id, ch_error_http_status(error), NULL,
 		                error == CH_ECONFLICT ? srv_msg(x->lang_en, "conflict") : ch_error_last(),
 		                NULL);
 	srv_index_touch(x);
@@ -475,8 +446,6 @@ static enum MHD_Result create_doc(srv_ctx *x)
 	enum MHD_Result rc;
 	int error;
 
-	if (!srv_csrf_ok(x))
-		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
 	actor_from_form(&who, x, &head);
 	who.expected = NULL;
 	memset(&req, 0, sizeof(req));
@@ -509,7 +478,7 @@ static enum MHD_Result create_doc(srv_ctx *x)
 	srv_attach_dispose(&fa);
 	srv_log(x, "create: %s", error ? "refused" : id.ptr);
 	if (error < 0) {
-		rc = new_form(x, status_of(error), ch_error_last(), error != CH_ECLASSIFIED);
+		rc = new_form(x, ch_error_http_status(error), ch_error_last(), error != CH_ECLASSIFIED);
 	} else {
 		srv_index_touch(x);
 		ch_buf_printf(&loc, "/docs/%s", id.ptr);
@@ -586,8 +555,6 @@ static enum MHD_Result people_post(srv_ctx *x, const char *what)
 	git_oid head;
 	int error;
 
-	if (!srv_csrf_ok(x))
-		return srv_error_page(x, 403, "CSRF check failed; nothing was recorded");
 	actor_from_form(&admin, x, &head);
 	admin.expected = NULL;
 	if (!admin.passphrase)
@@ -621,7 +588,7 @@ static enum MHD_Result people_post(srv_ctx *x, const char *what)
 	}
 	srv_log(x, "people %s: %s", what, error ? "refused" : "ok");
 	ch_strv_free(&roles);
-	return error < 0 ? people(x, status_of(error), NULL, ch_error_last()) :
+	return error < 0 ? people(x, ch_error_http_status(error), NULL, ch_error_last()) :
 	                   people(x, 200, srv_msg(x->lang_en, "done"), NULL);
 }
 
@@ -712,72 +679,140 @@ static enum MHD_Result security(srv_ctx *x)
 	return MHD_YES;
 }
 
-/* ---- routing ---- */
+/* ---- the handlers the route table (routes.c) calls ---- */
 
-static int doc_route(const char *path, char *id, size_t size, const char **rest)
+enum MHD_Result srv_page_style(srv_ctx *x, const char *id, const char *rest)
 {
-	const char *p = path + 6, *slash = strchr(p, '/');
-	size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-	if (strncmp(path, "/docs/", 6) || n == 0 || n >= size)
-		return 0;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	*rest = slash ? slash : "";
-	return ch_valid_doc_id(id);
+	(void)id;
+	(void)rest;
+	return srv_send(x, 200, "text/css; charset=utf-8", x->s->css.ptr, x->s->css.size);
 }
 
-enum MHD_Result srv_route_page(srv_ctx *x)
+enum MHD_Result srv_page_static(srv_ctx *x, const char *id, const char *rest)
 {
-	int post = !strcmp(x->r->method, "POST");
-	const char *rest;
-	char id[80];
+	const ch_buf *f = srv_static_get(x->s, rest);
 
-	if (!strcmp(x->path, "/static/style.css"))
-		return srv_send(x, 200, "text/css; charset=utf-8", x->s->css.ptr, x->s->css.size);
-	if (!strncmp(x->path, "/static/", 8) && !post) {
-		const ch_buf *f = srv_static_get(x->s, x->path + 8);
+	(void)id;
+	return f ? srv_send(x, 200, "application/octet-stream", f->ptr, f->size) :
+	           srv_page_not_found(x);
+}
 
-		if (f)
-			return srv_send(x, 200, "application/octet-stream", f->ptr, f->size);
-	}
-	if (!strcmp(x->path, "/login"))
-		return post ? do_login(x) : login_form(x, 200, NULL);
-	if (!x->logged_in)
-		return need_login(x);
-	if (!strcmp(x->path, "/logout") && post)
-		return do_logout(x);
-	if (!strcmp(x->path, "/") || !strcmp(x->path, "/inbox"))
-		return inbox(x);
-	if (!strcmp(x->path, "/docs"))
-		return doc_list(x);
-	if (!strcmp(x->path, "/docs/new"))
-		return post ? create_doc(x) : new_form(x, 200, NULL, 0);
-	if (doc_route(x->path, id, sizeof(id), &rest)) {
-		if (srv_spilled(x, id, NULL, 0))
-			return srv_tombstone(x, id, 0);
-		if (!*rest && !post)
-			return show_doc(x, id, 200, NULL, NULL, NULL);
-		if (!strcmp(rest, "/diff") && !post)
-			return show_diff(x, id);
-		if (!strcmp(rest, "/act") && post)
-			return act(x, id);
-		if (!strcmp(rest, "/revise") && post)
-			return revise(x, id);
-		if (!strncmp(rest, "/attachments/", 13) && !post)
-			return srv_attachment_get(x, id, rest + 13, 0);
-	}
-	if (!strcmp(x->path, "/people") && is_role(x, "policy-admin"))
-		return post ? srv_error_page(x, 404, "not found") : people(x, 200, NULL, NULL);
-	if (!strncmp(x->path, "/people/", 8) && post && is_role(x, "policy-admin") &&
-	    (!strcmp(x->path + 8, "add") || !strcmp(x->path + 8, "roles") ||
-	     !strcmp(x->path + 8, "delegate")))
-		return people_post(x, x->path + 8);
-	if (!strcmp(x->path, "/security") && !post && is_role(x, "security-officer"))
-		return security(x);
-	if (!strcmp(x->path, "/audit") && !post &&
-	    (is_role(x, "auditor") || is_role(x, "policy-admin")))
-		return audit(x);
-	return srv_error_page(x, 404, x->lang_en ? "Not found, or not for your roles." :
-	                      "Không tìm thấy, hoặc không thuộc quyền của bạn.");
+enum MHD_Result srv_page_login_form(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return login_form(x, 200, NULL);
+}
+
+enum MHD_Result srv_page_login(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return do_login(x);
+}
+
+enum MHD_Result srv_page_need_login(srv_ctx *x)
+{
+	return need_login(x);
+}
+
+enum MHD_Result srv_page_logout(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return do_logout(x);
+}
+
+enum MHD_Result srv_page_inbox(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return inbox(x);
+}
+
+enum MHD_Result srv_page_doc_list(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return doc_list(x);
+}
+
+enum MHD_Result srv_page_new_form(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return new_form(x, 200, NULL, 0);
+}
+
+enum MHD_Result srv_page_create(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return create_doc(x);
+}
+
+enum MHD_Result srv_page_doc(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return show_doc(x, id, 200, NULL, NULL, NULL);
+}
+
+enum MHD_Result srv_page_diff(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return show_diff(x, id);
+}
+
+enum MHD_Result srv_page_act(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return act(x, id);
+}
+
+enum MHD_Result srv_page_revise(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)rest;
+	return revise(x, id);
+}
+
+enum MHD_Result srv_page_attachment(srv_ctx *x, const char *id, const char *rest)
+{
+	return srv_attachment_get(x, id, rest, 0);
+}
+
+enum MHD_Result srv_page_people(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return people(x, 200, NULL, NULL);
+}
+
+enum MHD_Result srv_page_people_post(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	return people_post(x, rest);
+}
+
+enum MHD_Result srv_page_security(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return security(x);
+}
+
+enum MHD_Result srv_page_audit(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return audit(x);
+}
+
+enum MHD_Result srv_page_not_found(srv_ctx *x)
+{
+	return srv_error_page(x, 404, srv_msg(x->lang_en, "not-found"));
+}
+
+int srv_has_role(srv_ctx *x, const char *role)
+{
+	return is_role(x, role);
 }

@@ -162,6 +162,7 @@ void srv_session_destroy(srv *s, const char *token);
 int srv_throttle_check(srv *s, const char *person, const char *addr);
 void srv_throttle_result(srv *s, const char *person, const char *addr, int ok);
 int srv_csrf_ok(const srv_ctx *x);
+int srv_origin_ok(const srv_ctx *x);
 
 /* static.c */
 /* Read DIR's regular files (names [a-z0-9._-], at most 256 of 16 MiB). */
@@ -170,15 +171,49 @@ int srv_static_load(srv *s, const char *dir);
 const ch_buf *srv_static_get(const srv *s, const char *name);
 void srv_static_free(srv *s);
 
-/* pages.c */
-enum MHD_Result srv_route_page(srv_ctx *x);
+/* routes.c */
+/* Every request after its body (git's smart HTTP included). */
+enum MHD_Result srv_route(srv_ctx *x);
+
+/* pages.c: the handlers of the route table (id: the document id or "";
+ * rest: what a final "*" matched, or "") */
+enum MHD_Result srv_page_style(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_static(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_login_form(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_login(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_logout(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_inbox(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_doc_list(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_new_form(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_create(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_doc(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_diff(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_act(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_revise(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_attachment(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_people(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_people_post(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_security(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_audit(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_need_login(srv_ctx *x);
+enum MHD_Result srv_page_not_found(srv_ctx *x);
+int srv_has_role(srv_ctx *x, const char *role);
 int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data);
 enum MHD_Result srv_error_page(srv_ctx *x, unsigned status, const char *message);
 /* The classification gate on a search query (door "search"): 0 to run it. */
 int srv_gate_query(srv_ctx *x, const char *q);
 
-/* api.c */
-enum MHD_Result srv_route_api(srv_ctx *x);
+/* api.c: the handlers of the route table */
+enum MHD_Result srv_api_session(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_session_end(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_inbox(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_doc_list(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_create(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_doc(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_act(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_revise(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_attachment(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_error(srv_ctx *x, unsigned status, const char *message);
 /* The JSON body's handling, without a connection (tests/fuzz/fuzz_api.c):
  * parse a request's body (*out is the caller's); a string member (NULL if
  * absent, not a string, or holding a NUL); the actor of a step (strings

@@ -207,19 +207,29 @@ void srv_throttle_result(srv *s, const char *person, const char *addr, int ok)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* A state-changing form carries the session's CSRF token, and a browser's
- * Origin (when sent) is ours; Sec-Fetch-Site cross-site is refused. */
-int srv_csrf_ok(const srv_ctx *x)
+/* A browser's request comes from our own pages: its Origin (when sent) is
+ * ours, and Sec-Fetch-Site (when sent) is same-origin or none. The login
+ * form has no session yet, so this is all it can check (a cross-site POST
+ * would log the victim in as the attacker). */
+int srv_origin_ok(const srv_ctx *x)
 {
-	const char *token = srv_field_get(x->r, "csrf");
 	const char *origin = srv_header(x, "Origin");
 	const char *fetch = srv_header(x, "Sec-Fetch-Site");
 
-	if (!x->logged_in || !token || strlen(token) != 64)
-		return 0;
 	if (fetch && strcmp(fetch, "same-origin") && strcmp(fetch, "none"))
 		return 0;
 	if (origin && x->s->origin && strcmp(origin, x->s->origin))
+		return 0;
+	return 1;
+}
+
+/* A state-changing form carries the session's CSRF token, and comes from
+ * our own pages (srv_origin_ok). */
+int srv_csrf_ok(const srv_ctx *x)
+{
+	const char *token = srv_field_get(x->r, "csrf");
+
+	if (!x->logged_in || !token || strlen(token) != 64 || !srv_origin_ok(x))
 		return 0;
 	return ch_ct_memeq(token, x->sess.csrf, 64);
 }

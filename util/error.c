@@ -48,3 +48,25 @@ void ch_error_clear(void)
 {
 	last[0] = '\0';
 }
+
+unsigned ch_error_http_status(int code)
+{
+	switch (code) {
+	case CH_OK: return 200;
+	case CH_ECONFLICT: case CH_ELOCKED: return 409;
+	case CH_EAUTH: case CH_EDENIED: return 403;
+	case CH_ENOTFOUND: return 404;
+	case CH_EINVALID: case CH_ECLASSIFIED: case CH_ERROR: return 400;
+	default: return 500; /* CH_EIO and anything unknown: the server's fault */
+	}
+}
+
+int ch_error_exit_code(int code)
+{
+	switch (code) {
+	case CH_OK: return 0;
+	case CH_ECONFLICT: case CH_ELOCKED: return 3;
+	case CH_EIO: return 2;
+	default: return 1; /* refused: denied, wrong passphrase, invalid, classified */
+	}
+}

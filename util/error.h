@@ -38,4 +38,10 @@ void ch_error_prefix(const char *fmt, ...) CH_PRINTF(1, 2);
 const char *ch_error_last(void);
 void ch_error_clear(void);
 
+/* The one mapping from a CH_E* code to what the shells answer:
+ * an HTTP status (server/) and the command line's exit code (cli/: 0 ok,
+ * 1 refused, 2 usage or I/O, 3 conflict). */
+unsigned ch_error_http_status(int code);
+int ch_error_exit_code(int code);
+
 #endif

@@ -496,6 +496,11 @@ int ch_admin_init(ch_site **out, const char *path, const char *site_id, const ch
 	*out = NULL;
 	if (strcmp(tier, "networked") && strcmp(tier, "offline"))
 		return ch_error_setc(CH_EINVALID, "the tier is 'networked' or 'offline'");
+	/* Before the admin's unit, which defaults to the site id. */
+	if (!ch_valid_name(site_id))
+		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid site id (lower case letters, "
+		                     "digits, '-' and '_', starting with a letter or digit: e.g. hq, "
+		                     "mission-tokyo)", site_id);
 	if ((error = check_person_new(admin)) < 0)
 		return error;
 	if (!ch_strv_contains(admin->roles, "policy-admin"))

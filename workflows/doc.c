@@ -444,6 +444,22 @@ static int gate(ch_site *site, const actor_ctx *ctx, const ch_actor *who, const 
 	return ch_gate_check(site, ctx->pol, &item);
 }
 
+/* What a create or revise carries besides the text: the comment (the
+ * commit message's body) and the number (a meta.json string). */
+static int gate_extras(ch_site *site, const actor_ctx *ctx, const ch_actor *who,
+                       const char *number)
+{
+	int error = 0;
+
+	if (who->comment && (error = gate(site, ctx, who, NULL, NULL, who->comment,
+	                                  strlen(who->comment), "the comment")) < 0)
+		return error;
+	if (number && (error = gate(site, ctx, who, NULL, NULL, number, strlen(number),
+	                            "the number")) < 0)
+		return error;
+	return 0;
+}
+
 /* Every short field of a new document, each as a title, before any other
  * check (whose messages could name a value). */
 static int gate_new_fields(ch_site *site, const actor_ctx *ctx, const ch_actor *who,
@@ -683,6 +699,7 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	if ((error = prepare_actor(&ctx, site, who)) < 0 ||
 	    (error = gate(site, &ctx, who, req->classification, req->title, req->text,
 	                  req->text_len, "the text")) < 0 ||
+	    (error = gate_extras(site, &ctx, who, req->number)) < 0 ||
 	    (error = gate_new_fields(site, &ctx, who, req)) < 0 ||
 	    (error = check_new_meta(&meta, site, ctx.pol, req)) < 0 ||
 	    (error = check_text(&text, req->text, req->text_len)) < 0)
@@ -729,9 +746,14 @@ done:
 /* Check the step against the document's state under the current policy. */
 static int check_step(ch_doc *doc, const actor_ctx *ctx, const char *action, const ch_actor *who)
 {
-	if (who->expected && !git_oid_equal(who->expected, &doc->head))
-		return ch_error_setc(CH_ECONFLICT, "document %s changed since it was opened: someone "
-		                     "acted first; nothing was recorded", doc->id);
+	if (who->expected && !git_oid_equal(who->expected, &doc->head)) {
+		char seen[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(seen, sizeof(seen), who->expected);
+		return ch_error_setc(CH_ECONFLICT, "document %s changed since it was opened (its "
+		                     "head is %.12s, not %.12s): someone acted first; nothing was "
+		                     "recorded", doc->id, git_oid_tostr_s(&doc->head), seen);
+	}
 	const ch_workflow *wf = ch_policy_workflow(ctx->pol, doc->meta.workflow);
 	ch_step step = { action, who->actor, who->on_behalf };
 	ch_docstate copy;
@@ -767,7 +789,8 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 
 	if ((error = ch_doc_load(&doc, site, id)) < 0 ||
 	    (error = prepare_actor(&ctx, site, who)) < 0 ||
-	    (text && (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0))
+	    (text && (error = gate(site, &ctx, who, NULL, NULL, text, len, "the text")) < 0) ||
+	    (error = gate_extras(site, &ctx, who, NULL)) < 0)
 		goto done;
 	for (i = 0; i < doc->files.n; i++)
 		ch_fileset_put(&files, doc->files.v[i].path, doc->files.v[i].data.ptr,

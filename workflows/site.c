@@ -1,6 +1,7 @@
 /* site.c -- a site directory: bare repository, GnuPG home, local config. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,12 +176,94 @@ int ch_site_reload_config(ch_site *site)
 	return error;
 }
 
+/* ---- handing back what root wrote ---- */
+
+/* chanceryd started as root hands repo.git and state/ to its network
+ * process's user (server/main.c). The command line run as root beside it
+ * (it needs the root-only GnuPG home to sign) writes objects, refs and
+ * state files as root, which that user could then not write over: so,
+ * when it is done, it hands every file of those two trees that root owns
+ * back to the user who owns repo.git.
+ *
+ * Those trees are writable by that other user, so root never follows a
+ * path in them: the walk goes by directory descriptor, each directory
+ * opened with O_NOFOLLOW relative to its parent's descriptor (a directory
+ * swapped for a link fails to open and is passed over), each entry changed
+ * with fchownat(AT_SYMLINK_NOFOLLOW) relative to it, and only a regular
+ * file or directory that root owns with one link (a hard link to a file
+ * elsewhere is never changed). Depth and entries are bounded. */
+#define HAND_MAX_DEPTH 8
+#define HAND_MAX_ENTRIES 1000000
+
+static void hand_dir(int dfd, uid_t uid, gid_t gid, int depth, size_t *budget)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > HAND_MAX_DEPTH || !(d = fdopendir(dfd))) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) && (*budget)-- > 0) {
+		struct stat st;
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			sub = openat(dirfd(d), e->d_name,
+			             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				hand_dir(sub, uid, gid, depth + 1, budget);
+		}
+		if (st.st_uid != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) ||
+		    (S_ISREG(st.st_mode) && st.st_nlink != 1))
+			continue;
+		if (fchownat(dirfd(d), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			fprintf(stderr, "chancery: warning: cannot hand %s back to uid %d: %s\n",
+			        e->d_name, (int)uid, strerror(errno));
+	}
+	closedir(d);
+}
+
+static void hand_tree(const char *path, uid_t uid, gid_t gid)
+{
+	size_t budget = HAND_MAX_ENTRIES;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_uid != uid) { /* not the tree we were told of */
+		close(fd);
+		return;
+	}
+	hand_dir(fd, uid, gid, 0, &budget);
+}
+
+static void hand_back(const ch_site *site)
+{
+	ch_buf state = CH_BUF_INIT;
+	struct stat st;
+
+	if (geteuid() != 0 || !site->repo_path || !site->path ||
+	    lstat(site->repo_path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return;
+	hand_tree(site->repo_path, st.st_uid, st.st_gid);
+	ch_buf_printf(&state, "%s/state", site->path);
+	hand_tree(state.ptr, st.st_uid, st.st_gid);
+	ch_buf_dispose(&state);
+}
+
 void ch_site_free(ch_site *site)
 {
 	size_t i;
 
 	if (!site)
 		return;
+	hand_back(site);
 	for (i = 0; i < site->npolicies; i++)
 		ch_policy_free(site->policies[i].policy);
 	free(site->policies);

@@ -90,16 +90,54 @@ static const char *who(const ch_step *step)
 	return step->on_behalf && step->on_behalf[0] ? step->on_behalf : step->actor;
 }
 
-static int role_denied(const ch_step *step, const char *what, const char *state,
-                       const char **rule)
+/* `where` says where the step was refused: "in state 'review'", "with
+ * workflow 'cong-van'"; `needed` the roles that would have allowed it. */
+static int role_denied(const ch_step *step, const char *what, const char *where,
+                       const ch_strv *needed, const char **rule)
 {
-	if (step->on_behalf && step->on_behalf[0]) {
+	char *roles = ch_strv_join(needed, ", ");
+
+	if (step->on_behalf && step->on_behalf[0])
 		ch_error_setc(CH_EDENIED, "the delegation from %s to %s gives no role that may %s "
-		              "in state '%s'", step->on_behalf, step->actor, what, state);
-		return deny(rule, "D9");
-	}
-	ch_error_setc(CH_EDENIED, "%s has no role that may %s in state '%s'", step->actor, what,
-	              state);
+		              "%s (it takes one of: %s)", step->on_behalf, step->actor, what, where,
+		              roles[0] ? roles : "none");
+	else
+		ch_error_setc(CH_EDENIED, "%s has no role that may %s %s (it takes one of: %s)",
+		              step->actor, what, where, roles[0] ? roles : "none");
+	free(roles);
+	return deny(rule, step->on_behalf && step->on_behalf[0] ? "D9" : "D3");
+}
+
+static int state_denied(const ch_step *step, const char *what, const char *state,
+                        const ch_strv *needed, const char **rule)
+{
+	ch_buf where = CH_BUF_INIT;
+	int error;
+
+	ch_buf_printf(&where, "in state '%s'", state);
+	error = role_denied(step, what, where.ptr, needed, rule);
+	ch_buf_dispose(&where);
+	return error;
+}
+
+/* Nobody counts twice in a round, in person or through a delegation: name
+ * the person who has already counted, and on whose behalf this step was. */
+static int counted_twice(const ch_docstate *st, const ch_wf_action *a, const ch_step *step,
+                         const char **rule)
+{
+	const char *principal = who(step);
+	const char *counted = ch_strv_contains(&st->round_people, step->actor) ?
+	                      step->actor : principal;
+
+	if (strcmp(principal, step->actor))
+		ch_error_setc(CH_EDENIED, "%s has already counted towards this %s round in state "
+		              "'%s' (%zu of %d): %s acting for %s may not count again",
+		              counted, a->name, st->state, st->round_signers.n, a->quorum,
+		              step->actor, principal);
+	else
+		ch_error_setc(CH_EDENIED, "%s has already counted towards this %s round in state "
+		              "'%s' (%zu of %d)", counted, a->name, st->state, st->round_signers.n,
+		              a->quorum);
 	return deny(rule, "D3");
 }
 
@@ -111,12 +149,8 @@ static int apply_quorum(ch_docstate *st, const ch_workflow *wf, const ch_wf_acti
 	if (st->round_action && strcmp(st->round_action, a->name))
 		end_round(st);
 	if (ch_strv_contains(&st->round_people, step->actor) ||
-	    ch_strv_contains(&st->round_people, principal)) {
-		ch_error_setc(CH_EDENIED, "%s has already counted towards this %s round in state "
-		              "'%s' (%zu of %d)", principal, a->name, st->state,
-		              st->round_signers.n, a->quorum);
-		return deny(rule, "D3");
-	}
+	    ch_strv_contains(&st->round_people, principal))
+		return counted_twice(st, a, step, rule);
 	if (!st->round_action)
 		st->round_action = ch_strdup(a->name);
 	ch_strv_push(&st->round_people, step->actor);
@@ -147,7 +181,11 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 			goto done;
 		}
 		if (!ch_strv_intersects(&roles, &wf->create_roles)) {
-			error = role_denied(step, "create a document with workflow", wf->name, rule);
+			ch_buf where = CH_BUF_INIT;
+
+			ch_buf_printf(&where, "with workflow '%s'", wf->name);
+			error = role_denied(step, "create a document", where.ptr, &wf->create_roles, rule);
+			ch_buf_dispose(&where);
 			goto done;
 		}
 		st->state = ch_strdup(wf->start);
@@ -172,7 +210,7 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 			                      st->state);
 			deny(rule, "D3");
 		} else if (!ch_strv_intersects(&roles, &s->edit_roles)) {
-			error = role_denied(step, "revise", st->state, rule);
+			error = state_denied(step, "revise", st->state, &s->edit_roles, rule);
 		} else {
 			end_round(st); /* approvals of the earlier text no longer count */
 		}
@@ -180,7 +218,7 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 	}
 	if (!strcmp(step->action, "comment")) {
 		if (!ch_strv_intersects(&roles, &wf->all_roles))
-			error = role_denied(step, "comment", st->state, rule);
+			error = state_denied(step, "comment", st->state, &wf->all_roles, rule);
 		goto done;
 	}
 	if (!strcmp(step->action, "withdraw")) {
@@ -209,7 +247,7 @@ int ch_engine_apply(ch_docstate *st, const ch_workflow *wf, const ch_policy *pol
 		goto done;
 	}
 	if (!ch_strv_intersects(&roles, &a->roles)) {
-		error = role_denied(step, step->action, st->state, rule);
+		error = state_denied(step, step->action, st->state, &a->roles, rule);
 		goto done;
 	}
 	if (a->quorum > 1)

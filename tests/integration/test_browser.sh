@@ -42,13 +42,13 @@ need=ok
 for tool in node chromium certtool certutil curl; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "# $tool is missing: run scripts/browser-deps.sh"; need=missing; }
 done
-if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-	echo "# node $(node --version) is older than 20, the least playwright-core accepts"; need=old-node
+if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
+	echo "# node $(node --version) is older than 18, the least playwright-core 1.61 accepts"; need=old-node
 fi
 [ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
 	{ echo "# tests/browser/node_modules is missing: run scripts/browser-deps.sh"; need=missing; }
-if [ "$need" != ok ]; then not_ok "chromium, node (20 or later), certutil and playwright-core are installed"; finish; fi
-ok "chromium, node (20 or later), certutil and playwright-core are installed"
+if [ "$need" != ok ]; then not_ok "chromium, node (18 or later), certutil and playwright-core are installed"; finish; fi
+ok "chromium, node (18 or later), certutil and playwright-core are installed"
 
 # ---- a site and its people, made with the command line ----
 chmod 755 "$T"

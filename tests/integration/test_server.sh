@@ -170,6 +170,23 @@ if [ "$(id -u)" = 0 ]; then
 else
 	not_ok "privilege separation needs the test to run as root"
 fi
+# ---- login CSRF (issue 18): a cross-site POST to the login form is refused ----
+xlogin() { # extra curl args...: status of a login as nguyen.van.a
+	curl_s -o "$T/xlogin" -w '%{http_code}' "$@" "$URL/login" \
+		--data-urlencode "id=nguyen.van.a" --data-urlencode "password=$(cat "$T/pass/nguyen.van.a.login")"
+}
+code=$(xlogin -H "Origin: https://evil.example")
+check "a login POST from another Origin is refused ($code)" test "$code" = 403
+check "  and sets no session cookie" bash -c "! curl_s -s -o /dev/null -D - -H 'Origin: https://evil.example' '$URL/login' --data-urlencode id=nguyen.van.a --data-urlencode 'password=$(cat "$T/pass/nguyen.van.a.login")' | grep -qi '^set-cookie: chancery_session=[0-9a-f]'"
+code=$(xlogin -H "Sec-Fetch-Site: cross-site")
+check "a login POST the browser marks cross-site is refused ($code)" test "$code" = 403
+code=$(xlogin -H "Origin: $URL" -H "Sec-Fetch-Site: same-origin")
+check "a login POST from our own page is accepted ($code)" test "$code" = 303
+# ---- one answer for a path that does not exist and one not for your roles ----
+login nguyen.van.a >/dev/null
+a=$(curl_s -b "$T/jar.nguyen.van.a" -w '%{http_code}' "$URL/no-such-page")
+b=$(curl_s -b "$T/jar.nguyen.van.a" -w '%{http_code}' "$URL/security")
+check "a page for another role answers exactly as a missing page" test "$a" = "$b"
 check "logs never hold passphrases" bash -c "! grep -q 'sig-pass' '$T/server.log'"
 check "logs never hold document text" bash -c "! grep -q 'Gia Lai' '$T/server.log'"
 expect 0 "the site verifies after all this" "$CH" verify "$S"

@@ -59,8 +59,8 @@ static int refuse(ch_site *site, const ch_gate_item *item, const ch_stamp_result
 	snprintf(msg, sizeof(msg), "%s", ch_error_last());
 	ch_gate_event(site, item->door, item->person, r->rule[0] ? r->rule : "label",
 	              ch_stamp_level_name(r->level));
-	return ch_error_setc(CH_ECLASSIFIED, "refused at the %s: %s; nothing was stored",
-	                     item->door, msg);
+	return ch_error_setc(CH_ECLASSIFIED, "refused at the %s: %s; %s", item->door, msg,
+	                     item->query ? "the search was not run" : "nothing was stored");
 }
 
 int ch_gate_check(ch_site *site, const ch_policy *pol, const ch_gate_item *item)
@@ -78,6 +78,9 @@ int ch_gate_check(ch_site *site, const ch_policy *pol, const ch_gate_item *item)
 	if (item->title && ch_stamp_scan_text(&r, item->title, strlen(item->title),
 	                                      CH_STAMP_IN_TITLE) == 0 && r.level != CH_STAMP_NONE)
 		return refuse(site, item, &r, "the title");
+	if (item->query && ch_stamp_scan_text(&r, item->query, strlen(item->query),
+	                                      CH_STAMP_IN_TITLE) == 0 && r.level != CH_STAMP_NONE)
+		return refuse(site, item, &r, "the search query");
 	if (item->filename && ch_stamp_scan_text(&r, item->filename, strlen(item->filename),
 	                                         CH_STAMP_IN_FILENAME) == 0 &&
 	    r.level != CH_STAMP_NONE)

@@ -26,6 +26,7 @@ typedef struct {
 	size_t text_len;
 	const char *what;           /* static: "the text", "the comment" */
 	const char *filename;       /* an upload's name, or NULL */
+	const char *query;          /* a search query (scanned as a title), or NULL */
 } ch_gate_item;
 
 /* gate.c */

@@ -871,6 +871,9 @@ static int check_policy_signer(vctx *v, vworker *w, const git_commit *c, const v
 	vsig s;
 	int st = verify_commit_sig(&s, w, id, kp, t ? t->actor : NULL);
 
+	if (i == 0 && st == SIG_OK) /* for the reports' trust-anchor line */
+		snprintf(v->r->root_signer, sizeof(v->r->root_signer), "%s", s.res.primary_fpr);
+
 	if (st == SIG_NOKEY) {
 		add(&v->main, rule, CH_POLICY_REF, id, "policy commit signed by key %s, which %s "
 		    "does not hold", s.issuer[0] ? s.issuer : "(unnamed)", where);
@@ -965,6 +968,19 @@ static int policy_head(vctx *v, git_oid *out)
 	return found;
 }
 
+/* What the reports say of the trust anchor: what was given, and whether
+ * the root found is that introduction, signed by that introducer. */
+static void note_anchor(ch_report *r, const ch_verify_opts *o)
+{
+	if (!o->introduction || !o->introducer)
+		return;
+	r->anchor_given = 1;
+	snprintf(r->anchor_introduction, sizeof(r->anchor_introduction), "%s", o->introduction);
+	snprintf(r->anchor_introducer, sizeof(r->anchor_introducer), "%s", o->introducer);
+	r->anchored = r->root[0] && !strcmp(r->root, o->introduction) &&
+	              !strcmp(r->root_signer, o->introducer);
+}
+
 static int verify_policy_chain(vctx *v, vworker *w)
 {
 	git_commit **chain = NULL;
@@ -987,12 +1003,11 @@ static int verify_policy_chain(vctx *v, vworker *w)
 	v->npols = n;
 	for (i = 0; i < n; i++)
 		git_oid_cpy(&v->pols[i].id, git_commit_id(chain[i]));
-	if (n) {
+	if (n)
 		git_oid_tostr(v->r->root, sizeof(v->r->root), &v->pols[0].id);
-		v->r->anchored = v->opts->introduction != NULL;
-	}
 	for (i = 0; i < n; i++)
 		verify_policy_commit(v, w, chain[i], i);
+	note_anchor(v->r, v->opts);
 	v->r->policy_commits = n;
 	index_policies(v);
 	free_chain(chain, n);
@@ -2077,14 +2092,42 @@ done:
 /* ------------------------------------------------------------------ */
 /* Reports: text                                                       */
 
+/* One sentence on the introduction and the trust anchor: what was given,
+ * what was checked, what was found. */
+static void anchor_summary(ch_buf *out, const ch_report *r)
+{
+	if (!r->anchor_given) {
+		ch_buf_printf(out, "introduction %s", r->root[0] ? r->root : "none found");
+		if (r->root_signer[0])
+			ch_buf_printf(out, ", signed by %s", r->root_signer);
+		ch_buf_puts(out, " (trusted as found: no trust anchor was given)");
+		return;
+	}
+	if (r->anchored) {
+		ch_buf_printf(out, "introduction %s, signed by %s: matches the trust anchor given",
+		              r->root, r->root_signer);
+		return;
+	}
+	ch_buf_printf(out, "introduction %s DOES NOT match the trust anchor given (introduction "
+	              "%s, introducer %s): ", r->root[0] ? r->root : "none found",
+	              r->anchor_introduction, r->anchor_introducer);
+	if (strcmp(r->root, r->anchor_introduction))
+		ch_buf_puts(out, "the root of the policy chain is another commit");
+	else if (r->root_signer[0])
+		ch_buf_printf(out, "it is signed by %s", r->root_signer);
+	else
+		ch_buf_puts(out, "its signature could not be tied to a policy-admin's key");
+	ch_buf_puts(out, "; nothing in this repository is anchored (finding P1)");
+}
+
 void ch_report_text(ch_buf *out, const ch_report *r)
 {
 	size_t i;
 
-	if (r->root[0])
-		ch_buf_printf(out, "introduction %s (%s)\n", r->root,
-		              r->anchored ? "matches the trust anchor given" :
-		              "trusted as found: no --introduction given");
+	if (r->root[0] || r->anchor_given) {
+		anchor_summary(out, r);
+		ch_buf_putc(out, '\n');
+	}
 	for (i = 0; i < r->n; i++) {
 		const ch_finding *f = &r->v[i];
 
@@ -2127,6 +2170,19 @@ static json_t *doclist_json(const ch_report *r)
 	return a;
 }
 
+/* {"given":false} or {"given":true,"introduction":...,"introducer":...,
+ * "matches":...,"root_matches":...,"signer":...}: the anchor given and what
+ * was found. */
+static json_t *anchor_json(const ch_report *r)
+{
+	if (!r->anchor_given)
+		return json_pack("{s:b}", "given", 0);
+	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:o}", "given", 1, "introduction",
+	                 r->anchor_introduction, "introducer", r->anchor_introducer, "matches",
+	                 r->anchored, "root_matches", !strcmp(r->root, r->anchor_introduction),
+	                 "signer", r->root_signer[0] ? json_string(r->root_signer) : json_null());
+}
+
 void ch_report_json(ch_buf *out, const ch_report *r)
 {
 	json_t *o = json_object(), *f = json_array(), *w = json_array(), *other = json_array();
@@ -2146,6 +2202,7 @@ void ch_report_json(ch_buf *out, const ch_report *r)
 	json_object_set_new(o, "ok", json_boolean(r->nfindings == 0));
 	json_object_set_new(o, "introduction", json_string(r->root));
 	json_object_set_new(o, "anchored", json_boolean(r->anchored));
+	json_object_set_new(o, "anchor", anchor_json(r));
 	json_object_set_new(o, "tier", str_or_null(r->tier));
 	json_object_set_new(o, "policy_commits", json_integer((json_int_t)r->policy_commits));
 	json_object_set_new(o, "documents", json_integer((json_int_t)r->docs));
@@ -2273,10 +2330,9 @@ static void html_facts(ch_buf *out, const ch_report *r)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	ch_buf_puts(out, "<table class=\"facts\">\n");
 	html_fact(out, "Repository", r->repo_path);
-	ch_buf_printf(&b, "%s (%s)", r->root[0] ? r->root : "none found",
-	              r->anchored ? "matches the trust anchor given" :
-	              "trusted as found: no trust anchor was given");
-	html_fact(out, "Introduction", b.ptr);
+	anchor_summary(&b, r);
+	html_fact(out, r->anchor_given && !r->anchored ? "Introduction (NOT ANCHORED)" :
+	          "Introduction", b.ptr);
 	html_fact(out, "Signed tier", r->tier ? r->tier : "unknown");
 	ch_buf_clear(&b);
 	ch_buf_printf(&b, "%zu policy commits, %zu documents, %zu document commits",

@@ -45,7 +45,11 @@ typedef struct {
 	size_t ndoclist;
 	ch_strv other_refs;   /* refs that are not chains: listed, not judged */
 	char root[41];        /* the introduction found */
-	int anchored;         /* the introduction was given out of band */
+	char root_signer[41]; /* the primary key that signed it; "" when not checked or bad */
+	int anchor_given;     /* a trust anchor was given (--introduction, --introducer) */
+	char anchor_introduction[41], anchor_introducer[41]; /* the anchor given, or "" */
+	int anchored;         /* an anchor was given, and the root is that introduction,
+	                         signed by that introducer */
 	int checkpoint_written;
 	char *repo_path;      /* the repository's git directory */
 	char *tier;           /* the signed tier ("networked", "offline"); NULL if unknown */
