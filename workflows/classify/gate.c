@@ -70,7 +70,10 @@ int ch_gate_check(ch_site *site, const ch_policy *pol, const ch_gate_item *item)
 	if (!strcmp(pol->tier, "offline"))
 		return 0;
 	if (item->classification && strcmp(item->classification, "unclassified")) {
-		ch_gate_event(site, item->door, item->person, "label", item->classification);
+		/* the claimed label is the requester's text: only a known one is logged */
+		ch_gate_event(site, item->door, item->person, "label",
+		              ch_valid_classification(item->classification) ? item->classification :
+		              "unknown label");
 		return ch_error_setc(CH_ECLASSIFIED, "refused at the %s: site %s is on the networked "
 		                     "tier: it holds unclassified documents only; nothing was stored",
 		                     item->door, site->site_id);
