@@ -15,7 +15,7 @@ CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
-PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib
+PKGS      = libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib expat
 SERVER_PKGS = libmicrohttpd gnutls libseccomp zlib
 FUZZ_SECONDS ?= 60
 
@@ -54,7 +54,9 @@ DEPFLAGS = -MMD -MP
 
 .PHONY: all check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
-all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY)
+TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp
+
+all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -114,6 +116,15 @@ $(BUILD)/chancery-offline: $(CLI_SRC:%.c=$(BUILD)/offline/%.o) $(BUILD)/libchanc
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS) -lcmocka
+
+# The corpus of markings for the door tests, and the scanner's bench.
+$(BUILD)/tests/gen_markings: tests/unit/gen_markings.c tests/unit/marking_variants.h $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/bench_stamp: tests/bench/bench_stamp.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
@@ -188,11 +199,12 @@ bench: $(if $(CH_NO_DEPS),,deps-bench)
 fuzz:
 	BUILD=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+# The binaries are all that is used: workflows, templates and skeletons
+# are compiled in (scripts/embed.sh).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chancery
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
 	  $(DESTDIR)$(PREFIX)/bin/
-	cp -r workflows/defs templates $(DESTDIR)$(PREFIX)/share/chancery/
 
 clean:
 	rm -rf build build-test build-clang build-asan build-fuzz

@@ -19,7 +19,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 set_run=(
 	gcc make pkg-config
 	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
-	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev
+	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev libexpat1-dev
+	unicode-data libicu-dev
 	libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev zlib1g-dev libssl-dev
 	gnupg gpg-agent gpgconf git ca-certificates gnutls-bin
 )

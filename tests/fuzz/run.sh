@@ -21,7 +21,7 @@ BUILD=${BUILD:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
 CC=${FUZZ_CC:-clang}
-PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib"
+PKGS="libgit2 gpgme libassuan gpg-error libgcrypt jansson libcmark zlib expat"
 
 case "$FUZZ_SECONDS" in ''|*[!0-9]*) echo "FUZZ_SECONDS must be a number of seconds" >&2; exit 2 ;; esac
 if ! command -v "$CC" >/dev/null; then

@@ -62,6 +62,19 @@ V="$T/verifier-gnupg"
 mkdir -m 700 "$V"
 GNUPGHOME="$V" gpg --batch --quiet --import "$T/keys.asc" 2>/dev/null
 
+# A document addressed to mission-a whose head holds a stamped attachment
+# put in by hand (unsigned, as a copied-in repository might hold): the
+# gate on the way out (ch_gate_head: label, title, text and every
+# attachment) keeps the whole document from the mission.
+DX=$(mk "Gửi Tokyo, phụ lục" mission-a)
+hx=$(git -C "$R" rev-parse "refs/docs/$DX")
+printf 'BỘ NGOẠI GIAO\n\nTỐI MẬT\n\nPhụ lục.\n' >"$T/stamped.txt"
+sub=$(printf '100644 blob %s\tphu-luc.txt\n' "$(git -C "$R" hash-object -w "$T/stamped.txt")" | git -C "$R" mktree)
+tree=$( { git -C "$R" ls-tree "$hx^{tree}"; printf '040000 tree %s\tattachments\n' "$sub"; } | git -C "$R" mktree)
+printf 'revise: by hand\n\nChancery-Action: revise\nChancery-Step: draft\nChancery-Actor: nguyen.van.a\nChancery-Policy: %s\nChancery-Classification: unclassified\n' \
+	"$(git -C "$R" rev-parse refs/heads/policy)" >"$T/msg"
+git -C "$R" update-ref "refs/docs/$DX" "$(git -C "$R" commit-tree "$tree" -p "$hx" -F "$T/msg")" "$hx"
+
 # ---- mission-a ----
 expect 0 "mission-a: stock git clone --mirror over TLS with its certificate" \
 	gitc mission-a clone --mirror "$G" "$T/a.git"
@@ -73,6 +86,8 @@ check "  each at the site's head" test "$(git -C "$T/a.git" rev-parse "refs/docs
 check "  and not one object of the document addressed to nobody" \
 	bash -c "! git -C '$T/a.git' cat-file -e '$hidden' 2>/dev/null"
 check "  nor the spilled one" bash -c "! git -C '$T/a.git' rev-parse -q --verify 'refs/docs/$DS'"
+check "  nor the one whose head holds a stamped attachment" \
+	bash -c "! git -C '$T/a.git' rev-parse -q --verify 'refs/docs/$DX'"
 check "  nor of the one for mission-b only" \
 	bash -c "! git -C '$T/a.git' cat-file -e '$(git -C "$R" rev-parse "refs/docs/$DB")' 2>/dev/null"
 bad=0 n=0

@@ -322,6 +322,83 @@ static void test_office(void **state)
 	ch_buf_dispose(&text);
 }
 
+/* A Word file with one more part, `name` holding `content` (deflated). */
+static ch_stamp_level part_level(const char *document, const char *name, const char *content)
+{
+	zipw z;
+	ch_stamp_result r;
+
+	memset(&z, 0, sizeof(z));
+	ch_buf_init(&z.zip);
+	ch_buf_init(&z.cd);
+	zip_add(&z, "[Content_Types].xml", DOCX_TYPES, 0, 0);
+	zip_add(&z, "_rels/.rels", "<Relationships/>", 1, 0);
+	zip_add(&z, "word/document.xml", document, 1, 0);
+	if (name)
+		zip_add(&z, name, content, 1, 0);
+	zip_end(&z);
+	assert_int_equal(ch_attach_scan(&r, z.zip.ptr, z.zip.size), 0);
+	ch_buf_dispose(&z.zip);
+	ch_buf_dispose(&z.cd);
+	return r.level;
+}
+
+/* What an attacker tries to carry a marking through an Office file: every
+ * place is read by the XML parser, or the file is unreadable. */
+static void test_office_tricks(void **state)
+{
+	static const char plain[] = W_DOC(W_P("Công văn về hợp tác."));
+	static const struct {
+		const char *document, *name, *content;
+		ch_stamp_level want;
+	} rows[] = {
+		{ W_DOC("<w:p><w:r><w:t><![CDATA[TỐI MẬT]]></w:t></w:r></w:p>"), NULL, NULL,
+		  CH_STAMP_SECRET },
+		{ W_DOC("<w:p><w:r><w:t>T&#x1ED0;I M&#7852;T</w:t></w:r></w:p>"), NULL, NULL,
+		  CH_STAMP_SECRET },
+		{ W_DOC("<w:p><w:r><w:t>SECRET//NOFORN</w:t></w:r></w:p>"), NULL, NULL,
+		  CH_STAMP_SECRET },
+		{ W_DOC("<w:p><w:r><w:t>T</w:t></w:r><w:r><w:t>OP SEC</w:t></w:r><w:r><w:t>RET</w:t>"
+		        "</w:r></w:p>"), NULL, NULL, CH_STAMP_TOP_SECRET },
+		{ W_DOC("<w:p><wp:docPr id=\"1\" name=\"p\" descr=\"TUYỆT MẬT\"/></w:p>" W_P("x")),
+		  NULL, NULL, CH_STAMP_TOP_SECRET },
+		{ W_DOC("<!-- TỐI MẬT -->" W_P("x")), NULL, NULL, CH_STAMP_SECRET },
+		{ plain, "docProps/thumbnail.jpeg", "TỐI MẬT", CH_STAMP_SECRET },
+		{ plain, "docProps/thumbnail.emf", "<x>TỐI MẬT</x>", CH_STAMP_SECRET },
+		{ plain, "docProps/thumbnail.wmf", "\x01\x02\x03binary", CH_STAMP_UNREADABLE },
+		{ plain, "docProps/core.xml", "<cp:coreProperties xmlns:cp=\"c\" xmlns:dc=\"d\">"
+		  "<dc:title>TỐI MẬT</dc:title><dc:creator>A</dc:creator></cp:coreProperties>",
+		  CH_STAMP_SECRET },
+		{ plain, "word/header1.xml", "<w:hdr xmlns:w=\"w\">" W_P("MẬT") "</w:hdr>",
+		  CH_STAMP_CONFIDENTIAL },
+		{ plain, "word/footnotes.xml", "<w:footnotes xmlns:w=\"w\">" W_P("TUYỆT MẬT")
+		  "</w:footnotes>", CH_STAMP_TOP_SECRET },
+		{ plain, "word/comments.xml", "<w:comments xmlns:w=\"w\">" W_P("绝密★10年")
+		  "</w:comments>", CH_STAMP_TOP_SECRET },
+		{ plain, "word/charts/chart1.xml", "<c:chartSpace xmlns:c=\"c\" xmlns:a=\"a\">"
+		  "<a:p><a:r><a:t>COSMIC TOP SECRET</a:t></a:r></a:p></c:chartSpace>",
+		  CH_STAMP_TOP_SECRET },
+		{ plain, "customXml/item1.xml", "<x>unclosed", CH_STAMP_UNREADABLE },
+		{ plain, "customXml/item2.xml", "<!DOCTYPE x [<!ENTITY a \"TỐI MẬT\">]><x>&a;</x>",
+		  CH_STAMP_UNREADABLE },
+		{ plain, "word/notes.txt", "TỐI MẬT", CH_STAMP_SECRET },
+		{ plain, "word/TỐI MẬT.xml", "<x/>", CH_STAMP_SECRET },
+		{ plain, "word/embeddings/oleObject1.bin", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+		  CH_STAMP_UNREADABLE },
+		{ plain, "word/settings.xml", "<w:settings xmlns:w=\"w\"/>", CH_STAMP_NONE },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < CH_ARRAY_SIZE(rows); i++) {
+		ch_stamp_level got = part_level(rows[i].document, rows[i].name, rows[i].content);
+
+		if (got != rows[i].want)
+			fail_msg("row %zu (%s): got %s, want %s", i, rows[i].name ? rows[i].name : "document",
+			         ch_stamp_level_name(got), ch_stamp_level_name(rows[i].want));
+	}
+}
+
 /* Reading an Office file's text is linear: twice the paragraphs, about
  * twice the time (a search to the end of the part for each run of text
  * once made 30,000 paragraphs take 1.8 s). Best of three runs each. */
@@ -372,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_serve_type),
 		cmocka_unit_test(test_office),
+		cmocka_unit_test(test_office_tricks),
 		cmocka_unit_test(test_extract_linear),
 	};
 

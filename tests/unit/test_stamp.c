@@ -388,6 +388,10 @@ static void corpus_dir(ch_buf *out)
 
 	ch_buf_clear(out);
 	ch_buf_printf(out, "%s/../shared/corpus", top ? top : ".");
+	if (ch_fs_exists(out->ptr))
+		return;
+	ch_buf_clear(out); /* a worktree one level deeper (/work/wt/<name>) */
+	ch_buf_printf(out, "%s/../../shared/corpus", top ? top : ".");
 }
 
 /* iconv `in` to `to` (with transliteration for what it lacks). */

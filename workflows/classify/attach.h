@@ -71,7 +71,8 @@ const char *ch_attach_serve_type(const void *data, size_t len);
 
 /* extract.c */
 /* The text of an Office Open XML or OpenDocument file, when every part of
- * it is one that is read (XML, a thumbnail); -1 when it cannot be read. */
+ * it can be read (XML through expat, text, a thumbnail that is a picture);
+ * -1 when one cannot: the whole file is then unreadable. */
 int ch_attach_extract(ch_buf *out, const void *data, size_t len);
 /* The stamp scanner's verdict on an attachment's content: as
  * ch_stamp_scan_file, but the text of Office Open XML and OpenDocument

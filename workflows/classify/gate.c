@@ -11,7 +11,6 @@
 #include "workflows/classify/attach.h"
 #include "workflows/classify/gate.h"
 #include "workflows/classify/stamp.h"
-#include "workflows/doc.h"
 #include "util/fs.h"
 #include "util/common.h"
 
@@ -190,33 +189,6 @@ int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door
 	ch_gate_event(site, door, person, r.rule, ch_stamp_level_name(r.level));
 	return ch_error_setc(CH_ECLASSIFIED, "withheld at the %s: the attachment did not pass the "
 	                     "classification gate; the event was recorded", door);
-}
-
-int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
-                 const git_oid *head, const char *door, const char *peer)
-{
-	git_oid id = *head, parent;
-	size_t n = 0;
-	int error = 0, more;
-
-	if (!strcmp(pol->tier, "offline"))
-		return 0;
-	/* the pack sends the chain whole: every commit is judged as it would
-	 * be coming in (each against its parent, so every blob once) */
-	do {
-		git_commit *c = NULL;
-
-		if (++n > CH_DOC_MAX_STEPS || git_commit_lookup(&c, repo, &id) < 0)
-			return ch_error_setc(CH_EINVALID, "%.12s: unreadable document chain",
-			                     git_oid_tostr_s(head));
-		if ((more = git_commit_parentcount(c) == 1))
-			git_oid_cpy(&parent, git_commit_parent_id(c, 0));
-		git_commit_free(c);
-		if ((error = ch_gate_commit(site, repo, pol, &id, door, peer)) < 0)
-			return error;
-		git_oid_cpy(&id, &parent);
-	} while (more);
-	return 0;
 }
 
 /* ---- short fields ---- */

@@ -63,14 +63,6 @@ int ch_gate_attachment(ch_site *site, const ch_policy *pol, const ch_gate_file *
 int ch_gate_attachment_out(ch_site *site, const ch_policy *pol, const char *door,
                            const char *person, const char *name, const void *data,
                            size_t len);
-/* A document's head on its way out to `peer` (a fetch, a bundle, a join,
- * a push to a peer): every commit of its chain, as the pack sends it, judged
- * as ch_gate_commit judges what comes in (messages, headers, names, every
- * blob each commit adds: so the head's whole tree) at `door`. The one
- * decision every outgoing path makes (sync/peerview.c, the command line's
- * join and sync). */
-int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
-                 const git_oid *head, const char *door, const char *peer);
 /* Short fields at a door, each judged as a title (CH_STAMP_IN_TITLE): a
  * refusal names the field's `what` (static), never its value. */
 typedef struct {

@@ -13,6 +13,8 @@
 #include <uninorm.h>
 #include <unistr.h>
 
+#include "workflows/classify/fold.h"
+#include "workflows/classify/markings.h"
 #include "workflows/classify/stamp.h"
 #include "util/common.h"
 
@@ -46,6 +48,7 @@ enum {
 #define F_UPPER 0x01    /* written as a capital */
 #define F_CASELESS 0x02 /* case unknown (TCVN3 high bytes): counts as a capital */
 #define F_STROKE 0x04   /* Đ */
+#define F_IDEO F_STROKE /* on K_OTHER: an ideograph or kana, a word of its own */
 #define F_FOREIGN 0x08  /* carries a mark Vietnamese does not use (ignored when matching) */
 #define F_M 0x10        /* reads as M, A, T (digits 4 and 7 too): the line filter's letters */
 #define F_A 0x20
@@ -106,48 +109,6 @@ static const char *const compound_next[] = {
 static const char *const doc_nouns[] = {
 	"TÀI LIỆU", "VĂN BẢN", "HỒ SƠ", "BÁO CÁO", "CÔNG VĂN", "CÔNG ĐIỆN", "ĐIỆN", "THÔNG TIN",
 	"KẾ HOẠCH", "THƯ",
-};
-
-/* Look-alikes, keyed on the upper-cased base character. */
-static const struct {
-	uint32_t cp;
-	char letter;
-	uint8_t upper; /* counts as a capital even if Unicode says lower case */
-} confusables[] = {
-	/* Greek */
-	{ 0x0391, 'A', 0 }, { 0x0392, 'B', 0 }, { 0x0395, 'E', 0 }, { 0x0396, 'Z', 0 },
-	{ 0x0397, 'H', 0 }, { 0x0399, 'I', 0 }, { 0x039A, 'K', 0 }, { 0x039C, 'M', 0 },
-	{ 0x039D, 'N', 0 }, { 0x039F, 'O', 0 }, { 0x03A1, 'P', 0 }, { 0x03A4, 'T', 0 },
-	{ 0x03A5, 'Y', 0 }, { 0x03A7, 'X', 0 }, { 0x037F, 'J', 0 }, { 0x03F9, 'C', 0 },
-	/* Cyrillic */
-	{ 0x0405, 'S', 0 }, { 0x0406, 'I', 0 }, { 0x0408, 'J', 0 }, { 0x0410, 'A', 0 },
-	{ 0x0412, 'B', 0 }, { 0x0415, 'E', 0 }, { 0x041A, 'K', 0 }, { 0x041C, 'M', 0 },
-	{ 0x041D, 'H', 0 }, { 0x041E, 'O', 0 }, { 0x0420, 'P', 0 }, { 0x0421, 'C', 0 },
-	{ 0x0422, 'T', 0 }, { 0x0423, 'Y', 0 }, { 0x0425, 'X', 0 }, { 0x04AE, 'Y', 0 },
-	{ 0x04BA, 'H', 0 }, { 0x04C0, 'I', 0 }, { 0x04CF, 'I', 0 }, { 0x0500, 'D', 0 },
-	{ 0x051A, 'Q', 0 }, { 0x051C, 'W', 0 },
-	/* Latin oddities and small capitals */
-	{ 0x01C0, 'I', 1 }, { 0x0262, 'G', 1 }, { 0x026A, 'I', 1 }, { 0x0274, 'N', 1 },
-	{ 0x0280, 'R', 1 }, { 0x028F, 'Y', 1 }, { 0x0299, 'B', 1 }, { 0x029C, 'H', 1 },
-	{ 0x029F, 'L', 1 }, { 0x1D00, 'A', 1 }, { 0x1D04, 'C', 1 }, { 0x1D05, 'D', 1 },
-	{ 0x1D07, 'E', 1 }, { 0x1D0A, 'J', 1 }, { 0x1D0B, 'K', 1 }, { 0x1D0D, 'M', 1 },
-	{ 0x1D0F, 'O', 1 }, { 0x1D18, 'P', 1 }, { 0x1D1B, 'T', 1 }, { 0x1D1C, 'U', 1 },
-	{ 0x1D20, 'V', 1 }, { 0x1D21, 'W', 1 }, { 0x1D22, 'Z', 1 }, { 0x2C6D, 'A', 0 },
-	{ 0xA731, 'S', 1 }, { 0xA7AC, 'G', 0 },
-	/* Cherokee */
-	{ 0x13A0, 'D', 0 }, { 0x13A2, 'T', 0 }, { 0x13A9, 'Y', 0 }, { 0x13AA, 'A', 0 },
-	{ 0x13AB, 'J', 0 }, { 0x13AC, 'E', 0 }, { 0x13B3, 'W', 0 }, { 0x13B7, 'M', 0 },
-	{ 0x13BB, 'H', 0 }, { 0x13C0, 'G', 0 }, { 0x13C3, 'Z', 0 }, { 0x13D9, 'V', 0 },
-	{ 0x13DA, 'S', 0 }, { 0x13DE, 'L', 0 }, { 0x13DF, 'C', 0 }, { 0x13E2, 'P', 0 },
-	{ 0x13E6, 'K', 0 }, { 0x13F4, 'B', 0 },
-	/* Lisu */
-	{ 0xA4D0, 'B', 1 }, { 0xA4D1, 'P', 1 }, { 0xA4D3, 'D', 1 }, { 0xA4D4, 'T', 1 },
-	{ 0xA4D6, 'G', 1 }, { 0xA4D7, 'K', 1 }, { 0xA4D9, 'J', 1 }, { 0xA4DA, 'C', 1 },
-	{ 0xA4DC, 'Z', 1 }, { 0xA4DD, 'F', 1 }, { 0xA4DF, 'M', 1 }, { 0xA4E0, 'N', 1 },
-	{ 0xA4E1, 'L', 1 }, { 0xA4E2, 'S', 1 }, { 0xA4E3, 'R', 1 }, { 0xA4E6, 'V', 1 },
-	{ 0xA4E7, 'H', 1 }, { 0xA4EA, 'W', 1 }, { 0xA4EB, 'X', 1 }, { 0xA4EC, 'Y', 1 },
-	{ 0xA4EE, 'A', 1 }, { 0xA4F0, 'E', 1 }, { 0xA4F2, 'I', 1 }, { 0xA4F3, 'O', 1 },
-	{ 0xA4F4, 'U', 1 },
 };
 
 /* Digits that may stand for letters inside a stamp ("T0I M4T"). */
@@ -316,20 +277,74 @@ static int is_vbar(uint32_t cp)
 	return 0;
 }
 
-static char confusable(uint32_t cp, uint8_t *upper)
+/* Letters of the foreign markings' scripts that fold to no Latin letter
+ * (Ш, Й, 密, 秘 ...): each has a code of its own, 0x80 + its index, as the
+ * ch of a K_OTHER token, so that phrases can name it. Keyed on the capital
+ * of the decomposition's base; registered (extra_register) before any
+ * character is folded. */
+#define MAX_EXTRA 128
+static uint32_t extra_cp[MAX_EXTRA];
+static size_t n_extra;
+
+static uint8_t extra_code(uint32_t key)
 {
 	size_t i;
 
-	if (cp >= 0x1F1E6 && cp <= 0x1F1FF) { /* regional indicators */
-		*upper = 1;
-		return (char)('A' + (cp - 0x1F1E6));
-	}
-	for (i = 0; i < CH_ARRAY_SIZE(confusables); i++)
-		if (confusables[i].cp == cp) {
-			*upper = confusables[i].upper;
-			return confusables[i].letter;
-		}
+	for (i = 0; i < n_extra; i++)
+		if (extra_cp[i] == key)
+			return (uint8_t)(0x80 + i);
 	return 0;
+}
+
+/* A letter-like code point that compatibility decomposition does not fold
+ * to a Latin letter: the generated table (fold.h). For a letter with case
+ * its capital is looked up first, so that both cases fold alike (a foreign
+ * marking's letter, extra_code, stays itself); a caseless one (a small
+ * capital, a negative squared letter) reads as the table says. */
+static char table_letter(uint32_t cp, uint32_t base, uint32_t up, uint8_t *upper, uint8_t *foreign)
+{
+	uint8_t f, own;
+	char c;
+
+	/* a small capital reads as a capital, whatever its case pair (ʀ, Ʀ) */
+	*upper = ch_fold_letter(cp, &own) && (own & CH_FOLD_UPPER);
+	if (up != base && ((c = ch_fold_letter(up, &f)) || extra_code(up))) {
+		*foreign = (f & CH_FOLD_FOREIGN) != 0;
+		return c;
+	}
+	if (!(c = ch_fold_letter(base, &f)) && base != cp)
+		c = ch_fold_letter(cp, &f);
+	if (up == base)
+		*upper = (f & CH_FOLD_UPPER) != 0;
+	*foreign = (f & CH_FOLD_FOREIGN) != 0;
+	return c;
+}
+
+static int is_ideo(uint32_t cp)
+{
+	const uc_script_t *sc = uc_script(cp);
+
+	return uc_is_property_ideographic(cp) ||
+	       (sc && (!strcmp(sc->name, "Han") || !strcmp(sc->name, "Hiragana") ||
+	               !strcmp(sc->name, "Katakana")));
+}
+
+/* A letter that folds to no Latin letter: its code if registered, else '?';
+ * an ideograph or kana is a word of its own and has no case. */
+static tok other_tok(uint32_t cp, uint32_t base, tok t)
+{
+	uint32_t up = uc_toupper(base);
+	uint8_t code = extra_code(up);
+
+	t.kind = K_OTHER;
+	t.ch = code ? code : '?';
+	if (is_ideo(base))
+		t.flags |= F_IDEO | F_CASELESS;
+	else if (up == base && uc_tolower(base) == base)
+		t.flags |= F_CASELESS;
+	else if (uc_is_property_uppercase(cp))
+		t.flags |= F_UPPER;
+	return t;
 }
 
 static char punct_class(uint32_t cp)
@@ -347,6 +362,8 @@ static char punct_class(uint32_t cp)
 		return '_';
 	if (cp == '.' || cp == 0x2024 || cp == 0xfe52)
 		return '.';
+	if (cp == 0x2605 || cp == 0x2606 || cp == 0x2736 || cp == 0x272A || cp == 0x2729)
+		return '*'; /* the star between a Chinese marking and its term: 绝密★10年 */
 	return '#';
 }
 
@@ -358,7 +375,7 @@ static tok classify(uint32_t cp)
 	uint32_t buf[32], *d;
 	size_t n = CH_ARRAY_SIZE(buf), i, starters = 0;
 	uint32_t base, up;
-	uint8_t upper = 0;
+	uint8_t upper = 0, foreign = 0;
 	char c;
 
 	if (cp == '\t' || is_vbar(cp))
@@ -417,19 +434,25 @@ static tok classify(uint32_t cp)
 	}
 	if (d != buf)
 		free(d);
-	if (base == ' ' || starters != 1) /* spacing accents, ligatures, fractions */
-		return uc_is_alpha(cp) ? (tok){ K_OTHER, '?', 0, 0 } : (tok){ K_PUNCT, '#', 0, 0 };
+	if (base == ' ' || starters != 1) { /* spacing accents, ligatures, fractions, "(A)" */
+		if ((c = table_letter(cp, cp, cp, &upper, &foreign)))
+			return (tok){ K_LETTER, (uint8_t)c, 0,
+			              (uint8_t)(letter_bits((uint8_t)c) | (upper ? F_UPPER : 0) |
+			                        (foreign ? F_FOREIGN : 0)) };
+		return uc_is_alpha(cp) ? other_tok(cp, base, (tok){ K_OTHER, '?', 0, 0 }) :
+		                         (tok){ K_PUNCT, '#', 0, 0 };
+	}
 
 	up = uc_toupper(base);
 	c = 0;
 	if (up >= 'A' && up <= 'Z')
 		c = (char)up;
-	else if (!(c = confusable(up, &upper)))
-		c = confusable(base, &upper);
+	else
+		c = table_letter(cp, base, up, &upper, &foreign);
 	if (c) {
 		t.kind = K_LETTER;
 		t.ch = (uint8_t)c;
-		t.flags |= letter_bits(t.ch);
+		t.flags |= letter_bits(t.ch) | (foreign ? F_FOREIGN : 0);
 		if (upper || uc_is_property_uppercase(cp) ||
 		    uc_is_general_category(cp, UC_TITLECASE_LETTER))
 			t.flags |= F_UPPER;
@@ -440,15 +463,18 @@ static tok classify(uint32_t cp)
 		return (tok){ K_DIGIT, (uint8_t)c, 0, (uint8_t)(letter_bits((uint8_t)c) & ~F_VOWEL) };
 	}
 	if (uc_is_alpha(base))
-		return (tok){ K_OTHER, '?', 0, 0 };
+		return other_tok(cp, base, t);
 	return (tok){ K_PUNCT, (uint8_t)punct_class(base), 0, 0 };
 }
 
-/* Characters beyond the BMP outside the tabled blocks: no decomposition
- * needed (nothing there folds to a Latin letter). */
+/* Characters beyond the BMP outside the cached blocks: folded in full only
+ * when the generated table has them (modifier small capitals, Deseret and
+ * other look-alikes); nothing else there folds to a Latin letter. */
 static tok classify_astral(uint32_t cp)
 {
-	if (cp >= 0x1F1E6 && cp <= 0x1F1FF)
+	uint8_t f;
+
+	if (ch_fold_letter(cp, &f))
 		return classify(cp);
 	if (uc_is_property_default_ignorable_code_point(cp) || cp > 0x10FFFF)
 		return (tok){ K_IGNORE, 0, 0, 0 };
@@ -463,7 +489,7 @@ static tok classify_astral(uint32_t cp)
 		return (tok){ K_DIGIT, c, 0, (uint8_t)(letter_bits(c) & ~F_VOWEL) };
 	}
 	if (uc_is_alpha(cp))
-		return (tok){ K_OTHER, '?', 0, 0 };
+		return other_tok(cp, cp, (tok){ K_OTHER, '?', 0, 0 });
 	return (tok){ K_PUNCT, '#', 0, 0 };
 }
 
@@ -516,7 +542,8 @@ static void compile_phrase(phrase *p, const char *s)
 			p->words++;
 		if (t.kind == K_MARK && p->n)
 			p->marks[p->n - 1] |= t.marks;
-		if ((t.kind == K_LETTER || t.kind == K_DIGIT) && p->n < sizeof(p->ch)) {
+		if ((t.kind == K_LETTER || t.kind == K_DIGIT || (t.kind == K_OTHER && t.ch >= 0x80)) &&
+		    p->n < sizeof(p->ch)) {
 			p->ch[p->n] = t.ch;
 			p->marks[p->n++] = t.marks;
 		}
@@ -529,6 +556,191 @@ static void compile_list(phrase *out, const char *const *src, size_t n)
 
 	for (i = 0; i < n; i++)
 		compile_phrase(&out[i], src[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables: foreign markings (markings.c), compiled                     */
+
+typedef struct {
+	phrase p;
+	ch_stamp_level level;
+	int word; /* CH_MARKING_WORD: also an everyday word */
+} fmark;
+
+static fmark *f_marks;
+static size_t n_fmarks;
+static phrase *p_flabels, *p_fcaveats, *p_fcopies;
+static phrase_list l_flabels, l_fcaveats, l_fcopies;
+
+/* The line filter for foreign markings: an Aho-Corasick automaton over the
+ * letters of a line (everything else skipped; L and I alike, and digits as
+ * the letters they may stand for, as is_letter reads them), built on the
+ * longest word of each marking. A line where none occurs holds no foreign
+ * marking and is not analysed for one. Symbol 0 (any other letter) goes
+ * back to the root. */
+static uint8_t ac_sym[256];
+static size_t ac_nsym, ac_nstates;
+static uint16_t *ac_go;
+static uint8_t *ac_out;
+#define AC_NONE 0xFFFFu
+
+static void extra_register(const char *s)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		ucs4_t cp;
+		uint32_t buf[8], *d, key;
+		size_t n = CH_ARRAY_SIZE(buf);
+		int k = u8_mbtouc(&cp, u + i, len - i);
+		tok t = classify(cp);
+
+		i += (size_t)(k > 0 ? k : 1);
+		if (t.kind != K_OTHER || t.ch != '?')
+			continue;
+		d = u32_normalize(UNINORM_NFKD, &cp, 1, buf, &n);
+		key = uc_toupper(d && n ? d[0] : cp);
+		if (d && d != buf)
+			free(d);
+		if (!extra_code(key) && n_extra < MAX_EXTRA)
+			extra_cp[n_extra++] = key;
+	}
+}
+
+static void ac_symbols(void)
+{
+	size_t c;
+
+	ac_nsym = 1;
+	for (c = 'A'; c <= 'Z'; c++)
+		if (c != 'L')
+			ac_sym[c] = (uint8_t)ac_nsym++;
+	ac_sym['L'] = ac_sym['I'];
+	for (c = '0'; c <= '9'; c++)
+		ac_sym[c] = digit_alt((uint8_t)c) ? ac_sym[(uint8_t)digit_alt((uint8_t)c)] : 0;
+	for (c = 0; c < n_extra; c++)
+		ac_sym[0x80 + c] = (uint8_t)ac_nsym++;
+}
+
+/* The longest word of a marking ("TOP SECRET": SECRET), compiled. */
+static void longest_word(phrase *out, const char *text)
+{
+	char w[128];
+	const char *p = text;
+
+	memset(out, 0, sizeof(*out));
+	while (*p) {
+		size_t n = strcspn(p, " -");
+		phrase cand;
+
+		if (n && n < sizeof(w)) {
+			memcpy(w, p, n);
+			w[n] = '\0';
+			compile_phrase(&cand, w);
+			if (cand.n > out->n)
+				*out = cand;
+		}
+		p += n + (p[n] != '\0');
+	}
+}
+
+static void ac_add(const phrase *key)
+{
+	size_t st = 0, k;
+
+	for (k = 0; k < key->n; k++) {
+		uint16_t *next = &ac_go[st * ac_nsym + ac_sym[key->ch[k]]];
+
+		if (*next == AC_NONE)
+			*next = (uint16_t)ac_nstates++;
+		st = *next;
+	}
+	ac_out[st] = 1;
+}
+
+/* Failure links, folded into a full transition table (breadth first). */
+static void ac_finish(size_t cap)
+{
+	uint16_t *fail = ch_malloc(cap * sizeof(uint16_t)), *queue = ch_malloc(cap * sizeof(uint16_t));
+	size_t head = 0, tail = 0, s;
+
+	for (s = 0; s < ac_nsym; s++) {
+		uint16_t *g = &ac_go[s];
+
+		if (*g == AC_NONE || s == 0)
+			*g = 0;
+		else {
+			fail[*g] = 0;
+			queue[tail++] = *g;
+		}
+	}
+	while (head < tail) {
+		uint16_t u = queue[head++];
+
+		for (s = 0; s < ac_nsym; s++) {
+			uint16_t *g = &ac_go[u * ac_nsym + s];
+
+			if (*g == AC_NONE || s == 0) {
+				*g = ac_go[fail[u] * ac_nsym + s];
+				continue;
+			}
+			fail[*g] = ac_go[fail[u] * ac_nsym + s];
+			ac_out[*g] |= ac_out[fail[*g]];
+			queue[tail++] = *g;
+		}
+	}
+	free(fail);
+	free(queue);
+}
+
+static void ac_build(void)
+{
+	size_t i, cap = 1;
+	phrase *keys = ch_malloc(ch_markings_len * sizeof(phrase));
+
+	ac_symbols();
+	for (i = 0; i < ch_markings_len; i++) {
+		longest_word(&keys[i], ch_markings[i].text);
+		cap += keys[i].n;
+	}
+	ac_go = ch_malloc(cap * ac_nsym * sizeof(uint16_t));
+	memset(ac_go, 0xFF, cap * ac_nsym * sizeof(uint16_t));
+	ac_out = ch_malloc(cap);
+	memset(ac_out, 0, cap);
+	ac_nstates = 1;
+	for (i = 0; i < ch_markings_len; i++)
+		ac_add(&keys[i]);
+	ac_finish(cap);
+	free(keys);
+}
+
+static void compile_words(phrase **out, phrase_list *l, const ch_marking_word *src, size_t n)
+{
+	size_t i;
+
+	*out = ch_malloc(n * sizeof(phrase));
+	for (i = 0; i < n; i++)
+		compile_phrase(&(*out)[i], src[i].text);
+	l->p = *out;
+	l->n = n;
+}
+
+static void foreign_build(void)
+{
+	size_t i;
+
+	f_marks = ch_malloc(ch_markings_len * sizeof(fmark));
+	n_fmarks = ch_markings_len;
+	for (i = 0; i < n_fmarks; i++) {
+		compile_phrase(&f_marks[i].p, ch_markings[i].text);
+		f_marks[i].level = ch_markings[i].level;
+		f_marks[i].word = (ch_markings[i].flags & CH_MARKING_WORD) != 0;
+	}
+	compile_words(&p_flabels, &l_flabels, ch_marking_labels, ch_marking_labels_len);
+	compile_words(&p_fcaveats, &l_fcaveats, ch_marking_caveats, ch_marking_caveats_len);
+	compile_words(&p_fcopies, &l_fcopies, ch_marking_copies, ch_marking_copies_len);
+	ac_build();
 }
 
 /* A letter Vietnamese writes: at most one tone, the right vowel quality,
@@ -555,6 +767,15 @@ static void tables_build(void)
 {
 	uint32_t cp;
 	size_t i;
+
+	for (i = 0; i < ch_markings_len; i++) /* before any character is folded */
+		extra_register(ch_markings[i].text);
+	for (i = 0; i < ch_marking_labels_len; i++)
+		extra_register(ch_marking_labels[i].text);
+	for (i = 0; i < ch_marking_caveats_len; i++)
+		extra_register(ch_marking_caveats[i].text);
+	for (i = 0; i < ch_marking_copies_len; i++)
+		extra_register(ch_marking_copies[i].text);
 
 	for (cp = 0; cp < 0x100; cp++) {
 		tok t = fold(cp);
@@ -598,6 +819,7 @@ static void tables_build(void)
 	compile_list(p_prev, compound_prev, CH_ARRAY_SIZE(compound_prev));
 	compile_list(p_next, compound_next, CH_ARRAY_SIZE(compound_next));
 	compile_list(p_nouns, doc_nouns, CH_ARRAY_SIZE(doc_nouns));
+	foreign_build();
 }
 
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
@@ -644,6 +866,7 @@ typedef struct {
 #define G_PUNCT 0x08
 #define G_SLASH 0x10 /* a '/' or '\\' (a path separator in a file name) */
 #define G_JOIN 0x20  /* a hyphen or underscore: may join a compound ("MẬT_KHẨU") */
+#define G_STAR 0x40  /* a star (绝密★10年) */
 #define G_MARKS (G_PUNCT | G_JOIN) /* any punctuation */
 #define G_BREAK (G_WIDE | G_CELL)
 
@@ -662,6 +885,8 @@ typedef struct {
 	size_t nw;
 	linesum *sum;   /* where the current line's findings go */
 	int mat;        /* the line filter: 0, saw M, saw M A; then 3: a candidate */
+	uint16_t fst;   /* the line filter for foreign markings: its state ... */
+	int fhit;       /* ... and 1 once a key word of one was seen: a candidate */
 	int slash;      /* a '/' seen in the line (a decision reference is possible) */
 	uint8_t *nfc;   /* scratch for NFC of a line (malloc'd by libunistring) */
 	size_t nfccap;
@@ -673,6 +898,8 @@ typedef struct {
 	size_t para_n, para_cap, para_alnum, para_lines, para_line;
 	int para_big;   /* too long to be a stamp: no longer kept */
 	int para_mat;   /* the line filter over the paragraph */
+	uint16_t para_fst; /* the foreign filter over the paragraph */
+	int para_fhit;
 	int flushed;    /* the current line was analysed in chunks (it is long) */
 } scanner;
 
@@ -751,6 +978,13 @@ HOT int mat_step(int st, const tok *t)
 	return st == 2 && (f & F_T) ? 3 : 0;
 }
 
+/* The foreign filter, one letter or digit at a time. */
+HOT void ac_step(uint16_t *st, int *seen, const tok *t)
+{
+	*st = ac_go[*st * ac_nsym + ac_sym[t->ch]];
+	*seen |= ac_out[*st];
+}
+
 HOT void push(scanner *sc, const tok *tp)
 {
 	if (tp->kind > K_OTHER) {
@@ -770,6 +1004,7 @@ HOT void push(scanner *sc, const tok *tp)
 	}
 	sc->sum->nonempty = 1;
 	sc->mat = mat_step(sc->mat, tp);
+	ac_step(&sc->fst, &sc->fhit, tp);
 	sc->t[sc->n++] = *tp;
 }
 
@@ -825,6 +1060,8 @@ static int is_vowel(uint8_t c)
 
 static int is_letter(const tok *t, uint8_t want)
 {
+	if (want >= 0x80)
+		return t->kind == K_OTHER && t->ch == want;
 	if (t->kind == K_LETTER)
 		return t->ch == want ||
 		       (want == 'I' && t->ch == 'L' && !(t->flags & (F_UPPER | F_CASELESS)));
@@ -836,6 +1073,7 @@ enum { FORM_EXACT, FORM_PARTIAL, FORM_BARE };
 typedef struct {
 	int form;  /* all marks as written / some missing / none */
 	int upper; /* every letter a capital (or caseless) */
+	int cased; /* some letter has case (not only ideographs) */
 } mres;
 
 /* Match p over the words from word i, crossing gaps with none of the `stop`
@@ -849,7 +1087,7 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 	const tok *t = sc->t;
 	const word *w = sc->w;
 	size_t wi = i, ti, k;
-	int upper = 1, exact = 1, bare = 1, marked = 0;
+	int upper = 1, exact = 1, bare = 1, marked = 0, cased = 0;
 
 	if (i >= end || !p->n)
 		return 0;
@@ -873,8 +1111,11 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 			if (mk)
 				bare = 0;
 		}
-		if (t[ti].kind == K_LETTER && !(t[ti].flags & (F_UPPER | F_CASELESS)))
+		if ((t[ti].kind == K_LETTER || t[ti].kind == K_OTHER) &&
+		    !(t[ti].flags & (F_UPPER | F_CASELESS)))
 			upper = 0;
+		if (t[ti].kind == K_LETTER || (t[ti].kind == K_OTHER && !(t[ti].flags & F_CASELESS)))
+			cased = 1;
 		ti++;
 	}
 	if (ti != w[wi].e)
@@ -882,6 +1123,7 @@ static size_t match_fwd(const scanner *sc, size_t i, size_t end, const phrase *p
 	if (m) {
 		m->form = bare ? FORM_BARE : exact && marked ? FORM_EXACT : FORM_PARTIAL;
 		m->upper = upper;
+		m->cased = cased;
 	}
 	return wi + 1;
 }
@@ -1063,7 +1305,7 @@ static void rule_lines(scanner *sc)
 static void rule_field(scanner *sc, size_t i)
 {
 	size_t which = 0, j = match_list_which(sc, i, &l_labels, 0, &which), k;
-	mres m, lm = { FORM_BARE, 0 };
+	mres m, lm = { FORM_BARE, 0, 0 };
 	int lvl;
 
 	if (!j || j >= sc->nw)
@@ -1191,6 +1433,199 @@ static void rules_filename(scanner *sc)
 }
 
 /* ------------------------------------------------------------------ */
+/* The rules for foreign markings                                      */
+
+/* The longest marking from word i (the higher level on a tie), or 0. */
+static size_t match_marking(const scanner *sc, size_t i, size_t end, uint8_t stop,
+                            const fmark **which, mres *m)
+{
+	size_t k, e, best = 0;
+	uint8_t first;
+	mres mm;
+
+	if (i >= end)
+		return 0;
+	first = ac_sym[sc->t[sc->w[i].s].ch]; /* a cheap test before each match */
+	for (k = 0; k < n_fmarks; k++) {
+		if (ac_sym[f_marks[k].p.ch[0]] != first ||
+		    !(e = match_fwd(sc, i, end, &f_marks[k].p, stop, 1, &mm)))
+			continue;
+		if (e > best || (e == best && f_marks[k].level > (*which)->level)) {
+			best = e;
+			*which = &f_marks[k];
+			*m = mm;
+		}
+	}
+	return best;
+}
+
+/* What follows a marking that ends at word k, up to the end of its cell. */
+enum { FT_NONE, FT_END, FT_DIGITS, FT_COPY, FT_CAVEAT, FT_SLASH, FT_STAR };
+
+static int ftail(const scanner *sc, size_t k, size_t end)
+{
+	size_t i, e;
+
+	if (k >= end)
+		return FT_END;
+	if (sc->w[k].gap & G_STAR)
+		return FT_STAR;
+	if (digits_from(sc, k, end))
+		return FT_DIGITS;
+	for (i = 0; i < l_fcopies.n; i++)
+		if ((e = match_fwd(sc, k, end, &l_fcopies.p[i], 0, 1, NULL)) && e < end &&
+		    digits_from(sc, e, end))
+			return FT_COPY;
+	if (match_list(sc, k, &l_fcaveats, G_BREAK))
+		return FT_CAVEAT;
+	return sc->w[k].gap & G_SLASH ? FT_SLASH : FT_NONE;
+}
+
+/* A marking with this tail on a line or cell of its own is a stamp: in
+ * capitals (or a script without case) alone, with a number, a caveat or
+ * after a slash ("SECRET//NOFORN"); in any case with a copy number
+ * ("Секретно, экз. № 2") or a term (绝密★10年). */
+static int fstamp(const mres *m, int tail)
+{
+	switch (tail) {
+	case FT_END:
+	case FT_DIGITS:
+	case FT_CAVEAT:
+	case FT_SLASH:
+		return m->upper;
+	case FT_COPY:
+	case FT_STAR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* stamp-line: the words a..end are a marking and what may follow one. */
+static void frule_line(scanner *sc, size_t a, size_t end, const char *rule)
+{
+	const fmark *f = NULL;
+	mres m;
+	size_t k;
+
+	if (a < end && (k = match_marking(sc, a, end, 0, &f, &m)) && fstamp(&m, ftail(sc, k, end)))
+		hit(sc->sum, f->level, rule);
+}
+
+static void frule_cells(scanner *sc, uint8_t split, const char *rule)
+{
+	size_t a = 0, i;
+
+	for (i = 1; i <= sc->nw; i++)
+		if (i == sc->nw || (sc->w[i].gap & split)) {
+			if (a > 0 || i < sc->nw)
+				frule_line(sc, a, i, rule);
+			a = i;
+		}
+}
+
+static void frule_lines(scanner *sc)
+{
+	frule_line(sc, 0, sc->nw, "stamp-line");
+	frule_cells(sc, G_CELL, "stamp-line");
+	frule_cells(sc, G_BREAK, "stamp-line");
+}
+
+/* level-field: a label, then a marking that ends its cell or has a tail, in
+ * any case ("Classification: Secret", "Гриф: секретно", "密级：机密"). */
+static void frule_field(scanner *sc, size_t i)
+{
+	const fmark *f = NULL;
+	size_t l, j, k, e;
+	mres m;
+
+	for (l = 0; l < l_flabels.n; l++) {
+		if (ac_sym[l_flabels.p[l].ch[0]] != ac_sym[sc->t[sc->w[i].s].ch])
+			continue;
+		j = match_fwd(sc, i, sc->nw, &l_flabels.p[l], G_BREAK, 1, NULL);
+		if (!j || j >= sc->nw || (sc->w[j].gap & G_CELL))
+			continue;
+		if (!(k = match_marking(sc, j, sc->nw, G_CELL, &f, &m)))
+			continue;
+		for (e = k; e < sc->nw && !(sc->w[e].gap & G_BREAK); e++)
+			;
+		if (ftail(sc, k, e) != FT_NONE)
+			hit(sc->sum, f->level, "level-field");
+	}
+}
+
+static int word_caps(const scanner *sc, size_t wi)
+{
+	uint32_t i;
+
+	for (i = sc->w[wi].s; i < sc->w[wi].e; i++)
+		if ((sc->t[i].kind == K_LETTER || sc->t[i].kind == K_OTHER) &&
+		    !(sc->t[i].flags & (F_UPPER | F_CASELESS)))
+			return 0;
+	return 1;
+}
+
+/* The words next to words i..k in their cell are in capitals too: a header
+ * line written in capitals, not a level named in a sentence. */
+static int caps_around(const scanner *sc, size_t i, size_t k)
+{
+	if (!cell_start(sc, i) && !word_caps(sc, i - 1))
+		return 0;
+	return k >= sc->nw || cell_start(sc, k) || word_caps(sc, k);
+}
+
+/* stamp-lead and header-upper for a marking at words i..k: it opens a cell
+ * and a star, a slash or a caveat follows (in a title, any punctuation);
+ * or, not an everyday word, it is in capitals in a capital header line (in
+ * a title, anywhere). */
+static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres *m, int header,
+                     int title)
+{
+	if (cell_start(sc, i) && k < sc->nw && !cell_start(sc, k)) {
+		uint8_t gap = sc->w[k].gap;
+
+		if ((gap & G_STAR) ||
+		    (m->upper && ((gap & G_SLASH) || match_list(sc, k, &l_fcaveats, G_BREAK))) ||
+		    (title && m->upper && (gap & G_MARKS)))
+			hit(sc->sum, f->level, "stamp-lead");
+	}
+	if (header && !f->word && m->upper && m->cased && (title || caps_around(sc, i, k)))
+		hit(sc->sum, f->level, "header-upper");
+}
+
+static void frules_text(scanner *sc, int header, int title)
+{
+	const fmark *f = NULL;
+	size_t i, k;
+	mres m;
+
+	frule_lines(sc);
+	for (i = 0; i < sc->nw; i++) {
+		frule_field(sc, i);
+		if ((k = match_marking(sc, i, sc->nw, G_CELL, &f, &m)))
+			frule_at(sc, i, k, f, &m, header, title);
+	}
+}
+
+/* In a file name: the whole name or a path component as a stamp line; a
+ * marking that is no everyday word anywhere, in any case ("top_secret",
+ * "TopSecret", "绝密文件"); an everyday one as a word in capitals
+ * ("SECRET_plan"). */
+static void frules_filename(scanner *sc)
+{
+	const fmark *f = NULL;
+	size_t i, k;
+	mres m;
+
+	frule_line(sc, 0, sc->nw, "filename");
+	frule_cells(sc, G_SLASH, "filename");
+	for (i = 0; i < sc->nw; i++)
+		if ((k = match_marking(sc, i, sc->nw, G_SLASH, &f, &m)) &&
+		    (!f->word || (m.upper && m.cased)))
+			hit(sc->sum, f->level, "filename");
+}
+
+/* ------------------------------------------------------------------ */
 /* Analysing one line                                                  */
 
 /* A decision reference "N/QĐ" or "N/YYYY/QĐ" (spaces allowed around '/'). */
@@ -1225,6 +1660,11 @@ static int fname_split(const tok *a, const tok *b)
 	       (b->flags & F_UPPER);
 }
 
+static int ideo(const tok *t)
+{
+	return t->kind == K_OTHER && (t->flags & F_IDEO);
+}
+
 static void build_words(scanner *sc, int fname)
 {
 	size_t i, n = sc->n;
@@ -1246,7 +1686,10 @@ static void build_words(scanner *sc, int fname)
 		case K_LETTER:
 		case K_DIGIT:
 		case K_OTHER:
-			if (in && fname && fname_split(&sc->t[i - 1], t)) {
+			if (in && (ideo(&sc->t[i - 1]) || ideo(t))) {
+				sc->nw++; /* every ideograph is a word: 秘书长 is 秘 书 长 */
+				in = 0;
+			} else if (in && fname && fname_split(&sc->t[i - 1], t)) {
 				sc->nw++;
 				in = 0;
 				gap = G_SPACE;
@@ -1267,7 +1710,8 @@ static void build_words(scanner *sc, int fname)
 			gap |= G_CELL;
 			break;
 		case K_PUNCT:
-			gap |= t->ch == '-' || t->ch == '_' ? G_JOIN : G_PUNCT | (t->ch == '/' ? G_SLASH : 0);
+			gap |= t->ch == '-' || t->ch == '_' ? G_JOIN :
+			       G_PUNCT | (t->ch == '/' ? G_SLASH : 0) | (t->ch == '*' ? G_STAR : 0);
 			break;
 		default:
 			break;
@@ -1283,25 +1727,36 @@ static void build_words(scanner *sc, int fname)
 
 static void analyze(scanner *sc)
 {
-	int header;
+	int header, vn, fr;
 
 	if (sc->n)
 		letter_done(sc);
 	if (sc->slash)
 		find_ref(sc);
-	if (sc->mat != 3)
+	vn = sc->mat == 3;
+	fr = sc->fhit;
+	if (!vn && !fr)
 		return;
 	build_words(sc, sc->where == CH_STAMP_IN_FILENAME);
 	if (sc->where == CH_STAMP_IN_FILENAME) {
-		rules_filename(sc);
+		if (vn)
+			rules_filename(sc);
+		if (fr)
+			frules_filename(sc);
 		return;
 	}
 	if (sc->view == V_JOINED) { /* a paragraph: whole lines and cells only */
-		rule_lines(sc);
+		if (vn)
+			rule_lines(sc);
+		if (fr)
+			frule_lines(sc);
 		return;
 	}
 	header = sc->where == CH_STAMP_IN_TITLE || sc->vs[sc->view].nonempty < CH_STAMP_HEADER_LINES;
-	rules_text(sc, header, sc->where == CH_STAMP_IN_TITLE);
+	if (vn)
+		rules_text(sc, header, sc->where == CH_STAMP_IN_TITLE);
+	if (fr)
+		frules_text(sc, header, sc->where == CH_STAMP_IN_TITLE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1406,7 +1861,8 @@ static void read_legacy_line(scanner *sc, int v, const uint8_t *s, size_t len, i
 
 	sc->view = v;
 	sc->n = 0;
-	sc->mat = sc->slash = 0;
+	sc->mat = sc->slash = sc->fhit = 0;
+	sc->fst = 0;
 	if (!invalid) {
 		size_t m = sc->nfccap;
 		uint8_t *r = marks ? u8_normalize(UNINORM_NFC, s, len, sc->nfc, &m) : NULL;
@@ -1497,7 +1953,8 @@ static void read_bidi_line(scanner *sc, const uint8_t *s, size_t len)
 	}
 	sc->view = V_BIDI;
 	sc->n = 0;
-	sc->mat = sc->slash = 0;
+	sc->mat = sc->slash = sc->fhit = 0;
+	sc->fst = 0;
 	for (i = 0; i < n;) {
 		tok t;
 
@@ -1552,21 +2009,24 @@ static void para_add(scanner *sc, size_t lineno)
 			sc->para_big = 1;
 			break;
 		}
-		if (t->kind <= K_OTHER)
+		if (t->kind <= K_OTHER) {
 			sc->para_mat = mat_step(sc->para_mat, t);
+			ac_step(&sc->para_fst, &sc->para_fhit, t);
+		}
 		sc->para[sc->para_n++] = *t;
 	}
 }
 
 static void para_finish(scanner *sc)
 {
-	if (sc->para_lines >= 2 && !sc->para_big && sc->para_mat == 3) {
+	if (sc->para_lines >= 2 && !sc->para_big && (sc->para_mat == 3 || sc->para_fhit)) {
 		linesum js = { CH_STAMP_NONE, NULL, 0, 0, 0, 0 }, *keep = sc->sum;
 
 		memcpy(sc->t, sc->para, sc->para_n * sizeof(tok));
 		sc->n = sc->para_n;
 		sc->view = V_JOINED;
-		sc->mat = 3;
+		sc->mat = sc->para_mat;
+		sc->fhit = sc->para_fhit;
 		sc->slash = 0;
 		sc->sum = &js;
 		analyze(sc);
@@ -1575,10 +2035,12 @@ static void para_finish(scanner *sc)
 		sc->sum = keep;
 		sc->view = V_UNI;
 		sc->n = 0;
-		sc->mat = 0;
+		sc->mat = sc->fhit = 0;
+		sc->fst = 0;
 	}
 	sc->para_n = sc->para_alnum = sc->para_lines = 0;
-	sc->para_big = sc->para_mat = 0;
+	sc->para_big = sc->para_mat = sc->para_fhit = 0;
+	sc->para_fst = 0;
 }
 
 /* The end of a line: analyse the last chunk into sc->sum (the UTF-8
@@ -1619,7 +2081,8 @@ static void end_line(scanner *sc, const uint8_t *s, size_t len, size_t lineno, i
 	vs_update(&sc->vs[V_UNI], sum, lineno);
 	sc->view = V_UNI;
 	sc->n = 0;
-	sc->mat = sc->slash = sc->flushed = 0;
+	sc->mat = sc->slash = sc->flushed = sc->fhit = 0;
+	sc->fst = 0;
 	*sum = (linesum){ CH_STAMP_NONE, NULL, 0, 0, 0, 0 };
 	sc->sum = sum;
 	if (blank)
@@ -1642,7 +2105,8 @@ static void scan_bytes(scanner *sc, const uint8_t *s, size_t len)
 
 	sc->view = V_UNI;
 	sc->n = 0;
-	sc->mat = sc->slash = 0;
+	sc->mat = sc->slash = sc->fhit = 0;
+	sc->fst = 0;
 	sc->sum = &cur;
 	while (pos < len) {
 		ucs4_t cp = s[pos];

@@ -70,12 +70,43 @@
  * Caveats. Circulation marks (LƯU HÀNH NỘI BỘ, KHÔNG PHỔ BIẾN, HẠN CHẾ...)
  * are not levels; they pass.
  *
+ * Foreign markings. The markings of other states and organisations
+ * (markings.h: English, French, Russian, Chinese, Japanese, German,
+ * Spanish, Italian, NATO, EU; one table row each, with the level it counts
+ * as) go through the same rules, extended:
+ *   stamp-line    a line or cell that is a marking, in capitals (or in a
+ *                 script without case), optionally followed by a number, a
+ *                 caveat ("TOP SECRET//NOFORN", "SECRET REL TO USA",
+ *                 "SECRET UE/EU SECRET"); in any case when a copy number
+ *                 ("Секретно, экз. № 2") or a term (绝密★10年) follows;
+ *   level-field   a label (Classification, Гриф, 密级, 秘密区分...) followed by
+ *                 a marking that ends its cell or has such a tail, any case;
+ *   stamp-lead    a marking opening a cell, followed by a star, or in
+ *                 capitals by a slash or a caveat ("SECRET//NF Report...");
+ *                 in a title, by any punctuation ("SECRET: plan");
+ *   header-upper  a marking that is no everyday word (TOP SECRET, NATO
+ *                 SECRET, СОВЕРШЕННО СЕКРЕТНО), in capitals in the header
+ *                 amid capitals ("MINISTRY OF DEFENCE TOP SECRET"); in a
+ *                 title, anywhere in capitals;
+ *   filename      a marking that is no everyday word anywhere in any case
+ *                 ("top_secret.pdf", "绝密文件.docx"), an everyday one as a
+ *                 word in capitals ("SECRET_plan.docx") or as the whole name.
+ * Running text passes: "Secretary", "secrétaire", "секретарь", 秘书长, a
+ * "confidential" letter, UNCLASSIFIED banners, a guide that names the levels
+ * in a sentence, titles of works in their own case ("Top Secret!").
+ * Ideographs are words of their own (秘书长 is 秘 书 长), so 秘 inside a word
+ * is no marking.
+ *
  * Normalization, before the rules: the text is decoded as UTF-8 (invalid
  * bytes are read as Windows-1252), then every character is folded: Unicode
- * compatibility decomposition (so NFC, NFD, fullwidth, mathematical, circled
- * and superscript letters all fold alike), upper-casing, look-alikes
- * (Cyrillic, Greek, Cherokee, Lisu, small capitals, regional indicators;
- * digits 0 1 3 4 7 and a lower-case l may stand for O I E A T I), zero-width
+ * compatibility decomposition (so NFC, NFD, fullwidth, mathematical, circled,
+ * squared and superscript letters all fold alike), upper-casing, then the
+ * generated table of letter-like code points (fold.h, scripts/gen_fold.sh
+ * from UnicodeData.txt and ICU's UTS #39 confusables: parenthesized,
+ * negative squared and negative circled capitals, regional indicators,
+ * small capitals, modifier letters, Cyrillic, Greek, Cherokee, Lisu and
+ * other look-alikes; digits 0 1 3 4 7 and a lower-case l may stand for O I
+ * E A T I), zero-width
  * and other invisible characters dropped (U+200B-U+200F, U+2060, U+FEFF,
  * U+00AD, bidi controls, variation selectors, tags, control characters),
  * every space-like character (NBSP, U+2000-U+200A, U+202F, U+3000...) a
@@ -97,19 +128,23 @@
  * "M<b></b>ẬT", "[M](url)ẬT"), as the Markdown renderer or a browser shows
  * it.
  *
- * Not covered: text inside Office files, PDF and archives (reported
- * UNREADABLE), RTF escapes (UNREADABLE), text hidden or moved by CSS in an
- * HTML file, a level written one letter per line across blank lines, a
- * GIẢI MẬT claim split over lines, English markings (SECRET, CONFIDENTIAL),
- * and images of text.
+ * Not covered: text inside Office files (read by extract.c), PDF and
+ * archives (reported UNREADABLE), RTF escapes (UNREADABLE), text hidden or
+ * moved by CSS in an HTML file, a level written one letter per line across
+ * blank lines, a GIẢI MẬT claim split over lines, portion markings
+ * ("(S//NF)", "(TS)"), a foreign everyday-word marking in mixed case alone
+ * on a line ("Secret", as much a title as a marking), and images of text.
  *
  * Cost: linear in the input: one pass, plus a second over a line only when
  * it needs another reading (legacy signs, an override) and one more over the
  * whole text when it holds markup. About 25-35 ms for 4 MiB of Vietnamese
- * UTF-8 on the project's machines; legacy 8-bit text costs about four times
- * that. A line is analysed in overlapping chunks of CH_STAMP_LINE_TOKENS
- * characters, and only a line holding the letters M, A, T in that order is
- * analysed at all, so memory stays bounded by the input size. Thread-safe
+ * UTF-8 on the project's machines (tests/bench/bench_stamp.c: about 95 MB/s
+ * over the corpus, the same with the foreign markings as without); legacy
+ * 8-bit text costs about four times that. A line is analysed in
+ * overlapping chunks of CH_STAMP_LINE_TOKENS characters, and only a line
+ * holding the letters M, A, T in that order, or the longest word of a
+ * foreign marking (an Aho-Corasick automaton over its letters), is analysed
+ * at all, so memory stays bounded by the input size. Thread-safe
  * (the tables are built once, under pthread_once, on the first call). */
 #ifndef CH_STAMP_H
 #define CH_STAMP_H

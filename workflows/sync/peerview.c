@@ -143,6 +143,34 @@ int ch_view_doc_for_peer(git_repository *repo, const git_oid *head, const ch_pol
 	return error < 0 ? error : yes;
 }
 
+int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
+                 const git_oid *head, const char *door, const char *peer)
+{
+	git_oid id = *head, parent;
+	size_t n = 0;
+	int error = 0, more;
+
+	if (!strcmp(pol->tier, "offline"))
+		return 0;
+	/* the pack sends the chain whole: every commit is judged as it would
+	 * be coming in (ch_gate_commit: each against its parent, so every blob
+	 * once; the head's whole tree, its messages, names and headers) */
+	do {
+		git_commit *c = NULL;
+
+		if (++n > CH_DOC_MAX_STEPS || git_commit_lookup(&c, repo, &id) < 0)
+			return ch_error_setc(CH_EINVALID, "%.12s: unreadable document chain",
+			                     git_oid_tostr_s(head));
+		if ((more = git_commit_parentcount(c) == 1))
+			git_oid_cpy(&parent, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		if ((error = ch_gate_commit(site, repo, pol, &id, door, peer)) < 0)
+			return error;
+		git_oid_cpy(&id, &parent);
+	} while (more);
+	return 0;
+}
+
 static int walk_commits(ch_view *v, git_repository *repo)
 {
 	git_revwalk *walk = NULL;
