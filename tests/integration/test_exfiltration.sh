@@ -255,6 +255,53 @@ for f in state type unit urgency; do
 done
 send "filter: decorative letters in a filter" 400 -b "$J" -G --data-urlencode "unit=$DECO" "$URL/docs"
 send "filter: a stamped parameter name" 400 -b "$J" "$URL/docs?$(jq -rn --arg k "$MARK" '$k | @uri')=1"
+# foreign markings (workflows/markings.c), at the doors of the browser, the API and the command line
+form_field number "NATO SECRET $CANARY" "a NATO marking"
+form_field title "TRÈS SECRET DÉFENSE $CANARY" "a French marking"
+json_field title "TOP SECRET//NOFORN $CANARY" "an English marking with a caveat"
+json_field number "机密★1年 $CANARY" "a Chinese marking with its term"
+cli_field title "СОВЕРШЕННО СЕКРЕТНО $CANARY" "a Russian marking"
+cli_field number "EU SECRET $CANARY" "an EU marking"
+json_field title "🆃🅾🅸 🅼🅰🆃 $CANARY" "negative squared letters"
+# Word files: text in a CDATA section, and a part named like a thumbnail that is text
+mkdocx() { # OUT PART CONTENT: a small Word file; PART (if not word/document.xml) added
+	python3 -c '
+import sys, zipfile
+out, part, content = sys.argv[1], sys.argv[2], sys.argv[3]
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ct = ("<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+      "content-types\"><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override "
+      "PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-"
+      "officedocument.wordprocessingml.document.main+xml\"/></Types>")
+doc = ("<?xml version=\"1.0\"?><w:document xmlns:w=\"%s\"><w:body><w:p><w:r><w:t>Phụ lục"
+       "</w:t></w:r></w:p></w:body></w:document>" % W)
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("[Content_Types].xml", ct)
+    z.writestr("word/document.xml", content if part == "word/document.xml" else doc)
+    if part != "word/document.xml":
+        z.writestr(part, content)
+' "$@"
+}
+W='xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+mkdocx "$T/cdata.docx" word/document.xml \
+	"<?xml version=\"1.0\"?><w:document $W><w:body><w:p><w:r><w:t><![CDATA[TỐI MẬT]]></w:t></w:r></w:p><w:p><w:r><w:t><![CDATA[$CANARY]]></w:t></w:r></w:p></w:body></w:document>"
+mkdocx "$T/thumb.docx" docProps/thumbnail.jpeg "$(printf 'TỐI MẬT\n\n%s\n' "$CANARY")"
+mkdocx "$T/control.docx" word/document.xml \
+	"<?xml version=\"1.0\"?><w:document $W><w:body><w:p><w:r><w:t><![CDATA[Phụ lục $CONTROL]]></w:t></w:r></w:p></w:body></w:document>"
+HEAD=$(git -C "$R" rev-parse "refs/docs/$D")
+att=(-b "$J" -F "csrf=$tok" -F "passphrase=$P" -F "head=$HEAD" -F "text=$(git -C "$R" show "$HEAD:document.md")")
+send "attachment: a Word file with the canary in a CDATA section (form)" 400 "${att[@]}" \
+	-F "attach1=@$T/cdata.docx;filename=phu-luc.docx" "$URL/docs/$D/revise"
+send "attachment: a Word file whose thumbnail-named part is stamped text (form)" 400 "${att[@]}" \
+	-F "attach1=@$T/thumb.docx;filename=phu-luc.docx" "$URL/docs/$D/revise"
+for f in cdata thumb; do
+	jq -n --arg c "$(base64 -w0 "$T/$f.docx")" --arg p "$P" --arg h "$HEAD" \
+		'{head:$h, passphrase:$p, attachments:[{name:"phu-luc.docx", content_base64:$c}]}' >"$T/body.json"
+	send "JSON: a Word file with the canary ($f)" 400 "${API[@]}" --data-binary @"$T/body.json" \
+		"$URL/api/v1/docs/$D/revise"
+done
+send "attachment: a Word file holding the control canary (control)" 200 "${att[@]}" \
+	-F "attach1=@$T/control.docx;filename=phu-luc-2.docx" "$URL/docs/$D/revise"
 # sync: a mission fetching with stock git (its TLS keys logged by GnuTLS too)
 if GIT_SSL_CERT="$T/tls/mission-a.pem" GIT_SSL_KEY="$T/tls/mission-a.key" GIT_SSL_CAINFO="$CA" \
 	git clone -q --mirror "$URL/git/hq.git" "$T/mission.git" 2>"$T/clone.err"; then
@@ -306,7 +353,9 @@ mstep() { # ID: a create by lv.m from SUBJ BODY TRAILER AUTHOR NUMBER TEXT ATT; 
 		recipients:["mission-a"]}' | git -C "$M" hash-object -w --stdin)
 	tree=$( { printf '100644 blob %s\tdocument.md\n100644 blob %s\tmeta.json\n' "$blob_t" "$blob_m"
 		if [ -n "${ATT:-}" ]; then
-			att=$(printf '100644 blob %s\t%s\n' "$blob_t" "$ATT" | git -C "$M" mktree)
+			att=$(printf '100644 blob %s\t%s\n' \
+				"$( [ -n "${ATTFILE:-}" ] && git -C "$M" hash-object -w "$ATTFILE" || echo "$blob_t")" \
+				"$ATT" | git -C "$M" mktree)
 			printf '040000 tree %s\tattachments\n' "$att"
 		fi; } | git -C "$M" mktree)
 	{ printf '%s\n\n' "${SUBJ:-create: Báo cáo từ mission-a}"
@@ -342,6 +391,14 @@ NUMBER="12 - TỐI MẬT $CANARY" mstep xf-number &&
 NUMBER="$DECO" mstep xf-deco && push_refused "a number in decorative letters" xf-deco
 ATT="TOI-MAT_$CANARY.txt" TEXT="Báo cáo $CONTROL từ mission-a." mstep xf-name &&
 	push_refused "an attachment name over a blob HQ already holds" xf-name
+ATT=phu-luc.docx ATTFILE="$T/cdata.docx" mstep xf-cdata &&
+	push_refused "a Word attachment with the canary in a CDATA section" xf-cdata
+ATT=phu-luc.docx ATTFILE="$T/thumb.docx" mstep xf-thumb &&
+	push_refused "a Word attachment whose thumbnail-named part is stamped text" xf-thumb
+SUBJ="create: TOP SECRET//NOFORN $CANARY" mstep xf-foreign &&
+	push_refused "a subject with a foreign marking" xf-foreign
+BODY="$(printf 'СЕКРЕТНО\n\n%s' "$CANARY")" mstep xf-russian &&
+	push_refused "a body with a Russian marking" xf-russian
 # bundles: made by hand as `chancery bundle create` makes them, signed by
 # lv.m, encrypted to nv.a, applied at HQ
 mbundle() { # ID OUT: a bundle from mission-a to hq holding refs/docs/ID

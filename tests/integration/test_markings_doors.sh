@@ -5,10 +5,12 @@
 # false friend of the table passes (issue 15).
 #
 # Doors and what is tried, so that the run stays near a minute:
-#   - every variant: the query string (a list filter, browser and JSON), the
-#     JSON API (title), the browser form (number): all of them;
-#   - the command line (title): one variant in three (every family, every
-#     marking appears, rotated);
+#   - every variant through one of the web doors, in turn: the query string
+#     (a list filter of the JSON API), the JSON API (title), the browser
+#     form (number); every door x family and most door x marking pairs are
+#     tried (the full product, every variant at every door, took minutes:
+#     each refusal is a security event synced to disk);
+#   - the command line (title): one variant per family;
 #   - stock git push and a bundle (subject and meta.json number of a step
 #     signed by hand by a mission official): one variant per family and
 #     level, each on its own ref of one push / one bundle.
@@ -56,8 +58,10 @@ refs_before=$(git -C "$R" for-each-ref | md5sum)
 # one curl process, one request per line of the corpus (curl's --next):
 # prints one status code per request
 many() { # KIND < variants: KIND is filter, json or form
-	local v
+	local v first=1
 	cut -f4 | while IFS= read -r v; do
+		[ -n "$first" ] || printf 'next\n'
+		first=
 		case $1 in
 		filter) printf 'url = "%s/api/v1/docs?state=%s"\nheader = "%s"\n' "$URL" \
 			"$(jq -rn --arg v "$v" '$v | @uri')" "$BEARER" ;;
@@ -68,23 +72,32 @@ many() { # KIND < variants: KIND is filter, json or form
 		form) printf 'url = "%s/docs/new"\ncookie = "%s"\ndata-urlencode = "csrf=%s"\ndata-urlencode = "passphrase=%s"\ndata-urlencode = "title=Thông báo"\ndata-urlencode = "type=bao-cao"\ndata-urlencode = "text=Nội dung."\ndata-urlencode = "number=%s"\n' \
 			"$URL" "$J" "$tok" "$P" "$(printf '%s' "$v" | sed 's/\\/\\\\/g; s/"/\\"/g')" ;;
 		esac
-		printf 'cacert = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' "$CA"
+		printf 'cacert = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$CA"
 	done >"$T/curl.cfg"
 	curl -s -K "$T/curl.cfg"
 }
 n=0
 t0=$(date +%s)
+# every variant through one of the three web doors, in turn: the query
+# string, the JSON API's title, the form's number (each refusal is a
+# security event, synced to disk: the whole product took minutes)
+awk 'NR % 3 == 1' "$T/variants.tsv" >"$T/v.filter"
+awk 'NR % 3 == 2' "$T/variants.tsv" >"$T/v.json"
+awk 'NR % 3 == 0' "$T/variants.tsv" >"$T/v.form"
 for door in filter json form; do
-	many "$door" <"$T/variants.tsv" >"$T/codes.$door"
+	many "$door" <"$T/v.$door" >"$T/codes.$door"
+	nd=$(wc -l <"$T/v.$door")
 	bad=$(grep -cv '^400$' "$T/codes.$door")
-	check "$door: all $NV variants refused (400), $bad not" test "$bad" -eq 0 -a \
-		"$(wc -l <"$T/codes.$door")" -eq "$NV"
+	check "$door: $nd variants, each refused (400); $bad not" test "$bad" -eq 0 -a \
+		"$(wc -l <"$T/codes.$door")" -eq "$nd"
 	if [ "$bad" -ne 0 ]; then
-		paste "$T/codes.$door" "$T/variants.tsv" | grep -v '^400' | head -5 | sed 's/^/#   /'
+		paste "$T/codes.$door" "$T/v.$door" | grep -v '^400' | head -5 | sed 's/^/#   /'
 	fi
 done
-# the command line: one variant per family and level (a process each)
+# the command line: one variant per family (a process each), the push and
+# the bundle: one per family and level
 awk -F'\t' '!seen[$1 FS $3]++' "$T/variants.tsv" >"$T/sample.tsv"
+awk -F'\t' '!seen[$3]++' "$T/variants.tsv" >"$T/sample.cli"
 NS=$(wc -l <"$T/sample.tsv")
 miss=0 tried=0
 while IFS=$'\t' read -r level lang family v; do
@@ -92,8 +105,8 @@ while IFS=$'\t' read -r level lang family v; do
 	"$CH" doc create "$S" --as nv.a --passphrase-file "$(pass nv.a)" --file "$T/ok.md" \
 		--title "$v" --type bao-cao </dev/null >/dev/null 2>>"$T/cli.err"
 	[ $? -eq 1 ] || { miss=$((miss + 1)); echo "#   command line let through: $level $lang $family"; }
-done <"$T/sample.tsv"
-check "command line: $tried variants (each family x level) refused as a title, $miss not" test "$miss" -eq 0
+done <"$T/sample.cli"
+check "command line: $tried variants (one per family) refused as a title, $miss not" test "$miss" -eq 0
 echo "# web and command-line doors: $(( $(date +%s) - t0 )) s"
 
 # ---- stock git push and a bundle, signed by hand by a mission official ----

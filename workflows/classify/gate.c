@@ -295,9 +295,13 @@ static int label(judge *j, const char *value, size_t len, const char *place)
  * title: the value after the first colon, or the whole line. */
 static int judge_message(judge *j, const char *msg)
 {
-	size_t len = strlen(msg), end = len, start = 0, k = 0, i;
+	size_t len = strlen(msg), end = len, start = 0, k = 0, i, sub = strcspn(msg, "\n");
+	const char *act = memchr(msg, ':', sub);
 
-	if (scan(j, msg, strcspn(msg, "\n"), CH_STAMP_IN_TITLE, "the subject", 0) ||
+	/* the subject whole, and what follows "<action>: " as the title it is */
+	if (scan(j, msg, sub, CH_STAMP_IN_TITLE, "the subject", 0) ||
+	    (act && scan(j, act + 1, sub - (size_t)(act + 1 - msg), CH_STAMP_IN_TITLE,
+	                   "the subject", 0)) ||
 	    scan(j, msg, len, CH_STAMP_IN_BODY, "the message", 0))
 		return 1;
 	while (end && (msg[end - 1] == '\n' || msg[end - 1] == ' ' || msg[end - 1] == '\r'))
