@@ -510,6 +510,7 @@ static int want_english(const srv_ctx *x)
 typedef struct {
 	ch_stamp_result r;
 	int stamped;
+	int search;         /* it was the search query, q */
 } query_verdict;
 
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -522,12 +523,16 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 	(void)kind;
 	for (i = 0; i < 2 && !v->stamped; i++)
 		if (s[i] && ch_stamp_scan_text(&v->r, s[i], strlen(s[i]), CH_STAMP_IN_TITLE) == 0 &&
-		    v->r.level != CH_STAMP_NONE)
+		    v->r.level != CH_STAMP_NONE) {
 			v->stamped = 1;
+			v->search = i == 1 && key && !strcmp(key, "q");
+		}
 	return v->stamped ? MHD_NO : MHD_YES;
 }
 
-static int query_refused(srv_ctx *x)
+/* 1 when refused, with the message (the parameter by its role, never its
+ * value) in `why`. */
+static int query_refused(srv_ctx *x, char *why, size_t size)
 {
 	query_verdict v;
 
@@ -537,14 +542,20 @@ static int query_refused(srv_ctx *x)
 	MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, query_arg, &v);
 	if (!v.stamped)
 		return 0;
-	ch_gate_event(x->site, "query string", x->logged_in ? x->sess.person : NULL, v.r.rule,
-	              ch_stamp_level_name(v.r.level));
+	ch_gate_event(x->site, v.search ? "search" : "query string",
+	              x->logged_in ? x->sess.person : NULL, v.r.rule, ch_stamp_level_name(v.r.level));
+	snprintf(why, size, "refused at the %s: %s carries a classification marking (%s; rule %s): "
+	         "classified material is never accepted on the networked server; %s, and the event "
+	         "was recorded for the security officer", v.search ? "search" : "query string",
+	         v.search ? "the search query" : "a parameter of the query string",
+	         ch_stamp_level_name(v.r.level), v.r.rule,
+	         v.search ? "the search was not run" : "nothing was done");
 	return 1;
 }
 
 static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 {
-	char path[512];
+	char path[512], why[400];
 	srv_ctx x;
 	size_t n = strcspn(r->url, "?");
 
@@ -574,9 +585,8 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 		if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 			x.lang_en = 1;
 	}
-	if (query_refused(&x)) {
-		const char *m = "refused: the query string carries a classification marking; nothing "
-		                "was done, and the event was recorded for the security officer";
+	if (query_refused(&x, why, sizeof(why))) {
+		const char *m = why;
 
 		return strncmp(path, "/api/", 5) ?
 		       srv_send(&x, 400, "text/plain; charset=utf-8", m, strlen(m)) :
