@@ -52,11 +52,15 @@ TBUILD   = $(BUILD)-test
 # Header dependencies are tracked by the compiler (-MMD -MP: build/**/*.d).
 DEPFLAGS = -MMD -MP
 
-.PHONY: all check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
+.PHONY: all bin check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
-TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp
+TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp $(BUILD)/tests/pgp_verdict
+BIN      = $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd
 
-all: $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
+all: $(BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
+
+# The binaries alone (make run, make install): no test library needed.
+bin: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -130,6 +134,17 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS)
 
+# Chancery's verdict on one key and signature, for
+# tests/integration/test_pgp_differential.sh (test-only code).
+$(BUILD)/tests/pgp_verdict: tests/helper/pgp_verdict.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+# The differential target sets librnp's verdicts beside ours.
+$(BUILD)/tests/replay_fuzz_pgp_diff: tests/fuzz/fuzz_pgp_diff.c tests/fuzz/replay.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libchancery.a $(LIBS) -lrnp
+
 # The signer's message reader lives with the server.
 $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
@@ -189,7 +204,7 @@ soak:
 	BUILD=$(TBUILD) CH_SOAK=1 tests/run.sh load
 
 run: $(if $(CH_NO_DEPS),,deps-run)
-	$(MAKE) all
+	$(MAKE) bin
 	BUILD=$(BUILD) scripts/demo.sh
 
 bench: $(if $(CH_NO_DEPS),,deps-bench)
@@ -201,7 +216,7 @@ fuzz:
 
 # The binaries are all that is used: workflows, templates and skeletons
 # are compiled in (scripts/embed.sh).
-install: all
+install: bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd \
 	  $(DESTDIR)$(PREFIX)/bin/

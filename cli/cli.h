@@ -62,38 +62,12 @@ int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 
-/* run.c (running a program: util/spawn.h) */
-/* The environment for stock git on `git_dir` (GIT_DIR), with the TLS
- * client certificate, its key and the CA (any may be NULL) as GIT_SSL_*,
- * no prompts, fsck of received objects, no automatic gc; with `durable`,
- * fsync of objects and refs (a site's repository; not a quarantine). */
-void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
-                 const char *ca, int durable);
-/* For `git fetch` from a local repository owned by another user (a site
- * that chanceryd serves): --upload-pack=... with safe.directory for it. */
-void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir);
-/* Run `git ARGS...`: CH_EIO naming git's own last words unless it exits 0.
- * With `progress`, git's stderr is ours (a terminal); else captured. */
-int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args);
-
 /* cmd_join.c */
 int cmd_join(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
 /* cmd_sync.c */
-typedef struct {
-	const char *remote, *cert, *key, *ca, *peer;
-	const char *safe_dir; /* a local remote owned by another user (join), or NULL */
-	int progress;
-	size_t pulled, pushed, refused, conflicts, unchanged; /* counted, each ref reported */
-} cli_sync_run;
 int cmd_sync(int argc, char **argv);
-/* Fetch the remote's policy (and `doc_refspecs`, e.g. "+refs/docs/x:refs/docs/x";
- * NULL: every document it advertises) into a quarantine for r->peer, and
- * apply: a line on stdout for each ref that changed or was refused. */
-int cli_sync_pull(cli_sync_run *r, ch_site *site, const ch_strv *doc_refspecs);
-/* The peer's site id from ".../git/<id>.git", or NULL (caller frees). */
-char *cli_sync_peer_from_url(const char *url);
 
 /* cmd_doc.c */
 int cmd_doc(int argc, char **argv);
@@ -101,6 +75,9 @@ int cmd_doc(int argc, char **argv);
 /* cmd_declassify.c */
 int cmd_declassify(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+
+/* cmd_access.c */
+int cmd_access(int argc, char **argv);
 
 /* cmd_spill.c */
 int cmd_spill(int argc, char **argv);

@@ -66,6 +66,8 @@ static const char usage_text[] =
 	"auditing:\n"
 	"  verify REPO [--introduction COMMIT --introducer FPR] [--doc ID ...] [--json]\n"
 	"              [--html FILE] [--checkpoint FILE] [--cache DIR]\n"
+	"  access verify SITE | access seal SITE [--as AUDITOR] | access show SITE DOC\n"
+	"              who read what: the hash-chained log and its daily seals\n"
 	"\n"
 	"after a crash:\n"
 	"  recover SITE [--wait SECONDS]   remove stale ref locks and temporary files a\n"
@@ -360,6 +362,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc, argv);
 	if (!strcmp(cmd, "recover"))
 		return cmd_recover(argc, argv);
+	if (!strcmp(cmd, "access"))
+		return cmd_access(argc, argv);
 #ifndef CH_OFFLINE
 	if (!strcmp(cmd, "spill"))
 		return cmd_spill(argc, argv);

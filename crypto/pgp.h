@@ -7,7 +7,18 @@
  *
  * Supported public-key algorithms: EdDSA legacy (22, Ed25519), RSA (1, 3),
  * ECDSA (19, NIST P-256/384/521). Hashes: SHA-256, SHA-384, SHA-512,
- * SHA-224 (SHA-1 and MD5 signatures are refused). */
+ * SHA-224 (SHA-1, MD5 and SHA-3 signatures are refused; revocations count
+ * whatever their hash).
+ *
+ * Key semantics follow RFC 9580 (5.2.3, 10.1): a key signs only if its
+ * certificate lets it (the newest valid self-signature's key flags for the
+ * primary, the newest valid binding's, with a back-signature, for a
+ * subkey); a signature made at or after a key's expiry (from that same
+ * self-signature or binding, a subkey's capped by its primary's) is
+ * refused, one made before stays good; a hard revocation (compromised, no
+ * reason, any unknown reason) voids every signature, a soft one
+ * (superseded, retired) those made from its time on. SECURITY.md says
+ * why, and how this squares with stock git's EXPKEYSIG and REVKEYSIG. */
 #ifndef CH_PGP_H
 #define CH_PGP_H
 
@@ -36,6 +47,8 @@ typedef struct {
 	char primary_fpr[CH_PGP_FPR_HEX]; /* the primary key it belongs to */
 	const char *owner;                /* borrowed from the keyring entry */
 	int64_t created;                  /* signature creation time, Unix */
+	int64_t expires;                  /* the signature's own expiry, Unix; 0 never
+	                                   * (only then may the verdict be cached) */
 } ch_pgp_verify_result;
 
 /* pgp.c */
@@ -43,18 +56,30 @@ typedef struct {
 int ch_pgp_hash_gcry(int algo);
 int ch_pgp_keyring_new(ch_pgp_keyring **out);
 void ch_pgp_keyring_free(ch_pgp_keyring *kr);
-/* Add the transferable public key(s) in `data` (armored or binary): each
- * primary key and its subkeys (only subkeys bound by a valid binding
- * signature from the primary count). `owner` is copied and tagged on them.
- * If primary_out is not NULL it receives the (first) primary fingerprint. */
+/* Add the one certificate (transferable public key) in `data`, armored or
+ * binary: a primary key with a valid self-signature, and its subkeys.
+ * Subkeys that may not sign (unbound, binding or back-signature missing,
+ * bad or over a refused hash, flags without signing, unsupported material)
+ * are kept only to refuse their signatures by that reason. A second
+ * certificate in `data` is refused: a person's key file holds exactly one.
+ * `owner` is copied and tagged on the keys. If primary_out is not NULL it
+ * receives the primary fingerprint. */
 int ch_pgp_keyring_add(ch_pgp_keyring *kr, const void *data, size_t len,
                        const char *owner, char primary_out[CH_PGP_FPR_HEX]);
+/* Whether certificate `primary` (40 hex) can make, at time `now`, a
+ * signature that ch_pgp_verify accepts: 0 if one of its keys may sign and
+ * is neither revoked nor expired; CH_EINVALID naming every key's reason if
+ * none; CH_ENOTFOUND if kr does not hold it. For enrolling keys: a key that
+ * could never sign an accepted step is refused up front. */
+int ch_pgp_keyring_can_sign(const ch_pgp_keyring *kr, const char *primary, int64_t now);
 /* Strict verification of a detached signature over data: exactly one
  * signature packet, v4, binary-document type (0x00), issuer key in the
- * keyring, allowed hash, cryptographically good. 0 on success;
- * CH_EINVALID malformed or more than one signature; CH_ENOTFOUND the
- * issuer is not in the keyring (message names the key id or fingerprint);
- * CH_EAUTH the signature does not verify. */
+ * keyring and allowed to sign when the signature was made (see above),
+ * allowed hash, cryptographically good. 0 on success; CH_EINVALID
+ * malformed or more than one signature; CH_ENOTFOUND the issuer is not in
+ * the keyring (message names the key id or fingerprint); CH_EAUTH the
+ * signature does not verify or its key may not sign (message says why:
+ * revoked, expired, certify-only, subkey not properly bound ...). */
 int ch_pgp_verify(ch_pgp_verify_result *out, const ch_pgp_keyring *kr,
                   const void *data, size_t len, const char *sig, size_t siglen);
 /* The fingerprint of the issuer named in a signature, without verifying

@@ -19,15 +19,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 set_run=(
 	gcc make pkg-config
 	libgit2-dev libgpgme-dev libassuan-dev libgcrypt20-dev libmicrohttpd-dev libgnutls28-dev
-	libjansson-dev libcmark-dev libunistring-dev libcmocka-dev libseccomp-dev libexpat1-dev
-	unicode-data libicu-dev
+	libjansson-dev libcmark-dev libunistring-dev libseccomp-dev libexpat1-dev
 	libmbedtls-dev libhttp-parser-dev libssh2-1-dev libpcre2-dev zlib1g-dev libssl-dev
 	gnupg gpg-agent gpgconf git ca-certificates gnutls-bin
 )
+# the test build (cmocka, librnp for the differential fuzz target), the
+# folding table's generator (unicode-data, ICU), the other OpenPGP
+# implementations of the differential tests
 set_test=(
-	clang curl jq util-linux tshark valgrind procps zip python3 iproute2 openssl wrk
+	clang libcmocka-dev librnp-dev unicode-data libicu-dev gnupg1 rnp sq sqop sqv
+	curl jq util-linux tshark valgrind procps zip python3 iproute2 openssl wrk
 )
 set_bench=(
+	libcmocka-dev librnp-dev
 	curl jq procps python3 iproute2 openssl wrk lighttpd lighttpd-mod-openssl
 )
 

@@ -288,6 +288,13 @@ enum MHD_Result srv_api_attachment(srv_ctx *x, const char *id, const char *rest)
 	return srv_attachment_get(x, id, rest, 1);
 }
 
+enum MHD_Result srv_api_access(srv_ctx *x, const char *id, const char *rest)
+{
+	(void)id;
+	(void)rest;
+	return srv_access_api(x);
+}
+
 enum MHD_Result srv_api_error(srv_ctx *x, unsigned status, const char *message)
 {
 	return err(x, status, message);

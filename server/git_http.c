@@ -38,6 +38,7 @@
 
 #include "server.h"
 #include "workflows/classify/gate.h"
+#include "workflows/store/access.h"
 #include "workflows/sync/pktline.h"
 #include "workflows/sync/pushcmd.h"
 #include "workflows/sync/quarantine.h"
@@ -121,8 +122,7 @@ static enum MHD_Result send_git(srv_ctx *x, unsigned status, const char *type, c
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, max-age=0, must-revalidate");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	srv_log(x, "%u sync peer=%s %zu bytes", status, peer, len);
-	rc = MHD_queue_response(x->c, status, resp);
-	MHD_destroy_response(resp);
+	rc = srv_queue_raw(x->c, status, resp);
 	return rc;
 }
 
@@ -245,6 +245,28 @@ done:
 	return error;
 }
 
+/* Who read what (workflows/store/access.h): each document whose head the
+ * peer asked for, as "peer:<site>" reading "sync". */
+static void record_sync(srv_ctx *x, const ch_view *v, const ch_upload_request *req,
+                        const char *peer)
+{
+	ch_buf who = CH_BUF_INIT;
+	size_t i, k;
+
+	ch_buf_printf(&who, "peer:%s", peer);
+	for (k = 0; k < v->nrefs; k++) {
+		if (strncmp(v->refs[k].name, "refs/docs/", 10))
+			continue;
+		for (i = 0; i < req->nwants; i++)
+			if (git_oid_equal(&req->wants[i], &v->refs[k].id)) {
+				if (ch_access_record(x->site, who.ptr, v->refs[k].name + 10, "sync") < 0)
+					srv_log(x, "access record failed: %s", ch_error_last());
+				break;
+			}
+	}
+	ch_buf_dispose(&who);
+}
+
 static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char *peer)
 {
 	const char *enc = srv_header(x, "Content-Encoding");
@@ -329,6 +351,7 @@ static enum MHD_Result upload_pack(srv_ctx *x, const ch_policy *pol, const char 
 	}
 	if (band_max)
 		ch_pkt_flush(&out);
+	record_sync(x, &v, &req, peer);
 	rc = send_git(x, 200, GIT_RESULT_TYPE, &out, peer);
 done:
 	if (parsed)

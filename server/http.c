@@ -12,6 +12,9 @@
 #include "server.h"
 #include "workflows/classify/gate.h"
 #include "workflows/classify/stamp.h"
+#include "workflows/store/access.h"
+#include "workflows/store/accounts.h"
+#include "util/text.h"
 #include "util/common.h"
 
 static const char csp[] =
@@ -65,12 +68,26 @@ static void add_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
-                             struct MHD_Response *resp)
+/* Set on a sync thread while it answers a suspended /git/ connection:
+ * its answer is kept in the request and queued when the connection is
+ * resumed (only libmicrohttpd's own threads may queue a response). */
+static _Thread_local srv_req *deferring;
+/* The status of this thread's last answer (access records: 200 only). */
+static _Thread_local unsigned last_status;
+
+enum MHD_Result srv_queue_raw(struct MHD_Connection *c, unsigned status,
+                              struct MHD_Response *resp)
 {
 	enum MHD_Result rc;
 
-	add_headers(resp);
+	last_status = status;
+	if (deferring) {
+		if (deferring->resp)
+			MHD_destroy_response(deferring->resp);
+		deferring->resp = resp;
+		deferring->resp_status = status;
+		return MHD_YES;
+	}
 	rc = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -120,6 +137,13 @@ static int attributes_stamped(ch_stamp_result *r, const char *body, size_t len)
 	          r->level >= CH_STAMP_CONFIDENTIAL;
 	ch_buf_dispose(&vals);
 	return stamped;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
+                             struct MHD_Response *resp)
+{
+	add_headers(resp);
+	return srv_queue_raw(c, status, resp);
 }
 
 /* The gate on the way out: a page or JSON answer that carries a stamp is
@@ -279,6 +303,8 @@ void srv_req_free(srv_req *r)
 	}
 	free(r->fields);
 	ch_buf_dispose_secret(&r->raw);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
 	free(r->url);
 	free(r);
 }
@@ -490,6 +516,18 @@ void srv_find_session(srv_ctx *x)
 	}
 	if (token && srv_session_find(x->s, &x->sess, token) == 0 &&
 	    x->sess.api == !strncmp(x->path, "/api/", 5)) {
+		/* Revocation cuts at once: the current policy is asked on every
+		 * request (a ref read; parsed policies are cached by head). A
+		 * revoked or removed person's session or token ends here. */
+		/* (x->site is never NULL in the server: dispatch answers 500 first;
+		 * only tests/fuzz/http_harness.c drives this without a site) */
+		if (x->site && !ch_accounts_person_active(x->site, x->sess.person)) {
+			srv_log(x, "session of %s ended: revoked or removed in the current policy",
+			        x->sess.person);
+			srv_session_destroy(x->s, token);
+			ch_wipe(&x->sess, sizeof(x->sess));
+			return;
+		}
 		x->logged_in = 1;
 		x->lang_en = x->sess.lang_en;
 	}
@@ -553,10 +591,48 @@ static int query_refused(srv_ctx *x, char *why, size_t size)
 	return 1;
 }
 
+/* Who read what (workflows/store/access.h): every document read a route
+ * answered with 200 -- its page, diff, attachment, or the API's document
+ * or attachment. The path says what; no text is recorded. A failure to
+ * record is logged, and the answer already sent stands. */
+static void record_read(srv_ctx *x)
+{
+	const char *p = x->path, *rest;
+	char id[80], what[160];
+	size_t n;
+
+	if (!strncmp(p, "/docs/", 6))
+		p += 6;
+	else if (!strncmp(p, "/api/v1/docs/", 13))
+		p += 13;
+	else
+		return;
+	rest = strchr(p, '/');
+	n = rest ? (size_t)(rest - p) : strlen(p);
+	if (n == 0 || n >= sizeof(id))
+		return;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	if (!ch_valid_doc_id(id) || !strcmp(id, "new"))
+		return;
+	if (!rest)
+		snprintf(what, sizeof(what), "%s", x->path[1] == 'a' ? "api" : "page");
+	else if (!strcmp(rest, "/diff"))
+		snprintf(what, sizeof(what), "diff");
+	else if (!strncmp(rest, "/attachments/", 13))
+		snprintf(what, sizeof(what), "%sattachment %.100s", x->path[1] == 'a' ? "api " : "",
+		         rest + 13);
+	else
+		return;
+	if (ch_access_record(x->site, x->sess.person, id, what) < 0)
+		srv_log(x, "access record failed: %s", ch_error_last());
+}
+
 static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 {
 	char path[512], why[400];
 	srv_ctx x;
+	enum MHD_Result rc;
 	size_t n = strcspn(r->url, "?");
 
 	memset(&x, 0, sizeof(x));
@@ -585,14 +661,102 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 		if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
 			x.lang_en = 1;
 	}
-	if (query_refused(&x, why, sizeof(why))) {
-		const char *m = why;
-
+	if (query_refused(&x, why, sizeof(why)))
 		return strncmp(path, "/api/", 5) ?
-		       srv_send(&x, 400, "text/plain; charset=utf-8", m, strlen(m)) :
-		       srv_send_json(&x, 400, json_pack("{s:s}", "error", m));
+		       srv_send(&x, 400, "text/plain; charset=utf-8", why, strlen(why)) :
+		       srv_send_json(&x, 400, json_pack("{s:s}", "error", why));
+	if (!strncmp(path, "/git/", 5))
+		return srv_route(&x);
+	last_status = 0;
+	rc = srv_route(&x);
+	if (x.logged_in && last_status == 200 && !strcmp(r->method, "GET"))
+		record_read(&x);
+	return rc;
+}
+
+/* ---- sync threads: /git/ answered off the workers ---- */
+
+static void *sync_main(void *payload)
+{
+	srv *s = payload;
+	srv_job *job;
+
+	for (;;) {
+		pthread_mutex_lock(&s->sync_lock);
+		while (!s->jobs && !s->sync_stop)
+			pthread_cond_wait(&s->sync_cond, &s->sync_lock);
+		if (!(job = s->jobs)) {
+			pthread_mutex_unlock(&s->sync_lock);
+			break; /* stopping, and nothing left */
+		}
+		if (!(s->jobs = job->next))
+			s->jobs_tail = &s->jobs;
+		s->njobs--;
+		pthread_mutex_unlock(&s->sync_lock);
+		deferring = job->r;
+		(void)dispatch(s, job->c, job->r);
+		deferring = NULL;
+		job->r->deferred = 2;
+		MHD_resume_connection(job->c);
+		free(job);
 	}
-	return srv_route(&x);
+	return NULL;
+}
+
+/* 0: queued (the caller suspends nothing: done here); CH_EDENIED when the
+ * queue is full or the threads are not running. */
+static int sync_submit(srv *s, struct MHD_Connection *c, srv_req *r)
+{
+	srv_job *job;
+
+	pthread_mutex_lock(&s->sync_lock);
+	if (!s->sync_running || s->sync_stop || s->njobs >= SRV_SYNC_QUEUE) {
+		pthread_mutex_unlock(&s->sync_lock);
+		return CH_EDENIED;
+	}
+	job = ch_calloc(1, sizeof(*job));
+	job->r = r;
+	job->c = c;
+	r->deferred = 1;
+	/* suspended before a sync thread can see the job (and resume it) */
+	MHD_suspend_connection(c);
+	*s->jobs_tail = job;
+	s->jobs_tail = &job->next;
+	s->njobs++;
+	pthread_cond_signal(&s->sync_cond);
+	pthread_mutex_unlock(&s->sync_lock);
+	return 0;
+}
+
+static int sync_start(srv *s)
+{
+	int i;
+
+	pthread_mutex_init(&s->sync_lock, NULL);
+	pthread_cond_init(&s->sync_cond, NULL);
+	s->jobs = NULL;
+	s->jobs_tail = &s->jobs;
+	for (i = 0; i < SRV_SYNC_THREADS; i++)
+		if (pthread_create(&s->sync_threads[i], NULL, sync_main, s) != 0)
+			break;
+	s->sync_running = i;
+	return i == SRV_SYNC_THREADS ? 0 : ch_error_setc(CH_EIO, "cannot start the sync threads");
+}
+
+/* Every queued job is answered first: no connection stays suspended. */
+static void sync_stop(srv *s)
+{
+	int i, n = s->sync_running;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&s->sync_lock);
+	s->sync_stop = 1;
+	pthread_cond_broadcast(&s->sync_cond);
+	pthread_mutex_unlock(&s->sync_lock);
+	for (i = 0; i < n; i++)
+		pthread_join(s->sync_threads[i], NULL);
+	s->sync_running = 0;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -602,6 +766,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
 	srv *s = cls;
 	srv_req *r = *req_cls;
+	enum MHD_Result rc;
 
 	(void)version;
 	if (!r) {
@@ -615,7 +780,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->deferred == 2) { /* resumed: the sync thread's answer */
+		struct MHD_Response *resp = r->resp;
+
+		r->resp = NULL;
+		if (!resp)
+			return MHD_NO;
+		rc = MHD_queue_response(c, r->resp_status, resp);
+		MHD_destroy_response(resp);
+		return rc;
+	}
+	if (r->deferred == 1)
+		return MHD_YES; /* cannot happen: suspended until answered */
 	srv_req_finish(r);
+	if (!r->refused && !strncmp(r->url, "/git/", 5) && s->sync_running) {
+		if (sync_submit(s, c, r) == 0)
+			return MHD_YES;
+		r->refused = 503;
+		r->refuse_why = "busy: too many sync requests are waiting; try again shortly";
+	}
 	return dispatch(s, c, r);
 }
 
@@ -634,14 +817,19 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 	if (inet_pton(AF_INET, listen_addr, &sa.sin_addr) != 1)
 		return ch_error_setc(CH_EINVALID, "'%s' is not an IPv4 address to listen on",
 		                     listen_addr);
+	if (sync_start(s) < 0) {
+		sync_stop(s);
+		return CH_EIO;
+	}
 	s->daemon = MHD_start_daemon(
-		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME,
 		(uint16_t)port, NULL, NULL, handler, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SRV_THREADS,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_per_ip ? s->max_per_ip : (unsigned)SRV_MAX_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONNECTION_TIMEOUT,
@@ -651,14 +839,17 @@ int srv_start(srv *s, const char *listen_addr, int port, const char *cert_pem,
 		 * certificate: browsers without one still get the pages */
 		MHD_OPTION_ARRAY, client_ca_pem ? trust : trust + 1,
 		MHD_OPTION_END);
-	if (!s->daemon)
+	if (!s->daemon) {
+		sync_stop(s);
 		return ch_error_setc(CH_EIO, "cannot listen on %s:%d (in use, or the TLS key and "
 		                     "certificate do not load)", listen_addr, port);
+	}
 	return 0;
 }
 
 void srv_stop(srv *s)
 {
+	sync_stop(s);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	s->daemon = NULL;

@@ -642,10 +642,10 @@ static enum MHD_Result audit(srv_ctx *x)
 		                                rep.v[i].message));
 	ch_report_text(&text, &rep);
 	srv_render(x, 200, "audit", json_pack(
-		"{s:o, s:o, s:b, s:I, s:I, s:I, s:s, s:s, s:s?}", "findings", f, "warnings", w, "ok",
-		rep.nfindings == 0, "policy_commits", (json_int_t)rep.policy_commits, "docs",
+		"{s:o, s:o, s:b, s:I, s:I, s:I, s:s, s:s, s:s?, s:o?}", "findings", f, "warnings", w,
+		"ok", rep.nfindings == 0, "policy_commits", (json_int_t)rep.policy_commits, "docs",
 		(json_int_t)rep.docs, "doc_commits", (json_int_t)rep.doc_commits, "introduction",
-		rep.root, "report", text.ptr, "doc", doc));
+		rep.root, "report", text.ptr, "doc", doc, "access", srv_access_json(x, doc)));
 	ch_report_dispose(&rep);
 	ch_buf_dispose(&text);
 	ch_strv_free(&docs);

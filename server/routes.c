@@ -54,6 +54,7 @@ static const route routes[] = {
 	{ "GET", "/api/v1/inbox", R_API, NULL, srv_api_inbox },
 	{ "GET", "/api/v1/docs", R_API, NULL, srv_api_doc_list },
 	{ "POST", "/api/v1/docs", R_API, NULL, srv_api_create },
+	{ "GET", "/api/v1/access", R_API, "auditor", srv_api_access },
 	{ "GET", "/api/v1/docs/{id}", R_API | R_DOC, NULL, srv_api_doc },
 	{ "POST", "/api/v1/docs/{id}/act", R_API | R_DOC, NULL, srv_api_act },
 	{ "POST", "/api/v1/docs/{id}/revise", R_API | R_DOC, NULL, srv_api_revise },

@@ -39,6 +39,9 @@
 #define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
 #define SRV_MAX_GIT_BODY (4u * 1024 * 1024) /* a git-upload-pack request (gzip or not) */
 #define SRV_MAX_GIT_PUSH_BODY (CH_Q_MAX_PACK + 1024u * 1024) /* a git-receive-pack request */
+#define SRV_THREADS 2                      /* libmicrohttpd's worker threads (pages, API) */
+#define SRV_SYNC_THREADS 2                 /* threads that answer /git/ (fetch, push) */
+#define SRV_SYNC_QUEUE 256                 /* /git/ requests waiting for one; then 503 */
 
 typedef struct srv srv;
 
@@ -69,7 +72,18 @@ typedef struct {
 	unsigned pct;        /* hex digits due after a '%' at the end of the last piece */
 	int is_git;          /* SRV_GIT_FETCH (x-git-upload-pack-request) or SRV_GIT_PUSH
 	                      * (x-git-receive-pack-request): raw, in `raw` */
+	int deferred;        /* /git/: 1 queued for a sync thread (connection suspended),
+	                      * 2 answered by it (resp, resp_status) */
+	struct MHD_Response *resp;
+	unsigned resp_status;
 } srv_req;
+
+/* A /git/ request waiting for a sync thread. */
+typedef struct srv_job {
+	srv_req *r;
+	struct MHD_Connection *c;
+	struct srv_job *next;
+} srv_job;
 
 typedef struct {
 	unsigned char id_hash[32]; /* SHA-256 of the cookie token */
@@ -98,6 +112,14 @@ struct srv {
 	size_t nsessions;
 	srv_throttle *throttles;
 	size_t nthrottles;
+	/* Sync threads: a /git/ request is answered off libmicrohttpd's workers
+	 * (its connection suspended meanwhile), so no peer holds them. */
+	pthread_t sync_threads[SRV_SYNC_THREADS];
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	srv_job *jobs, **jobs_tail;
+	size_t njobs;
+	int sync_running, sync_stop;
 	ch_buf css;
 	int log_fd;
 	unsigned max_per_ip;   /* connections from one address (--max-per-ip) */
@@ -139,6 +161,10 @@ enum MHD_Result srv_redirect(srv_ctx *x, const char *location);
 enum MHD_Result srv_send_file(srv_ctx *x, const char *type, const char *disposition,
                               const void *body, size_t len);
 enum MHD_Result srv_send_json(srv_ctx *x, unsigned status, json_t *body);
+/* Queue `resp` (consumed) on the connection, or, on a sync thread, keep it
+ * for the connection's resumption. No headers added. */
+enum MHD_Result srv_queue_raw(struct MHD_Connection *c, unsigned status,
+                              struct MHD_Response *resp);
 void srv_log(srv_ctx *x, const char *fmt, ...) CH_PRINTF(2, 3);
 /* A request's state, as the MHD handler keeps it in *req_cls (exported for
  * tests/fuzz/http_harness.c, which drives them as the handler does):
@@ -213,6 +239,7 @@ enum MHD_Result srv_api_doc(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_api_act(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_api_revise(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_api_attachment(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_access(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_api_error(srv_ctx *x, unsigned status, const char *message);
 /* The JSON body's handling, without a connection (tests/fuzz/fuzz_api.c):
  * parse a request's body (*out is the caller's); a string member (NULL if
@@ -224,6 +251,12 @@ int srv_api_body(json_t **out, const srv_req *r);
 const char *srv_api_str(const json_t *o, const char *k);
 void srv_api_actor(ch_actor *who, const char *person, const json_t *b, git_oid *head);
 int srv_api_doc_new(ch_doc_new *req, ch_strv *to, const json_t *b);
+
+/* access.c -- who read what, for auditors */
+/* A document's access records (newest first), or NULL. */
+json_t *srv_access_json(srv_ctx *x, const char *doc);
+/* GET /api/v1/access?doc=ID (auditors). */
+enum MHD_Result srv_access_api(srv_ctx *x);
 
 /* model.c -- data for pages and the API */
 json_t *srv_doc_summary(srv_ctx *x, const ch_doc *doc, const ch_policy *pol);

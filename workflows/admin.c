@@ -1,6 +1,7 @@
 /* admin.c -- policy changes, each one signed policy commit. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "workflows/admin.h"
 #include "workflows/commit.h"
@@ -91,6 +92,34 @@ static void store_json_file(ch_fileset *files, const char *path, const json_t *v
 	free(text);
 }
 
+/* Every key the change brings (a new person's, a replaced file) must be
+ * able to sign an accepted step now: not revoked, not expired, with a key
+ * allowed to sign. Keys already in the policy are not judged again, so a
+ * key that expires later never blocks a change (revoking its owner, say). */
+static int check_new_keys(const ch_policy *old, const ch_policy *next)
+{
+	ch_buf path = CH_BUF_INIT;
+	const ch_buf *a, *b;
+	const ch_person *p;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < next->npeople && !error; i++) {
+		p = &next->people[i];
+		ch_buf_clear(&path);
+		ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
+		a = ch_fileset_get(&old->files, path.ptr);
+		b = ch_fileset_get(&next->files, path.ptr);
+		if (p->revoked || !b || (a && a->size == b->size && !memcmp(a->ptr, b->ptr, a->size)))
+			continue;
+		if ((error = ch_pgp_keyring_can_sign(next->keyring, p->fingerprint,
+		                                     (int64_t)time(NULL))) < 0)
+			ch_error_prefix("the key of %s cannot sign a step: ", p->id);
+	}
+	ch_buf_dispose(&path);
+	return error;
+}
+
 static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, void *payload,
                          const char *subject)
 {
@@ -129,6 +158,8 @@ static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, voi
 		ch_error_prefix("the new policy would be invalid, nothing was changed: ");
 		goto done;
 	}
+	if ((error = check_new_keys(pol, next)) < 0)
+		goto done;
 	error = commit_policy(site, admin, me, &key, &head, &files, subject);
 done:
 	ch_policy_free(next);

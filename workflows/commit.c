@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "workflows/commit.h"
+#include "workflows/classify/spill.h"
 #include "util/failpoint.h"
 #include "util/common.h"
 
@@ -82,6 +83,21 @@ static int check_head(git_repository *repo, const ch_commit_req *req)
 	return error;
 }
 
+/* What was spilled never comes back (spill.h): the tree and every file of
+ * a document's create or revise, whatever door it came through. */
+static int check_spilled(ch_site *site, const ch_commit_req *req, const git_oid *tree)
+{
+	ch_oidset spilled = CH_OIDSET_INIT;
+	int error;
+
+	if (!req->files || strncmp(req->ref, "refs/docs/", 10))
+		return 0;
+	if ((error = ch_spill_objects_load(&spilled, site->repo)) == 0)
+		error = ch_spill_check_tree(site, &spilled, tree, req->files, "step", req->signer);
+	ch_oidset_dispose(&spilled);
+	return error;
+}
+
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 {
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
@@ -121,7 +137,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		error = parent_tree(&tree, site->repo, req->expected);
 	else
 		error = ch_error_setc(CH_EINVALID, "a first commit needs files");
-	if (error < 0)
+	if (error < 0 || (error = check_spilled(site, req, &tree)) < 0)
 		goto done;
 	build_text(&text, &tree, req->expected, req, (long long)time(NULL));
 	error = site->sign ? site->sign(&sig, req->signer, req->key, req->passphrase, text.ptr,

@@ -5,7 +5,8 @@
  *
  *   gen_site init DIR                  the site and its seven people
  *   gen_site docs DIR FIRST STRIDE N   documents FIRST, FIRST+STRIDE, ... < N
- *   (GEN_SITE_STEPS=2: only create and submit, for the server's benchmark;
+ *   (GEN_SITE_STEPS=1: only the create, for the advertisement's benchmark;
+ *    GEN_SITE_STEPS=2: only create and submit, for the server's benchmark;
  *    GEN_SITE_STEPS=3: create, submit and the head's approval, for the sync
  *    benchmark; GEN_SITE_TO=site,site,...: the documents' recipients)
  *   gen_site comments DIR FIRST STRIDE N K   K more signed comment steps on
@@ -25,6 +26,7 @@
 #include "workflows/admin.h"
 #include "workflows/doc.h"
 #include "workflows/site.h"
+#include "util/fs.h"
 #include "util/common.h"
 
 #define STEPS_PER_DOC 20
@@ -114,11 +116,25 @@ static int steps_per_doc(void)
 {
 	const char *v = getenv("GEN_SITE_STEPS");
 
-	return v && (atoi(v) == 2 || atoi(v) == 3) ? atoi(v) : STEPS_PER_DOC;
+	return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : STEPS_PER_DOC;
 }
 
 static const char *const commenters[] = { "nguyen.van.a", "tran.thi.b", "le.van.c",
                                           "pham.thi.d", "vu.van.f", "do.thi.g" };
+
+/* GEN_SITE_ATTACH's bytes, read once per process. */
+static ch_buf attach_data = CH_BUF_INIT;
+static const char *attach_ext;
+
+static int load_attachment(void)
+{
+	const char *file = getenv("GEN_SITE_ATTACH");
+
+	if (!file || !*file)
+		return 0;
+	attach_ext = strrchr(file, '.') ? strrchr(file, '.') + 1 : "bin";
+	return ch_fs_read(&attach_data, file, 16u * 1024 * 1024);
+}
 
 static int make_doc(ch_site *site, unsigned n)
 {
@@ -127,7 +143,9 @@ static int make_doc(ch_site *site, unsigned n)
 	ch_buf id = CH_BUF_INIT, title = CH_BUF_INIT, body = CH_BUF_INIT, comment = CH_BUF_INIT;
 	ch_doc_new req;
 	ch_actor who;
-	char pass[128], docid[32];
+	ch_attachment att;
+	ch_attach_req areq;
+	char pass[128], docid[32], aname[64];
 	int i, error;
 
 	snprintf(docid, sizeof(docid), "bench-%05u", n);
@@ -139,6 +157,16 @@ static int make_doc(ch_site *site, unsigned n)
 	req.type = "cong-van";
 	req.text = body.ptr;
 	req.text_len = body.size;
+	if (attach_data.size && n % 2 == 0) {
+		snprintf(aname, sizeof(aname), "phu-luc-%u.%s", n, attach_ext);
+		att.name = aname;
+		att.data = attach_data.ptr;
+		att.len = attach_data.size;
+		memset(&areq, 0, sizeof(areq));
+		areq.add = &att;
+		areq.nadd = 1;
+		req.attach = &areq;
+	}
 	if (to_env && *to_env) {
 		const char *p = to_env, *comma;
 
@@ -160,7 +188,7 @@ static int make_doc(ch_site *site, unsigned n)
 	passphrase(pass, sizeof(pass), "nguyen.van.a");
 	who.actor = "nguyen.van.a";
 	who.passphrase = pass;
-	if ((error = ch_doc_create(&id, site, &req, &who)) < 0 ||
+	if ((error = ch_doc_create(&id, site, &req, &who)) < 0 || steps_per_doc() == 1 ||
 	    (error = step(site, docid, "submit", "nguyen.van.a", NULL)) < 0)
 		goto done;
 	/* GEN_SITE_STEPS=2: documents left awaiting the head (the server's
@@ -230,6 +258,8 @@ static int make_docs(const char *dir, unsigned first, unsigned stride, unsigned 
 	unsigned i, made = 0;
 	int error;
 
+	if (load_attachment() < 0)
+		return fail("GEN_SITE_ATTACH");
 	if ((error = ch_site_open(&site, dir)) < 0)
 		return fail("open");
 	for (i = first; i < n && !error; i += stride) {

@@ -8,16 +8,17 @@
 DEPS="$top/scripts/deps.sh"
 expect 0 "deps.sh --list run" "$DEPS" --list run
 cp "$T/out" "$T/run.list"
-for p in chromium tshark valgrind wrk lighttpd lighttpd-mod-openssl nodejs npm libnss3-tools; do
+for p in chromium tshark valgrind wrk lighttpd lighttpd-mod-openssl nodejs npm libnss3-tools \
+	libcmocka-dev librnp-dev libicu-dev; do
 	check "make run's set lacks $p" sh -c "! grep -qx '$p' '$T/run.list'"
 done
 check "  and the browser tests' set" sh -c "! grep -q 'browser-deps' '$T/run.list'"
-for p in gcc make pkg-config libgit2-dev libgpgme-dev libmicrohttpd-dev libcmocka-dev gnupg \
+for p in gcc make pkg-config libgit2-dev libgpgme-dev libmicrohttpd-dev libexpat1-dev gnupg \
 	gpg-agent git gnutls-bin; do
 	check "make run's set holds $p (build, demo)" grep -qx "$p" "$T/run.list"
 done
 "$DEPS" --list test >"$T/test.list"
-for p in clang tshark valgrind wrk jq curl; do
+for p in clang tshark valgrind wrk jq curl libcmocka-dev librnp-dev rnp sqv gnupg1; do
 	check "make check's set holds $p" grep -qx "$p" "$T/test.list"
 done
 check "  and the browser tests" grep -q "browser-deps" "$T/test.list"
@@ -32,6 +33,7 @@ err_has "unknown set 'browser'" "  naming it"
 make -C "$top" -n run BUILD="$BUILD" 2>/dev/null >"$T/make-run"
 check "make run calls deps.sh run" grep -q "^scripts/deps.sh run$" "$T/make-run"
 check "  and no other set" sh -c "! grep -q '^scripts/deps.sh \(test\|bench\)' '$T/make-run'"
+check "  and builds the binaries only (no test library needed)" grep -q "bin$" "$T/make-run"
 make -C "$top" -n deps 2>/dev/null >"$T/make-deps"
 check "make check's deps call deps.sh test" grep -q "scripts/deps.sh test$" "$T/make-deps"
 

@@ -128,6 +128,21 @@ code=$(get other "/docs/$Y")
 check "another document is still served ($code)" test "$code" = 200
 check "the server's log holds neither" bash -c "! grep -qE '$TITLE_CANARY|$TEXT_CANARY' '$T/server.log' '$T/server.out'"
 
+# ---- what was spilled cannot come back (issue 16, part 5) ----
+check "the spill record keeps the ids of the chain's objects (spilled/$X)" bash -c \
+	"git -C '$R' show 'refs/chancery/spills:spilled/$X' | sort >'$T/kept' && comm -23 '$T/x-objects' '$T/kept' | wc -l | grep -qx 0"
+check "  ids only: no title or text in it" bash -c "! git -C '$R' show 'refs/chancery/spills:spilled/$X' | grep -qvE '^[0-9a-f]{40}\$'"
+before=$(repo_state "$S")
+expect 1 "re-creating it with the same text, through the command line, is refused" \
+	as nv.a "$CH" doc create "$S" --title "Báo cáo lại" --type bao-cao --file "$T/x2.md" --to mission-tokyo
+err_has "spilled" "  the refusal says why"
+check "  and nothing was written" test "$before" = "$(repo_state "$S")"
+check "  a security event (rule SPILL)" grep -q '"rule":"SPILL"' "$S/state/security.log"
+W=$(as nv.a "$CH" doc create "$S" --title "Báo cáo mới" --type bao-cao --file "$T/y.md")
+check "a different text is still accepted" test -n "$W"
+expect 1 "a revise of that draft to the spilled text is refused" as nv.a "$CH" doc revise "$S" "$W" --file "$T/x1.md"
+err_has "spilled" "  naming the spill"
+
 # ---- again: idempotent, and the record is not doubled ----
 expect 0 "running the spill again finishes cleanly" as an.ninh "$CH" spill "$S" "$X"
 check "  the list still holds one record" bash -c \

@@ -221,8 +221,10 @@ DX=$(cat "$T/dx") cx=$(head_of "$MR" "refs/docs/$(cat "$T/dx")")
 before=$(hq_state)
 curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o "$T/resp" \
 	-H 'Content-Type: application/x-git-receive-pack-request' --data-binary @"$T/req" "$G/git-receive-pack"
-check "a pack without the files its commit names: ng naming the commit (D8)" \
-	grep -aq "ng refs/docs/$DX D8 commit $cx: " "$T/resp"
+# rule N, worded as for a hidden file (test_sync_graft.sh): a refusal does not
+# tell a peer whether HQ holds an object it may not see
+check "a pack without the files its commit names: ng naming the commit (N)" \
+	grep -aq "ng refs/docs/$DX N commit $cx: it builds on .*, which is neither in the transfer" "$T/resp"
 check "  no HQ ref moved, no object added" test "$before" = "$(hq_state)"
 
 # ---- HQ ahead: nothing moves, nothing lost ----
@@ -293,6 +295,11 @@ check "  the conflict ref is gone" bash -c "! git -C '$R' rev-parse -q --verify 
 check "  and so is mission-a's diverged step" bash -c "! git -C '$R' cat-file -e '$mission' 2>/dev/null"
 refused "pushing the spilled document back (mission-a was a recipient: told to purge)" \
 	"N commit $mission: the document was spilled here" --force "refs/docs/$DC"
+# issue 16, part 5: byte for byte, under a new id, with stock git
+refused "pushing the spilled chain back under a new id" \
+	"SPILL commit $mission: the transfer brings back [0-9a-f]{40}, which belongs to a spilled document" \
+	"$mission:refs/docs/lai-lai-$RANDOM"
+check "  recorded as a security event (rule SPILL)" grep -q '"rule":"SPILL"' "$S/state/security.log"
 
 # ---- a valid policy change and a step under it, in one push ----
 "$CH" person add "$M" pham.e --name "Phạm E" --roles drafter --unit mission-a "${ADM[@]}" \

@@ -357,6 +357,9 @@ static int check_officer(const ch_person **me, ch_keyinfo *key, ch_site *site,
 	return 0;
 }
 
+/* The ids a spill keeps (below, with the purge). */
+static int spilled_ids(ch_buf *out, ch_site *site, const char *doc);
+
 static json_t *record_json(const char *doc, const char *by, const char *reason,
                            const ch_strv *recipients)
 {
@@ -413,6 +416,25 @@ static int next_list(ch_buf *out, git_repository *repo, const ch_spill_list *cur
 	return error;
 }
 
+/* The files of the list's head (the earlier records' spilled/<doc>),
+ * carried into the next commit. */
+static int previous_files(ch_fileset *out, git_repository *repo, const ch_spill_list *cur)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int error = 0;
+
+	if (!cur->has_head)
+		return 0;
+	if (git_commit_lookup(&c, repo, &cur->head) < 0 || git_commit_tree(&tree, c) < 0)
+		error = ch_error_setc(CH_EIO, "cannot read the spill list");
+	else
+		error = ch_fileset_from_tree(out, repo, tree);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return error;
+}
+
 static int gate_reason(ch_site *site, const ch_policy *pol, const ch_actor *officer,
                        const char *reason)
 {
@@ -443,6 +465,7 @@ int ch_spill_record(ch_site *site, const ch_actor *officer, const char *doc,
                     const char *reason, const ch_strv *recipients)
 {
 	ch_buf list = CH_BUF_INIT, msg = CH_BUF_INIT, email = CH_BUF_INIT;
+	ch_buf ids = CH_BUF_INIT, path = CH_BUF_INIT;
 	ch_fileset files = CH_FILESET_INIT;
 	ch_spill_list cur;
 	const ch_policy *pol;
@@ -467,9 +490,14 @@ int ch_spill_record(ch_site *site, const ch_actor *officer, const char *doc,
 		goto done;
 	}
 	rec = record_json(doc, officer->actor, reason, recipients);
-	if ((error = next_list(&list, site->repo, &cur, rec)) < 0)
+	if ((error = next_list(&list, site->repo, &cur, rec)) < 0 ||
+	    (error = previous_files(&files, site->repo, &cur)) < 0 ||
+	    (error = spilled_ids(&ids, site, doc)) < 0)
 		goto done;
 	ch_fileset_put(&files, CH_SPILLS_FILE, list.ptr, list.size);
+	ch_buf_clear(&path);
+	ch_buf_printf(&path, "%s/%s", CH_SPILLED_DIR, doc);
+	ch_fileset_put(&files, path.ptr, ids.ptr, ids.size);
 	spill_message(&msg, doc, officer->actor, &phead);
 	ch_buf_printf(&email, "%s@%s", officer->actor, site->site_id);
 	memset(&req, 0, sizeof(req));
@@ -490,6 +518,8 @@ done:
 	ch_buf_dispose(&list);
 	ch_buf_dispose(&msg);
 	ch_buf_dispose(&email);
+	ch_buf_dispose(&ids);
+	ch_buf_dispose(&path);
 	return error;
 }
 
@@ -652,9 +682,23 @@ static int doc_objects(oidset *out, git_repository *repo, const char *ref)
 	return error;
 }
 
+/* refs/docs/<doc> or refs/conflicts/<peer>/docs/<doc> */
+static int is_doc_ref(const char *name, const char *doc)
+{
+	const char *p;
+	size_t n = strlen(doc);
+
+	if (!strncmp(name, "refs/docs/", 10))
+		return !strcmp(name + 10, doc);
+	if (strncmp(name, "refs/conflicts/", 15) || !(p = strchr(name + 15, '/')))
+		return 0;
+	return !strncmp(p, "/docs/", 6) && !strncmp(p + 6, doc, n) && p[6 + n] == '\0';
+}
+
 /* Everything every other ref reaches (a ref to a non-commit counts as
- * reaching that object only). */
-static int other_objects(oidset *out, git_repository *repo, const char *skip)
+ * reaching that object only); the document's own ref and its kept
+ * conflicts are not "other". */
+static int other_objects(oidset *out, git_repository *repo, const char *doc)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
@@ -669,7 +713,7 @@ static int other_objects(oidset *out, git_repository *repo, const char *skip)
 	while (git_reference_next(&ref, it) == 0) {
 		git_object *peeled = NULL;
 
-		if (strcmp(git_reference_name(ref), skip) &&
+		if (!is_doc_ref(git_reference_name(ref), doc) &&
 		    git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
 			if (git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0)
 				git_revwalk_push(rw, git_object_id(peeled));
@@ -685,6 +729,117 @@ done:
 	git_reference_iterator_free(it);
 	git_revwalk_free(rw);
 	return error;
+}
+
+static int cmp_hex(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/* Every commit, tree and blob of the document's chain and of its kept
+ * conflicts that no other ref holds (what the purge removes), as sorted
+ * hex ids, one a line: the spill record keeps them so that none comes
+ * back (ch_spill_objects_load). Shared objects are left out: other
+ * documents hold them, and they stay. */
+static int spilled_ids(ch_buf *out, ch_site *site, const char *doc)
+{
+	oidset mine = OIDSET_INIT, others = OIDSET_INIT;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_oid *v = NULL;
+	size_t i, n = 0;
+	int error = 0;
+
+	if (git_reference_iterator_glob_new(&it, site->repo, "refs/*") < 0)
+		return ch_error_setc(CH_EIO, "cannot list the refs");
+	while (!error && git_reference_next(&ref, it) == 0) {
+		if (is_doc_ref(git_reference_name(ref), doc) &&
+		    git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			error = doc_objects(&mine, site->repo, git_reference_name(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (error < 0 || (error = other_objects(&others, site->repo, doc)) < 0)
+		goto done;
+	v = ch_calloc(mine.n ? mine.n : 1, sizeof(*v));
+	for (i = 0; i < mine.cap; i++)
+		if (mine.used[i] && !oidset_has(&others, &mine.v[i]))
+			git_oid_cpy(&v[n++], &mine.v[i]);
+	qsort(v, n, sizeof(*v), cmp_hex);
+	for (i = 0; i < n; i++)
+		ch_buf_printf(out, "%s\n", git_oid_tostr_s(&v[i]));
+done:
+	free(v);
+	oidset_free(&mine);
+	oidset_free(&others);
+	return error;
+}
+
+int ch_spill_objects_load(ch_oidset *out, git_repository *repo)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL, *dir = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	git_oid head, id;
+	size_t i, k, len;
+	const char *p;
+	int rc, error = 0;
+
+	rc = git_reference_name_to_id(&head, repo, CH_SPILLS_REF);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0 || git_commit_lookup(&c, repo, &head) < 0 || git_commit_tree(&tree, c) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot read %s", CH_SPILLS_REF);
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, tree, CH_SPILLED_DIR) < 0)
+		goto done; /* records made before ids were kept */
+	if (git_tree_lookup(&dir, repo, git_tree_entry_id(e)) < 0) {
+		error = ch_error_setc(CH_EIO, "%s: %s/ is not a directory", CH_SPILLS_REF,
+		                      CH_SPILLED_DIR);
+		goto done;
+	}
+	for (i = 0; i < git_tree_entrycount(dir) && !error; i++) {
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(git_tree_entry_byindex(dir, i))) < 0) {
+			error = ch_error_setc(CH_EIO, "%s: an unreadable record of ids", CH_SPILLS_REF);
+			break;
+		}
+		p = git_blob_rawcontent(blob);
+		len = (size_t)git_blob_rawsize(blob);
+		for (k = 0; k + GIT_OID_HEXSZ <= len; k += GIT_OID_HEXSZ + 1)
+			if (git_oid_fromstrn(&id, p + k, GIT_OID_HEXSZ) == 0)
+				ch_oidset_add(out, &id);
+		git_blob_free(blob);
+		blob = NULL;
+	}
+done:
+	git_tree_free(dir);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return error;
+}
+
+int ch_spill_check_tree(ch_site *site, const ch_oidset *spilled, const git_oid *tree,
+                        const ch_fileset *files, const char *door, const char *person)
+{
+	git_oid id;
+	size_t i;
+	int hit;
+
+	if (!spilled->n)
+		return 0;
+	hit = tree && ch_oidset_has(spilled, tree);
+	for (i = 0; files && i < files->n && !hit; i++)
+		hit = git_odb_hash(&id, files->v[i].data.ptr, files->v[i].data.size,
+		                   GIT_OBJECT_BLOB) == 0 && ch_oidset_has(spilled, &id);
+	if (!hit)
+		return 0;
+	ch_gate_event(site, door, person, "SPILL", "spilled content brought back");
+	return ch_error_setc(CH_EDENIED, "refused: this content belongs to a spilled document "
+	                     "(%s); what was spilled never comes back, under any id",
+	                     CH_SPILLS_REF);
 }
 
 /* Places where git would keep objects that a repack does not drop. */
@@ -870,7 +1025,7 @@ int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 	if (git_reference_name_to_id(&head, site->repo, ref.ptr) == 0 &&
 	    (error = doc_objects(&mine, site->repo, ref.ptr)) < 0)
 		goto done;
-	if ((error = other_objects(&others, site->repo, ref.ptr)) < 0)
+	if ((error = other_objects(&others, site->repo, doc)) < 0)
 		goto done;
 	for (i = 0; i < mine.cap; i++)
 		if (mine.used[i] && !oidset_has(&others, &mine.v[i]))

@@ -14,6 +14,14 @@
  *            Chancery-Policy: <policy commit that names the actor>
  *            Chancery-Spill: <id>
  *
+ *   and spilled/<id>: the ids (40 hex, sorted, one a line) of every commit,
+ *   tree and blob of the document's chain and kept conflicts that no other
+ *   ref held when the spill was recorded -- what the purge removes. Each
+ *   commit carries the earlier records' files. No create, revise, push,
+ *   sync, bundle or import may bring any of them back, under any id
+ *   (ch_spill_check_tree at every step, the quarantine for transfers; a
+ *   security event, rule "SPILL").
+ *
  * A record holds no title and no text: it is a tombstone. The server reads
  * the list (without judging signatures: withdrawing is the safe direction)
  * and shows a spilled document as a tombstone everywhere; ch_spill_verify
@@ -24,10 +32,13 @@
 #include <git2.h>
 
 #include "workflows/doc.h"
+#include "workflows/fileset.h"
+#include "workflows/oidset.h"
 #include "workflows/site.h"
 
 #define CH_SPILLS_REF "refs/chancery/spills"
 #define CH_SPILLS_FILE "spills.json"
+#define CH_SPILLED_DIR "spilled"
 #define CH_SPILLS_MAX (4 * 1024 * 1024)
 #define CH_SPILL_REASON_MAX 1000
 
@@ -78,6 +89,15 @@ int ch_spill_record(ch_site *site, const ch_actor *officer, const char *doc,
  * each removed object looked up again. Refuses unless the spill list names
  * the document. CH_EIO when an object survives (result->remaining). */
 int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc);
+
+/* Add to `out` the ids every spill record keeps (spilled/<id> at the head
+ * of CH_SPILLS_REF; nothing when there is no list). */
+int ch_spill_objects_load(ch_oidset *out, git_repository *repo);
+/* CH_EDENIED (and a security event, rule "SPILL", at `door` by `person`)
+ * when `tree` or the blob of any file of `files` (either may be NULL) is
+ * in `spilled`; 0 otherwise. */
+int ch_spill_check_tree(ch_site *site, const ch_oidset *spilled, const git_oid *tree,
+                        const ch_fileset *files, const char *door, const char *person);
 
 /* The recipients of a document, from meta.json at its head (no replay: the
  * chain may be one the verifier would refuse). CH_ENOTFOUND without a ref. */

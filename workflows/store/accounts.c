@@ -95,6 +95,24 @@ int ch_accounts_check(ch_site *site, const char *person, const char *password)
 	error = ch_password_check(phc ? phc : dummy, password);
 	if (!phc || error < 0)
 		error = ch_error_setc(CH_EAUTH, "wrong identifier or password");
+	/* After the hash, so that timing tells nothing more: a person revoked
+	 * in (or removed from) the current policy cannot log in, whatever
+	 * accounts.json still holds (SECURITY.md, "Revocation"). */
+	else if (!ch_accounts_person_active(site, person))
+		error = ch_error_setc(CH_EAUTH, "wrong identifier or password");
 	json_decref(root);
 	return error;
+}
+
+int ch_accounts_person_active(ch_site *site, const char *person)
+{
+	const ch_policy *pol;
+	const ch_person *p;
+	git_oid head;
+
+	/* ch_site_policy caches parsed policies by commit: one ref read here */
+	if (ch_site_policy_head(&head, site) < 0 || ch_site_policy(&pol, site, &head) < 0)
+		return 0; /* cannot tell: refuse */
+	p = ch_policy_person(pol, person);
+	return p && !p->revoked;
 }

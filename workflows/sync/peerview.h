@@ -36,22 +36,40 @@ typedef struct {
 	size_t nrefs;
 	git_oid *commits;  /* with CH_VIEW_COMMITS: every commit the refs reach, sorted */
 	size_t ncommits;
+	git_oid *objects;  /* with CH_VIEW_OBJECTS: every tree and blob those commits
+	                    * reach, sorted */
+	size_t nobjects;
 } ch_view;
 
 /* Flags for ch_view_visible. */
 #define CH_VIEW_COMMITS 1u /* also list every commit reachable from the refs */
+#define CH_VIEW_OBJECTS 2u /* and every tree and blob (implies CH_VIEW_COMMITS) */
+#define CH_VIEW_MAX_OBJECTS (16u * 1024 * 1024)
+#define CH_VIEW_CACHE_SLOTS 64 /* views kept per process (one per peer and state) */
 
-/* view.c */
+/* peerview.c */
 /* Everything `peer_site` (a site id of `pol`) may see of `site`'s
- * repository, judged with `pol` (the current policy). The caller disposes
- * of *out (also after an error: it is then empty). */
+ * repository, judged with `pol` (the current policy: every caller passes
+ * the policy at refs/heads/policy). The caller disposes of *out (also
+ * after an error: it is then empty).
+ *
+ * Cost: a view is computed once per state of the repository and kept in
+ * the process (CH_VIEW_CACHE_SLOTS slots, least recently used replaced,
+ * guarded by a mutex): the key is the SHA-256 of the repository path, the
+ * peer, and every ref name and target under refs/ (sorted), so any moved
+ * ref (a step, a spill, a policy change) is a new key. A request then
+ * costs one scan of the ref names and a copy. */
 int ch_view_visible(ch_view *out, ch_site *site, const ch_policy *pol, const char *peer_site,
                     unsigned flags);
+/* Empty the process's cache of views (tests, benchmarks). */
+void ch_view_cache_clear(void);
 void ch_view_dispose(ch_view *v);
 /* Borrowed; NULL when the view has no such ref. */
 const ch_view_ref *ch_view_find(const ch_view *v, const char *name);
 /* 1 if `id` is among v->commits (needs CH_VIEW_COMMITS). */
 int ch_view_has_commit(const ch_view *v, const git_oid *id);
+/* 1 if `id` is a commit, tree or blob of the view (needs CH_VIEW_OBJECTS). */
+int ch_view_has_object(const ch_view *v, const git_oid *id);
 
 /* 1 if `unit` belongs to site `s` (its units hold it or a prefix of it
  * ending at a '/'). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -11,10 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <git2/sys/odb_backend.h>
+
 #include "crypto/crypto.h"
 #include "workflows/doc.h"
 #include "workflows/classify/gate.h"
 #include "workflows/json.h"
+#include "workflows/oidset.h"
 #include "workflows/sync/quarantine.h"
 #include "util/failpoint.h"
 #include "workflows/classify/spill.h"
@@ -37,6 +41,8 @@ struct ch_quarantine {
 	git_repository *repo;
 	size_t pack_bytes;
 	size_t objects;
+	git_oid *bases;     /* objects a thin pack's deltas took from the site */
+	size_t nbases;
 };
 
 static int git_fail(int code, const char *what)
@@ -160,6 +166,7 @@ void ch_quarantine_free(ch_quarantine *q)
 		ch_fs_remove_tree(q->path);
 	free(q->path);
 	free(q->peer);
+	free(q->bases);
 	free(q);
 }
 
@@ -192,6 +199,58 @@ static unsigned long be32(const unsigned char *p)
 {
 	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
 	       (unsigned long)p[3];
+}
+
+/* The objects git_indexer appended to complete a thin pack: it writes the
+ * delta bases it took from the site after the received objects, so in the
+ * pack's index (version 2) they are the entries at or past the received
+ * pack's end (its 20-byte trailer is dropped). Need to know judges them
+ * (check_thin_bases): a delta on a hidden file would otherwise rebuild
+ * that file in the quarantine. */
+static int thin_bases(ch_quarantine *q, const char *dir, const char *name, size_t len)
+{
+	ch_buf path = CH_BUF_INIT, idx = CH_BUF_INIT;
+	const unsigned char *p, *shas, *offs, *large;
+	unsigned long n, i;
+	uint64_t off;
+	int error;
+
+	ch_buf_printf(&path, "%s/pack-%s.idx", dir, name);
+	if ((error = ch_fs_read(&idx, path.ptr, 256u * 1024 * 1024)) < 0)
+		goto done;
+	p = (const unsigned char *)idx.ptr;
+	if (idx.size < 8 + 1024 || memcmp(p, "\377tOc", 4) || be32(p + 4) != 2) {
+		error = ch_error_setc(CH_EIO, "the quarantine's pack index is not version 2");
+		goto done;
+	}
+	n = be32(p + 8 + 255 * 4);
+	if (idx.size < 8 + 1024 + (size_t)n * 28) {
+		error = ch_error_setc(CH_EIO, "the quarantine's pack index is truncated");
+		goto done;
+	}
+	shas = p + 8 + 1024;
+	offs = shas + (size_t)n * 24; /* after the names and the CRCs */
+	large = offs + (size_t)n * 4;
+	for (i = 0; i < n; i++) {
+		off = be32(offs + 4 * i);
+		if (off & 0x80000000u) {
+			size_t k = (size_t)(off & 0x7fffffffu);
+
+			if ((size_t)(large - p) + 8 * (k + 1) > idx.size) {
+				error = ch_error_setc(CH_EIO, "the quarantine's pack index is truncated");
+				goto done;
+			}
+			off = (uint64_t)be32(large + 8 * k) << 32 | be32(large + 8 * k + 4);
+		}
+		if (off + 20 >= len) {
+			q->bases = ch_realloc(q->bases, (q->nbases + 1) * sizeof(*q->bases));
+			git_oid_fromraw(&q->bases[q->nbases++], shas + 20 * i);
+		}
+	}
+done:
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&idx);
+	return error;
 }
 
 int ch_quarantine_add_pack(ch_quarantine *q, const void *pack, size_t len)
@@ -240,6 +299,9 @@ int ch_quarantine_add_pack(ch_quarantine *q, const void *pack, size_t len)
 	}
 	q->pack_bytes += len;
 	q->objects += count;
+	if (stats.local_objects > 0 &&
+	    (error = thin_bases(q, dir.ptr, git_indexer_name(idx), len)) < 0)
+		goto done;
 	git_odb_refresh(odb);
 done:
 	git_indexer_free(idx);
@@ -422,6 +484,8 @@ typedef struct {
 	ch_policy *pol_owned;   /* when that is a policy still in quarantine */
 	git_oid policy_head;
 	unsigned flags;
+	const ch_view *view;    /* a push: what the peer may see (CH_VIEW_OBJECTS) */
+	git_odb *sent_odb;      /* a push: the received packs alone, no alternates */
 } judge;
 
 static int descends(git_repository *repo, const git_oid *a, const git_oid *b)
@@ -574,6 +638,219 @@ static int check_actor(judge *j, item *it, const git_commit *c)
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* A push builds only on what the peer may see                         */
+
+static int is_base(const ch_quarantine *q, const git_oid *id)
+{
+	size_t i;
+
+	for (i = 0; i < q->nbases; i++)
+		if (git_oid_equal(&q->bases[i], id))
+			return 1;
+	return 0;
+}
+
+/* An object a pushed object may name: one the transfer brought (not a
+ * thin pack's base taken from here), or one the peer may see. A hidden
+ * object and a missing one get the same answer, so a refusal does not
+ * tell the peer whether this site holds an object it may not see. */
+static int may_name(judge *j, const git_oid *id)
+{
+	return (git_odb_exists(j->sent_odb, id) && !is_base(j->q, id)) ||
+	       ch_view_has_object(j->view, id);
+}
+
+static void refuse_hidden(judge *j, item *it, const git_oid *commit, const git_oid *what)
+{
+	refuse(it->r, "N", commit, "it builds on %s, which is neither in the transfer nor among "
+	       "what this site shares with %s", git_oid_tostr_s(what), j->q->peer);
+	ch_gate_event(j->q->site, j->q->door, j->q->peer, "N", "a push built on an object "
+	              "not shared with the peer");
+}
+
+/* Every entry of a tree the transfer brought names what the peer may see
+ * or what it sent; a visible tree holds only visible entries. */
+static int tree_visible(judge *j, item *it, const git_oid *commit, const git_oid *tree_id,
+                        int depth)
+{
+	git_tree *tree = NULL;
+	size_t i, n;
+	int error = 0;
+
+	if (!may_name(j, tree_id)) {
+		refuse_hidden(j, it, commit, tree_id);
+		return -1;
+	}
+	if (!git_odb_exists(j->sent_odb, tree_id) || depth > Q_MAX_TREE_DEPTH ||
+	    git_tree_lookup(&tree, j->repo, tree_id) < 0)
+		return 0; /* visible; or too deep / malformed: gate_tree names it */
+	n = git_tree_entrycount(tree);
+	for (i = 0; i < n && !error; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			error = tree_visible(j, it, commit, git_tree_entry_id(e), depth + 1);
+		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+		         !may_name(j, git_tree_entry_id(e))) {
+			refuse_hidden(j, it, commit, git_tree_entry_id(e));
+			error = -1;
+		}
+	}
+	git_tree_free(tree);
+	return error;
+}
+
+/* Issue 16, part 4: every commit, tree and file that N's new commits name
+ * (parents, trees, files) is in the transfer or visible to the peer
+ * (peerview.h), else the update is REFUSED, rule "N", naming the commit;
+ * nothing of the hidden object enters a ref the peer can fetch. The walk
+ * covers only commits the transfer brought. */
+static int check_builds_on_visible(judge *j, item *it)
+{
+	ch_oidset seen = CH_OIDSET_INIT;
+	git_oid *stack = NULL;
+	git_commit *c = NULL;
+	size_t top = 0, cap = 0, n = 0;
+	unsigned i, np;
+	int bad = 0;
+
+	if (!may_name(j, &it->u->new_id)) {
+		refuse_hidden(j, it, &it->u->new_id, &it->u->new_id);
+		return -1;
+	}
+	if (!git_odb_exists(j->sent_odb, &it->u->new_id))
+		return 0; /* visible, and so is all it reaches */
+	stack = ch_malloc(sizeof(*stack));
+	cap = 1;
+	git_oid_cpy(&stack[top++], &it->u->new_id);
+	ch_oidset_add(&seen, &it->u->new_id);
+	while (!bad && top > 0 && ++n <= Q_MAX_NEW_COMMITS) {
+		git_oid id = stack[--top];
+
+		if (git_commit_lookup(&c, j->repo, &id) < 0)
+			break; /* not a commit: check_new_commits names it */
+		np = git_commit_parentcount(c);
+		for (i = 0; i < np && !bad; i++) {
+			const git_oid *p = git_commit_parent_id(c, i);
+
+			if (!may_name(j, p)) {
+				refuse_hidden(j, it, &id, p);
+				bad = 1;
+			} else if (git_odb_exists(j->sent_odb, p) && ch_oidset_add(&seen, p)) {
+				if (top == cap) {
+					cap *= 2;
+					stack = ch_realloc(stack, cap * sizeof(*stack));
+				}
+				git_oid_cpy(&stack[top++], p);
+			}
+		}
+		if (!bad && tree_visible(j, it, &id, git_commit_tree_id(c), 0) < 0)
+			bad = 1;
+		git_commit_free(c);
+		c = NULL;
+	}
+	free(stack);
+	ch_oidset_dispose(&seen);
+	return bad ? -1 : 0;
+}
+
+/* A thin pack's delta on a base the peer may not see rebuilds (part of)
+ * that hidden file here: the whole transfer is refused. */
+static void check_thin_bases(judge *j, item *items, size_t n)
+{
+	size_t i, k;
+
+	for (k = 0; k < j->q->nbases; k++) {
+		if (ch_view_has_object(j->view, &j->q->bases[k]))
+			continue;
+		for (i = 0; i < n; i++)
+			if (items[i].r->status != CH_Q_REFUSED && !items[i].judged)
+				refuse(items[i].r, "N", &items[i].u->new_id, "the pack's deltas build on "
+				       "%s, which is not among what this site shares with %s",
+				       git_oid_tostr_s(&j->q->bases[k]), j->q->peer);
+		ch_gate_event(j->q->site, j->q->door, j->q->peer, "N", "a thin pack on an object "
+		              "not shared with the peer");
+		return;
+	}
+}
+
+static int open_sent_odb(judge *j)
+{
+	git_odb_backend *be = NULL;
+	ch_buf dir = CH_BUF_INIT;
+	int error = 0;
+
+	ch_buf_printf(&dir, "%s/objects", j->q->path);
+	if (git_odb_new(&j->sent_odb) < 0 || git_odb_backend_pack(&be, dir.ptr) < 0 ||
+	    git_odb_add_backend(j->sent_odb, be, 1) < 0) {
+		if (be && j->sent_odb)
+			be->free(be);
+		error = git_fail(CH_EIO, "cannot read the received pack");
+		goto done;
+	}
+	/* `git fetch` into the quarantine keeps small transfers loose */
+	be = NULL;
+	if (git_odb_backend_loose(&be, dir.ptr, -1, 0, 0, 0) < 0 ||
+	    git_odb_add_backend(j->sent_odb, be, 2) < 0) {
+		if (be)
+			be->free(be);
+		error = git_fail(CH_EIO, "cannot read the received objects");
+	}
+done:
+	ch_buf_dispose(&dir);
+	return error;
+}
+
+/* ------------------------------------------------------------------ */
+/* What was spilled never comes back                                   */
+
+typedef struct {
+	const ch_oidset *spilled;
+	git_oid hit;
+	int found;
+} spill_scan;
+
+static int spill_cb(const git_oid *id, void *payload)
+{
+	spill_scan *sc = payload;
+
+	if (!ch_oidset_has(sc->spilled, id))
+		return 0;
+	git_oid_cpy(&sc->hit, id);
+	sc->found = 1;
+	return 1; /* stop */
+}
+
+/* Issue 16, part 5: an object the transfer brought that a spill record
+ * keeps (spill.h) refuses the whole transfer, rule "SPILL", whatever ref
+ * names it; a security event. */
+static int check_spilled_objects(judge *j, item *items, size_t n)
+{
+	ch_oidset spilled = CH_OIDSET_INIT;
+	spill_scan sc;
+	size_t i;
+	int error;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.spilled = &spilled;
+	if ((error = ch_spill_objects_load(&spilled, j->q->site->repo)) < 0 || !spilled.n)
+		goto done;
+	git_odb_foreach(j->sent_odb, spill_cb, &sc);
+	if (!sc.found)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (items[i].r->status != CH_Q_REFUSED && !items[i].judged)
+			refuse(items[i].r, "SPILL", &items[i].u->new_id, "the transfer brings back %s, "
+			       "which belongs to a spilled document: what was spilled never comes back, "
+			       "under any id", git_oid_tostr_s(&sc.hit));
+	ch_gate_event(j->q->site, j->q->door, j->q->peer, "SPILL", "a spilled document's object "
+	              "came back");
+done:
+	ch_oidset_dispose(&spilled);
+	return error;
 }
 
 /* Walk the commits N brings that the site does not have, oldest first. */
@@ -1015,9 +1292,11 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 		error = ch_error_setc(CH_EDENIED, "%s is not a site of the current policy", q->peer);
 		goto done;
 	}
-	if ((flags & CH_Q_CHECK_OLD) &&
-	    (error = ch_view_visible(&view, q->site, j.pol, q->peer, 0)) < 0)
+	if ((error = open_sent_odb(&j)) < 0 ||
+	    ((flags & CH_Q_CHECK_OLD) &&
+	     (error = ch_view_visible(&view, q->site, j.pol, q->peer, CH_VIEW_OBJECTS)) < 0))
 		goto done;
+	j.view = &view;
 	if ((error = ch_spill_list_load(&spills, q->site->repo)) < 0)
 		goto done;
 	spills_loaded = 1;
@@ -1032,8 +1311,16 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 	}
 	for (i = 0; i < n; i++)
 		judge_shape(&j, &items[i], &view, seen, items, i);
+	if (flags & CH_Q_CHECK_OLD) {
+		check_thin_bases(&j, items, n);
+		for (i = 0; i < n; i++)
+			if (items[i].k != K_NONE && !items[i].judged &&
+			    items[i].r->status != CH_Q_REFUSED)
+				check_builds_on_visible(&j, &items[i]);
+	}
 	if ((error = judge_policy(&j, items, n)) < 0 ||
-	    (error = judge_docs(&j, items, n, &spills)) < 0)
+	    (error = judge_docs(&j, items, n, &spills)) < 0 ||
+	    (error = check_spilled_objects(&j, items, n)) < 0)
 		goto done;
 	if (flags & CH_Q_ATOMIC) {
 		for (i = 0; i < n; i++)
@@ -1061,6 +1348,7 @@ done:
 	ch_view_dispose(&view);
 	ch_policy_free(j.pol_owned);
 	git_odb_free(j.site_odb);
+	git_odb_free(j.sent_odb);
 	json_decref(seen);
 	ch_qresults_free(r, n);
 	free(items);

@@ -100,6 +100,7 @@ typedef struct {
 	ch_qstatus status;
 	char commit[41]; /* the offending commit (REFUSED), else new_id; "" if none */
 	char rule[8];    /* "P1".."P6", "D1".."D9", "G" (gate), "N" (need to know),
+	                  * "SPILL" (brings back an object of a spilled document),
 	                  * "R1" (rollback), "REF" (ref name, deletion, missing
 	                  * commit), "CAS" (the ref moved or is locked), "ATOM"
 	                  * (another update of an atomic transfer failed), "IO";

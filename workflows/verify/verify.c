@@ -223,86 +223,6 @@ typedef struct {
 static int cache_lookup(vworker *w, const git_oid *commit, const git_oid *policy, vsig *s);
 static void cache_add(vworker *w, const git_oid *commit, const git_oid *policy, const vsig *s);
 
-/* The length and header size of the packet at p (RFC 4880 4.2); 0 if the
- * header is malformed or uses lengths no signature uses. */
-static int packet_header(const unsigned char *p, size_t n, size_t *hdr, size_t *len)
-{
-	if (n < 2 || !(p[0] & 0x80))
-		return 0;
-	if (!(p[0] & 0x40)) {
-		size_t k = (size_t)1 << (p[0] & 3), i;
-
-		if ((p[0] & 3) == 3 || n < 1 + k)
-			return 0;
-		for (*len = 0, i = 0; i < k; i++)
-			*len = (*len << 8) | p[1 + i];
-		*hdr = 1 + k;
-	} else if (p[1] < 192) {
-		*len = p[1];
-		*hdr = 2;
-	} else if (p[1] < 224 && n >= 3) {
-		*len = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
-		*hdr = 3;
-	} else if (p[1] == 255 && n >= 6) {
-		*len = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) | ((size_t)p[4] << 8) | p[5];
-		*hdr = 6;
-	} else {
-		return 0;
-	}
-	return *hdr + *len <= n;
-}
-
-/* Whether the hashed subpackets hold an expiration time (type 3), or are
- * malformed (then too: the answer must not be cached). */
-static int has_expiry(const unsigned char *p, size_t n)
-{
-	size_t i = 0, len;
-
-	while (i < n) {
-		if (p[i] < 192) {
-			len = p[i];
-			i += 1;
-		} else if (p[i] < 255 && i + 1 < n) {
-			len = ((size_t)(p[i] - 192) << 8) + p[i + 1] + 192;
-			i += 2;
-		} else if (p[i] == 255 && i + 4 < n) {
-			len = ((size_t)p[i + 1] << 24) | ((size_t)p[i + 2] << 16) |
-			      ((size_t)p[i + 3] << 8) | p[i + 4];
-			i += 5;
-		} else {
-			return 1;
-		}
-		if (len == 0 || len > n - i || (p[i] & 0x7F) == 3)
-			return 1;
-		i += len;
-	}
-	return 0;
-}
-
-/* A signature's verdict may be cached when it cannot change with the
- * clock: a v4 signature whose hashed area sets no expiration time. */
-static int sig_cacheable(const char *sig, size_t siglen)
-{
-	ch_buf bin = CH_BUF_INIT;
-	const unsigned char *p;
-	size_t hdr, len, hlen;
-	int ok = 0;
-
-	if (ch_pgp_dearmor(&bin, "SIGNATURE", sig, siglen) < 0)
-		goto done;
-	p = (const unsigned char *)bin.ptr;
-	if (!packet_header(p, bin.size, &hdr, &len) || len < 6)
-		goto done;
-	p += hdr;
-	if (p[0] != 4)
-		goto done;
-	hlen = ((size_t)p[4] << 8) | p[5];
-	ok = 6 + hlen <= len && !has_expiry(p + 6, hlen);
-done:
-	ch_buf_dispose(&bin);
-	return ok;
-}
-
 static void sig_reset(vsig *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -339,8 +259,9 @@ static int verify_commit_sig(vsig *s, vworker *w, const git_oid *id, const vpoli
 		snprintf(s->owner, sizeof(s->owner), "%s", s->res.owner);
 		s->res.owner = s->owner;
 		memcpy(s->issuer, s->res.signer_fpr, sizeof(s->issuer));
-		if (actor && w->v->cache && !strcmp(s->owner, actor) &&
-		    sig_cacheable(sig.ptr, sig.size))
+		/* Cached only when its verdict cannot change with the clock: no
+		 * expiry of its own (RNP's "expires: never", 0, is none). */
+		if (actor && w->v->cache && !strcmp(s->owner, actor) && !s->res.expires)
 			cache_add(w, id, &vp->id, s);
 	}
 	git_buf_dispose(&sig);

@@ -1,19 +1,11 @@
-/* run.c -- stock git as the transport of join and sync: the environment
- * (GIT_DIR, the TLS client certificate as GIT_SSL_*), upload-pack's
- * safe.directory, and running it (util/spawn.h) with progress on a
+/* transport.c -- stock git as the transport of join and sync: the
+ * environment (GIT_DIR, the TLS client certificate as GIT_SSL_*), upload-
+ * pack's safe.directory, and running it (util/spawn.h) with progress on a
  * terminal. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "cli.h"
+#include "workflows/sync/transport.h"
 #include "util/spawn.h"
 #include "util/common.h"
 
@@ -30,7 +22,7 @@ static const char **nt(const ch_strv *s, const char *first)
 	return v;
 }
 
-void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
+void ch_git_env(ch_strv *env, const char *git_dir, const char *cert, const char *key,
                  const char *ca, int durable)
 {
 	static const char *const cfg[][2] = {
@@ -72,7 +64,7 @@ void cli_git_env(ch_strv *env, const char *git_dir, const char *cert, const char
 	ch_buf_dispose(&b);
 }
 
-void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir)
+void ch_git_upload_pack_arg(ch_strv *args, const char *safe_dir)
 {
 	ch_buf b = CH_BUF_INIT;
 	const char *p;
@@ -90,7 +82,7 @@ void cli_git_upload_pack_arg(ch_strv *args, const char *safe_dir)
 	ch_buf_dispose(&b);
 }
 
-int cli_git(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args)
+int ch_git_run(ch_buf *out, const ch_strv *env, int progress, const ch_strv *args)
 {
 	ch_buf err = CH_BUF_INIT;
 	const char **argv = nt(args, "git"), **envp = nt(env, NULL);
