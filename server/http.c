@@ -106,6 +106,52 @@ enum MHD_Result srv_queue_raw(struct MHD_Connection *c, unsigned status,
 	return rc;
 }
 
+/* The values of an HTML answer's attributes (which a reading of the page's
+ * text drops with its tags: a filter echoed into value="..."), one a line,
+ * judged as titles, as every short field is at the doors. */
+static int attributes_stamped(ch_stamp_result *r, const char *body, size_t len)
+{
+	ch_buf vals = CH_BUF_INIT;
+	size_t i = 0;
+	int stamped;
+
+	while (i < len) {
+		const char *lt = memchr(body + i, '<', len - i);
+
+		if (!lt)
+			break;
+		for (i = (size_t)(lt - body) + 1; i < len && body[i] != '>'; i++) {
+			char q = body[i];
+			size_t start;
+
+			if (body[i] != '=')
+				continue;
+			for (i++; i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n'); i++)
+				;
+			if (i >= len)
+				break;
+			q = body[i];
+			if (q == '"' || q == '\'') {
+				start = ++i;
+				while (i < len && body[i] != q)
+					i++;
+			} else {
+				start = i;
+				while (i < len && !strchr(" \t\n>", body[i]))
+					i++;
+			}
+			ch_buf_put(&vals, body + start, i - start);
+			ch_buf_putc(&vals, '\n');
+			if (i < len && body[i] == '>')
+				break;
+		}
+	}
+	stamped = vals.size && ch_stamp_scan_text(r, vals.ptr, vals.size, CH_STAMP_IN_TITLE) == 0 &&
+	          r->level >= CH_STAMP_CONFIDENTIAL;
+	ch_buf_dispose(&vals);
+	return stamped;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
                              struct MHD_Response *resp)
 {
@@ -122,7 +168,8 @@ static int response_withheld(srv_ctx *x, const char *type, const void *body, siz
 
 	if (strncmp(type, "text/html", 9) && strncmp(type, "application/json", 16))
 		return 0;
-	if (ch_stamp_scan_file(&r, NULL, body, len) < 0 || r.level < CH_STAMP_CONFIDENTIAL)
+	if ((ch_stamp_scan_file(&r, NULL, body, len) < 0 || r.level < CH_STAMP_CONFIDENTIAL) &&
+	    (strncmp(type, "text/html", 9) || !attributes_stamped(&r, body, len)))
 		return 0;
 	if (x->site)
 		ch_gate_event(x->site, "response", x->logged_in ? x->sess.person : NULL, r.rule,
@@ -531,6 +578,54 @@ static int want_english(const srv_ctx *x)
 	return accept && !strncasecmp(accept, "en", 2);
 }
 
+/* The query string is a door too: every name and value of it is judged as
+ * a title before any route sees it (a filter echoed back, a search). */
+typedef struct {
+	ch_stamp_result r;
+	int stamped;
+	int search;         /* it was the search query, q */
+} query_verdict;
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+	query_verdict *v = cls;
+	const char *s[2] = { key, value };
+	int i;
+
+	(void)kind;
+	for (i = 0; i < 2 && !v->stamped; i++)
+		if (s[i] && ch_stamp_scan_text(&v->r, s[i], strlen(s[i]), CH_STAMP_IN_TITLE) == 0 &&
+		    v->r.level != CH_STAMP_NONE) {
+			v->stamped = 1;
+			v->search = i == 1 && key && !strcmp(key, "q");
+		}
+	return v->stamped ? MHD_NO : MHD_YES;
+}
+
+/* 1 when refused, with the message (the parameter by its role, never its
+ * value) in `why`. */
+static int query_refused(srv_ctx *x, char *why, size_t size)
+{
+	query_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	if (!strcmp(x->site->tier, "offline"))
+		return 0;
+	MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, query_arg, &v);
+	if (!v.stamped)
+		return 0;
+	ch_gate_event(x->site, v.search ? "search" : "query string",
+	              x->logged_in ? x->sess.person : NULL, v.r.rule, ch_stamp_level_name(v.r.level));
+	snprintf(why, size, "refused at the %s: %s carries a classification marking (%s; rule %s): "
+	         "classified material is never accepted on the networked server; %s, and the event "
+	         "was recorded for the security officer", v.search ? "search" : "query string",
+	         v.search ? "the search query" : "a parameter of the query string",
+	         ch_stamp_level_name(v.r.level), v.r.rule,
+	         v.search ? "the search was not run" : "nothing was done");
+	return 1;
+}
+
 /* Who read what (workflows/store/access.h): every document read a route
  * answered with 200 -- its page, diff, attachment, or the API's document
  * or attachment. The path says what; no text is recorded. A failure to
@@ -570,7 +665,7 @@ static void record_read(srv_ctx *x)
 
 static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 {
-	char path[512];
+	char path[512], why[400];
 	srv_ctx x;
 	enum MHD_Result rc;
 	size_t n = strcspn(r->url, "?");
@@ -596,11 +691,17 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, srv_req *r)
 
 		return srv_send(&x, 500, "text/plain; charset=utf-8", m, strlen(m));
 	}
+	if (strncmp(path, "/git/", 5)) { /* git: no sessions, the TLS client certificate */
+		srv_find_session(&x);
+		if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
+			x.lang_en = 1;
+	}
+	if (query_refused(&x, why, sizeof(why)))
+		return strncmp(path, "/api/", 5) ?
+		       srv_send(&x, 400, "text/plain; charset=utf-8", why, strlen(why)) :
+		       srv_send_json(&x, 400, json_pack("{s:s}", "error", why));
 	if (!strncmp(path, "/git/", 5))
-		return srv_route(&x); /* no sessions: the TLS client certificate */
-	srv_find_session(&x);
-	if (!x.logged_in && srv_arg(&x, "lang") == NULL && x.sess.lang_en)
-		x.lang_en = 1;
+		return srv_route(&x);
 	last_status = 0;
 	rc = srv_route(&x);
 	if (x.logged_in && last_status == 200 && !strcmp(r->method, "GET"))

@@ -46,7 +46,6 @@
 #define SRV_PAGE_ROWS 200                  /* documents on one inbox or list page */
 #define SRV_MAX_GIT_BODY (4u * 1024 * 1024) /* a git-upload-pack request (gzip or not) */
 #define SRV_MAX_GIT_PUSH_BODY (CH_Q_MAX_PACK + 1024u * 1024) /* a git-receive-pack request */
-#define SRV_THREADS 2                      /* libmicrohttpd's worker threads (pages, API) */
 #define SRV_SYNC_THREADS 2                 /* threads that answer /git/ (fetch, push) */
 #define SRV_SYNC_QUEUE 256                 /* /git/ requests waiting for one; then 503 */
 

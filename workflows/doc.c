@@ -428,8 +428,8 @@ int ch_doc_load(ch_doc **out, ch_site *site, const char *id)
 	*out = NULL;
 	doc->id = ch_strdup(id);
 	if (!ch_valid_doc_id(id)) {
-		error = ch_error_setc(CH_EINVALID, "'%.80s' is not a valid document id "
-		                      "([a-z0-9][a-z0-9-]{0,63})", id);
+		error = ch_error_setc(CH_EINVALID, "the id given is not a valid document id "
+		                      "([a-z0-9][a-z0-9-]{0,63})");
 		goto done;
 	}
 	ch_buf_printf(&ref, "refs/docs/%s", id);
@@ -577,7 +577,7 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 	int error;
 
 	if (!ch_valid_person_id(who->actor))
-		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid person id", who->actor);
+		return ch_error_setc(CH_EINVALID, "the acting person's id is not a valid person id");
 	if ((error = ch_site_policy_head(&ctx->policy_id, site)) < 0 ||
 	    (error = ch_site_policy(&ctx->pol, site, &ctx->policy_id)) < 0)
 		return error;
@@ -586,8 +586,9 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 		                     who->actor, site->site_id);
 	if (ctx->person->revoked)
 		return ch_error_setc(CH_EDENIED, "%s is revoked in the current policy", who->actor);
+	/* not echoed: the value is the requester's text, not yet judged */
 	if (who->on_behalf && who->on_behalf[0] && !ch_valid_person_id(who->on_behalf))
-		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid person id", who->on_behalf);
+		return ch_error_setc(CH_EINVALID, "the person acted for is not a valid person id");
 	if ((error = ch_site_signer(&ctx->key, site, who->actor)) < 0)
 		return error;
 	if (strcmp(ctx->key.fpr, ctx->person->fingerprint))
@@ -597,10 +598,11 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 }
 
 static int record(git_oid *out, ch_site *site, const char *id, const git_oid *expected,
-                  const ch_fileset *files, const char *subject, const ch_trailers *t,
-                  const ch_strv *declared, const actor_ctx *ctx, const ch_actor *who)
+                  const ch_fileset *files, const ch_fileset *parent, const char *subject,
+                  const ch_trailers *t, const ch_strv *declared, const actor_ctx *ctx,
+                  const ch_actor *who)
 {
-	ch_buf msg = CH_BUF_INIT, ref = CH_BUF_INIT, email = CH_BUF_INIT;
+	ch_buf msg = CH_BUF_INIT, ref = CH_BUF_INIT, email = CH_BUF_INIT, ident = CH_BUF_INIT;
 	ch_commit_req req;
 	int error;
 
@@ -622,7 +624,13 @@ static int record(git_oid *out, ch_site *site, const char *id, const git_oid *ex
 	req.signer = who->actor;
 	req.key = &ctx->key;
 	req.passphrase = who->passphrase;
-	error = ch_commit_signed(out, site, &req);
+	/* the step as it will be written, judged whole (workflows/classify/gate.h):
+	 * every field, name, file and the message, before anything is signed */
+	ch_buf_printf(&ident, "%s <%s>", req.name, req.email);
+	if ((error = ch_gate_step(site, ctx->pol, files, parent, msg.ptr, ident.ptr,
+	                          who->door ? who->door : "command line", who->actor)) == 0)
+		error = ch_commit_signed(out, site, &req);
+	ch_buf_dispose(&ident);
 	ch_buf_dispose(&msg);
 	ch_buf_dispose(&ref);
 	ch_buf_dispose(&email);
@@ -674,6 +682,33 @@ static int gate_extras(ch_site *site, const actor_ctx *ctx, const ch_actor *who,
 	if (number && (error = gate(site, ctx, who, NULL, NULL, number, strlen(number),
 	                            "the number")) < 0)
 		return error;
+	return 0;
+}
+
+/* Every short field of a new document, each as a title, before any other
+ * check (whose messages could name a value). */
+static int gate_new_fields(ch_site *site, const actor_ctx *ctx, const ch_actor *who,
+                           const ch_doc_new *req)
+{
+	ch_gate_field f[6];
+	size_t n = 0, i;
+	int error;
+
+	f[n++] = (ch_gate_field){ "the number", req->number };
+	f[n++] = (ch_gate_field){ "the type", req->type };
+	f[n++] = (ch_gate_field){ "the workflow", req->workflow };
+	f[n++] = (ch_gate_field){ "the urgency", req->urgency };
+	f[n++] = (ch_gate_field){ "the classification", req->classification };
+	f[n++] = (ch_gate_field){ "the document id", req->id };
+	if ((error = ch_gate_fields(site, ctx->pol, who->door ? who->door : "command line",
+	                            who->actor, f, n)) < 0)
+		return error;
+	for (i = 0; req->recipients && i < req->recipients->n; i++) {
+		f[0] = (ch_gate_field){ "a recipient", req->recipients->v[i] };
+		if ((error = ch_gate_fields(site, ctx->pol, who->door ? who->door : "command line",
+		                            who->actor, f, 1)) < 0)
+			return error;
+	}
 	return 0;
 }
 
@@ -911,6 +946,7 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	    (error = gate(site, &ctx, who, req->classification, req->title, req->text,
 	                  req->text_len, "the text")) < 0 ||
 	    (error = gate_extras(site, &ctx, who, req->number)) < 0 ||
+	    (error = gate_new_fields(site, &ctx, who, req)) < 0 ||
 	    (error = check_new_meta(&meta, site, ctx.pol, req)) < 0 ||
 	    (error = check_text(&text, req->text, req->text_len)) < 0)
 		goto done;
@@ -925,8 +961,8 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	else
 		new_id(id_out, meta.type);
 	if (!ch_valid_doc_id(id_out->ptr)) {
-		error = ch_error_setc(CH_EINVALID, "'%.80s' is not a valid document id "
-		                      "([a-z0-9][a-z0-9-]{0,63})", id_out->ptr);
+		error = ch_error_setc(CH_EINVALID, "the id given is not a valid document id "
+		                      "([a-z0-9][a-z0-9-]{0,63})");
 		goto done;
 	}
 	bind_meta(&meta, id_out->ptr, site, &ctx, who);
@@ -940,8 +976,8 @@ int ch_doc_create(ch_buf *id_out, ch_site *site, const ch_doc_new *req, const ch
 	fill_trailers(&t, "create", ch_policy_workflow(ctx.pol, meta.workflow)->start, who,
 	              &ctx.policy_id, meta.classification);
 	ch_buf_printf(&subject, "create: %s", meta.title);
-	error = record(&commit, site, id_out->ptr, NULL, &files, subject.ptr, &t, &declared, &ctx,
-	               who);
+	error = record(&commit, site, id_out->ptr, NULL, &files, NULL, subject.ptr, &t, &declared,
+	               &ctx, who);
 	if (error == CH_ECONFLICT)
 		ch_error_setc(CH_ECONFLICT, "a document '%s' already exists", id_out->ptr);
 done:
@@ -1064,8 +1100,8 @@ int ch_doc_revise_ex(ch_site *site, const char *id, const void *text, size_t len
 	fill_trailers(&t, "revise", doc->state.state, who, &ctx.policy_id,
 	              doc->meta.classification);
 	ch_buf_printf(&subject, "revise: %s", doc->meta.title);
-	error = record(&commit, site, id, &doc->head, &files, subject.ptr, &t, &declared, &ctx,
-	               who);
+	error = record(&commit, site, id, &doc->head, &files, &doc->files, subject.ptr, &t,
+	               &declared, &ctx, who);
 done:
 	ch_buf_dispose(&norm);
 	ch_buf_dispose(&subject);
@@ -1100,7 +1136,7 @@ int ch_doc_act(git_oid *out, ch_site *site, const char *id, const char *action,
 		goto done;
 	fill_trailers(&t, action, doc->state.state, who, &ctx.policy_id, doc->meta.classification);
 	ch_buf_printf(&subject, "%s: %s", action, doc->meta.title);
-	error = record(out, site, id, &doc->head, NULL, subject.ptr, &t, NULL, &ctx, who);
+	error = record(out, site, id, &doc->head, NULL, NULL, subject.ptr, &t, NULL, &ctx, who);
 done:
 	ch_buf_dispose(&subject);
 	ch_doc_free(doc);

@@ -179,7 +179,8 @@ finds() {
 }
 message_has() { # DESC TEXT: the last finds' findings mention TEXT
 	if jq -e --arg t "$2" '.findings | any(.message | contains($t))' "$T/v.json" >/dev/null
-	then ok "$1"; else not_ok "$1 (no message contains '$2')"; fi
+	then ok "$1"; else not_ok "$1 (no message contains '$2')"
+		jq -r '.findings[] | "#   \(.rule) \(.commit[0:12]) \(.message)"' "$T/v.json" | head -5; fi
 }
 
 # ---- D1: a key authorized only later ----
@@ -321,6 +322,70 @@ grep -v '^Chancery-Step' "$(msgfile comment review nguyen.van.a "$P_EARLY")" >"$
 c=$(commit "$C" nguyen.van.a "$(git -C "$C" rev-parse "$head^{tree}")" "$T/nostep.msg" "$head")
 git -C "$C" update-ref refs/docs/rev "$c" "$head"
 finds "a step without its Chancery-Step trailer" D8 "$c" "$C"
+
+# ---- D6: stamped material added to the networked repository with stock git ----
+# (hash-object, mktree, commit-tree, signed by hand): the verifier reads what
+# each commit adds, names the commit and the place, never the content.
+stamped_step() { # name path blob-text [message-file] -> a signed revise (or comment) on rev
+	local C=$1 head blob tree msg
+	head=$(git -C "$C" rev-parse refs/docs/rev)
+	if [[ $2 == attachments/* ]]; then
+		blob=$(printf '%s' "$3" | git -C "$C" hash-object -w --stdin)
+		tree=$(printf '100644 blob %s\t%s\n' "$blob" "${2#attachments/}" | git -C "$C" mktree)
+		tree=$({ git -C "$C" ls-tree "$head^{tree}"; printf '040000 tree %s\tattachments\n' "$tree"; } |
+			git -C "$C" mktree)
+	elif [ -n "$2" ]; then
+		blob=$(printf '%s' "$3" | git -C "$C" hash-object -w --stdin)
+		tree=$(tree_with "$C" "$(git -C "$C" rev-parse "$head^{tree}")" "$2" "$blob")
+	else
+		tree=$(git -C "$C" rev-parse "$head^{tree}")
+	fi
+	msg=${4:-$(msgfile revise review nguyen.van.a "$P_EARLY")}
+	c=$(commit "$C" nguyen.van.a "$tree" "$msg" "$head") &&
+	git -C "$C" update-ref refs/docs/rev "$c" "$head"
+}
+no_content() { # DESC TEXT: the report holds none of TEXT
+	if grep -q "$2" "$T/v.json"; then not_ok "$1"; else ok "$1"; fi
+}
+C=$(copy d6text)
+stamped_step "$C" document.md "$(printf 'BỘ NGOẠI GIAO\n\nTỐI MẬT\n\nKế hoạch năm 2027.\n')"
+finds "a stamped text added with stock git" D6 "$c" "$C"
+message_has "  the finding names the place (the text)" "the text carries a classification marking"
+no_content "  and holds nothing of the content" "TỐI MẬT"
+C=$(copy d6meta)
+meta=$(git -C "$C" show refs/docs/rev:meta.json | jq -c '.number = "12/BNG - TỐI MẬT"')
+stamped_step "$C" meta.json "$meta"
+finds "a stamped number in meta.json added with stock git" D6 "$c" "$C"
+message_has "  the finding names meta.json's number" "meta.json: number"
+no_content "  and holds nothing of the content" "12/BNG"
+C=$(copy d6title)
+meta=$(git -C "$C" show refs/docs/rev:meta.json | jq -c '.title = "Kế hoạch tối mật"')
+stamped_step "$C" meta.json "$meta"
+finds "a stamped title added with stock git" D6 "$c" "$C"
+no_content "  the report shows neither the title nor the content" "Kế hoạch"
+C=$(copy d6att)
+stamped_step "$C" attachments/phu-luc.txt "$(printf 'MẬT\n\nPhụ lục.\n')"
+finds "a stamped attachment added with stock git" D6 "$c" "$C"
+message_has "  the finding names the attachment by its position" "attachment"
+C=$(copy d6name)
+stamped_step "$C" attachments/TOI-MAT.txt "Phụ lục."
+finds "a stamped attachment name added with stock git" D6 "$c" "$C"
+no_content "  the report does not show the name" "TOI-MAT"
+for part in subject body trailer; do
+	C=$(copy "d6$part")
+	m="$T/d6$part.msg"
+	case $part in
+	subject) printf 'comment: Báo cáo TUYỆT MẬT\n\n' ;;
+	body) printf 'comment: ghi chú\n\nTUYỆT MẬT\n\n' ;;
+	trailer) printf 'comment: ghi chú\n\n' ;;
+	esac >"$m"
+	printf 'Chancery-Action: comment\nChancery-Step: review\nChancery-Actor: nguyen.van.a\nChancery-Policy: %s\nChancery-Classification: unclassified\n' \
+		"$P_EARLY" >>"$m"
+	[ "$part" = trailer ] && printf 'Reviewed-by: bản tuyệt mật số 2\n' >>"$m"
+	stamped_step "$C" "" "" "$m"
+	finds "a comment step whose $part carries a stamp, made with stock git" D6 "$c" "$C"
+	no_content "  the report holds nothing of the message" "TUYỆT MẬT\\|tuyệt mật"
+done
 
 # ---- D1: a step by a revoked person ----
 C=$(copy revoked)

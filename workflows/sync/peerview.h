@@ -88,9 +88,11 @@ int ch_view_doc_for_peer(git_repository *repo, const git_oid *head, const ch_pol
 int ch_view_doc_creator(ch_buf *out, git_repository *repo, const git_oid *head);
 
 /* A document's head on its way out to `peer` (a fetch, a bundle, a join,
- * a push to a peer): its label, title and text (ch_gate_check) and every
- * attachment (ch_gate_attachment_out) at `door`. The one decision every
- * outgoing path makes (this file's view, the command line's join and sync). */
+ * a push to a peer): every commit of its chain, as the pack sends it, judged
+ * as what comes in is (ch_gate_commit: messages, headers, names, every blob
+ * each commit adds, so the head's whole tree) at `door`. The one decision
+ * every outgoing path makes (this file's view, the command line's join and
+ * sync). */
 int ch_gate_head(ch_site *site, git_repository *repo, const ch_policy *pol,
                  const git_oid *head, const char *door, const char *peer);
 

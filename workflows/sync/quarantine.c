@@ -566,42 +566,8 @@ static void judge_shape(judge *j, item *it, const ch_view *view, json_t *seen, i
 	}
 }
 
-/* The gate on one blob new to the site. */
-static int gate_blob(judge *j, item *it, const git_oid *commit, const git_oid *blob_id,
-                     const char *path, const char *classification, const char *title)
-{
-	git_blob *blob = NULL;
-	int error;
-
-	if (git_blob_lookup(&blob, j->repo, blob_id) < 0) {
-		refuse(it->r, it->is_policy ? "P6" : "D8", commit, "%s: the file is missing", path);
-		return -1;
-	}
-	{
-		int is_text = !strcmp(path, "document.md");
-		ch_gate_item g = { j->q->door, j->q->peer, classification, title,
-		                   git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
-		                   is_text ? "the text" : "a file", is_text ? NULL : path, NULL };
-
-		/* an attachment as at any other door: names, Office text, and
-		 * unreadable files only of a type the policy allows (D10 then
-		 * checks the declaration) */
-		if (!it->is_policy && !strncmp(path, "attachments/", 12))
-			error = ch_gate_attachment_out(j->q->site, j->pol, j->q->door, j->q->peer,
-			                               path + 12, g.text, g.text_len);
-		else
-			error = ch_gate_check(j->q->site, j->pol, &g);
-	}
-	git_blob_free(blob);
-	if (error < 0) {
-		refuse(it->r, "G", commit, "%s", ch_error_last());
-		return -1;
-	}
-	return 0;
-}
-
-/* Every entry of a tree new to the site: a file or a directory, and
- * every file the site does not have passes the gate. */
+/* Every entry of a tree new to the site is a file or a directory, nested
+ * at most Q_MAX_TREE_DEPTH deep (its bytes are judged by gate_commit). */
 static int gate_tree(judge *j, item *it, const git_oid *commit, const git_tree *tree,
                      const char *prefix, int depth)
 {
@@ -637,37 +603,22 @@ static int gate_tree(judge *j, item *it, const git_oid *commit, const git_tree *
 			}
 			git_tree_free(sub);
 			sub = NULL;
-		} else if (it->is_policy || strcmp(path.ptr, "meta.json")) {
-			error = gate_blob(j, it, commit, id, path.ptr, NULL, NULL);
 		}
 	}
 	ch_buf_dispose(&path);
 	return error;
 }
 
-/* meta.json's label and title at one commit. A meta.json that does not
- * parse is left to the verifier (D8). */
-static int gate_meta(judge *j, item *it, const git_oid *commit, const git_tree *tree)
+/* The gate on one new commit, whole (workflows/classify/gate.h: its
+ * message, headers, every name and every blob it adds), whatever kind of
+ * commit it is: one rule for every door. */
+static int gate_commit(judge *j, item *it, const git_oid *commit)
 {
-	const git_tree_entry *e = git_tree_entry_byname(tree, "meta.json");
-	git_blob *blob = NULL;
-	ch_meta meta;
-	int error = 0;
-
-	if (!e || git_blob_lookup(&blob, j->repo, git_tree_entry_id(e)) < 0)
-		return 0;
-	if (ch_meta_parse(&meta, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0) {
-		ch_gate_item g = { j->q->door, j->q->peer, meta.classification, meta.title, NULL, 0,
-		                   NULL, NULL, NULL };
-
-		if (ch_gate_check(j->q->site, j->pol, &g) < 0) {
-			refuse(it->r, "G", commit, "%s", ch_error_last());
-			error = -1;
-		}
-		ch_meta_dispose(&meta);
+	if (ch_gate_commit(j->q->site, j->repo, j->pol, commit, j->q->door, j->q->peer) < 0) {
+		refuse(it->r, "G", commit, "%s", ch_error_last());
+		return -1;
 	}
-	git_blob_free(blob);
-	return error;
+	return 0;
 }
 
 /* A step by a person revoked (or removed) in the site's current policy is
@@ -938,15 +889,17 @@ static int check_new_commits(judge *j, item *it)
 			bad = 1;
 			break;
 		}
-		/* a tree the same as its parent's (D4) or already here was gated */
+		/* a tree the same as its parent's (D4) or already here has its
+		 * shape checked; the gate judges every new commit whole */
 		if (git_commit_parentcount(c) > 0 && git_commit_parent(&parent, c, 0) == 0 &&
 		    git_oid_equal(git_commit_tree_id(parent), git_tree_id(tree))) {
 			;
 		} else if (!git_odb_exists(j->site_odb, git_tree_id(tree)) &&
-		           ((!it->is_policy && gate_meta(j, it, &id, tree) < 0) ||
-		            gate_tree(j, it, &id, tree, "", 0) < 0)) {
+		           gate_tree(j, it, &id, tree, "", 0) < 0) {
 			bad = 1;
 		}
+		if (!bad && gate_commit(j, it, &id) < 0)
+			bad = 1;
 		if (!bad && !it->is_policy && check_actor(j, it, c) < 0)
 			bad = 1;
 		git_commit_free(parent);

@@ -33,6 +33,7 @@
 #include "workflows/statemachine.h"
 #include "workflows/json.h"
 #include "workflows/policy.h"
+#include "workflows/classify/gate.h"
 #include "workflows/classify/spill.h"
 #include "workflows/classify/stamp.h"
 #include "workflows/trailers.h"
@@ -976,6 +977,7 @@ typedef struct {
 	const git_oid *cp_head;/* the checkpoint's head of this ref, or NULL */
 	git_oid cp_buf;
 	int d1;                /* a D1 finding was made on the current commit */
+	int stamped;           /* a D6 stamp finding: the title is not shown */
 } dctx;
 
 static void dadd(dctx *d, const char *rule, const git_oid *id, const char *fmt, ...)
@@ -1160,6 +1162,37 @@ static void check_classification(dctx *d, const git_oid *id, const ch_trailers *
 	    strcmp(d->meta.classification, "unclassified"))
 		dadd(d, "D6", id, "a %s document in a repository whose signed tier is networked",
 		     d->meta.classification);
+}
+
+/* D6: on the networked tier nothing the commit adds carries a marking:
+ * its message, headers, names and every blob it adds or changes, judged
+ * as the doors judge them (ch_gate_judge_commit). The finding names the
+ * place, never the content; unreadable attachments are D10's. */
+static void check_stamps(dctx *d, const git_commit *c)
+{
+	git_tree *ptree = NULL;
+	ch_gate_verdict gv;
+	int rc;
+
+	if (!d->v->tier || strcmp(d->v->tier, "networked"))
+		return;
+	if (d->have_tree && git_tree_lookup(&ptree, d->w->repo, &d->tree) < 0)
+		ptree = NULL;
+	rc = ch_gate_judge_commit(&gv, d->w->repo, NULL, c, ptree, CH_GATE_AUDIT);
+	git_tree_free(ptree);
+	if (rc < 0 || gv.r.level == CH_STAMP_NONE || !strcmp(gv.r.rule, "label"))
+		return; /* an unreadable object is D8's, a label check_classification's */
+	d->stamped = 1;
+	if (gv.r.level == CH_STAMP_UNREADABLE)
+		dadd(d, "D6", git_commit_id(c), "%s cannot be read by the stamp scanner (%s): the "
+		     "networked tier holds only what it can judge", gv.where, gv.r.rule);
+	else if (gv.r.level == CH_STAMP_DECLASSIFIED_NO_REF)
+		dadd(d, "D6", git_commit_id(c), "%s is marked declassified without a decision "
+		     "reference (rule %s)", gv.where, gv.r.rule);
+	else
+		dadd(d, "D6", git_commit_id(c), "%s carries a classification marking (%s, rule %s): "
+		     "a networked repository holds unclassified material only", gv.where,
+		     ch_stamp_level_name(gv.r.level), gv.r.rule);
 }
 
 /* D2: the policy named is a trusted commit of the chain, not older than
@@ -1523,6 +1556,7 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 	check_shape(d, c, &t, index);
 	if (d->meta_ok)
 		check_classification(d, id, &t);
+	check_stamps(d, c);
 	vp = step_policy(d, id, &t);
 	check_binding(d, c, &t, vp, index);
 	check_attachments(d, c, &t, vp);
@@ -1561,7 +1595,7 @@ static void summarize(dctx *d, size_t n)
 	git_oid_tostr(s->head, sizeof(s->head), &d->doc->head);
 	s->commits = n;
 	s->findings = flist_count(&d->doc->found, 0);
-	if (d->have_meta && d->meta_ok && git_oid_equal(&d->meta_tree, &d->tree))
+	if (d->have_meta && d->meta_ok && git_oid_equal(&d->meta_tree, &d->tree) && !d->stamped)
 		s->title = ch_strdup(d->meta.title);
 	if (d->replay_ok && d->st.state)
 		s->state = ch_strdup(d->st.state);
