@@ -266,3 +266,30 @@ int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs,
 	git_odb_free(odb);
 	return error;
 }
+
+int ch_fileset_read_at(ch_buf *out, git_repository *repo, const git_oid *commit,
+                       const char *path, size_t max)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error = 0;
+
+	if (git_commit_lookup(&c, repo, commit) < 0 || git_commit_tree(&tree, c) < 0 ||
+	    git_tree_entry_bypath(&e, tree, path) < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		error = ch_error_setc(CH_ENOTFOUND, "%.12s holds no readable %s",
+		                      git_oid_tostr_s(commit), path);
+	else if ((size_t)git_blob_rawsize(blob) > max)
+		error = ch_error_setc(CH_EINVALID, "%s at %.12s is larger than %zu bytes", path,
+		                      git_oid_tostr_s(commit), max);
+	else
+		ch_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return error;
+}

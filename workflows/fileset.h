@@ -42,4 +42,9 @@ int ch_fileset_tree_id(git_oid *out, git_repository *repo, const ch_fileset *fs,
 /* A path component is valid: not empty, ".", "..", ".git", no '/' or NUL. */
 int ch_valid_path(const char *path);
 
+/* One file of the tree of `commit`, appended to out (at most max bytes):
+ * CH_ENOTFOUND when the commit, its tree or the file cannot be read. */
+int ch_fileset_read_at(ch_buf *out, git_repository *repo, const git_oid *commit,
+                       const char *path, size_t max);
+
 #endif

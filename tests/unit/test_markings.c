@@ -321,6 +321,28 @@ static void corpus_one(const ch_marking *m, size_t *count, size_t *wrong)
 	ch_buf_dispose(&line);
 }
 
+/* A title that opens with a marking, as a stamp opens a page (found by the
+ * door tests: these passed in one-line fields). */
+static void test_title_opens_with_marking(void **state)
+{
+	static const row rows[] = {
+		{ "SECRET Báo cáo tình hình", TITLE, SEC },
+		{ "CONFIDENTIAL Kế hoạch", TITLE, CONF },
+		{ "СЕКРЕТНО Экз. № 2 Доклад", TITLE, CONF },
+		{ "绝密 报告", TITLE, TOP },
+		{ "極秘：報告書", TITLE, SEC },
+		{ "Secret negotiations in history", TITLE, NONE }, /* not in capitals */
+		{ "SECRETARY-GENERAL's report", TITLE, NONE },
+		{ "CONFIDENTIALITY policy", TITLE, NONE },
+		{ "秘书长的报告", TITLE, NONE },                    /* run on: an ordinary word */
+		{ "秘密保持契約書", TITLE, NONE },
+		{ "Báo cáo SECRET sharing", TITLE, NONE },           /* not at the start */
+	};
+
+	(void)state;
+	run_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
 static void test_generated_corpus(void **state)
 {
 	static const int keep_case[] = { MV_PLAIN, MV_NFD, MV_ZERO_WIDTH };
@@ -423,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_chinese),       cmocka_unit_test(test_japanese),
 		cmocka_unit_test(test_other_languages), cmocka_unit_test(test_nato),
 		cmocka_unit_test(test_eu),            cmocka_unit_test(test_tricks),
+		cmocka_unit_test(test_title_opens_with_marking),
 		cmocka_unit_test(test_generated_corpus), cmocka_unit_test(test_linear_time),
 	};
 

@@ -121,23 +121,15 @@ done:
 
 static int read_list_at(ch_spill_list *out, git_repository *repo, const git_oid *commit)
 {
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
+	ch_buf text = CH_BUF_INIT;
 	int error;
 
-	if (git_commit_lookup(&c, repo, commit) < 0 || git_commit_tree(&tree, c) < 0 ||
-	    git_tree_entry_bypath(&e, tree, CH_SPILLS_FILE) < 0 ||
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+	if (ch_fileset_read_at(&text, repo, commit, CH_SPILLS_FILE, CH_POLICY_MAX_FILE * 16) < 0)
 		error = ch_error_setc(CH_EINVALID, "%s at %.12s: no readable %s", CH_SPILLS_REF,
 		                      git_oid_tostr_s(commit), CH_SPILLS_FILE);
 	else
-		error = parse_list(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	git_commit_free(c);
+		error = parse_list(out, text.ptr, text.size);
+	ch_buf_dispose(&text);
 	return error;
 }
 

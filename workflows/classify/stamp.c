@@ -1591,6 +1591,15 @@ static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres
 	}
 	if (header && !f->word && m->upper && m->cased && (title || caps_around(sc, i, k)))
 		hit(sc->sum, f->level, "header-upper");
+	/* A title that opens with a marking, as a stamp opens a page: in
+	 * capitals ("SECRET Báo cáo", "СЕКРЕТНО Экз. № 2 ..."), or in a script
+	 * without case when it is set apart from what follows by a space or a
+	 * mark ("绝密 ...", "極秘：..."; run on, it begins an ordinary word or
+	 * phrase: 秘书长, 秘密保持契約書, 極秘プロジェクト). */
+	if (title && cell_start(sc, i) && i == 0 &&
+	    ((m->upper && m->cased) ||
+	     (!m->cased && k - i >= 2 && (k >= sc->nw || (sc->w[k].gap & (G_SPACE | G_MARKS))))))
+		hit(sc->sum, f->level, "title");
 }
 
 static void frules_text(scanner *sc, int header, int title)

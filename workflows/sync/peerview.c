@@ -111,21 +111,14 @@ done:
 
 static int head_meta(ch_meta *out, git_repository *repo, const git_oid *head)
 {
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
-	git_blob *blob = NULL;
-	const git_tree_entry *e;
-	int error = 0;
+	ch_buf text = CH_BUF_INIT;
+	int error;
 
-	if (git_commit_lookup(&c, repo, head) < 0 || git_commit_tree(&tree, c) < 0 ||
-	    !(e = git_tree_entry_byname(tree, "meta.json")) ||
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+	if (ch_fileset_read_at(&text, repo, head, "meta.json", CH_POLICY_MAX_FILE) < 0)
 		error = ch_error_setc(CH_EIO, "cannot read a document's meta.json");
 	else
-		error = ch_meta_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
-	git_tree_free(tree);
-	git_commit_free(c);
+		error = ch_meta_parse(out, text.ptr, text.size);
+	ch_buf_dispose(&text);
 	return error;
 }
 
