@@ -15,10 +15,7 @@
 #define DEFAULT_TIER "networked"
 #endif
 
-/* Parse, then run `fn` with the site open and the admin's passphrase. */
-typedef int (*admin_fn)(ch_site *site, const ch_actor *admin, const cli_args *a);
-
-static int with_admin(const cli_args *a, admin_fn fn)
+int cli_with_admin(const cli_args *a, cli_admin_fn fn)
 {
 	ch_site *site = NULL;
 	char *pass = NULL;
@@ -149,17 +146,19 @@ int cmd_person(int argc, char **argv)
 	                                          NULL };
 	static const char *const revoke_opts[] = { "as", "passphrase-file", "comment", NULL };
 	const char *sub = argc > 0 ? argv[0] : "";
-	admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
+	cli_admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
 	              !strcmp(sub, "revoke") ? person_revoke : NULL;
 	cli_args a;
 	int rc;
 
+	if (!strcmp(sub, "key"))
+		return cmd_person_key(argc - 1, argv + 1);
 	if (!fn)
-		return cli_usage("usage: chancery person add|roles|revoke SITE ID ... --as ADMIN\n");
+		return cli_usage("usage: chancery person add|roles|revoke|key SITE ID ... --as ADMIN\n");
 	if (cli_parse(&a, argc - 1, argv + 1, fn == person_add ? add_opts :
 	              fn == person_roles ? roles_opts : revoke_opts, NULL) < 0)
 		return cli_bad_args(&a);
-	rc = a.pos.n == 2 ? with_admin(&a, fn) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, fn) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -195,7 +194,7 @@ int cmd_delegate(int argc, char **argv, int remove)
 		rc = cli_usage("usage: chancery delegate SITE --from ID --to ID --roles R --as ADMIN\n"
 		               "       chancery undelegate SITE --from ID --to ID --as ADMIN\n");
 	else
-		rc = with_admin(&a, do_delegate);
+		rc = cli_with_admin(&a, do_delegate);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -247,7 +246,7 @@ int cmd_attachment_types(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_attach_types) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_attach_types) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -265,7 +264,7 @@ int cmd_workflow(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_workflow) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_workflow) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -296,7 +295,7 @@ int cmd_site(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_site) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_site) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }

@@ -25,6 +25,10 @@ static const char usage_text[] =
 	"             [--key PUBLIC.asc] --as ADMIN   (--key: a key whose secret stays elsewhere)\n"
 	"  person roles SITE ID --roles R1,R2 --as ADMIN\n"
 	"  person revoke SITE ID --as ADMIN\n"
+	"  person key add SITE ID --key PUBLIC.asc --custody browser|token|server [--label L]\n"
+	"             --as ADMIN                  (one more key of ID; docs/format.md)\n"
+	"  person key revoke SITE ID FINGERPRINT --as ADMIN   (that key only; ID stays)\n"
+	"  custody set SITE --server allowed|forbidden --as ADMIN   (policy/settings.json)\n"
 	"  delegate SITE --from ID --to ID --roles R1 --as ADMIN\n"
 	"  undelegate SITE --from ID --to ID --as ADMIN\n"
 	"  workflow set SITE FILE.json --as ADMIN\n"
@@ -348,6 +352,8 @@ int main(int argc, char **argv)
 		return cmd_site(argc, argv);
 	if (!strcmp(cmd, "attachment-types"))
 		return cmd_attachment_types(argc, argv);
+	if (!strcmp(cmd, "custody"))
+		return cmd_custody(argc, argv);
 	if (!strcmp(cmd, "account"))
 		return cmd_account(argc, argv);
 	if (!strcmp(cmd, "key"))

@@ -13,7 +13,6 @@
 #define F_PEOPLE "policy/people.json"
 #define F_SITES "policy/sites.json"
 
-typedef int (*change_fn)(ch_fileset *files, json_t *people, json_t *sites, void *payload);
 
 static const char *jstr(const json_t *o, const char *key)
 {
@@ -101,8 +100,8 @@ static int check_new_keys(const ch_policy *old, const ch_policy *next)
 	ch_buf path = CH_BUF_INIT;
 	const ch_buf *a, *b;
 	const ch_person *p;
-	size_t i;
-	int error = 0;
+	size_t i, k;
+	int error = 0, same;
 
 	for (i = 0; i < next->npeople && !error; i++) {
 		p = &next->people[i];
@@ -110,18 +109,25 @@ static int check_new_keys(const ch_policy *old, const ch_policy *next)
 		ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
 		a = ch_fileset_get(&old->files, path.ptr);
 		b = ch_fileset_get(&next->files, path.ptr);
-		if (p->revoked || !b || (a && a->size == b->size && !memcmp(a->ptr, b->ptr, a->size)))
-			continue;
-		if ((error = ch_pgp_keyring_can_sign(next->keyring, p->fingerprint,
-		                                     (int64_t)time(NULL))) < 0)
-			ch_error_prefix("the key of %s cannot sign a step: ", p->id);
+		same = a && b && a->size == b->size && !memcmp(a->ptr, b->ptr, a->size);
+		for (k = 0; k < p->nkeys && !error && !p->revoked && b; k++) {
+			const ch_person *op = ch_policy_person(old, p->id);
+
+			/* a key listed before, in a file unchanged, is not judged again */
+			if (p->keys[k].revoked || (same && ch_person_key_find(op, p->keys[k].fingerprint)))
+				continue;
+			if ((error = ch_pgp_keyring_can_sign(next->keyring, p->keys[k].fingerprint,
+			                                     (int64_t)time(NULL))) < 0)
+				ch_error_prefix("the key %s of %s cannot sign a step: ",
+				                p->keys[k].fingerprint, p->id);
+		}
 	}
 	ch_buf_dispose(&path);
 	return error;
 }
 
-static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, void *payload,
-                         const char *subject)
+int ch_admin_policy_change(ch_site *site, const ch_actor *admin, ch_admin_change_fn fn,
+                           void *payload, const char *subject)
 {
 	ch_fileset files = CH_FILESET_INIT;
 	json_t *people = NULL, *sites = NULL;
@@ -145,6 +151,10 @@ static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, voi
 	}
 	if ((error = ch_site_signer(&key, site, admin->actor)) < 0)
 		goto done;
+	if ((error = ch_policy_key_ok(pol, me, key.fpr)) < 0) {
+		ch_error_prefix("%s cannot sign the policy change here: ", admin->actor);
+		goto done;
+	}
 	for (i = 0; i < pol->files.n; i++)
 		ch_fileset_put(&files, pol->files.v[i].path, pol->files.v[i].data.ptr,
 		               pol->files.v[i].data.size);
@@ -283,7 +293,7 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 	ap.fpr = key.fpr;
 	ap.armored = &armored;
 	ch_buf_printf(&subject, "policy: add %s (%s)", p->id, p->name);
-	if ((error = policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
+	if ((error = ch_admin_policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
 		goto done;
 	/* A signer process records the key itself (it owns site.json). */
 	if (!site->keygen && !p->public_key)
@@ -323,7 +333,7 @@ int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
 	int error;
 
 	ch_buf_printf(&subject, "policy: roles of %s", id);
-	error = policy_change(site, admin, roles_fn, &rp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, roles_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -335,7 +345,7 @@ int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id)
 	int error;
 
 	ch_buf_printf(&subject, "policy: revoke %s", id);
-	error = policy_change(site, admin, roles_fn, &rp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, roles_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -381,7 +391,7 @@ int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, co
 
 	ch_buf_printf(&subject, "policy: %s delegation from %s to %s", roles ? "add" : "remove",
 	              from, to);
-	error = policy_change(site, admin, deleg_fn, &dp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, deleg_fn, &dp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -421,7 +431,7 @@ int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name
 	if (!ch_valid_name(name))
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid workflow name", name);
 	ch_buf_printf(&subject, "policy: workflow %s", name);
-	error = policy_change(site, admin, wf_fn, &wp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, wf_fn, &wp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -442,7 +452,7 @@ int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *
 	int error;
 
 	ch_buf_put(&b, json, len);
-	error = policy_change(site, admin, attach_types_fn, &b, "policy: attachment types");
+	error = ch_admin_policy_change(site, admin, attach_types_fn, &b, "policy: attachment types");
 	ch_buf_dispose(&b);
 	return error;
 }
@@ -478,7 +488,7 @@ int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, cons
 	int error;
 
 	ch_buf_printf(&subject, "policy: site %s", id);
-	error = policy_change(site, admin, site_fn, &sp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, site_fn, &sp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }

@@ -18,6 +18,15 @@ typedef struct {
 	                           * e.g. an offline declassifier's); then no passphrase */
 } ch_person_new;
 
+/* Change the policy: fn edits the files (people.json and sites.json are
+ * given parsed and written back after it); the whole new policy is then
+ * parsed (P5, P6), every key it brings must be able to sign, and the
+ * admin signs it. For changes defined elsewhere (workflows/custody.c). */
+typedef int (*ch_admin_change_fn)(ch_fileset *files, json_t *people, json_t *sites,
+                                  void *payload);
+int ch_admin_policy_change(ch_site *site, const ch_actor *admin, ch_admin_change_fn fn,
+                           void *payload, const char *subject);
+
 /* admin.c */
 /* Create a site with its introduction commit: the first admin (roles
  * policy-admin), the shipped workflows, repository.json and sites.json. */

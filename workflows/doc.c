@@ -365,9 +365,9 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid person id", who->on_behalf);
 	if ((error = ch_site_signer(&ctx->key, site, who->actor)) < 0)
 		return error;
-	if (strcmp(ctx->key.fpr, ctx->person->fingerprint))
-		return ch_error_setc(CH_EDENIED, "the local key of %s is not the key the policy names",
-		                     who->actor);
+	if (ch_policy_key_ok(ctx->pol, ctx->person, ctx->key.fpr) < 0)
+		return ch_error_setc(CH_EDENIED, "the local key of %s may not sign: %s", who->actor,
+		                     ch_error_last());
 	return 0;
 }
 
