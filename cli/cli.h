@@ -69,6 +69,10 @@ int cmd_account(int argc, char **argv);
 /* cmd_custody.c */
 int cmd_person_key(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
+int cmd_person_enrol(int argc, char **argv);
+int cmd_enrol(int argc, char **argv);
+int cmd_account_password(int argc, char **argv);
+int cmd_key_passphrase(int argc, char **argv);
 
 /* cmd_join.c */
 int cmd_join(int argc, char **argv);

@@ -22,7 +22,9 @@ static const char usage_text[] =
 	"sites and people (each change is a policy commit signed by a policy-admin):\n"
 	"  init SITE --site-id ID --admin ID --name NAME [--unit U] [--tier networked|offline]\n"
 	"  person add SITE ID --name NAME --roles R1,R2 [--unit U] [--clearance C]\n"
-	"             [--key PUBLIC.asc] --as ADMIN   (--key: a key whose secret stays elsewhere)\n"
+	"             [--custody server|browser] [--key PUBLIC.asc] --as ADMIN\n"
+	"             (prints the official's one-time enrolment code; --key: a key whose\n"
+	"             secret stays elsewhere)\n"
 	"  person roles SITE ID --roles R1,R2 --as ADMIN\n"
 	"  person revoke SITE ID --as ADMIN\n"
 	"  person key add SITE ID --key PUBLIC.asc --custody browser|token|server [--label L]\n"
@@ -35,7 +37,17 @@ static const char usage_text[] =
 	"  attachment-types set SITE attachments.json --as ADMIN   (policy/attachments.json)\n"
 	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
 	"  export-keys SITE\n"
-	"  account set SITE ID [--password-file F]   (login password for the browser)\n"
+	"  person code SITE ID --as ADMIN              (a new enrolment code: a forgotten\n"
+	"                                              password, a locked key)\n"
+	"  person unlock SITE ID --as ADMIN            (a key locked by wrong passphrases)\n"
+	"  person pending SITE                         (device keys awaiting approval)\n"
+	"  person approve SITE ID FINGERPRINT --as ADMIN   (after comparing fingerprints)\n"
+	"\n"
+	"officials (their own secrets; nobody else ever knows them):\n"
+	"  enrol SITE ID --code-file F [--password-file F] [--passphrase-file F]\n"
+	"        [--device-key PUBLIC.asc --custody token|browser [--label L]]\n"
+	"  account password SITE ID [--old-password-file F] [--password-file F]\n"
+	"  key passphrase SITE ID [--passphrase-file OLD] [--new-passphrase-file NEW]\n"
 	"  key new SITE ID [--name NAME]             (an official's key in this site's own\n"
 	"                                            GnuPG home; prints the public key)\n"
 	"\n"
@@ -352,6 +364,8 @@ int main(int argc, char **argv)
 		return cmd_site(argc, argv);
 	if (!strcmp(cmd, "attachment-types"))
 		return cmd_attachment_types(argc, argv);
+	if (!strcmp(cmd, "enrol"))
+		return cmd_enrol(argc, argv);
 	if (!strcmp(cmd, "custody"))
 		return cmd_custody(argc, argv);
 	if (!strcmp(cmd, "account"))

@@ -8,6 +8,7 @@
 #include "signer.h"
 #include "util/text.h"
 #include "workflows/site.h"
+#include "workflows/store/keyguard.h"
 #include "util/common.h"
 
 static int reply_err(int fd, int code, const char *msg)
@@ -22,7 +23,6 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 {
 	const char *person = m->field[0], *pass = m->field[1];
 	ch_buf sig = CH_BUF_INIT;
-	ch_keystore *ks;
 	ch_keyinfo key;
 	int error;
 
@@ -32,8 +32,8 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	/* site.json may have gained people since start: read it again. */
 	if ((error = ch_site_reload_config(site)) < 0 ||
 	    (error = ch_site_signer(&key, site, person)) < 0 ||
-	    (error = ch_site_keystore(&ks, site)) < 0 ||
-	    (error = ch_keystore_sign(&sig, ks, &key, pass, m->field[2], m->flen[2])) < 0) {
+	    (error = ch_keyguard_sign(&sig, site, person, &key, pass, m->field[2],
+	                              m->flen[2])) < 0) {
 		error = reply_err(fd, error, ch_error_last());
 	} else {
 		const void *f[1] = { sig.ptr };

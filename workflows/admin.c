@@ -197,7 +197,7 @@ static int check_person_new(const ch_person_new *p)
 	if (!ch_valid_unit(p->unit))
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid unit (like hq/legal)",
 		                     p->unit);
-	if (!p->public_key && (!p->passphrase || strlen(p->passphrase) < 8))
+	if (!p->public_key && !p->no_key && (!p->passphrase || strlen(p->passphrase) < 8))
 		return ch_error_setc(CH_EINVALID, "the signing passphrase of %s must have at least "
 		                     "8 characters", p->id);
 	return 0;
@@ -205,6 +205,10 @@ static int check_person_new(const ch_person_new *p)
 
 static json_t *person_json(const ch_person_new *p, const char *fpr)
 {
+	if (p->no_key) /* version 2: keys come later, each approved by an admin */
+		return json_pack("{s:s, s:s, s:s, s:[], s:o, s:s}", "id", p->id, "name", p->name,
+		                 "unit", p->unit, "keys", "roles", strv_json(p->roles), "clearance",
+		                 p->clearance ? p->clearance : "unclassified");
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", p->id, "name", p->name, "unit",
 	                 p->unit, "fingerprint", fpr, "roles", strv_json(p->roles), "clearance",
 	                 p->clearance ? p->clearance : "unclassified");
@@ -228,7 +232,8 @@ static int add_person_fn(ch_fileset *files, json_t *people, json_t *sites, void 
 	if (find_by_id(arr, ap->p->id))
 		return ch_error_setc(CH_EINVALID, "%s is already a person in the policy", ap->p->id);
 	json_array_append_new(arr, person_json(ap->p, ap->fpr));
-	put_key(files, ap->p->id, ap->armored);
+	if (!ap->p->no_key)
+		put_key(files, ap->p->id, ap->armored);
 	return 0;
 }
 
@@ -286,8 +291,9 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 		error = ch_error_setc(CH_EINVALID, "%s is already a person in the policy", p->id);
 		goto done;
 	}
-	if ((error = p->public_key ? key_from_public(&key, &armored, p) :
-	                             make_key(&key, &armored, site, p)) < 0)
+	memset(&key, 0, sizeof(key));
+	if (!p->no_key && (error = p->public_key ? key_from_public(&key, &armored, p) :
+	                                           make_key(&key, &armored, site, p)) < 0)
 		goto done;
 	ap.p = p;
 	ap.fpr = key.fpr;
@@ -296,7 +302,7 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 	if ((error = ch_admin_policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
 		goto done;
 	/* A signer process records the key itself (it owns site.json). */
-	if (!site->keygen && !p->public_key)
+	if (!site->keygen && !p->public_key && !p->no_key)
 		error = ch_site_set_signer(site, p->id, &key);
 done:
 	ch_buf_dispose(&armored);

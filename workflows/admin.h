@@ -16,6 +16,8 @@ typedef struct {
 	const char *key_algo;   /* NULL: ed25519 */
 	const ch_buf *public_key; /* an existing public key (no secret key on this site,
 	                           * e.g. an offline declassifier's); then no passphrase */
+	int no_key;             /* no key yet ("keys": []): the official enrols a device
+	                         * key, which an admin approves (workflows/enrol.h) */
 } ch_person_new;
 
 /* Change the policy: fn edits the files (people.json and sites.json are

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "workflows/commit.h"
+#include "workflows/store/keyguard.h"
 #include "util/failpoint.h"
 #include "util/common.h"
 
@@ -90,6 +91,7 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	git_oid tree;
 	int rc, error;
 
+	/* the key holder (this process or the signer) opens the GnuPG home */
 	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
 	ch_failpoint_wait("CHANCERY_FAILPOINT_WAIT");
@@ -126,11 +128,12 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	build_text(&text, &tree, req->expected, req, (long long)time(NULL));
 	error = site->sign ? site->sign(&sig, req->signer, req->key, req->passphrase, text.ptr,
 	                                text.size, site->sign_ctx) :
-	                    ch_keystore_sign(&sig, ks, req->key, req->passphrase, text.ptr, text.size);
+	                    ch_keyguard_sign(&sig, site, req->signer, req->key, req->passphrase,
+	                                     text.ptr, text.size);
 	if (error < 0) {
 		if (error == CH_EAUTH)
-			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was recorded",
-			              req->signer);
+			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s (%d wrong in a row lock "
+			              "the key); nothing was recorded", req->signer, CH_KEYGUARD_TRIES);
 		goto done;
 	}
 	/* libgit2 would turn a final "\n" into a line holding one space. */

@@ -121,9 +121,8 @@ static int parse_keys(ch_person *p, const json_t *arr, const char *path)
 	size_t i, j;
 	int error = 0;
 
-	if (!json_is_array(arr) || !json_array_size(arr) ||
-	    json_array_size(arr) > CH_PERSON_MAX_KEYS)
-		return ch_error_setc(CH_EINVALID, "%s: %s.keys: expected an array of 1 to %d keys",
+	if (!json_is_array(arr) || json_array_size(arr) > CH_PERSON_MAX_KEYS)
+		return ch_error_setc(CH_EINVALID, "%s: %s.keys: expected an array of 0 to %d keys",
 		                     F_PEOPLE, path, CH_PERSON_MAX_KEYS);
 	p->keys = ch_calloc(json_array_size(arr), sizeof(*p->keys));
 	json_array_foreach(arr, i, e) {
@@ -252,7 +251,14 @@ static int check_person_key(ch_policy *pol, const ch_person *p, const ch_fileset
 	int error = 0;
 
 	ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
-	if (!(key = ch_fileset_get(files, path.ptr))) {
+	key = ch_fileset_get(files, path.ptr);
+	if (!p->nkeys) { /* enrolled, no device approved yet: no key file */
+		if (key)
+			error = ch_error_setc(CH_EINVALID, "%s: %s lists no key, so no key file may "
+			                      "be there", path.ptr, p->id);
+		goto done;
+	}
+	if (!key) {
 		error = ch_error_setc(CH_EINVALID, "%s: missing (the key of %s)", path.ptr, p->id);
 		goto done;
 	}

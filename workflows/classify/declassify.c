@@ -11,6 +11,7 @@
 #include "workflows/classify/spill.h"
 #include "workflows/classify/stamp.h"
 #include "util/text.h"
+#include "workflows/store/keyguard.h"
 #include "util/common.h"
 
 static const char kind[] = "chancery-declassification";
@@ -100,7 +101,7 @@ static int sign_payload(ch_buf *sig, ch_site *site, const ch_person *p, const ch
 	if (!ch_person_key_find(p, key.fpr) || ch_person_key_find(p, key.fpr)->revoked)
 		return ch_error_setc(CH_EDENIED, "the local key of %s is not a key the policy names",
 		                     p->id);
-	error = ch_keystore_sign(sig, ks, &key, pass, payload, strlen(payload));
+	error = ch_keyguard_sign(sig, site, p->id, &key, pass, payload, strlen(payload));
 	if (error == CH_EAUTH)
 		ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was written", p->id);
 	return error;
