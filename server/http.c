@@ -15,7 +15,8 @@
 #include "util/common.h"
 
 static const char csp[] =
-	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+	"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+	"img-src 'self'; form-action 'self'; "
 	"frame-ancestors 'none'; base-uri 'none'";
 
 /* ---- per-thread site handles (libgit2 objects are not shared) ---- */
@@ -45,6 +46,7 @@ ch_site *srv_thread_site(srv *s)
 			return NULL;
 		site->sign = ch_signer_client_sign;
 		site->keygen = ch_signer_client_keygen;
+		site->passwd = ch_signer_client_passwd;
 		site->sign_ctx = &s->signer;
 		pthread_setspecific(site_key, site);
 	}

@@ -181,3 +181,61 @@ int ch_custody_set_server(ch_site *site, const ch_actor *admin, int forbidden)
 	                              forbidden ? "policy: server custody forbidden" :
 	                                          "policy: server custody allowed");
 }
+
+/* ---- steps signed outside the server ---- */
+
+int ch_custody_finish_armored(git_oid *out, ch_site *site, ch_commit_ext *ext,
+                              const char *person, const char *armored)
+{
+	const ch_policy *pol;
+	const ch_person *p;
+	ch_pgp_verify_result res;
+	git_oid head;
+	int error;
+
+	if ((error = ch_site_policy_head(&head, site)) < 0 ||
+	    (error = ch_site_policy(&pol, site, &head)) < 0)
+		return error;
+	if ((error = ch_pgp_verify(&res, pol->keyring, ext->text.ptr, ext->text.size, armored,
+	                           strlen(armored))) < 0) {
+		ch_error_prefix("the signature is not a good one over the step prepared (another "
+		                "payload, or a key the current policy does not hold): ");
+		return error == CH_ENOTFOUND ? CH_EDENIED : CH_EAUTH;
+	}
+	p = ch_policy_person(pol, person);
+	if (!p || strcmp(res.owner, person))
+		return ch_error_setc(CH_EDENIED, "the signature is by key %s of %s, not by a key of %s: "
+		                     "nothing was recorded", res.primary_fpr, res.owner, person);
+	if (strcmp(res.primary_fpr, ext->key_fpr))
+		return ch_error_setc(CH_EDENIED, "the signature is by key %s, not by key %s the step "
+		                     "was prepared for: nothing was recorded", res.primary_fpr,
+		                     ext->key_fpr);
+	if ((error = ch_policy_key_ok(pol, p, res.primary_fpr)) < 0)
+		return ch_error_setc(CH_EDENIED, "%s: nothing was recorded", ch_error_last());
+	return ch_commit_write_prepared(out, site, ext, armored);
+}
+
+int ch_custody_finish_ed25519(git_oid *out, ch_site *site, ch_commit_ext *ext,
+                              const char *person, const unsigned char sig[64])
+{
+	/* the canonical S-expression gpg-agent would answer */
+	static const char pre[] = "(7:sig-val(5:eddsa(1:r32:", mid[] = ")(1:s32:", post[] = ")))";
+	ch_buf sexp = CH_BUF_INIT, armored = CH_BUF_INIT;
+	int error;
+
+	if (ext->sig.pk_algo != CH_PGP_PK_EDDSA)
+		return ch_error_setc(CH_EINVALID, "the step was not prepared for an Ed25519 key");
+	ch_buf_put(&sexp, pre, sizeof(pre) - 1);
+	ch_buf_put(&sexp, sig, 32);
+	ch_buf_put(&sexp, mid, sizeof(mid) - 1);
+	ch_buf_put(&sexp, sig + 32, 32);
+	ch_buf_put(&sexp, post, sizeof(post) - 1);
+	if ((error = ch_pgp_sig_finish(&armored, &ext->sig, sexp.ptr, sexp.size)) == 0) {
+		while (armored.size && armored.ptr[armored.size - 1] == '\n')
+			ch_buf_truncate(&armored, armored.size - 1);
+		error = ch_custody_finish_armored(out, site, ext, person, armored.ptr);
+	}
+	ch_buf_dispose(&sexp);
+	ch_buf_dispose(&armored);
+	return error;
+}

@@ -11,6 +11,7 @@
 #define CH_CUSTODY_H
 
 #include "workflows/admin.h"
+#include "workflows/commit.h"
 
 /* custody.c */
 /* List the certificate `armored` (one public key) as a key of `id` with
@@ -24,6 +25,20 @@ int ch_custody_key_add(ch_site *site, const ch_actor *admin, const char *id, ch_
 int ch_custody_key_revoke(ch_site *site, const ch_actor *admin, const char *id, const char *fpr);
 /* policy/settings.json: whether server-held keys may sign. */
 int ch_custody_set_server(ch_site *site, const ch_actor *admin, int forbidden);
+/* A step prepared for a signature made outside (a browser's WebCrypto
+ * Ed25519 key: `sig` is its 64 bytes, r then s, over ext's digest): the
+ * signature packet is built around it, verified against the site's
+ * *current* policy (a key of `person`, listed, not revoked, the key the
+ * step was prepared for), and only then is the commit written, by
+ * compare-and-swap on the head prepared. CH_EAUTH when it does not verify,
+ * CH_EDENIED for a key that may not sign, CH_ECONFLICT when the head
+ * moved; nothing is written then. */
+int ch_custody_finish_ed25519(git_oid *out, ch_site *site, ch_commit_ext *ext,
+                              const char *person, const unsigned char sig[64]);
+/* The same with an armored OpenPGP signature made elsewhere (a token,
+ * through the official's own GnuPG). */
+int ch_custody_finish_armored(git_oid *out, ch_site *site, ch_commit_ext *ext,
+                              const char *person, const char *armored);
 /* The primary fingerprint of the one certificate in `armored`. */
 int ch_custody_cert_fpr(char out[CH_PGP_FPR_HEX], const ch_buf *armored);
 

@@ -62,6 +62,8 @@ typedef struct {
 	const git_oid *expected;/* the head the person saw; NULL: the current one */
 	const char *door;       /* for the classification gate: "command line", ... */
 	const char *source_name;/* the uploaded file the text came from, or NULL */
+	struct ch_commit_ext_s *ext; /* a signature made outside (workflows/commit.h):
+	                              * prepare, or write what was prepared; NULL: none */
 } ch_actor;
 
 typedef struct {
