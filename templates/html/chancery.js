@@ -215,7 +215,7 @@
       body.set('key', rec.fpr);
       try {
         if (!fd.get('action')) throw new Error('choose an action');
-        const prep = await post(form.action.replace(/\/act$/, '/prepare'), body);
+        const prep = await post(form.getAttribute('action').replace(/\/act$/, '/prepare'), body);
         showPanel(form, prep, rec, csrfOf(form), (res) => { location.href = '/docs/' + res.doc + '?signed=' + res.commit; });
       } catch (e) { alert(e.message); }
     };
