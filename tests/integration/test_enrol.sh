@@ -111,5 +111,36 @@ expect 0 "a policy-admin approves it: a signed policy commit" "$CH" person appro
 check "  people.json lists it as token" test "$(git -C "$R" show refs/heads/policy:policy/people.json | jq -r '.people[] | select(.id=="le.c") | .keys[0].custody')" = token
 expect 0 "  and it is no longer pending" "$CH" person pending "$S"
 check "  (empty list)" test ! -s "$T/out"
+
+# The same limit in chanceryd's signer process: a compromised network
+# process, or anyone with a session, cannot guess either.
+. "$(dirname "$0")/server_lib.sh"
+chmod 755 "$T"
+check "the server starts" start_server
+TK=$(curl_s -H 'Content-Type: application/json' -d '{"id":"nv.b","password":"third-login-2026"}' \
+	"$URL/api/v1/session" | jq -r .token)
+check "nv.b has an API session" test ${#TK} -eq 64
+api_act() { # passphrase -> http status
+	local head
+	head=$(git -C "$R" rev-parse refs/docs/cv1)
+	curl_s -o "$T/api.out" -w '%{http_code}' -H "Authorization: Bearer $TK" -H 'Content-Type: application/json' \
+		-d "{\"action\":\"comment\",\"comment\":\"c\",\"head\":\"$head\",\"passphrase\":\"$1\"}" \
+		"$URL/api/v1/docs/cv1/act"
+}
+code=$(curl_s -o "$T/api.out" -w '%{http_code}' -H "Authorization: Bearer $TK" -H 'Content-Type: application/json' \
+	-d '{"old":"another-phrase-2026","new":"server-phrase-2026"}' "$URL/api/v1/account/passphrase")
+check "the official changes their passphrase through the API (the signer's PASSWD) ($code)" test "$code" = 200
+code=$(api_act server-phrase-2026)
+check "  and signs with the new one ($code)" test "$code" = 200
+: >"$S/state/security.log"
+before=$(repo_state "$S")
+for i in 1 2 3 4 5; do api_act "guess-$i" >/dev/null; done
+check "five wrong passphrases through the API: five security events" \
+	test "$(grep -c '"door":"signing key","person":"nv.b"' "$S/state/security.log")" = 5
+code=$(api_act server-phrase-2026)
+check "then the right one is refused by the signer: the key is locked ($code)" grep -q "is locked after 5 wrong" "$T/api.out"
+check "  nothing was recorded" test "$(repo_state "$S")" = "$before"
+stop_server
+expect 0 "a policy-admin unlocks it" "$CH" person unlock "$S" nv.b "${adm[@]}"
 expect 0 "custody set --server forbidden" "$CH" custody set "$S" --server forbidden "${adm[@]}"
 finish
