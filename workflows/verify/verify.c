@@ -2204,8 +2204,9 @@ static const char *const rule_text[][2] = {
 	{ "P5", "Every policy names at least one policy-admin who is not revoked." },
 	{ "P6", "Every policy file parses and follows its schema; policy commits carry only "
 	        "their two trailers." },
-	{ "D1", "Each step is signed, the signature is good, and the key belongs to its "
-	        "Chancery-Actor, not revoked, in the policy the step names." },
+	{ "D1", "Each step is signed, the signature is good, and the key is one listed for its "
+	        "Chancery-Actor in the policy the step names, neither the key nor the person "
+	        "revoked there, of a custody that policy allows (settings.json)." },
 	{ "D2", "The policy a step names is a trusted commit of the policy chain, not older "
 	        "than the one named before (no downgrade)." },
 	{ "D3", "Replaying the workflow, the action is allowed for the actor's roles in that "
