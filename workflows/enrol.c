@@ -20,6 +20,15 @@
 
 /* ---- state files (SITE/state/, like accounts.json) ---- */
 
+/* A string member of a state file, "" when absent or not a string. */
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+
 static int load_state(json_t **out, const ch_site *site, const char *name, const char *key)
 {
 	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT;
@@ -142,7 +151,7 @@ int ch_enrol_check(ch_site *site, const char *person, const char *code)
 
 	if (load_state(&root, site, CODES_FILE, "codes") == 0 &&
 	    (e = json_object_get(json_object_get(root, "codes"), person))) {
-		phc = json_string_value(json_object_get(e, "hash"));
+		phc = *jstr(e, "hash") ? jstr(e, "hash") : NULL;
 		expired = json_integer_value(json_object_get(e, "expires")) < (json_int_t)time(NULL);
 	}
 	error = ch_password_check(phc ? phc : dummy, norm ? norm : "-");
@@ -207,6 +216,7 @@ int ch_enrol_person_add(ch_buf *code, ch_site *site, const ch_actor *admin, ch_p
 
 /* ---- device keys awaiting approval ---- */
 
+
 static int device_check(char fpr[CH_PGP_FPR_HEX], ch_site *site, const char *person,
                         const ch_buf *armored, ch_custody custody)
 {
@@ -242,7 +252,7 @@ int ch_enrol_device(ch_site *site, const char *person, const ch_buf *armored,
 	json_t *root = NULL, *arr, *e;
 	time_t now = time(NULL);
 	struct tm tm;
-	size_t i;
+	size_t i, mine = 0;
 	int error;
 
 	if (label && *label && !ch_valid_line(label, 120))
@@ -256,11 +266,18 @@ int ch_enrol_device(ch_site *site, const char *person, const ch_buf *armored,
 		                      CH_ENROL_MAX_PENDING);
 		goto done;
 	}
-	json_array_foreach(arr, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "fingerprint")), fpr)) {
+	json_array_foreach(arr, i, e) {
+		if (!strcmp(jstr(e, "fingerprint"), fpr)) {
 			error = ch_error_setc(CH_EINVALID, "key %s awaits approval already", fpr);
 			goto done;
 		}
+		if (!strcmp(jstr(e, "person"), person) &&
+		    ++mine >= CH_ENROL_MAX_PENDING_PERSON) {
+			error = ch_error_setc(CH_EDENIED, "%d keys of %s await approval already",
+			                      CH_ENROL_MAX_PENDING_PERSON, person);
+			goto done;
+		}
+	}
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s%}", "person", person,
@@ -285,12 +302,10 @@ int ch_enrol_pending(json_t **out, ch_site *site)
 		return error;
 	a = json_array();
 	json_array_foreach(json_object_get(root, "pending"), i, e)
-		json_array_append_new(a, json_pack("{s:O, s:O, s:O, s:O, s:O}", "person",
-		                                   json_object_get(e, "person"), "fingerprint",
-		                                   json_object_get(e, "fingerprint"), "custody",
-		                                   json_object_get(e, "custody"), "label",
-		                                   json_object_get(e, "label"), "at",
-		                                   json_object_get(e, "at")));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "person",
+		                                   jstr(e, "person"), "fingerprint",
+		                                   jstr(e, "fingerprint"), "custody", jstr(e, "custody"),
+		                                   "label", jstr(e, "label"), "at", jstr(e, "at")));
 	json_decref(root);
 	*out = a;
 	return 0;
@@ -308,8 +323,8 @@ int ch_enrol_approve(ch_site *site, const ch_actor *admin, const char *person, c
 		return error;
 	arr = json_object_get(root, "pending");
 	json_array_foreach(arr, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "person")), person) &&
-		    !strcmp(json_string_value(json_object_get(e, "fingerprint")), fpr)) {
+		if (!strcmp(jstr(e, "person"), person) &&
+		    !strcmp(jstr(e, "fingerprint"), fpr)) {
 			found = e;
 			at = i;
 		}
@@ -317,11 +332,22 @@ int ch_enrol_approve(ch_site *site, const ch_actor *admin, const char *person, c
 		error = ch_error_setc(CH_ENOTFOUND, "no key %s of %s awaits approval", fpr, person);
 		goto done;
 	}
-	ch_buf_puts(&key, json_string_value(json_object_get(found, "key")));
-	if ((error = ch_custody_parse(&custody, json_string_value(json_object_get(found,
-	                                                                          "custody")))) < 0 ||
-	    (error = ch_custody_key_add(site, admin, person, custody,
-	                                json_string_value(json_object_get(found, "label")), &key,
+	ch_buf_puts(&key, jstr(found, "key"));
+	/* the file is the network process's to write: the key listed must be
+	 * the one whose fingerprint the admin compared, whatever the entry says */
+	{
+		char real[CH_PGP_FPR_HEX];
+
+		if ((error = ch_custody_cert_fpr(real, &key)) < 0)
+			goto done;
+		if (strcmp(real, fpr)) {
+			error = ch_error_setc(CH_EINVALID, "the pending entry for %s holds key %s, not the "
+			                      "key %s approved: nothing was changed", person, real, fpr);
+			goto done;
+		}
+	}
+	if ((error = ch_custody_parse(&custody, jstr(found, "custody"))) < 0 ||
+	    (error = ch_custody_key_add(site, admin, person, custody, jstr(found, "label"), &key,
 	                                NULL)) < 0)
 		goto done;
 	/* read again: another enrolment may have come meanwhile */
@@ -331,7 +357,7 @@ int ch_enrol_approve(ch_site *site, const ch_actor *admin, const char *person, c
 		goto done;
 	arr = json_object_get(root, "pending");
 	json_array_foreach(arr, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "fingerprint")), fpr)) {
+		if (!strcmp(jstr(e, "fingerprint"), fpr)) {
 			json_array_remove(arr, i);
 			break;
 		}

@@ -19,6 +19,7 @@
 
 #define CH_ENROL_TTL (72 * 3600)      /* seconds a code stays valid */
 #define CH_ENROL_MAX_PENDING 64        /* device keys awaiting approval, whole site */
+#define CH_ENROL_MAX_PENDING_PERSON 4  /* ... of one person */
 
 typedef struct {
 	const char *person;

@@ -107,6 +107,15 @@ expect 0 "enrol with a device key" "$CH" enrol "$S" le.c --code-file "$T/code-c"
 expect 0 "person pending lists it" "$CH" person pending "$S"
 check "  with its fingerprint" grep -q "^le.c $DFPR token" "$T/out"
 
+cp "$S/state/pending-keys.json" "$T/pending.saved"
+"$BUILD/tests/devkey" new "$T/evil" "Lê C <le.c@device>" >"$T/evil.asc"
+jq --rawfile k "$T/evil.asc" '.pending[0].key = $k' "$T/pending.saved" >"$S/state/pending-keys.json"
+before=$(repo_state "$S")
+expect 1 "a pending entry whose key was swapped (the state file is the network's) is refused" \
+	"$CH" person approve "$S" le.c "$DFPR" "${adm[@]}"
+err_has "not the key $DFPR approved" "  naming both keys"
+check "  nothing was changed" test "$(repo_state "$S")" = "$before"
+cp "$T/pending.saved" "$S/state/pending-keys.json"
 expect 0 "a policy-admin approves it: a signed policy commit" "$CH" person approve "$S" le.c "$DFPR" "${adm[@]}"
 check "  people.json lists it as token" test "$(git -C "$R" show refs/heads/policy:policy/people.json | jq -r '.people[] | select(.id=="le.c") | .keys[0].custody')" = token
 expect 0 "  and it is no longer pending" "$CH" person pending "$S"
