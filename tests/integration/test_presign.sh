@@ -38,6 +38,20 @@ expect 0 "the admin approves the two keys (policy commits)" bash -c \
 	"'$CH' person approve '$S' nv.a $FA ${adm[*]} && '$CH' person approve '$S' tt.b $FB ${adm[*]}"
 check "server-side: the GnuPG home holds no secret key of theirs" \
 	bash -c "! GNUPGHOME='$S/gnupg' gpg --list-secret-keys --with-colons 2>/dev/null | grep -qE 'nv\.a|tt\.b'"
+# A token's key: made in the official's own GnuPG home (SoftHSM2 behind
+# gnupg-pkcs11-scd is not set up here: SECURITY.md), listed as custody token.
+TOKH="$T/tok-home"; mkdir -m 700 "$TOKH"
+GNUPGHOME="$TOKH" gpg --batch --pinentry-mode loopback --passphrase '' \
+	--quick-gen-key "x.tok <x.tok@token>" ed25519 sign never 2>/dev/null
+FT=$(GNUPGHOME="$TOKH" gpg --with-colons --list-keys | awk -F: '/^fpr/{print $10; exit}')
+GNUPGHOME="$TOKH" gpg --armor --export "$FT" >"$T/tok.asc"
+"$CH" person add "$S" x.tok --name "Cán bộ token" --roles drafter --unit hq/legal --custody browser \
+	"${adm[@]}" >"$T/add.out"
+(umask 077; sed -n 's/^enrolment code for [^:]*: //p' "$T/add.out" >"$T/pass/x.tok.code"
+ printf 'login-x.tok-2026\n' >"$T/pass/x.tok.login")
+"$CH" enrol "$S" x.tok --code-file "$T/pass/x.tok.code" --password-file "$T/pass/x.tok.login" \
+	--device-key "$T/tok.asc" --custody token --label "token" >/dev/null
+expect 0 "a token key is approved for x.tok" "$CH" person approve "$S" x.tok "$FT" "${adm[@]}"
 check "start the server" start_server
 
 api_login() { # id -> token
@@ -97,6 +111,17 @@ refused() { # desc status-wanted actual-status text
 	if [ "$(repo_state "$S")" = "$before" ]; then ok "  nothing recorded"; else not_ok "  nothing recorded"; fi
 }
 
+# a token: the official's own GnuPG signs the payload (an armored signature)
+TT=$(api_login x.tok)
+prepare "$TT" comment "$FT" >/dev/null
+jq -j .payload "$T/prep.json" >"$T/payload"
+GNUPGHOME="$TOKH" gpg --batch --pinentry-mode loopback --passphrase '' --digest-algo SHA256 \
+	--armor --detach-sign -o "$T/payload.asc" "$T/payload" 2>/dev/null
+code=$(curl_s -o "$T/fin.json" -w '%{http_code}' -H "Authorization: Bearer $TT" -H 'Content-Type: application/json' \
+	-d "$(jq -n --arg t "$(jq -r .token "$T/prep.json")" --rawfile s "$T/payload.asc" '{token: $t, signature_armored: $s}')" \
+	"$URL/api/v1/sign/finish")
+check "a step signed with a token key through the JSON API is recorded ($code)" test "$code" = 200
+
 # another payload: a signature over something else
 before=$(repo_state "$S")
 prepare "$TA" submit "$FA" >/dev/null
@@ -146,19 +171,19 @@ check "the document is published" bash -c "git -C '$R' log -1 --format=%B refs/d
 
 # stock git verifies every step by its actor
 V="$T/verify-home"; mkdir -m 700 "$V"
-for f in "$T"/dev.*.asc; do GNUPGHOME="$V" gpg --import "$f" 2>/dev/null; done
+for f in "$T"/dev.*.asc "$T/tok.asc"; do GNUPGHOME="$V" gpg --import "$f" 2>/dev/null; done
 bad=0 n=0
 for c in $(git -C "$R" rev-list "refs/docs/$D"); do
 	n=$((n + 1))
 	fpr=$(GNUPGHOME="$V" git -C "$R" verify-commit --raw "$c" 2>&1 | awk '/VALIDSIG/{print $NF}')
 	actor=$(git -C "$R" log -1 --format='%(trailers:key=Chancery-Actor,valueonly)' "$c" | head -1)
-	case "$actor" in nv.a) want=$FA ;; tt.b) want="$FB $FB2" ;; *) want=none ;; esac
+	case "$actor" in nv.a) want=$FA ;; tt.b) want="$FB $FB2" ;; x.tok) want=$FT ;; *) want=none ;; esac
 	[[ " $want " == *" $fpr "* ]] || { bad=1; echo "# $c: $actor signed by '$fpr'"; }
 done
-check "stock git verify-commit: all $n steps good, each by its actor's key" test "$bad" -eq 0 -a "$n" -eq 6
+check "stock git verify-commit: all $n steps good, each by its actor's key" test "$bad" -eq 0 -a "$n" -eq 7
 expect 0 "chancery verify passes" "$CH" verify "$R" --json
-check "  every step by a browser key, none by a key the server held" \
-	test "$(jq -c .custody "$T/out")" = '{"server":0,"browser":6,"token":0,"unknown":0}'
+check "  every step by a browser or token key, none by a key the server held" \
+	test "$(jq -c .custody "$T/out")" = '{"server":0,"browser":6,"token":1,"unknown":0}'
 check "the site's GnuPG home holds no secret key of theirs (still)" \
 	bash -c "! GNUPGHOME='$S/gnupg' gpg --list-secret-keys --with-colons 2>/dev/null | grep -qE 'nv\.a|tt\.b'"
 finish
