@@ -971,20 +971,15 @@ static gpg_error_t on_passwd_inquire(void *payload, const char *line)
 	return gpg_error(GPG_ERR_ASS_CANCELED);
 }
 
-int ch_keystore_passwd(ch_keystore *ks, const ch_keyinfo *key, const char *old_pass,
-                       const char *new_pass)
+/* One keygrip's passphrase. */
+static int passwd_one(ch_keystore *ks, const char *keygrip, const char *old_pass,
+                      const char *new_pass)
 {
 	passwd_state st = { NULL, old_pass, new_pass, 0, 0, 0 };
 	ch_buf cmd = CH_BUF_INIT;
-	char keygrip[41];
 	gpg_error_t err;
 	int error;
 
-	if ((error = normalize_hex40(keygrip, key->keygrip, "keygrip")) < 0 ||
-	    (error = valid_passphrase(old_pass)) < 0 || (error = valid_passphrase(new_pass)) < 0)
-		return error;
-	if (strlen(new_pass) < 8)
-		return ch_error_setc(CH_EINVALID, "a signing passphrase has at least 8 characters");
 	if ((error = agent_ready(ks)) < 0)
 		return error;
 	st.ctx = ks->agent;
@@ -996,6 +991,41 @@ int ch_keystore_passwd(ch_keystore *ks, const ch_keyinfo *key, const char *old_p
 	if (agent_err_is_local(err) || st.unexpected)
 		agent_disconnect(ks);
 	return agent_error(err, keygrip, st.unexpected, "change the passphrase of");
+}
+
+/* Every key of the certificate (primary, signing and encryption subkeys:
+ * bundles decrypt with the same passphrase), the signing one first, so a
+ * wrong old passphrase changes nothing. */
+int ch_keystore_passwd(ch_keystore *ks, const ch_keyinfo *key, const char *old_pass,
+                       const char *new_pass)
+{
+	char keygrip[41], want[41], other[41];
+	gpgme_ctx_t ctx;
+	gpgme_key_t k = NULL;
+	gpgme_subkey_t sk;
+	gpgme_error_t err;
+	int error;
+
+	if ((error = normalize_hex40(keygrip, key->keygrip, "keygrip")) < 0 ||
+	    (error = normalize_hex40(want, key->fpr, "fingerprint")) < 0 ||
+	    (error = valid_passphrase(old_pass)) < 0 || (error = valid_passphrase(new_pass)) < 0)
+		return error;
+	if (strlen(new_pass) < 8)
+		return ch_error_setc(CH_EINVALID, "a signing passphrase has at least 8 characters");
+	if ((error = passwd_one(ks, keygrip, old_pass, new_pass)) < 0)
+		return error;
+	if ((error = gpg_context(&ctx, ks)) < 0)
+		return error;
+	err = gpgme_get_key(ctx, want, &k, 1);
+	if (err || !k)
+		return gpgme_fail(err ? err : gpg_error(GPG_ERR_NO_SECKEY),
+		                  "cannot list the key's subkeys");
+	for (sk = k->subkeys; sk && !error; sk = sk->next)
+		if (sk->keygrip && normalize_hex40(other, sk->keygrip, "keygrip") == 0 &&
+		    strcmp(other, keygrip))
+			error = passwd_one(ks, other, old_pass, new_pass);
+	gpgme_key_unref(k);
+	return error;
 }
 
 /* ------------------------------------------------------------------------
