@@ -151,8 +151,12 @@ int ch_admin_policy_change(ch_site *site, const ch_actor *admin, ch_admin_change
 	}
 	if ((error = ch_site_signer(&key, site, admin->actor)) < 0)
 		goto done;
-	if ((error = ch_policy_key_ok(pol, me, key.fpr)) < 0) {
-		ch_error_prefix("%s cannot sign the policy change here: ", admin->actor);
+	/* a listed key, not revoked: the policy chain is the admins' (P2);
+	 * settings.json's server_custody governs document steps (D1) */
+	if (!ch_person_key_find(me, key.fpr) || ch_person_key_find(me, key.fpr)->revoked) {
+		error = ch_error_setc(CH_EDENIED, "the local key of %s is not a key of theirs that the "
+		                      "policy lists unrevoked: it cannot sign the policy change",
+		                      admin->actor);
 		goto done;
 	}
 	for (i = 0; i < pol->files.n; i++)

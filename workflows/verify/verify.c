@@ -805,6 +805,10 @@ static int check_policy_signer(vctx *v, vworker *w, const git_commit *c, const v
 		add(&v->main, rule, CH_POLICY_REF, id, "policy commit signed by key %s of %s, who "
 		    "is not a policy-admin%s in %s", s.res.signer_fpr, s.owner,
 		    p && p->revoked ? " (revoked)" : "", where);
+	} else if (ch_person_key_find(p, s.res.primary_fpr) &&
+	           ch_person_key_find(p, s.res.primary_fpr)->revoked) {
+		add(&v->main, rule, CH_POLICY_REF, id, "policy commit signed by key %s of %s, which "
+		    "is revoked in %s", s.res.primary_fpr, s.owner, where);
 	} else if (t && strcmp(t->actor, s.owner)) {
 		add(&v->main, i ? "P2" : "P6", CH_POLICY_REF, id, "Chancery-Actor is %s but the "
 		    "commit is signed by key %s, which belongs to %s", t->actor, s.res.signer_fpr,
