@@ -16,7 +16,7 @@ command -v chromium >/dev/null && [ -f "$top/tests/browser/node_modules/playwrig
 (umask 077; printf 'login-admin-2026\n' >"$T/admin.login"; printf 'login-nva-2026\n' >"$T/nva.login")
 "$CH" init "$S" --site-id hq --admin admin.a --name A --passphrase-file "$(pass admin.a)" \
 	--password-file "$T/admin.login" >/dev/null || exit 1
-"$CH" person add "$S" nv.a --name "Nguyễn Văn A" --roles drafter --unit hq/legal --custody server \
+"$CH" person add "$S" nv.a --name "Nguyễn Văn A" --roles drafter,head --unit hq/legal --custody server \
 	--as admin.a --passphrase-file "$(pass admin.a)" | sed -n 's/^enrolment code for [^:]*: //p' >"$T/code"
 "$CH" enrol "$S" nv.a --code-file "$T/code" --password-file "$T/nva.login" \
 	--passphrase-file "$(pass nv.a)" >/dev/null || exit 1
