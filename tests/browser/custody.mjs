@@ -21,10 +21,14 @@ const s = await new Session().start();
 const TITLE = 'Báo cáo ký bằng khóa trong trình duyệt';
 const results = { doc: null, fprs: {} };
 const ctxs = {};
+// Everything the officials' browsers send, as the server receives it
+// after TLS (the decrypted capture, taken at the client).
+const sent = [];
 
 async function enrol(id) {
 	const ctx = await s.context();
 	ctxs[id] = ctx;
+	ctx.on('request', (r) => sent.push({ who: id, url: r.url(), body: r.postData() || '' }));
 	const page = await ctx.newPage();
 	await page.goto(`${URL_BASE}/enrol`);
 	await page.fill('input[name=id]', id);
@@ -153,6 +157,13 @@ async function main() {
 	await s.screenshot(pp, 'no-javascript-reading');
 	await plain.close();
 
+	const bodies = sent.map((r) => r.body).join('\n');
+	const posts = sent.filter((r) => r.body).length;
+	check(posts >= 10 && !/PRIVATE KEY/.test(bodies) && !/(^|&)passphrase=[^&]/m.test(bodies) &&
+		!/name="passphrase"\r\n\r\n[^\r]/.test(bodies),
+		`the officials' browsers sent ${posts} request bodies: no private key, no passphrase among them`);
+	check(sent.filter((r) => /\/sign\/finish$/.test(r.url)).every((r) => /signature=[0-9a-f]{128}(&|$)/.test(r.body)),
+		'to sign a step the browser sends only the token and the 64-byte signature');
 	for (const id of ['nv.a', 'tt.b']) {
 		const v = await (id === 'nv.a' ? page : pb).evaluate(() => window.__cspViolations);
 		check(v.length === 0, `${id}: no Content-Security-Policy violation (the script is the server's own)`, v.join('\n'));
