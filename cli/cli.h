@@ -74,6 +74,9 @@ int cmd_enrol(int argc, char **argv);
 int cmd_account_password(int argc, char **argv);
 int cmd_key_passphrase(int argc, char **argv);
 
+/* cmd_remote.c (not in chancery-offline) */
+int cmd_remote(int argc, char **argv);
+
 /* cmd_join.c */
 int cmd_join(int argc, char **argv);
 int cmd_key(int argc, char **argv);

@@ -54,6 +54,10 @@ static const char usage_text[] =
 	"missions (chancery only):\n"
 	"  join SITE --site-id ID --from DIR_OR_URL [--anchor COMMIT] [--cert F --key F --ca F]\n"
 	"  sync SITE --remote URL --cert F --key F --ca F [--peer ID]\n"
+	"  remote https://HOST:PORT inbox|show DOC|act DOC --as ID --ca CA.pem\n"
+	"         [--password-file F] [--action A --key FPR --comment C --pin-file F]\n"
+	"         (an official's client of a remote site: signs here, with their own GnuPG,\n"
+	"         whose key may be on a token)\n"
 	"\n"
 	"documents (each step is a commit signed by the acting person):\n"
 	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
@@ -391,6 +395,8 @@ int main(int argc, char **argv)
 		return cmd_join(argc, argv);
 	if (!strcmp(cmd, "sync"))
 		return cmd_sync(argc, argv);
+	if (!strcmp(cmd, "remote"))
+		return cmd_remote(argc, argv);
 #else
 	if (!strcmp(cmd, "declassify"))
 		return cmd_declassify(argc, argv);

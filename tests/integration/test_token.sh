@@ -79,12 +79,37 @@ code=$(curl_s -o "$T/fin.json" -w '%{http_code}' -H "Authorization: Bearer $TT" 
 	-d "$(jq -n --arg t "$(jq -r .token "$T/prep.json")" --rawfile s "$T/payload.asc" '{token: $t, signature_armored: $s}')" \
 	"$URL/api/v1/sign/finish")
 check "the server verifies it and records the step ($code)" test "$code" = 200
+# the same, with chancery itself as the official's remote client
+(umask 077; echo $PIN >"$H/pin")
+U="https://localhost:${URL##*:}"
+expect 0 "chancery remote inbox: the official's client of the remote site" env GNUPGHOME="$G" \
+	"$CH" remote "$U" inbox --as x.tok --ca "$CA" --password-file "$T/pass/x.tok.login"
+expect 0 "chancery remote show" env GNUPGHOME="$G" "$CH" remote "$U" show "$D" --as x.tok \
+	--ca "$CA" --password-file "$T/pass/x.tok.login"
+check "  the document, as the API gives it" grep -q "\"head\"" "$T/out"
+expect 0 "chancery remote act: prepared by the server, signed here on the token through GPGME" \
+	env GNUPGHOME="$G" "$CH" remote "$U" act "$D" --as x.tok --ca "$CA" \
+	--password-file "$T/pass/x.tok.login" --action comment --comment "ký bằng token, từ xa" \
+	--key "$FT" --pin-file "$H/pin"
+check "  it printed the commit it recorded" test "$(cat "$T/out")" = "$(git -C "$R" rev-parse "refs/docs/$D")"
+check "  it showed the commit it signed" grep -q "^Chancery-Actor: x.tok" "$T/err"
+before=$(repo_state "$S")
+(umask 077; echo 000000 >"$H/badpin")
+GNUPGHOME="$G" gpgconf --kill gpg-agent 2>/dev/null # the token's session ends: the PIN is asked again
+expect 1 "a wrong PIN: the token refuses, nothing is recorded" env GNUPGHOME="$G" "$CH" remote "$U" \
+	act "$D" --as x.tok --ca "$CA" --password-file "$T/pass/x.tok.login" --action comment \
+	--comment "x" --key "$FT" --pin-file "$H/badpin"
+check "  (the repository is unchanged)" test "$(repo_state "$S")" = "$before"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/o.key" -out "$T/other-ca.pem" -days 1 \
+	-subj /CN=other 2>/dev/null
+expect 1 "a server whose certificate the given CA did not sign is refused" env GNUPGHOME="$G" \
+	"$CH" remote "$U" inbox --as x.tok --ca "$T/other-ca.pem" --password-file "$T/pass/x.tok.login"
 stop_server
 c=$(git -C "$R" rev-parse "refs/docs/$D")
 V="$T/v"; mkdir -m 700 "$V"; GNUPGHOME="$V" gpg --import "$T/tok.asc" 2>/dev/null
 check "stock git verify-commit: signed by the token's key" \
 	bash -c "GNUPGHOME='$V' git -C '$R' verify-commit --raw $c 2>&1 | grep -q 'VALIDSIG.* $FT\$'"
 expect 0 "chancery verify passes" "$CH" verify "$R" --json
-check "  the step counts as a token step" test "$(jq -r .custody.token "$T/out")" = 1
+check "  the steps count as token steps" test "$(jq -r .custody.token "$T/out")" = 2
 GNUPGHOME="$G" gpgconf --kill gpg-agent 2>/dev/null
 finish
