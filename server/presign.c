@@ -21,6 +21,7 @@
 #define PENDING_MAX 256        /* prepared steps awaiting a signature, all people */
 #define PENDING_PER_PERSON 8
 #define PENDING_SECONDS 600    /* a prepared step not signed by then is dropped */
+#define PENDING_MAX_BYTES (64u << 20) /* texts and files kept, all entries */
 
 typedef struct {
 	char token[65];
@@ -32,10 +33,22 @@ typedef struct {
 
 static pending table[PENDING_MAX];
 static size_t ntable;
+static size_t table_bytes;
+
+/* What an entry keeps: its commit text and, for create and revise, files. */
+static size_t entry_bytes(const ch_commit_ext *ext)
+{
+	size_t i, n = ext->text.size;
+
+	for (i = 0; i < ext->files.n; i++)
+		n += ext->files.v[i].data.size;
+	return n;
+}
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void drop(size_t i)
 {
+	table_bytes -= entry_bytes(&table[i].ext);
 	ch_commit_ext_dispose(&table[i].ext);
 	ch_wipe(table[i].token, sizeof(table[i].token));
 	table[i] = table[--ntable];
@@ -62,7 +75,8 @@ static int store(const char *token, const char *person, const char *doc, ch_comm
 	expire(time(NULL));
 	for (i = 0; i < ntable; i++)
 		mine += !strcmp(table[i].person, person);
-	if (ntable == PENDING_MAX || mine >= PENDING_PER_PERSON) {
+	if (ntable == PENDING_MAX || mine >= PENDING_PER_PERSON ||
+	    table_bytes + entry_bytes(ext) > PENDING_MAX_BYTES) {
 		error = ch_error_setc(CH_EDENIED, "too many steps await a signature: sign or wait "
 		                      "%d minutes", PENDING_SECONDS / 60);
 		goto done;
@@ -74,6 +88,7 @@ static int store(const char *token, const char *person, const char *doc, ch_comm
 	table[ntable].made = time(NULL);
 	table[ntable].ext = *ext;
 	ch_commit_ext_init(ext); /* moved */
+	table_bytes += entry_bytes(&table[ntable].ext);
 	ntable++;
 done:
 	pthread_mutex_unlock(&table_lock);
@@ -96,6 +111,7 @@ static int take(pending *out, const char *token, const char *person)
 	for (i = 0; i < ntable; i++)
 		if (ch_ct_memeq(table[i].token, token, 64) && !strcmp(table[i].person, person)) {
 			*out = table[i];
+			table_bytes -= entry_bytes(&table[i].ext);
 			ch_commit_ext_init(&table[i].ext);
 			drop(i);
 			error = 0;
