@@ -32,7 +32,8 @@ LIB_DIRS = util crypto workflows workflows/store workflows/classify workflows/ve
            workflows/sync templates
 LIB_SRC  = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 EMBED    = $(wildcard workflows/defs/*.json) $(wildcard templates/decree30/*.md) \
-           $(wildcard templates/html/*.html) $(wildcard templates/html/*.css)
+           $(wildcard templates/html/*.html) $(wildcard templates/html/*.css) \
+           $(wildcard templates/html/*.js)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 CLI_SRC  = $(wildcard cli/*.c)
 SRV_SRC  = $(wildcard server/*.c)
@@ -54,7 +55,8 @@ DEPFLAGS = -MMD -MP
 
 .PHONY: all bin check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
-TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp $(BUILD)/tests/pgp_verdict
+TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp $(BUILD)/tests/pgp_verdict \
+           $(BUILD)/tests/devkey
 BIN      = $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd
 
 all: $(BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
@@ -137,6 +139,13 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libchancery
 # Chancery's verdict on one key and signature, for
 # tests/integration/test_pgp_differential.sh (test-only code).
 $(BUILD)/tests/pgp_verdict: tests/helper/pgp_verdict.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+# A software stand-in for a browser's WebCrypto Ed25519 key (test-only
+# code): the certificate and signatures built as templates/html/chancery.js
+# builds them.
+$(BUILD)/tests/devkey: tests/helper/devkey.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 

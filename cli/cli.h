@@ -4,6 +4,7 @@
 #define CH_CLI_H
 
 #include "util/buf.h"
+#include "workflows/doc.h"
 #include "workflows/site.h"
 #include "util/strv.h"
 
@@ -53,6 +54,9 @@ int cli_fail(int code);
 int cli_usage(const char *text);
 
 /* cmd_admin.c */
+/* Parse, then run `fn` with the site open and the admin's passphrase. */
+typedef int (*cli_admin_fn)(ch_site *site, const ch_actor *admin, const cli_args *a);
+int cli_with_admin(const cli_args *a, cli_admin_fn fn);
 int cmd_init(int argc, char **argv);
 int cmd_person(int argc, char **argv);
 int cmd_delegate(int argc, char **argv, int remove);
@@ -61,6 +65,17 @@ int cmd_attachment_types(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 int cmd_export_keys(int argc, char **argv);
 int cmd_account(int argc, char **argv);
+
+/* cmd_custody.c */
+int cmd_person_key(int argc, char **argv);
+int cmd_custody(int argc, char **argv);
+int cmd_person_enrol(int argc, char **argv);
+int cmd_enrol(int argc, char **argv);
+int cmd_account_password(int argc, char **argv);
+int cmd_key_passphrase(int argc, char **argv);
+
+/* cmd_remote.c (not in chancery-offline) */
+int cmd_remote(int argc, char **argv);
 
 /* cmd_join.c */
 int cmd_join(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "workflows/store/accounts.h"
 #include "workflows/admin.h"
+#include "workflows/enrol.h"
 #include "util/fs.h"
 #include "util/common.h"
 
@@ -15,10 +16,7 @@
 #define DEFAULT_TIER "networked"
 #endif
 
-/* Parse, then run `fn` with the site open and the admin's passphrase. */
-typedef int (*admin_fn)(ch_site *site, const ch_actor *admin, const cli_args *a);
-
-static int with_admin(const cli_args *a, admin_fn fn)
+int cli_with_admin(const cli_args *a, cli_admin_fn fn)
 {
 	ch_site *site = NULL;
 	char *pass = NULL;
@@ -45,7 +43,7 @@ int cmd_init(int argc, char **argv)
 {
 	static const char *const opts[] = { "site-id", "admin", "name", "unit", "tier",
 	                                    "passphrase-file", "new-passphrase-file", "key-algo",
-	                                    NULL };
+	                                    "password-file", NULL };
 	ch_strv roles = CH_STRV_INIT;
 	ch_person_new admin;
 	ch_site *site = NULL;
@@ -58,7 +56,8 @@ int cmd_init(int argc, char **argv)
 	if (a.pos.n != 1 || !cli_get(&a, "site-id") || !cli_get(&a, "admin") || !cli_get(&a, "name")) {
 		cli_args_dispose(&a);
 		return cli_usage("usage: chancery init SITE --site-id ID --admin ID --name NAME "
-		                 "[--unit U] [--tier networked|offline] [--passphrase-file F]\n");
+		                 "[--unit U] [--tier networked|offline] [--passphrase-file F] "
+		                 "[--password-file F]\n");
 	}
 	memset(&admin, 0, sizeof(admin));
 	ch_strv_push(&roles, "policy-admin");
@@ -77,6 +76,14 @@ int cmd_init(int argc, char **argv)
 	                           &admin)) < 0)
 		goto done;
 	printf("site %s created in %s; policy-admin %s\n", site->site_id, a.pos.v[0], admin.id);
+	/* the first admin's own login password, chosen by the admin */
+	if (cli_get(&a, "password-file")) {
+		char *pw = NULL;
+
+		if ((error = cli_passphrase(&pw, cli_get(&a, "password-file"), admin.id, 1)) == 0)
+			error = ch_accounts_set_password(site, admin.id, pw);
+		ch_free_secret(pw);
+	}
 done:
 	ch_free_secret(pass);
 	ch_site_free(site);
@@ -87,8 +94,9 @@ done:
 
 static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 {
-	ch_buf key = CH_BUF_INIT;
+	ch_buf key = CH_BUF_INIT, code = CH_BUF_INIT;
 	ch_strv roles = CH_STRV_INIT, scope = CH_STRV_INIT;
+	const char *custody = cli_get(a, "custody");
 	ch_person_new p;
 	char *pass = NULL;
 	int error;
@@ -107,18 +115,57 @@ static int person_add(ch_site *site, const ch_actor *admin, const cli_args *a)
 		error = ch_error_setc(CH_EINVALID, "person add needs --name");
 		goto done;
 	}
+	if (custody && strcmp(custody, "server") && strcmp(custody, "browser")) {
+		error = ch_error_setc(CH_EINVALID, "--custody is server (a key in this site's GnuPG "
+		                      "home, its passphrase set by the official at enrolment) or "
+		                      "browser (no key until the official enrols a device key)");
+		goto done;
+	}
 	if (cli_get(a, "key")) { /* a public key only: the secret key stays where it is */
 		if ((error = ch_fs_read(&key, cli_get(a, "key"), CH_KEY_MAX_BYTES)) < 0)
 			goto done;
 		p.public_key = &key;
-	} else if ((error = cli_passphrase(&pass, cli_get(a, "new-passphrase-file"), p.id, 1)) < 0) {
+	}
+#ifdef CH_TEST_HOOKS
+	/* The test suites' shortcut (test builds only; release builds refuse
+	 * the option): the code is issued and used at once, as `chancery
+	 * enrol` would, with the passphrase from the file. */
+	if (!p.public_key && cli_get(a, "new-passphrase-file")) {
+		ch_enrol_req er;
+
+		if ((error = cli_passphrase(&pass, cli_get(a, "new-passphrase-file"), p.id, 1)) < 0 ||
+		    (error = ch_enrol_person_add(&code, site, admin, &p, 1)) < 0)
+			goto done;
+		memset(&er, 0, sizeof(er));
+		er.person = p.id;
+		er.code = code.ptr;
+		er.passphrase = pass;
+		if ((error = ch_enrol_open(site, &er)) == 0)
+			printf("%s added to site %s\n", p.id, site->site_id);
 		goto done;
 	}
-	p.passphrase = pass;
-	if ((error = ch_admin_person_add(site, admin, &p)) == 0)
-		printf("%s added to site %s\n", p.id, site->site_id);
+#else
+	if (cli_get(a, "new-passphrase-file")) {
+		error = ch_error_setc(CH_EINVALID, "person add no longer takes the official's "
+		                      "passphrase: it prints an enrolment code, with which the "
+		                      "official sets their own (chancery enrol)");
+		goto done;
+	}
+#endif
+	if ((error = ch_enrol_person_add(&code, site, admin, &p, !p.public_key &&
+	                                 (!custody || !strcmp(custody, "server")))) < 0)
+		goto done;
+	printf("%s added to site %s\n", p.id, site->site_id);
+	printf("enrolment code for %s: %s\n", p.id, code.ptr);
+	printf("(valid %d hours, shown this once: hand it to %s in person; with it they set their "
+	       "own login password and %s: chancery enrol, or /enrol in the browser)\n",
+	       CH_ENROL_TTL / 3600, p.id, p.no_key ? "enrol their device key" :
+	       "signing passphrase");
 done:
 	ch_free_secret(pass);
+	if (code.size)
+		ch_wipe(code.ptr, code.size);
+	ch_buf_dispose(&code);
 	ch_strv_free(&roles);
 	ch_strv_free(&scope);
 	ch_buf_dispose(&key);
@@ -164,25 +211,30 @@ static int person_revoke(ch_site *site, const ch_actor *admin, const cli_args *a
 int cmd_person(int argc, char **argv)
 {
 	static const char *const add_opts[] = { "name", "roles", "unit", "clearance", "as",
-	                                        "key-algo", "key", "passphrase-file",
+	                                        "key-algo", "key", "passphrase-file", "custody",
 	                                        "new-passphrase-file", "comment", "scope", NULL };
 	static const char *const roles_opts[] = { "roles", "as", "passphrase-file", "comment",
 	                                          NULL };
 	static const char *const revoke_opts[] = { "as", "passphrase-file", "comment", NULL };
 	static const char *const set_opts[] = { "scope", "as", "passphrase-file", "comment", NULL };
 	const char *sub = argc > 0 ? argv[0] : "";
-	admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
+	cli_admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
 	              !strcmp(sub, "revoke") ? person_revoke : !strcmp(sub, "set") ? person_set :
 	              NULL;
 	cli_args a;
 	int rc;
 
+	if (!strcmp(sub, "key"))
+		return cmd_person_key(argc - 1, argv + 1);
+	if (!strcmp(sub, "code") || !strcmp(sub, "unlock") || !strcmp(sub, "approve") ||
+	    !strcmp(sub, "pending"))
+		return cmd_person_enrol(argc, argv);
 	if (!fn)
-		return cli_usage("usage: chancery person add|roles|set|revoke SITE ID ... --as ADMIN\n");
+		return cli_usage("usage: chancery person add|roles|set|revoke|key SITE ID ... --as ADMIN\n");
 	if (cli_parse(&a, argc - 1, argv + 1, fn == person_add ? add_opts :
 	              fn == person_roles ? roles_opts : fn == person_set ? set_opts : revoke_opts, NULL) < 0)
 		return cli_bad_args(&a);
-	rc = a.pos.n == 2 ? with_admin(&a, fn) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, fn) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -218,7 +270,7 @@ int cmd_delegate(int argc, char **argv, int remove)
 		rc = cli_usage("usage: chancery delegate SITE --from ID --to ID --roles R --as ADMIN\n"
 		               "       chancery undelegate SITE --from ID --to ID --as ADMIN\n");
 	else
-		rc = with_admin(&a, do_delegate);
+		rc = cli_with_admin(&a, do_delegate);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -270,7 +322,7 @@ int cmd_attachment_types(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_attach_types) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_attach_types) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -288,7 +340,7 @@ int cmd_workflow(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_workflow) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_workflow) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -319,7 +371,7 @@ int cmd_site(int argc, char **argv)
 		cli_args_dispose(&a);
 		return CLI_USAGE;
 	}
-	rc = a.pos.n == 2 ? with_admin(&a, do_site) : cli_usage(NULL);
+	rc = a.pos.n == 2 ? cli_with_admin(&a, do_site) : cli_usage(NULL);
 	cli_args_dispose(&a);
 	return rc;
 }
@@ -401,18 +453,29 @@ int cmd_account(int argc, char **argv)
 	cli_args a;
 	int error;
 
+	if (argc >= 1 && !strcmp(argv[0], "password"))
+		return cmd_account_password(argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "set"))
-		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
+		return cli_usage("usage: chancery account password SITE ID [--old-password-file F] "
+		                 "[--password-file F]\n");
 	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)
 		return cli_bad_args(&a);
 	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
 		return cli_usage("usage: chancery account set SITE ID [--password-file F]\n");
 	}
+#ifdef CH_TEST_HOOKS
+	/* test builds only: officials set their own (chancery enrol,
+	 * chancery account password) */
 	if ((error = ch_site_open(&site, a.pos.v[0])) == 0 &&
 	    (error = cli_passphrase(&pw, cli_get(&a, "password-file"), a.pos.v[1], 1)) == 0 &&
 	    (error = ch_accounts_set_password(site, a.pos.v[1], pw)) == 0)
 		printf("login password of %s set\n", a.pos.v[1]);
+#else
+	error = ch_error_setc(CH_EINVALID, "nobody sets another person's login password: the "
+	                      "official sets it with their enrolment code (chancery enrol) and "
+	                      "changes it with chancery account password");
+#endif
 	ch_free_secret(pw);
 	ch_site_free(site);
 	cli_args_dispose(&a);

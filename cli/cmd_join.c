@@ -75,6 +75,8 @@ int cmd_key(int argc, char **argv)
 	cli_args a;
 	int error;
 
+	if (argc >= 1 && !strcmp(argv[0], "passphrase"))
+		return cmd_key_passphrase(argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "new"))
 		return cli_usage(usage);
 	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)

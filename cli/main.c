@@ -22,25 +22,44 @@ static const char usage_text[] =
 	"sites and people (each change is a policy commit signed by a policy-admin):\n"
 	"  init SITE --site-id ID --admin ID --name NAME [--unit U] [--tier networked|offline]\n"
 	"  person add SITE ID --name NAME --roles R1,R2 [--unit U] [--clearance C]\n"
-	"             [--scope U1,U2|*] [--key PUBLIC.asc] --as ADMIN\n"
-	"             (--key: a key whose secret stays elsewhere; --scope: the units the roles\n"
-	"             reach, instead of the person's own unit and below)\n"
+	"             [--scope U1,U2|*] [--custody server|browser] [--key PUBLIC.asc] --as ADMIN\n"
+	"             (prints the official's one-time enrolment code; --key: a key whose\n"
+	"             secret stays elsewhere; --scope: the units the roles reach, instead of\n"
+	"             the person's own unit and below)\n"
 	"  person roles SITE ID --roles R1,R2 --as ADMIN\n"
 	"  person set SITE ID --scope U1,U2|*|own --as ADMIN\n"
 	"  person revoke SITE ID --as ADMIN\n"
+	"  person key add SITE ID --key PUBLIC.asc --custody browser|token|server [--label L]\n"
+	"             --as ADMIN                  (one more key of ID; docs/format.md)\n"
+	"  person key revoke SITE ID FINGERPRINT --as ADMIN   (that key only; ID stays)\n"
+	"  custody set SITE --server allowed|forbidden --as ADMIN   (policy/settings.json)\n"
 	"  delegate SITE --from ID --to ID --roles R1 --as ADMIN\n"
 	"  undelegate SITE --from ID --to ID --as ADMIN\n"
 	"  workflow set SITE FILE.json --as ADMIN\n"
 	"  attachment-types set SITE attachments.json --as ADMIN   (policy/attachments.json)\n"
 	"  site set SITE ID --units U1,U2 [--tls-fingerprint HEX] --as ADMIN\n"
 	"  export-keys SITE\n"
-	"  account set SITE ID [--password-file F]   (login password for the browser)\n"
+	"  person code SITE ID --as ADMIN              (a new enrolment code: a forgotten\n"
+	"                                              password, a locked key)\n"
+	"  person unlock SITE ID --as ADMIN            (a key locked by wrong passphrases)\n"
+	"  person pending SITE                         (device keys awaiting approval)\n"
+	"  person approve SITE ID FINGERPRINT --as ADMIN   (after comparing fingerprints)\n"
+	"\n"
+	"officials (their own secrets; nobody else ever knows them):\n"
+	"  enrol SITE ID --code-file F [--password-file F] [--passphrase-file F]\n"
+	"        [--device-key PUBLIC.asc --custody token|browser [--label L]]\n"
+	"  account password SITE ID [--old-password-file F] [--password-file F]\n"
+	"  key passphrase SITE ID [--passphrase-file OLD] [--new-passphrase-file NEW]\n"
 	"  key new SITE ID [--name NAME]             (an official's key in this site's own\n"
 	"                                            GnuPG home; prints the public key)\n"
 	"\n"
 	"missions (chancery only):\n"
 	"  join SITE --site-id ID --from DIR_OR_URL [--anchor COMMIT] [--cert F --key F --ca F]\n"
 	"  sync SITE --remote URL --cert F --key F --ca F [--peer ID]\n"
+	"  remote https://HOST:PORT inbox|show DOC|act DOC --as ID --ca CA.pem\n"
+	"         [--password-file F] [--action A --key FPR --comment C --pin-file F]\n"
+	"         (an official's client of a remote site: signs here, with their own GnuPG,\n"
+	"         whose key may be on a token)\n"
 	"\n"
 	"documents (each step is a commit signed by the acting person):\n"
 	"  doc create SITE --as ID --title T --type TYPE [--workflow W] --file F.md\n"
@@ -353,6 +372,10 @@ int main(int argc, char **argv)
 		return cmd_site(argc, argv);
 	if (!strcmp(cmd, "attachment-types"))
 		return cmd_attachment_types(argc, argv);
+	if (!strcmp(cmd, "enrol"))
+		return cmd_enrol(argc, argv);
+	if (!strcmp(cmd, "custody"))
+		return cmd_custody(argc, argv);
 	if (!strcmp(cmd, "account"))
 		return cmd_account(argc, argv);
 	if (!strcmp(cmd, "key"))
@@ -378,6 +401,8 @@ int main(int argc, char **argv)
 		return cmd_join(argc, argv);
 	if (!strcmp(cmd, "sync"))
 		return cmd_sync(argc, argv);
+	if (!strcmp(cmd, "remote"))
+		return cmd_remote(argc, argv);
 #else
 	if (!strcmp(cmd, "declassify"))
 		return cmd_declassify(argc, argv);

@@ -922,6 +922,111 @@ done:
 	return error;
 }
 
+/* PASSWD: the agent inquires PASSPHRASE (the old one, which it checks)
+ * and then NEW_PASSPHRASE, each answered once, in loopback mode. */
+typedef struct {
+	assuan_context_t ctx;
+	const char *old_pass, *new_pass;
+	int asked_old, asked_new, unexpected;
+} passwd_state;
+
+static gpg_error_t send_dline(assuan_context_t ctx, const char *pass)
+{
+	char dline[2 + 3 * CH_PASSPHRASE_MAX + 1];
+	const char *p;
+	size_t n = 0;
+	gpg_error_t err;
+
+	dline[n++] = 'D';
+	dline[n++] = ' ';
+	for (p = pass; *p; p++) {
+		if (*p == '%') {
+			memcpy(dline + n, "%25", 3);
+			n += 3;
+		} else {
+			dline[n++] = *p;
+		}
+	}
+	dline[n] = '\0';
+	err = assuan_write_line(ctx, dline);
+	ch_wipe(dline, sizeof(dline));
+	return err;
+}
+
+static gpg_error_t on_passwd_inquire(void *payload, const char *line)
+{
+	passwd_state *st = payload;
+
+	if (!strncmp(line, "NEW_PASSPHRASE", 14) && (!line[14] || line[14] == ' ') &&
+	    !st->asked_new) {
+		st->asked_new = 1;
+		return send_dline(st->ctx, st->new_pass);
+	}
+	if (!strncmp(line, "PASSPHRASE", 10) && (!line[10] || line[10] == ' ') &&
+	    !st->asked_old) {
+		st->asked_old = 1;
+		return send_dline(st->ctx, st->old_pass);
+	}
+	st->unexpected = 1;
+	return gpg_error(GPG_ERR_ASS_CANCELED);
+}
+
+/* One keygrip's passphrase. */
+static int passwd_one(ch_keystore *ks, const char *keygrip, const char *old_pass,
+                      const char *new_pass)
+{
+	passwd_state st = { NULL, old_pass, new_pass, 0, 0, 0 };
+	ch_buf cmd = CH_BUF_INIT;
+	gpg_error_t err;
+	int error;
+
+	if ((error = agent_ready(ks)) < 0)
+		return error;
+	st.ctx = ks->agent;
+	ch_buf_printf(&cmd, "PASSWD %s", keygrip);
+	err = assuan_transact(ks->agent, cmd.ptr, NULL, NULL, on_passwd_inquire, &st, NULL, NULL);
+	ch_buf_dispose(&cmd);
+	if (!err)
+		return 0;
+	if (agent_err_is_local(err) || st.unexpected)
+		agent_disconnect(ks);
+	return agent_error(err, keygrip, st.unexpected, "change the passphrase of");
+}
+
+/* Every key of the certificate (primary, signing and encryption subkeys:
+ * bundles decrypt with the same passphrase), the signing one first, so a
+ * wrong old passphrase changes nothing. */
+int ch_keystore_passwd(ch_keystore *ks, const ch_keyinfo *key, const char *old_pass,
+                       const char *new_pass)
+{
+	char keygrip[41], want[41], other[41];
+	gpgme_ctx_t ctx;
+	gpgme_key_t k = NULL;
+	gpgme_subkey_t sk;
+	gpgme_error_t err;
+	int error;
+
+	if ((error = normalize_hex40(keygrip, key->keygrip, "keygrip")) < 0 ||
+	    (error = normalize_hex40(want, key->fpr, "fingerprint")) < 0 ||
+	    (error = valid_passphrase(old_pass)) < 0 || (error = valid_passphrase(new_pass)) < 0)
+		return error;
+	if (strlen(new_pass) < 8)
+		return ch_error_setc(CH_EINVALID, "a signing passphrase has at least 8 characters");
+	if ((error = passwd_one(ks, keygrip, old_pass, new_pass)) < 0)
+		return error;
+	if ((error = gpg_context(&ctx, ks)) < 0)
+		return error;
+	err = gpgme_get_key(ctx, want, &k, 1);
+	if (err || !k)
+		return gpgme_fail(err ? err : gpg_error(GPG_ERR_NO_SECKEY),
+		                  "cannot list the key's subkeys");
+	for (sk = k->subkeys; sk && !error; sk = sk->next)
+		if (sk->keygrip && normalize_hex40(other, sk->keygrip, "keygrip") == 0 &&
+		    strcmp(other, keygrip))
+			error = passwd_one(ks, other, old_pass, new_pass);
+	gpgme_key_unref(k);
+	return error;
+}
 
 /* ------------------------------------------------------------------------
  * Encryption for bundles (docs/sync.md "Bundles")

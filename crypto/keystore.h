@@ -47,6 +47,10 @@ int ch_keystore_export(ch_buf *out, ch_keystore *ks, const char *fpr);
  * says so), CH_ENOTFOUND when the key is not in this home. */
 int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
                      const char *passphrase, const void *payload, size_t len);
+/* Change the passphrase of `key` (gpg-agent PASSWD, loopback): CH_EAUTH
+ * when old_pass is wrong (the agent checks it), nothing changed then. */
+int ch_keystore_passwd(ch_keystore *ks, const ch_keyinfo *key, const char *old_pass,
+                       const char *new_pass);
 /* Bundles (docs/sync.md): encrypt to people's public keys (their
  * encryption subkeys; keys come from the signed policy, so no web of
  * trust), in a temporary GnuPG home that holds nothing else. */

@@ -1448,6 +1448,73 @@ done:
 	return error;
 }
 
+/* The certificates of a key block, one after the other: each starts at a
+ * primary public-key packet. Returns their number (at most max) with each
+ * one's bounds in starts[]/ends[]; packets before the first primary are
+ * left for read_keyblock to refuse. */
+static int split_certs(size_t *starts, size_t *ends, size_t max, size_t *n, const ch_buf *bin)
+{
+	packet pkt;
+	cursor c;
+	size_t at, count = 0;
+	int error;
+
+	*n = 0;
+	cur_init(&c, bin->ptr, bin->size);
+	while (c.left) {
+		at = bin->size - c.left;
+		if (++count > PGP_MAX_PACKETS)
+			return ch_error_setc(CH_EINVALID, "key block has more than %d packets",
+			                     PGP_MAX_PACKETS);
+		if ((error = next_packet(&pkt, &c)) < 0)
+			return error;
+		if (pkt.tag == TAG_PUBKEY || !*n) {
+			if (*n == max)
+				return ch_error_setc(CH_EINVALID, "the key file holds more than %zu "
+				                     "certificates", max);
+			if (*n)
+				ends[*n - 1] = at;
+			starts[(*n)++] = at;
+		}
+	}
+	if (*n)
+		ends[*n - 1] = bin->size;
+	return 0;
+}
+
+int ch_pgp_keyring_add_many(ch_pgp_keyring *kr, const void *data, size_t len, const char *owner,
+                            char (*primaries)[CH_PGP_FPR_HEX], size_t max, size_t *n)
+{
+	ch_buf bin = CH_BUF_INIT, one = CH_BUF_INIT;
+	size_t *starts = ch_calloc(max ? max : 1, sizeof(*starts));
+	size_t *ends = ch_calloc(max ? max : 1, sizeof(*ends));
+	size_t i, count = 0;
+	int error;
+
+	*n = 0;
+	if ((error = decode_keys(&bin, data, len)) < 0 ||
+	    (error = split_certs(starts, ends, max, &count, &bin)) < 0)
+		goto done;
+	if (!count) {
+		error = ch_error_setc(CH_EINVALID, "no public key in the key block");
+		goto done;
+	}
+	for (i = 0; i < count; i++) {
+		ch_buf_set(&one, bin.ptr + starts[i], ends[i] - starts[i]);
+		if ((error = ch_pgp_keyring_add(kr, one.ptr, one.size, owner, primaries[i])) < 0) {
+			ch_error_prefix("certificate %zu: ", i + 1);
+			goto done;
+		}
+	}
+	*n = count;
+done:
+	free(starts);
+	free(ends);
+	ch_buf_dispose(&one);
+	ch_buf_dispose(&bin);
+	return error;
+}
+
 static int find_issuer(const pgp_key **out, const ch_pgp_keyring *kr, const sig_info *s)
 {
 	char hex[CH_PGP_FPR_HEX];

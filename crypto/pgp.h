@@ -66,6 +66,14 @@ void ch_pgp_keyring_free(ch_pgp_keyring *kr);
  * receives the primary fingerprint. */
 int ch_pgp_keyring_add(ch_pgp_keyring *kr, const void *data, size_t len,
                        const char *owner, char primary_out[CH_PGP_FPR_HEX]);
+/* Several certificates in `data` (armored blocks one after another, or
+ * binary), each added as by ch_pgp_keyring_add, at most `max`; their
+ * primary fingerprints in order in primaries[0..*n). A person's key file
+ * of version 2 holds one certificate per key people.json lists for them
+ * (workflows/policy.c checks that each is listed). On error some may have
+ * been added: callers discard the keyring. */
+int ch_pgp_keyring_add_many(ch_pgp_keyring *kr, const void *data, size_t len, const char *owner,
+                            char (*primaries)[CH_PGP_FPR_HEX], size_t max, size_t *n);
 /* Whether certificate `primary` (40 hex) can make, at time `now`, a
  * signature that ch_pgp_verify accepts: 0 if one of its keys may sign and
  * is neither revoked nor expired; CH_EINVALID naming every key's reason if

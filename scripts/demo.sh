@@ -58,11 +58,17 @@ mkdir -p "$D/pass"
 chmod 755 "$D"
 chmod 700 "$D/pass"
 "$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị Viên" --unit hq/admin \
-	--passphrase-file "$(pass admin.a)"
+	--passphrase-file "$(pass admin.a)" --password-file "$(login admin.a)"
+# The admin adds each official and hands them a one-time enrolment code;
+# the official sets their own login password and signing passphrase.
 for p in "${people[@]}"; do
 	IFS='|' read -r id name roles unit scope <<<"$p"
 	"$CH" person add "$S" "$id" --name "$name" --roles "$roles" --unit "$unit" ${scope:+--scope "$scope"} \
-		--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass "$id")"
+		--custody server --as admin.a --passphrase-file "$(pass admin.a)" |
+		sed -n 's/^enrolment code for [^:]*: //p' >"$D/pass/$id.code"
+	"$CH" enrol "$S" "$id" --code-file "$D/pass/$id.code" --password-file "$(login "$id")" \
+		--passphrase-file "$(pass "$id")" >/dev/null
+	rm -f "$D/pass/$id.code"
 done
 # One mission, with the TLS client certificate it syncs with (its SHA-256,
 # of the DER form, in policy/sites.json).
@@ -97,9 +103,6 @@ d6=$(create chinh-phu-tin-292.txt "Công văn gửi Đại sứ quán tại Toky
 act "$d6" nguyen.van.a submit
 act "$d6" tran.thi.b approve                       # awaits the deputies: le.van.c, ...
 
-for id in admin.a $(for p in "${people[@]}"; do echo "${p%%|*}"; done); do
-	"$CH" account set "$S" "$id" --password-file "$(login "$id")" >/dev/null
-done
 # The trust anchor, handed to auditors and missions out of band.
 "$CH" verify "$S" | sed -n 's/^introduction \([0-9a-f]*\), signed by \([0-9A-F]*\) .*/--introduction \1 --introducer \2/p' >"$D/anchor"
 }

@@ -25,10 +25,12 @@ set_run=(
 )
 # the test build (cmocka, librnp for the differential fuzz target), the
 # folding table's generator (unicode-data, ICU), the other OpenPGP
-# implementations of the differential tests
+# implementations of the differential tests, a PKCS#11 token (SoftHSM2)
+# behind gpg-agent for the token test
 set_test=(
 	clang libcmocka-dev librnp-dev unicode-data libicu-dev gnupg1 rnp sq sqop sqv
 	curl jq util-linux tshark valgrind procps zip python3 iproute2 openssl wrk
+	softhsm2 gnupg-pkcs11-scd
 )
 set_bench=(
 	libcmocka-dev librnp-dev

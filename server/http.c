@@ -31,7 +31,8 @@ const char srv_tls_priorities[] =
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE";
 
 static const char csp[] =
-	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+	"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+	"img-src 'self'; form-action 'self'; "
 	"frame-ancestors 'none'; base-uri 'none'";
 
 /* ---- per-thread site handles (libgit2 objects are not shared) ---- */
@@ -61,6 +62,7 @@ ch_site *srv_thread_site(srv *s)
 			return NULL;
 		site->sign = ch_signer_client_sign;
 		site->keygen = ch_signer_client_keygen;
+		site->passwd = ch_signer_client_passwd;
 		site->sign_ctx = &s->signer;
 		pthread_setspecific(site_key, site);
 	}

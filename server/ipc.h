@@ -21,8 +21,10 @@ enum {
 	CH_IPC_SIGN = 1,   /* person, passphrase, payload -> OK(signature) | ERR */
 	CH_IPC_OK = 2,
 	CH_IPC_ERR = 3,    /* code, message */
-	CH_IPC_KEYGEN = 4  /* person, name, email, algo, passphrase ->
+	CH_IPC_KEYGEN = 4, /* person, name, email, algo, passphrase ->
 	                      OK(fpr, signing fpr, keygrip, algo, armored key) | ERR */
+	CH_IPC_PASSWD = 5  /* person, old passphrase, new passphrase -> OK() | ERR
+	                      (the key guard counts a wrong old one) */
 };
 
 typedef struct {

@@ -10,6 +10,8 @@
 #include "util/text.h"
 #include "workflows/store/accounts.h"
 #include "workflows/admin.h"
+#include "workflows/commit.h"
+#include "workflows/enrol.h"
 #include "workflows/classify/gate.h"
 #include "workflows/verify/verify.h"
 #include "util/common.h"
@@ -435,7 +437,35 @@ static enum MHD_Result new_form(srv_ctx *x, unsigned status, const char *error, 
 	return MHD_YES;
 }
 
+static enum MHD_Result create_doc_ext(srv_ctx *x, ch_commit_ext *ext);
+
 static enum MHD_Result create_doc(srv_ctx *x)
+{
+	return create_doc_ext(x, NULL);
+}
+
+/* The same form, for a step signed in the browser: prepared, not written;
+ * the answer is JSON (presign.c). */
+enum MHD_Result srv_page_create_prepare(srv_ctx *x, const char *id, const char *rest)
+{
+	char fpr[CH_PGP_FPR_HEX];
+	ch_commit_ext ext;
+	enum MHD_Result rc;
+
+	(void)id;
+	(void)rest;
+	if (srv_presign_key(fpr, srv_field_get(x->r, "key")) < 0)
+		return srv_send_json(x, 400, json_pack("{s:s}", "error", ch_error_last()));
+	ch_commit_ext_init(&ext);
+	ext.prepare = 1;
+	ext.pk_algo = CH_PGP_PK_EDDSA;
+	snprintf(ext.key_fpr, sizeof(ext.key_fpr), "%s", fpr);
+	rc = create_doc_ext(x, &ext);
+	ch_commit_ext_dispose(&ext);
+	return rc;
+}
+
+static enum MHD_Result create_doc_ext(srv_ctx *x, ch_commit_ext *ext)
 {
 	ch_strv to = CH_STRV_INIT;
 	ch_buf id = CH_BUF_INIT, loc = CH_BUF_INIT;
@@ -472,13 +502,19 @@ static enum MHD_Result create_doc(srv_ctx *x)
 	req.text_len = len;
 	srv_attach_from_form(&fa, x);
 	req.attach = &fa.req;
-	if (!who.passphrase || !req.text)
+	who.ext = ext;
+	if ((!who.passphrase && !ext) || !req.text)
 		error = ch_error_setc(CH_EINVALID, "text and signing passphrase are required");
 	else
 		error = ch_doc_create(&id, x->site, &req, &who);
 	srv_attach_dispose(&fa);
 	srv_log(x, "create: %s", error ? "refused" : id.ptr);
-	if (error < 0) {
+	if (ext) {
+		if (!error)
+			error = srv_presign_reply(x, id.ptr, ext);
+		rc = error < 0 ? srv_send_json(x, ch_error_http_status(error), json_pack("{s:s}",
+		                               "error", ch_error_last())) : MHD_YES;
+	} else if (error < 0) {
 		rc = new_form(x, ch_error_http_status(error), ch_error_last(), error != CH_ECLASSIFIED);
 	} else {
 		srv_index_touch(x);
@@ -502,10 +538,24 @@ static int is_role(srv_ctx *x, const char *role)
 	       !p->revoked && ch_person_has_role(p, role);
 }
 
+/* Every key of a person with its custody (DESIGN "Keys with custody"). */
+static json_t *keys_json(const ch_person *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < p->nkeys; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}", "fingerprint",
+		                                   p->keys[i].fingerprint, "custody",
+		                                   ch_custody_name(p->keys[i].custody), "label",
+		                                   p->keys[i].label, "revoked", p->keys[i].revoked));
+	return a;
+}
+
 static enum MHD_Result people(srv_ctx *x, unsigned status, const char *notice, const char *error)
 {
 	const ch_policy *pol;
-	json_t *arr = json_array(), *del = json_array();
+	json_t *arr = json_array(), *del = json_array(), *pending = NULL;
 	size_t i, j;
 
 	if (srv_current_policy(&pol, x) < 0)
@@ -516,9 +566,10 @@ static enum MHD_Result people(srv_ctx *x, unsigned status, const char *notice, c
 
 		for (j = 0; j < p->roles.n; j++)
 			ch_buf_printf(&roles, "%s%s", j ? ", " : "", p->roles.v[j]);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", p->id,
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "id", p->id,
 		                                     "name", p->name, "unit", p->unit, "roles", roles.ptr,
-		                                     "fingerprint", p->fingerprint, "revoked", p->revoked));
+		                                     "fingerprint", p->fingerprint, "revoked", p->revoked,
+		                                     "keys", keys_json(p)));
 		ch_buf_dispose(&roles);
 	}
 	for (i = 0; i < pol->ndelegations; i++) {
@@ -528,9 +579,18 @@ static enum MHD_Result people(srv_ctx *x, unsigned status, const char *notice, c
 		                                     "to", pol->delegations[i].to, "roles", roles));
 		free(roles);
 	}
-	srv_render(x, status, "people", json_pack("{s:o, s:o, s:s?, s:s?}", "people", arr,
-	                                          "delegations", del, "notice", notice, "error", error));
+	if (ch_enrol_pending(&pending, x->site) < 0)
+		pending = json_array();
+	srv_render(x, status, "people", json_pack("{s:o, s:o, s:o, s:s?, s:s?}", "people", arr,
+	                                          "delegations", del, "pending", pending, "notice",
+	                                          notice, "error", error));
 	return MHD_YES;
+}
+
+enum MHD_Result srv_people_page(srv_ctx *x, unsigned status, const char *notice,
+                                const char *error)
+{
+	return people(x, status, notice, error);
 }
 
 static void split_roles(ch_strv *out, const char *list)
@@ -562,20 +622,40 @@ static enum MHD_Result people_post(srv_ctx *x, const char *what)
 		return people(x, 400, NULL, "signing passphrase required");
 	split_roles(&roles, srv_field_get(x->r, "roles"));
 	if (!strcmp(what, "add")) {
+		/* No secret of the new person's here: the admin gets a one-time
+		 * enrolment code, shown once, with which the official sets their
+		 * own (workflows/enrol.h). */
+		const char *custody = srv_field_get(x->r, "custody");
+		ch_buf code = CH_BUF_INIT;
 		ch_person_new p;
-		const char *pw = srv_field_get(x->r, "new_password");
 
 		memset(&p, 0, sizeof(p));
 		p.id = srv_field_get(x->r, "id");
 		p.name = srv_field_get(x->r, "name");
 		p.unit = srv_field_get(x->r, "unit");
 		p.roles = &roles;
-		p.passphrase = srv_field_get(x->r, "new_passphrase");
-		if (!p.id || !p.name || !p.unit || !p.passphrase || !pw)
-			error = ch_error_setc(CH_EINVALID, "id, name, unit, roles, the new person's signing "
-			                      "passphrase and login password are required");
-		else if ((error = ch_admin_person_add(x->site, &admin, &p)) == 0)
-			error = ch_accounts_set_password(x->site, p.id, pw);
+		if (!p.id || !p.name || !p.unit)
+			error = ch_error_setc(CH_EINVALID, "id, name, unit and roles are required");
+		else
+			error = ch_enrol_person_add(&code, x->site, &admin, &p,
+			                            custody && !strcmp(custody, "server"));
+		srv_log(x, "people add: %s", error ? "refused" : "ok");
+		if (!error) {
+			ch_buf notice = CH_BUF_INIT;
+			enum MHD_Result rc;
+
+			ch_buf_printf(&notice, "%s: enrolment code %s (valid %d hours, shown once: "
+			              "hand it to the official in person; /enrol)", p.id, code.ptr,
+			              CH_ENROL_TTL / 3600);
+			rc = people(x, 200, notice.ptr, NULL);
+			ch_wipe(notice.ptr, notice.size);
+			ch_buf_dispose(&notice);
+			ch_wipe(code.ptr, code.size);
+			ch_buf_dispose(&code);
+			ch_strv_free(&roles);
+			return rc;
+		}
+		ch_buf_dispose(&code);
 	} else if (!strcmp(what, "roles")) {
 		const char *id = srv_field_get(x->r, "id");
 

@@ -241,6 +241,28 @@ enum MHD_Result srv_page_people_post(srv_ctx *x, const char *id, const char *res
 enum MHD_Result srv_page_security(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_page_audit(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_page_need_login(srv_ctx *x);
+
+/* presign.c: steps signed in the official's own custody */
+enum MHD_Result srv_page_prepare(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_sign_finish(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_prepare(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_sign_finish(srv_ctx *x, const char *id, const char *rest);
+/* Keep a prepared step (ext's contents move) and answer its JSON. */
+int srv_presign_reply(srv_ctx *x, const char *doc, struct ch_commit_ext_s *ext);
+int srv_presign_key(char out[41], const char *in);
+
+/* enrolpages.c: enrolment, the official's own secrets, approvals */
+enum MHD_Result srv_page_enrol_form(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_enrol(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_account(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_account_post(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_approve(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_script(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_page_create_prepare(srv_ctx *x, const char *id, const char *rest);
+enum MHD_Result srv_api_account(srv_ctx *x, const char *id, const char *rest);
+/* pages.c: the people page with a notice or an error */
+enum MHD_Result srv_people_page(srv_ctx *x, unsigned status, const char *notice,
+                                const char *error);
 enum MHD_Result srv_page_not_found(srv_ctx *x);
 int srv_has_role(srv_ctx *x, const char *role);
 int srv_render(srv_ctx *x, unsigned status, const char *tmpl, json_t *data);

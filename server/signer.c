@@ -18,6 +18,7 @@
 #include "signer.h"
 #include "util/text.h"
 #include "workflows/site.h"
+#include "workflows/store/keyguard.h"
 #include "util/common.h"
 
 #define SIGNER_SIGNS_PER_MINUTE 30
@@ -92,7 +93,6 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 {
 	const char *person = m->field[0], *pass = m->field[1];
 	ch_buf sig = CH_BUF_INIT;
-	ch_keystore *ks;
 	ch_keyinfo key;
 	int error;
 
@@ -105,8 +105,8 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	/* site.json may have gained people since start: read it again. */
 	if ((error = ch_site_reload_config(site)) < 0 ||
 	    (error = ch_site_signer(&key, site, person)) < 0 ||
-	    (error = ch_site_keystore(&ks, site)) < 0 ||
-	    (error = ch_keystore_sign(&sig, ks, &key, pass, m->field[2], m->flen[2])) < 0) {
+	    (error = ch_keyguard_sign(&sig, site, person, &key, pass, m->field[2],
+	                              m->flen[2])) < 0) {
 		error = reply_err(fd, error, ch_error_last());
 	} else {
 		const void *f[1] = { sig.ptr };
@@ -163,6 +163,27 @@ static int handle_keygen(int fd, ch_site *site, const ch_ipc_msg *m)
 	return error;
 }
 
+/* The official changes their signing passphrase (or sets it at enrolment,
+ * the old one being the enrolment code the key was made with). Counted
+ * like a signature: a locked key changes nothing. */
+static int handle_passwd(int fd, ch_site *site, const ch_ipc_msg *m)
+{
+	const char *person = m->field[0], *old = m->field[1], *nw = m->field[2];
+	ch_keyinfo key;
+	int error, i;
+
+	for (i = 0; i < 3; i++)
+		if (!text_field(m, (size_t)i, 1024))
+			return ch_error_setc(CH_EINVALID, "signer: malformed passwd request");
+	if (!ch_valid_person_id(person))
+		return reply_err(fd, CH_EINVALID, "malformed person");
+	if ((error = ch_site_reload_config(site)) < 0 ||
+	    (error = ch_site_signer(&key, site, person)) < 0 ||
+	    (error = ch_keyguard_passwd(site, person, &key, old, nw)) < 0)
+		return reply_err(fd, error, ch_error_last());
+	return ch_ipc_send(fd, CH_IPC_OK, 0, 0, NULL, NULL);
+}
+
 int ch_signer_main(int fd, const char *site_path)
 {
 	ch_site *site = NULL;
@@ -172,11 +193,13 @@ int ch_signer_main(int fd, const char *site_path)
 	if (ch_site_open_keys(&site, site_path) < 0)
 		return 1;
 	for (;;) {
-		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_KEYGEN, 0);
+		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_PASSWD, 0);
 		if (rc == 0 && m.type == CH_IPC_SIGN && m.nfields == 3)
 			rc = handle_sign(fd, site, &m);
 		else if (rc == 0 && m.type == CH_IPC_KEYGEN && m.nfields == 5)
 			rc = handle_keygen(fd, site, &m);
+		else if (rc == 0 && m.type == CH_IPC_PASSWD && m.nfields == 3)
+			rc = handle_passwd(fd, site, &m);
 		else if (rc == 0)
 			rc = ch_error_setc(CH_EINVALID, "signer: unexpected request type %u", m.type);
 		ch_ipc_msg_dispose(&m);
@@ -242,6 +265,32 @@ int ch_signer_client_keygen(ch_keyinfo *key, ch_buf *armored, const char *person
 			error = m.code < 0 ? m.code : CH_ERROR;
 			ch_error_setc(error, "%s", m.field[0]);
 		} else {
+			error = ch_error_setc(CH_EIO, "the signer sent a malformed reply");
+		}
+		ch_ipc_msg_dispose(&m);
+	} else if (error == CH_ENOTFOUND) {
+		error = ch_error_setc(CH_EIO, "the signer process has gone away");
+	}
+	pthread_mutex_unlock(&c->lock);
+	return error;
+}
+
+int ch_signer_client_passwd(const char *person, const char *old_pass, const char *new_pass,
+                            void *ctx)
+{
+	ch_signer_client *c = ctx;
+	const void *f[3] = { person, old_pass, new_pass };
+	size_t l[3] = { strlen(person), strlen(old_pass), strlen(new_pass) };
+	ch_ipc_msg m;
+	int error;
+
+	pthread_mutex_lock(&c->lock);
+	if ((error = ch_ipc_send(c->fd, CH_IPC_PASSWD, 0, 3, f, l)) == 0 &&
+	    (error = ch_ipc_recv(&m, c->fd, CH_IPC_OK, CH_IPC_ERR, 0)) == 0) {
+		if (m.type == CH_IPC_ERR && m.nfields == 1) {
+			error = m.code < 0 ? m.code : CH_ERROR;
+			ch_error_setc(error, "%s", m.field[0]);
+		} else if (m.type != CH_IPC_OK) {
 			error = ch_error_setc(CH_EIO, "the signer sent a malformed reply");
 		}
 		ch_ipc_msg_dispose(&m);

@@ -32,4 +32,8 @@ int ch_signer_client_keygen(ch_keyinfo *key, ch_buf *armored, const char *person
                             const char *name, const char *email, const char *algo,
                             const char *passphrase, void *ctx);
 
+/* A ch_passwd_fn that asks the signer to change a passphrase. */
+int ch_signer_client_passwd(const char *person, const char *old_pass, const char *new_pass,
+                            void *ctx);
+
 #endif

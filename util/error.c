@@ -10,11 +10,14 @@ static _Thread_local char last[CH_ERROR_MAX];
 
 int ch_error_setc(int code, const char *fmt, ...)
 {
+	char buf[sizeof(last)];
 	va_list ap;
 
+	/* through a copy: the arguments may be ch_error_last() itself */
 	va_start(ap, fmt);
-	vsnprintf(last, sizeof(last), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(last, buf, sizeof(last));
 	return code;
 }
 

@@ -13,7 +13,6 @@
 #define F_PEOPLE "policy/people.json"
 #define F_SITES "policy/sites.json"
 
-typedef int (*change_fn)(ch_fileset *files, json_t *people, json_t *sites, void *payload);
 
 static const char *jstr(const json_t *o, const char *key)
 {
@@ -101,8 +100,8 @@ static int check_new_keys(const ch_policy *old, const ch_policy *next)
 	ch_buf path = CH_BUF_INIT;
 	const ch_buf *a, *b;
 	const ch_person *p;
-	size_t i;
-	int error = 0;
+	size_t i, k;
+	int error = 0, same;
 
 	for (i = 0; i < next->npeople && !error; i++) {
 		p = &next->people[i];
@@ -110,18 +109,25 @@ static int check_new_keys(const ch_policy *old, const ch_policy *next)
 		ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
 		a = ch_fileset_get(&old->files, path.ptr);
 		b = ch_fileset_get(&next->files, path.ptr);
-		if (p->revoked || !b || (a && a->size == b->size && !memcmp(a->ptr, b->ptr, a->size)))
-			continue;
-		if ((error = ch_pgp_keyring_can_sign(next->keyring, p->fingerprint,
-		                                     (int64_t)time(NULL))) < 0)
-			ch_error_prefix("the key of %s cannot sign a step: ", p->id);
+		same = a && b && a->size == b->size && !memcmp(a->ptr, b->ptr, a->size);
+		for (k = 0; k < p->nkeys && !error && !p->revoked && b; k++) {
+			const ch_person *op = ch_policy_person(old, p->id);
+
+			/* a key listed before, in a file unchanged, is not judged again */
+			if (p->keys[k].revoked || (same && ch_person_key_find(op, p->keys[k].fingerprint)))
+				continue;
+			if ((error = ch_pgp_keyring_can_sign(next->keyring, p->keys[k].fingerprint,
+			                                     (int64_t)time(NULL))) < 0)
+				ch_error_prefix("the key %s of %s cannot sign a step: ",
+				                p->keys[k].fingerprint, p->id);
+		}
 	}
 	ch_buf_dispose(&path);
 	return error;
 }
 
-static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, void *payload,
-                         const char *subject)
+int ch_admin_policy_change(ch_site *site, const ch_actor *admin, ch_admin_change_fn fn,
+                           void *payload, const char *subject)
 {
 	ch_fileset files = CH_FILESET_INIT;
 	json_t *people = NULL, *sites = NULL;
@@ -145,6 +151,14 @@ static int policy_change(ch_site *site, const ch_actor *admin, change_fn fn, voi
 	}
 	if ((error = ch_site_signer(&key, site, admin->actor)) < 0)
 		goto done;
+	/* a listed key, not revoked: the policy chain is the admins' (P2);
+	 * settings.json's server_custody governs document steps (D1) */
+	if (!ch_person_key_find(me, key.fpr) || ch_person_key_find(me, key.fpr)->revoked) {
+		error = ch_error_setc(CH_EDENIED, "the local key of %s is not a key of theirs that the "
+		                      "policy lists unrevoked: it cannot sign the policy change",
+		                      admin->actor);
+		goto done;
+	}
 	for (i = 0; i < pol->files.n; i++)
 		ch_fileset_put(&files, pol->files.v[i].path, pol->files.v[i].data.ptr,
 		               pol->files.v[i].data.size);
@@ -187,7 +201,7 @@ static int check_person_new(const ch_person_new *p)
 	if (!ch_valid_unit(p->unit))
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid unit (like hq/legal)",
 		                     p->unit);
-	if (!p->public_key && (!p->passphrase || strlen(p->passphrase) < 8))
+	if (!p->public_key && !p->no_key && (!p->passphrase || strlen(p->passphrase) < 8))
 		return ch_error_setc(CH_EINVALID, "the signing passphrase of %s must have at least "
 		                     "8 characters", p->id);
 	return 0;
@@ -195,7 +209,11 @@ static int check_person_new(const ch_person_new *p)
 
 static json_t *person_json(const ch_person_new *p, const char *fpr)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", p->id, "name", p->name,
+	json_t *j = p->no_key ? /* version 2: keys come later, each approved by an admin */
+	            json_pack("{s:s, s:s, s:s, s:[], s:o, s:s}", "id", p->id, "name", p->name,
+	                      "unit", p->unit, "keys", "roles", strv_json(p->roles), "clearance",
+	                      p->clearance ? p->clearance : "unclassified") :
+	            json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", p->id, "name", p->name,
 	                      "unit", p->unit, "fingerprint", fpr, "roles", strv_json(p->roles),
 	                      "clearance", p->clearance ? p->clearance : "unclassified");
 
@@ -222,7 +240,8 @@ static int add_person_fn(ch_fileset *files, json_t *people, json_t *sites, void 
 	if (find_by_id(arr, ap->p->id))
 		return ch_error_setc(CH_EINVALID, "%s is already a person in the policy", ap->p->id);
 	json_array_append_new(arr, person_json(ap->p, ap->fpr));
-	put_key(files, ap->p->id, ap->armored);
+	if (!ap->p->no_key)
+		put_key(files, ap->p->id, ap->armored);
 	return 0;
 }
 
@@ -280,17 +299,18 @@ int ch_admin_person_add(ch_site *site, const ch_actor *admin, const ch_person_ne
 		error = ch_error_setc(CH_EINVALID, "%s is already a person in the policy", p->id);
 		goto done;
 	}
-	if ((error = p->public_key ? key_from_public(&key, &armored, p) :
-	                             make_key(&key, &armored, site, p)) < 0)
+	memset(&key, 0, sizeof(key));
+	if (!p->no_key && (error = p->public_key ? key_from_public(&key, &armored, p) :
+	                                           make_key(&key, &armored, site, p)) < 0)
 		goto done;
 	ap.p = p;
 	ap.fpr = key.fpr;
 	ap.armored = &armored;
 	ch_buf_printf(&subject, "policy: add %s (%s)", p->id, p->name);
-	if ((error = policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
+	if ((error = ch_admin_policy_change(site, admin, add_person_fn, &ap, subject.ptr)) < 0)
 		goto done;
 	/* A signer process records the key itself (it owns site.json). */
-	if (!site->keygen && !p->public_key)
+	if (!site->keygen && !p->public_key && !p->no_key)
 		error = ch_site_set_signer(site, p->id, &key);
 done:
 	ch_buf_dispose(&armored);
@@ -327,7 +347,7 @@ int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
 	int error;
 
 	ch_buf_printf(&subject, "policy: roles of %s", id);
-	error = policy_change(site, admin, roles_fn, &rp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, roles_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -356,7 +376,7 @@ int ch_admin_person_scope(ch_site *site, const ch_actor *admin, const char *id,
 	int error;
 
 	ch_buf_printf(&subject, "policy: scope of %s", id);
-	error = policy_change(site, admin, scope_fn, &rp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, scope_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -368,7 +388,7 @@ int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id)
 	int error;
 
 	ch_buf_printf(&subject, "policy: revoke %s", id);
-	error = policy_change(site, admin, roles_fn, &rp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, roles_fn, &rp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -414,7 +434,7 @@ int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, co
 
 	ch_buf_printf(&subject, "policy: %s delegation from %s to %s", roles ? "add" : "remove",
 	              from, to);
-	error = policy_change(site, admin, deleg_fn, &dp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, deleg_fn, &dp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -454,7 +474,7 @@ int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name
 	if (!ch_valid_name(name))
 		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid workflow name", name);
 	ch_buf_printf(&subject, "policy: workflow %s", name);
-	error = policy_change(site, admin, wf_fn, &wp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, wf_fn, &wp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }
@@ -475,7 +495,7 @@ int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *
 	int error;
 
 	ch_buf_put(&b, json, len);
-	error = policy_change(site, admin, attach_types_fn, &b, "policy: attachment types");
+	error = ch_admin_policy_change(site, admin, attach_types_fn, &b, "policy: attachment types");
 	ch_buf_dispose(&b);
 	return error;
 }
@@ -511,7 +531,7 @@ int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, cons
 	int error;
 
 	ch_buf_printf(&subject, "policy: site %s", id);
-	error = policy_change(site, admin, site_fn, &sp, subject.ptr);
+	error = ch_admin_policy_change(site, admin, site_fn, &sp, subject.ptr);
 	ch_buf_dispose(&subject);
 	return error;
 }

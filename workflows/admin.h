@@ -17,7 +17,18 @@ typedef struct {
 	const char *key_algo;   /* NULL: ed25519 */
 	const ch_buf *public_key; /* an existing public key (no secret key on this site,
 	                           * e.g. an offline declassifier's); then no passphrase */
+	int no_key;             /* no key yet ("keys": []): the official enrols a device
+	                         * key, which an admin approves (workflows/enrol.h) */
 } ch_person_new;
+
+/* Change the policy: fn edits the files (people.json and sites.json are
+ * given parsed and written back after it); the whole new policy is then
+ * parsed (P5, P6), every key it brings must be able to sign, and the
+ * admin signs it. For changes defined elsewhere (workflows/custody.c). */
+typedef int (*ch_admin_change_fn)(ch_fileset *files, json_t *people, json_t *sites,
+                                  void *payload);
+int ch_admin_policy_change(ch_site *site, const ch_actor *admin, ch_admin_change_fn fn,
+                           void *payload, const char *subject);
 
 /* admin.c */
 /* Create a site with its introduction commit: the first admin (roles

@@ -6,6 +6,7 @@
 
 #include "workflows/commit.h"
 #include "workflows/classify/spill.h"
+#include "workflows/store/keyguard.h"
 #include "util/failpoint.h"
 #include "util/common.h"
 
@@ -98,6 +99,45 @@ static int check_spilled(ch_site *site, const ch_commit_req *req, const git_oid 
 	return error;
 }
 
+/* Prepare: the text and the signature's digest. Write: the text prepared
+ * must name the tree and parent of now (the head was checked already). */
+static int external(ch_buf *text, ch_buf *sig, const git_oid *tree, const ch_commit_req *req)
+{
+	ch_commit_ext *ext = req->ext;
+	ch_buf want = CH_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	if (ext->prepare) {
+		size_t i;
+
+		build_text(text, tree, req->expected, req, (long long)time(NULL));
+		ext->ref = ch_strdup(req->ref);
+		if ((ext->has_expected = !!req->expected))
+			git_oid_cpy(&ext->expected, req->expected);
+		for (i = 0; req->files && i < req->files->n; i++)
+			ch_fileset_put(&ext->files, req->files->v[i].path, req->files->v[i].data.ptr,
+			               req->files->v[i].data.size);
+		ext->has_files = !!req->files;
+		ch_buf_set(&ext->text, text->ptr, text->size);
+		return ch_pgp_sig_begin(&ext->sig, ext->key_fpr, ext->pk_algo, CH_PGP_HASH_SHA256,
+		                        (int64_t)time(NULL), text->ptr, text->size);
+	}
+	ch_buf_printf(&want, "tree %s\n", git_oid_tostr(hex, sizeof(hex), tree));
+	if (req->expected)
+		ch_buf_printf(&want, "parent %s\n", git_oid_tostr(hex, sizeof(hex), req->expected));
+	if (ext->text.size < want.size || memcmp(ext->text.ptr, want.ptr, want.size) ||
+	    !strncmp(ext->text.ptr + want.size, "parent ", 7) || !ext->signature)
+		error = ch_error_setc(CH_ECONFLICT, "the prepared step no longer fits %s: nothing "
+		                      "was recorded", req->ref);
+	else {
+		ch_buf_set(text, ext->text.ptr, ext->text.size);
+		ch_buf_puts(sig, ext->signature);
+	}
+	ch_buf_dispose(&want);
+	return error;
+}
+
 int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 {
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
@@ -106,7 +146,8 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	git_oid tree;
 	int rc, error;
 
-	if (!site->sign && (error = ch_site_keystore(&ks, site)) < 0)
+	/* the key holder (this process or the signer) opens the GnuPG home */
+	if (!site->sign && !req->ext && (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
 	ch_failpoint_wait("CHANCERY_FAILPOINT_WAIT");
 	/* held shared until the ref lock is gone: `chancery recover` then knows
@@ -139,14 +180,23 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		error = ch_error_setc(CH_EINVALID, "a first commit needs files");
 	if (error < 0 || (error = check_spilled(site, req, &tree)) < 0)
 		goto done;
-	build_text(&text, &tree, req->expected, req, (long long)time(NULL));
-	error = site->sign ? site->sign(&sig, req->signer, req->key, req->passphrase, text.ptr,
+	if (req->ext) {
+		error = external(&text, &sig, &tree, req);
+		if (!error && req->ext->prepare)
+			memset(out, 0, sizeof(*out));
+		if (error < 0 || req->ext->prepare)
+			goto done; /* prepared: nothing written */
+	} else {
+		build_text(&text, &tree, req->expected, req, (long long)time(NULL));
+	}
+	error = req->ext ? 0 : site->sign ? site->sign(&sig, req->signer, req->key, req->passphrase, text.ptr,
 	                                text.size, site->sign_ctx) :
-	                    ch_keystore_sign(&sig, ks, req->key, req->passphrase, text.ptr, text.size);
+	                    ch_keyguard_sign(&sig, site, req->signer, req->key, req->passphrase,
+	                                     text.ptr, text.size);
 	if (error < 0) {
 		if (error == CH_EAUTH)
-			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was recorded",
-			              req->signer);
+			ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s (%d wrong in a row lock "
+			              "the key); nothing was recorded", req->signer, CH_KEYGUARD_TRIES);
 		goto done;
 	}
 	/* libgit2 would turn a final "\n" into a line holding one space. */
@@ -174,4 +224,42 @@ done:
 	ch_buf_dispose(&text);
 	ch_buf_dispose(&sig);
 	return error;
+}
+
+int ch_commit_write_prepared(git_oid *out, ch_site *site, ch_commit_ext *ext,
+                             const char *armored)
+{
+	ch_commit_req req;
+
+	if (!ext->ref || !ext->text.size)
+		return ch_error_setc(CH_EINVALID, "nothing was prepared");
+	memset(&req, 0, sizeof(req));
+	req.ref = ext->ref;
+	req.expected = ext->has_expected ? &ext->expected : NULL;
+	req.files = ext->has_files ? &ext->files : NULL;
+	req.message = "";
+	req.name = req.email = req.signer = "";
+	req.ext = ext;
+	ext->prepare = 0;
+	ext->signature = armored;
+	return ch_commit_signed(out, site, &req);
+}
+
+void ch_commit_ext_init(ch_commit_ext *ext)
+{
+	memset(ext, 0, sizeof(*ext));
+	ch_buf_init(&ext->text);
+	ch_buf_init(&ext->sig.hashed);
+	ch_buf_init(&ext->sig.unhashed);
+}
+
+void ch_commit_ext_dispose(ch_commit_ext *ext)
+{
+	if (!ext)
+		return;
+	ch_buf_dispose(&ext->text);
+	ch_pgp_sig_dispose(&ext->sig);
+	ch_fileset_dispose(&ext->files);
+	free(ext->ref);
+	ext->ref = NULL;
 }

@@ -570,6 +570,31 @@ typedef struct {
 	ch_keyinfo key;
 } actor_ctx;
 
+/* A step to be signed by the person's browser or token: the key must be
+ * theirs in the current policy, not revoked, and not one the server holds
+ * (its secret is here: it signs through the signer, not from outside). */
+static int prepare_external(actor_ctx *ctx, const ch_actor *who)
+{
+	const ch_person_key *k = ch_person_key_find(ctx->person, who->ext->key_fpr);
+	int error;
+
+	if (!k && ch_policy_person_by_fpr(ctx->pol, who->ext->key_fpr))
+		return ch_error_setc(CH_EDENIED, "key %s is another person's, not a key of %s: "
+		                     "nothing was recorded", who->ext->key_fpr, who->actor);
+	if (!k)
+		return ch_error_setc(CH_EDENIED, "key %s is not a key of %s in the current policy "
+		                     "(awaiting approval?): nothing was recorded", who->ext->key_fpr,
+		                     who->actor);
+	if ((error = ch_policy_key_ok(ctx->pol, ctx->person, who->ext->key_fpr)) < 0)
+		return ch_error_setc(CH_EDENIED, "%s: nothing was recorded", ch_error_last());
+	if (k->custody == CH_CUSTODY_SERVER)
+		return ch_error_setc(CH_EDENIED, "key %s is held by the server: it signs with the "
+		                     "passphrase, not from outside", who->ext->key_fpr);
+	memset(&ctx->key, 0, sizeof(ctx->key));
+	snprintf(ctx->key.fpr, sizeof(ctx->key.fpr), "%s", who->ext->key_fpr);
+	return 0;
+}
+
 /* The site's current policy decides who may record a step now, whatever
  * policy older steps named (DESIGN.md "Revocation and its limit"). */
 static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
@@ -589,11 +614,13 @@ static int prepare_actor(actor_ctx *ctx, ch_site *site, const ch_actor *who)
 	/* not echoed: the value is the requester's text, not yet judged */
 	if (who->on_behalf && who->on_behalf[0] && !ch_valid_person_id(who->on_behalf))
 		return ch_error_setc(CH_EINVALID, "the person acted for is not a valid person id");
+	if (who->ext) /* signed outside: by a key of the person's own custody */
+		return prepare_external(ctx, who);
 	if ((error = ch_site_signer(&ctx->key, site, who->actor)) < 0)
 		return error;
-	if (strcmp(ctx->key.fpr, ctx->person->fingerprint))
-		return ch_error_setc(CH_EDENIED, "the local key of %s is not the key the policy names",
-		                     who->actor);
+	if (ch_policy_key_ok(ctx->pol, ctx->person, ctx->key.fpr) < 0)
+		return ch_error_setc(CH_EDENIED, "the local key of %s may not sign: %s", who->actor,
+		                     ch_error_last());
 	return 0;
 }
 
@@ -627,6 +654,7 @@ static int record(git_oid *out, ch_site *site, const char *id, const git_oid *ex
 	/* the step as it will be written, judged whole (workflows/classify/gate.h):
 	 * every field, name, file and the message, before anything is signed */
 	ch_buf_printf(&ident, "%s <%s>", req.name, req.email);
+	req.ext = who->ext;
 	if ((error = ch_gate_step(site, ctx->pol, files, parent, msg.ptr, ident.ptr,
 	                          who->door ? who->door : "command line", who->actor)) == 0)
 		error = ch_commit_signed(out, site, &req);

@@ -90,6 +90,8 @@ typedef struct {
 	const char *source_name;/* the uploaded file the text came from, or NULL */
 	int need_read;          /* server doors: a document the actor may not read is
 	                         * answered as one that does not exist */
+	struct ch_commit_ext_s *ext; /* a signature made outside (workflows/commit.h):
+	                              * prepare, or write what was prepared; NULL: none */
 } ch_actor;
 
 typedef struct {

@@ -12,6 +12,7 @@
 #define F_PEOPLE "policy/people.json"
 #define F_SITES "policy/sites.json"
 #define F_ATTACH "policy/attachments.json"
+#define F_SETTINGS "policy/settings.json"
 #define CH_POLICY_MAX_ATTACH_TYPES 64
 
 static const char *const levels[] = { "unclassified", "confidential", "secret", "top-secret",
@@ -101,9 +102,101 @@ static int parse_scope(ch_person *p, const json_t *o, const char *path)
 	return 0;
 }
 
+static const char *const custody_names[] = { "server", "browser", "token", NULL };
+
+const char *ch_custody_name(ch_custody c)
+{
+	return (unsigned)c < 3 ? custody_names[c] : "?";
+}
+
+int ch_custody_parse(ch_custody *out, const char *s)
+{
+	int i;
+
+	for (i = 0; custody_names[i]; i++)
+		if (!strcmp(custody_names[i], s)) {
+			*out = (ch_custody)i;
+			return 0;
+		}
+	return ch_error_setc(CH_EINVALID, "'%.40s' is not a custody (server, browser or token)", s);
+}
+
+static int valid_custody(const char *s)
+{
+	ch_custody c;
+
+	return ch_custody_parse(&c, s) == 0;
+}
+
+static int valid_label(const char *s)
+{
+	return ch_valid_line(s, 120) || !*s;
+}
+
+/* "keys": [{"fingerprint","custody","label","revoked"}], version 2. */
+static int parse_keys(ch_person *p, const json_t *arr, const char *path)
+{
+	static const char *const keys[] = { "fingerprint", "custody", "label", "revoked", NULL };
+	ch_buf kp = CH_BUF_INIT;
+	const json_t *e;
+	const char *s;
+	size_t i, j;
+	int error = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) > CH_PERSON_MAX_KEYS)
+		return ch_error_setc(CH_EINVALID, "%s: %s.keys: expected an array of 0 to %d keys",
+		                     F_PEOPLE, path, CH_PERSON_MAX_KEYS);
+	p->keys = ch_calloc(json_array_size(arr), sizeof(*p->keys));
+	json_array_foreach(arr, i, e) {
+		ch_person_key *k = &p->keys[p->nkeys];
+
+		ch_buf_clear(&kp);
+		ch_buf_printf(&kp, "%s.keys[%zu]", path, i);
+		if (!json_is_object(e)) {
+			error = ch_error_setc(CH_EINVALID, "%s: %s: expected an object", F_PEOPLE, kp.ptr);
+			goto done;
+		}
+		if ((error = ch_json_only_keys(e, keys, F_PEOPLE, kp.ptr)) < 0 ||
+		    (error = ch_json_str(&s, e, "fingerprint", 1, ch_valid_fpr, F_PEOPLE, kp.ptr)) < 0)
+			goto done;
+		snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", s);
+		for (j = 0; j < p->nkeys; j++)
+			if (!strcmp(p->keys[j].fingerprint, s)) {
+				error = ch_error_setc(CH_EINVALID, "%s: %s: key %s is listed twice", F_PEOPLE,
+				                      kp.ptr, s);
+				goto done;
+			}
+		p->nkeys++;
+		if ((error = ch_json_str(&s, e, "custody", 1, valid_custody, F_PEOPLE, kp.ptr)) < 0)
+			goto done;
+		ch_custody_parse(&k->custody, s);
+		error = ch_json_str(&s, e, "label", 0, valid_label, F_PEOPLE, kp.ptr);
+		if (error < 0 && error != CH_ENOTFOUND)
+			goto done;
+		k->label = ch_strdup(error == CH_ENOTFOUND || !s ? "" : s);
+		if ((error = ch_json_bool(&k->revoked, e, "revoked", 0, F_PEOPLE, kp.ptr)) < 0)
+			goto done;
+	}
+done:
+	ch_buf_dispose(&kp);
+	return error;
+}
+
+static void first_key(ch_person *p)
+{
+	size_t i;
+
+	p->fingerprint = "";
+	for (i = 0; i < p->nkeys; i++)
+		if (!p->keys[i].revoked) {
+			p->fingerprint = p->keys[i].fingerprint;
+			return;
+		}
+}
+
 static int parse_person(ch_person *p, const json_t *o, const char *path)
 {
-	static const char *const keys[] = { "id", "name", "unit", "fingerprint", "roles",
+	static const char *const keys[] = { "id", "name", "unit", "fingerprint", "keys", "roles",
 	                                    "clearance", "revoked", "scope", NULL };
 	const char *s;
 	int error;
@@ -120,9 +213,23 @@ static int parse_person(ch_person *p, const json_t *o, const char *path)
 	if ((error = ch_json_str(&s, o, "unit", 1, ch_valid_unit, F_PEOPLE, path)) < 0)
 		return error;
 	p->unit = ch_strdup(s);
-	if ((error = ch_json_str(&s, o, "fingerprint", 1, ch_valid_fpr, F_PEOPLE, path)) < 0)
-		return error;
-	p->fingerprint = ch_strdup(s);
+	if (json_object_get(o, "keys") && json_object_get(o, "fingerprint"))
+		return ch_error_setc(CH_EINVALID, "%s: %s: either fingerprint (version 1) or keys, "
+		                     "not both", F_PEOPLE, path);
+	if (json_object_get(o, "keys")) {
+		p->v2_keys = 1;
+		if ((error = parse_keys(p, json_object_get(o, "keys"), path)) < 0)
+			return error;
+	} else {
+		if ((error = ch_json_str(&s, o, "fingerprint", 1, ch_valid_fpr, F_PEOPLE, path)) < 0)
+			return error;
+		p->keys = ch_calloc(1, sizeof(*p->keys));
+		snprintf(p->keys[0].fingerprint, sizeof(p->keys[0].fingerprint), "%s", s);
+		p->keys[0].custody = CH_CUSTODY_SERVER;
+		p->keys[0].label = ch_strdup("");
+		p->nkeys = 1;
+	}
+	first_key(p);
 	if ((error = ch_json_str(&s, o, "clearance", 1, ch_valid_classification, F_PEOPLE,
 	                         path)) < 0)
 		return error;
@@ -156,31 +263,68 @@ static int parse_delegation(ch_delegation *d, const json_t *o, const char *path)
 	return 0;
 }
 
+/* keys/<id>.asc holds one certificate per key the entry lists, in any
+ * order, and nothing else: a certificate the policy does not list would
+ * let its signatures count as the person's. */
 static int check_person_key(ch_policy *pol, const ch_person *p, const ch_fileset *files)
 {
-	char fpr[CH_PGP_FPR_HEX];
+	char (*fprs)[CH_PGP_FPR_HEX] = ch_calloc(CH_PERSON_MAX_KEYS, sizeof(*fprs));
 	ch_buf path = CH_BUF_INIT;
 	const ch_buf *key;
+	size_t i, j, n = 0;
 	int error = 0;
 
 	ch_buf_printf(&path, "policy/keys/%s.asc", p->id);
-	if (!(key = ch_fileset_get(files, path.ptr))) {
+	key = ch_fileset_get(files, path.ptr);
+	if (!p->nkeys) { /* enrolled, no device approved yet: no key file */
+		if (key)
+			error = ch_error_setc(CH_EINVALID, "%s: %s lists no key, so no key file may "
+			                      "be there", path.ptr, p->id);
+		goto done;
+	}
+	if (!key) {
 		error = ch_error_setc(CH_EINVALID, "%s: missing (the key of %s)", path.ptr, p->id);
 		goto done;
 	}
-	if (key->size > CH_KEY_MAX_BYTES) {
-		error = ch_error_setc(CH_EINVALID, "%s: larger than %d bytes", path.ptr,
+	if (key->size > CH_KEY_MAX_BYTES * p->nkeys) {
+		error = ch_error_setc(CH_EINVALID, "%s: larger than %d bytes a key", path.ptr,
 		                      CH_KEY_MAX_BYTES);
 		goto done;
 	}
-	if ((error = ch_pgp_keyring_add(pol->keyring, key->ptr, key->size, p->id, fpr)) < 0) {
+	if (!p->v2_keys)
+		error = ch_pgp_keyring_add(pol->keyring, key->ptr, key->size, p->id, fprs[n++]);
+	else
+		error = ch_pgp_keyring_add_many(pol->keyring, key->ptr, key->size, p->id, fprs,
+		                                CH_PERSON_MAX_KEYS, &n);
+	if (error < 0) {
 		ch_error_prefix("%s: ", path.ptr);
 		goto done;
 	}
-	if (strcmp(fpr, p->fingerprint))
-		error = ch_error_setc(CH_EINVALID, "%s: primary key %s is not the fingerprint %s that "
-		                      "people.json gives for %s", path.ptr, fpr, p->fingerprint, p->id);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(fprs[i], fprs[j])) {
+				error = ch_error_setc(CH_EINVALID, "%s: certificate %s is there twice",
+				                      path.ptr, fprs[i]);
+				goto done;
+			}
+		if (!ch_person_key_find(p, fprs[i])) {
+			error = ch_error_setc(CH_EINVALID, "%s: primary key %s is not a key that "
+			                      "people.json lists for %s", path.ptr, fprs[i], p->id);
+			goto done;
+		}
+	}
+	for (i = 0; i < p->nkeys; i++) {
+		for (j = 0; j < n && strcmp(fprs[j], p->keys[i].fingerprint); j++)
+			;
+		if (j == n) {
+			error = ch_error_setc(CH_EINVALID, "%s: holds no certificate for key %s, which "
+			                      "people.json lists for %s", path.ptr,
+			                      p->keys[i].fingerprint, p->id);
+			goto done;
+		}
+	}
 done:
+	free(fprs);
 	ch_buf_dispose(&path);
 	return error;
 }
@@ -400,6 +544,38 @@ done:
 	return error;
 }
 
+/* policy/settings.json (project addition, optional):
+ * {"version":1,"server_custody":"allowed"|"forbidden"}. */
+static int parse_settings(ch_policy *pol, const ch_fileset *files)
+{
+	static const char *const keys[] = { "version", "server_custody", NULL };
+	const ch_buf *b = ch_fileset_get(files, F_SETTINGS);
+	json_t *root = NULL;
+	const char *s = NULL;
+	long version;
+	int error;
+
+	if (!b)
+		return 0;
+	if ((error = ch_json_parse(&root, b->ptr, b->size, 4096, F_SETTINGS)) < 0 ||
+	    (error = ch_json_only_keys(root, keys, F_SETTINGS, "")) < 0 ||
+	    (error = ch_json_int(&version, root, "version", 1, 0, 1, 1, F_SETTINGS, "")) < 0)
+		goto done;
+	error = ch_json_str(&s, root, "server_custody", 0, NULL, F_SETTINGS, "");
+	if (error == CH_ENOTFOUND)
+		error = 0;
+	else if (error < 0)
+		goto done;
+	else if (!strcmp(s, "forbidden"))
+		pol->server_custody_forbidden = 1;
+	else if (strcmp(s, "allowed"))
+		error = ch_error_setc(CH_EINVALID, "%s: server_custody: 'allowed' or 'forbidden'",
+		                      F_SETTINGS);
+done:
+	json_decref(root);
+	return error;
+}
+
 /* Only the files DESIGN.md names may appear in a policy tree. */
 static int check_paths(const ch_fileset *files)
 {
@@ -410,7 +586,7 @@ static int check_paths(const ch_fileset *files)
 		size_t n = strlen(p);
 
 		if (!strcmp(p, F_REPO) || !strcmp(p, F_PEOPLE) || !strcmp(p, F_SITES) ||
-		    !strcmp(p, F_ATTACH))
+		    !strcmp(p, F_ATTACH) || !strcmp(p, F_SETTINGS))
 			continue;
 		if (!strncmp(p, "policy/keys/", 12) && n > 16 && !strcmp(p + n - 4, ".asc") &&
 		    !strchr(p + 12, '/'))
@@ -444,7 +620,8 @@ int ch_policy_parse_ex(ch_policy **out, const ch_fileset *files, int require_adm
 	    (error = parse_people(pol, files)) < 0 ||
 	    (error = parse_sites(pol, files)) < 0 ||
 	    (error = parse_workflows(pol, files)) < 0 ||
-	    (error = parse_attachments(pol, files)) < 0)
+	    (error = parse_attachments(pol, files)) < 0 ||
+	    (error = parse_settings(pol, files)) < 0)
 		goto done;
 	if (require_admin && !ch_policy_has_admin(pol)) {
 		error = ch_error_setc(CH_EINVALID, "%s: no policy-admin who is not revoked: the "
@@ -484,7 +661,7 @@ done:
 
 void ch_policy_free(ch_policy *pol)
 {
-	size_t i;
+	size_t i, j;
 
 	if (!pol)
 		return;
@@ -494,7 +671,9 @@ void ch_policy_free(ch_policy *pol)
 		free(p->id);
 		free(p->name);
 		free(p->unit);
-		free(p->fingerprint);
+		for (j = 0; j < p->nkeys; j++)
+			free(p->keys[j].label);
+		free(p->keys);
 		free(p->clearance);
 		ch_strv_free(&p->roles);
 		ch_strv_free(&p->scope);
@@ -542,9 +721,38 @@ const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr)
 	size_t i;
 
 	for (i = 0; i < pol->npeople; i++)
-		if (!strcmp(pol->people[i].fingerprint, fpr))
+		if (ch_person_key_find(&pol->people[i], fpr))
 			return &pol->people[i];
 	return NULL;
+}
+
+const ch_person_key *ch_person_key_find(const ch_person *p, const char *fpr)
+{
+	size_t i;
+
+	for (i = 0; p && fpr && i < p->nkeys; i++)
+		if (!strcmp(p->keys[i].fingerprint, fpr))
+			return &p->keys[i];
+	return NULL;
+}
+
+int ch_policy_key_ok(const ch_policy *pol, const ch_person *p, const char *fpr)
+{
+	const ch_person_key *k = ch_person_key_find(p, fpr);
+
+	if (!p)
+		return ch_error_setc(CH_EDENIED, "not a person of the policy");
+	if (p->revoked)
+		return ch_error_setc(CH_EDENIED, "%s is revoked in the policy", p->id);
+	if (!k)
+		return ch_error_setc(CH_EDENIED, "key %s is not a key of %s in the policy", fpr, p->id);
+	if (k->revoked)
+		return ch_error_setc(CH_EDENIED, "key %s of %s%s%s%s is revoked in the policy", fpr,
+		                     p->id, *k->label ? " (" : "", k->label, *k->label ? ")" : "");
+	if (k->custody == CH_CUSTODY_SERVER && pol->server_custody_forbidden)
+		return ch_error_setc(CH_EDENIED, "key %s of %s is held by the server, and the policy "
+		                     "forbids server custody (policy/settings.json)", fpr, p->id);
+	return 0;
 }
 
 const ch_workflow *ch_policy_workflow(const ch_policy *pol, const char *name)

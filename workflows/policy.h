@@ -18,8 +18,33 @@
 #define CH_POLICY_MAX_FILE (1024 * 1024)
 #define CH_KEY_MAX_BYTES (64 * 1024)
 
+#define CH_PERSON_MAX_KEYS 16
+
+/* Where a person's key lives (DESIGN "Keys with custody"): in their
+ * browser (a WebCrypto key that cannot be exported), on their token, or in
+ * the site's GnuPG home. */
+typedef enum {
+	CH_CUSTODY_SERVER = 0,
+	CH_CUSTODY_BROWSER,
+	CH_CUSTODY_TOKEN
+} ch_custody;
+
 typedef struct {
-	char *id, *name, *unit, *fingerprint, *clearance;
+	char fingerprint[CH_PGP_FPR_HEX]; /* primary key, 40 upper-case hex */
+	ch_custody custody;
+	char *label;                      /* "" when none */
+	int revoked;                      /* this key only; the person stays */
+} ch_person_key;
+
+typedef struct {
+	char *id, *name, *unit, *clearance;
+	/* The first listed key that is not revoked (a version-1 entry's one
+	 * key); NULL when every key is revoked. For messages and for code that
+	 * knows one key per person; D1 uses keys[]. */
+	const char *fingerprint;
+	ch_person_key *keys;    /* every listed key, in order */
+	size_t nkeys;
+	int v2_keys;            /* the entry lists "keys" (not "fingerprint") */
 	ch_strv roles;
 	ch_strv scope; /* "scope" (units, or "*"); empty: the person's own unit */
 	int revoked;
@@ -54,6 +79,7 @@ typedef struct {
 	ch_site_entry *sites;
 	size_t nsites;
 	ch_attach_type *attach_types; /* policy/attachments.json (optional) */
+	int server_custody_forbidden; /* policy/settings.json (optional) */
 	size_t nattach_types;
 	ch_pgp_keyring *keyring; /* every person's key, tagged with the person id */
 	ch_fileset files;        /* the raw files, to build the next policy from */
@@ -71,8 +97,17 @@ const ch_person *ch_policy_person(const ch_policy *pol, const char *id);
 const ch_workflow *ch_policy_workflow(const ch_policy *pol, const char *name);
 const ch_delegation *ch_policy_delegation(const ch_policy *pol, const char *from, const char *to);
 const ch_site_entry *ch_policy_site(const ch_policy *pol, const char *id);
-/* The person whose key (primary fingerprint) is `fpr`; NULL if none. */
+/* The person who lists the key (primary fingerprint) `fpr`; NULL if none. */
 const ch_person *ch_policy_person_by_fpr(const ch_policy *pol, const char *fpr);
+/* The entry of `p` for primary key `fpr`; NULL if not listed. Borrowed. */
+const ch_person_key *ch_person_key_find(const ch_person *p, const char *fpr);
+/* 0 when `fpr` may sign for `p` under `pol`: p not revoked, the key listed,
+ * not revoked, of a custody the policy allows. CH_EDENIED with a message
+ * naming which otherwise. */
+int ch_policy_key_ok(const ch_policy *pol, const ch_person *p, const char *fpr);
+/* "server", "browser", "token". */
+const char *ch_custody_name(ch_custody c);
+int ch_custody_parse(ch_custody *out, const char *s);
 int ch_person_has_role(const ch_person *p, const char *role);
 /* Scoped roles (DESIGN.md "Scoped roles"). 1 if `unit` is `base` or lies
  * below it (hq/legal below hq; "*" holds every unit). */

@@ -33,6 +33,11 @@ typedef int (*ch_keygen_fn)(ch_keyinfo *key, ch_buf *armored, const char *person
                             const char *name, const char *email, const char *algo,
                             const char *passphrase, void *ctx);
 
+/* Likewise for changing the passphrase of a person's server-held key
+ * (workflows/store/keyguard.h counts a wrong old one). */
+typedef int (*ch_passwd_fn)(const char *person, const char *old_pass, const char *new_pass,
+                            void *ctx);
+
 typedef struct {
 	git_oid id;
 	ch_policy *policy;
@@ -45,6 +50,7 @@ struct ch_site {
 	ch_keystore *ks;     /* opened on first use */
 	ch_sign_fn sign;     /* NULL: sign with ks */
 	ch_keygen_fn keygen; /* NULL: create keys in ks */
+	ch_passwd_fn passwd; /* NULL: change passphrases in ks */
 	void *sign_ctx;      /* for both */
 	json_t *config;
 	ch_policy_cache_entry *policies;

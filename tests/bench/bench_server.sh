@@ -42,8 +42,12 @@ if [ ! -f "$SITE/.complete" ]; then
 	touch "$SITE/.complete"
 fi
 chmod 755 "$BUILD/bench-cache" "$SITE"
-(umask 077; echo "bench-login-2026" >"$T/login")
-"$CH" account set "$SITE" tran.thi.b --password-file "$T/login" >/dev/null || die "account"
+(umask 077; echo "bench-login-2026" >"$T/login"; echo "bench-passphrase-admin.a" >"$T/admin.pass")
+# the head's own login password, set with a one-time enrolment code
+"$CH" person code "$SITE" tran.thi.b --as admin.a --passphrase-file "$T/admin.pass" |
+	sed -n 's/^enrolment code for [^:]*: //p' >"$T/code" || die "person code"
+"$CH" enrol "$SITE" tran.thi.b --code-file "$T/code" --password-file "$T/login" >/dev/null ||
+	die "enrol"
 
 "$top/scripts/tls-demo.sh" "$T/tls" >/dev/null
 mkdir -p "$T/static"; chmod 755 "$T" "$T/static"

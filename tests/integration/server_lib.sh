@@ -3,18 +3,23 @@
 make_site() { # people as id:roles ...
 	S="$T/site"
 	chmod 755 "$T"
-	"$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị A" \
-		--passphrase-file "$(pass admin.a)" >/dev/null || return 1
 	local p id roles
+	for id in admin.a "${@%%:*}"; do
+		(umask 077; printf 'login-%s-2026\n' "$id" >"$T/pass/$id.login")
+	done
+	"$CH" init "$S" --site-id hq --admin admin.a --name "Quản Trị A" \
+		--passphrase-file "$(pass admin.a)" --password-file "$T/pass/admin.a.login" \
+		>/dev/null || return 1
+	# Each official: the admin adds them and gets a one-time enrolment code;
+	# the official sets their own login password and signing passphrase.
 	for p in "$@"; do
 		id=${p%%:*} roles=${p#*:}
 		"$CH" person add "$S" "$id" --name "Cán bộ $id" --roles "$roles" --unit hq/legal \
-			--as admin.a --passphrase-file "$(pass admin.a)" \
-			--new-passphrase-file "$(pass "$id")" >/dev/null || return 1
-	done
-	for id in admin.a "${@%%:*}"; do
-		(umask 077; printf 'login-%s-2026\n' "$id" >"$T/pass/$id.login")
-		"$CH" account set "$S" "$id" --password-file "$T/pass/$id.login" >/dev/null || return 1
+			--as admin.a --passphrase-file "$(pass admin.a)" >"$T/add.out" || return 1
+		(umask 077; sed -n 's/^enrolment code for [^:]*: //p' "$T/add.out" >"$T/pass/$id.code")
+		"$CH" enrol "$S" "$id" --code-file "$T/pass/$id.code" \
+			--password-file "$T/pass/$id.login" --passphrase-file "$(pass "$id")" \
+			>/dev/null || return 1
 	done
 }
 

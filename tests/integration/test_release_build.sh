@@ -18,4 +18,15 @@ check "the test build's chancery holds them (the check can fail)" \
 	sh -c "strings '$BUILD/chancery' | grep -q CHANCERY_TEST_S2K_COUNT"
 check "the test build's chancery has the failpoints" \
 	sh -c "strings '$BUILD/chancery' | grep -q CHANCERY_FAILPOINT_CRASH"
+# Issue 17: the admin no longer chooses officials' secrets. The test
+# build keeps two shortcuts for the suites; the release build refuses both.
+S="$T/rel-site"
+"$REL/chancery" init "$S" --site-id hq --admin admin.a --name A \
+	--passphrase-file "$(pass admin.a)" >/dev/null 2>&1
+expect 1 "release: person add no longer takes the official's passphrase" "$REL/chancery" \
+	person add "$S" x.y --name X --roles drafter --as admin.a \
+	--passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass x.y)"
+err_has "prints an enrolment code" "  pointing to the enrolment code"
+expect 1 "release: nobody sets another person's login password" "$REL/chancery" account set \
+	"$S" admin.a --password-file "$(pass x.y)"
 finish

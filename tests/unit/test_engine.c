@@ -323,6 +323,118 @@ static void test_policy_duplicate_site_id(void **state)
 	assert_non_null(strstr(ch_error_last(), "sites[1]"));
 }
 
+/* Keys with custody (DESIGN "Keys with custody"): one person listing two
+ * keys, the key file holding exactly their two certificates. */
+static void custody_files(ch_fileset *fs, const char *keys_json, const char *certs,
+                          const char *settings)
+{
+	ch_buf b = CH_BUF_INIT, f1 = CH_BUF_INIT, f2 = CH_BUF_INIT, k = CH_BUF_INIT;
+	const char *c;
+
+	read_file(&f1, "tests/fixtures/pgp/ed25519.fpr");
+	read_file(&f2, "tests/fixtures/pgp/nistp256.fpr");
+	put_str(fs, "policy/repository.json", "{\"version\":1,\"site\":\"hq\",\"tier\":\"networked\"}");
+	put_str(fs, "policy/sites.json", "{\"version\":1,\"sites\":[{\"id\":\"hq\",\"units\":[\"hq\"]}]}");
+	ch_buf_puts(&b, "{\"version\":1,\"people\":[{\"id\":\"a.admin\",\"name\":\"A\",\"unit\":\"hq\","
+	            "\"roles\":[\"policy-admin\"],\"clearance\":\"unclassified\",");
+	for (c = keys_json; *c; c++) /* F1, F2 stand for the two fingerprints */
+		if (c[0] == 'F' && (c[1] == '1' || c[1] == '2')) {
+			ch_buf_put(&b, c[1] == '1' ? f1.ptr : f2.ptr, 40);
+			c++;
+		} else {
+			ch_buf_putc(&b, *c);
+		}
+	ch_buf_puts(&b, "}]}");
+	put_str(fs, "policy/people.json", b.ptr);
+	for (c = certs; *c; c++) {
+		ch_buf one = CH_BUF_INIT;
+
+		read_file(&one, *c == '1' ? "tests/fixtures/pgp/ed25519.asc" :
+		                *c == '2' ? "tests/fixtures/pgp/nistp256.asc" :
+		                            "tests/fixtures/pgp/nistp384.asc");
+		ch_buf_put(&k, one.ptr, one.size);
+		ch_buf_dispose(&one);
+	}
+	ch_fileset_put(fs, "policy/keys/a.admin.asc", k.ptr, k.size);
+	if (settings)
+		put_str(fs, "policy/settings.json", settings);
+	ch_buf_dispose(&b);
+	ch_buf_dispose(&f1);
+	ch_buf_dispose(&f2);
+	ch_buf_dispose(&k);
+}
+
+static int custody_parse(ch_policy **out, const char *keys_json, const char *certs,
+                         const char *settings)
+{
+	ch_fileset fs = CH_FILESET_INIT;
+	int error;
+
+	custody_files(&fs, keys_json, certs, settings);
+	error = ch_policy_parse(out, &fs);
+	ch_fileset_dispose(&fs);
+	return error;
+}
+
+static void test_policy_custody(void **state)
+{
+	static const char two[] = "\"keys\":[{\"fingerprint\":\"F1\",\"custody\":\"server\"},"
+	                          "{\"fingerprint\":\"F2\",\"custody\":\"browser\",\"label\":\"PC\","
+	                          "\"revoked\":true}]";
+	ch_policy *p = NULL;
+	const ch_person *a;
+	ch_buf f1 = CH_BUF_INIT, f2 = CH_BUF_INIT;
+
+	(void)state;
+	read_file(&f1, "tests/fixtures/pgp/ed25519.fpr");
+	read_file(&f2, "tests/fixtures/pgp/nistp256.fpr");
+	ch_buf_truncate(&f1, 40);
+	ch_buf_truncate(&f2, 40);
+	assert_int_equal(custody_parse(&p, two, "12", NULL), 0);
+	assert_non_null(a = ch_policy_person(p, "a.admin"));
+	assert_int_equal(a->nkeys, 2);
+	assert_int_equal(a->keys[1].custody, CH_CUSTODY_BROWSER);
+	assert_string_equal(a->keys[1].label, "PC");
+	assert_string_equal(a->fingerprint, f1.ptr); /* the first key not revoked */
+	assert_ptr_equal(ch_policy_person_by_fpr(p, f2.ptr), a);
+	assert_int_equal(ch_policy_key_ok(p, a, f1.ptr), 0);
+	assert_int_equal(ch_policy_key_ok(p, a, f2.ptr), CH_EDENIED); /* revoked: that key only */
+	assert_false(a->revoked);
+	ch_policy_free(p);
+	p = NULL;
+	/* certificates in another order: still one per listed key */
+	assert_int_equal(custody_parse(&p, two, "21", NULL), 0);
+	ch_policy_free(p);
+	p = NULL;
+	/* server custody forbidden: the server-held key may not sign steps */
+	assert_int_equal(custody_parse(&p, two, "12", "{\"version\":1,\"server_custody\":\"forbidden\"}"), 0);
+	assert_int_equal(ch_policy_key_ok(p, ch_policy_person(p, "a.admin"), f1.ptr), CH_EDENIED);
+	assert_non_null(strstr(ch_error_last(), "forbids server custody"));
+	ch_policy_free(p);
+	p = NULL;
+	/* a listed key without its certificate; a certificate not listed */
+	assert_int_equal(custody_parse(&p, two, "1", NULL), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "holds no certificate for key"));
+	assert_int_equal(custody_parse(&p, two, "123", NULL), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "is not a key that people.json lists"));
+	assert_int_equal(custody_parse(&p, two, "112", NULL), CH_EINVALID);
+	/* both forms at once; a key listed twice; an unknown custody */
+	assert_int_equal(custody_parse(&p, "\"fingerprint\":\"F1\",\"keys\":[]", "1", NULL),
+	                 CH_EINVALID);
+	assert_int_equal(custody_parse(&p, "\"keys\":[{\"fingerprint\":\"F1\",\"custody\":\"server\"},"
+	                               "{\"fingerprint\":\"F1\",\"custody\":\"token\"}]", "1", NULL),
+	                 CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "listed twice"));
+	assert_int_equal(custody_parse(&p, "\"keys\":[{\"fingerprint\":\"F1\",\"custody\":\"usb\"}]",
+	                               "1", NULL), CH_EINVALID);
+	/* a version-1 key file still holds exactly one certificate */
+	assert_int_equal(custody_parse(&p, "\"fingerprint\":\"F1\"", "12", NULL), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "more than one certificate"));
+	assert_null(p);
+	ch_buf_dispose(&f1);
+	ch_buf_dispose(&f2);
+}
+
 static void test_create(void **state)
 {
 	ch_docstate st = CH_DOCSTATE_INIT;
@@ -967,6 +1079,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_parsed),
 		cmocka_unit_test(test_policy_duplicate_site_id),
+		cmocka_unit_test(test_policy_custody),
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_ordinary_path),
 		cmocka_unit_test(test_quorum),

@@ -11,6 +11,7 @@
 #include "workflows/classify/spill.h"
 #include "workflows/classify/stamp.h"
 #include "util/text.h"
+#include "workflows/store/keyguard.h"
 #include "util/common.h"
 
 static const char kind[] = "chancery-declassification";
@@ -97,10 +98,10 @@ static int sign_payload(ch_buf *sig, ch_site *site, const ch_person *p, const ch
 	if ((error = ch_site_signer(&key, site, p->id)) < 0 ||
 	    (error = ch_site_keystore(&ks, site)) < 0)
 		return error;
-	if (strcmp(key.fpr, p->fingerprint))
-		return ch_error_setc(CH_EDENIED, "the local key of %s is not the key the policy names",
+	if (!ch_person_key_find(p, key.fpr) || ch_person_key_find(p, key.fpr)->revoked)
+		return ch_error_setc(CH_EDENIED, "the local key of %s is not a key the policy names",
 		                     p->id);
-	error = ch_keystore_sign(sig, ks, &key, pass, payload, strlen(payload));
+	error = ch_keyguard_sign(sig, site, p->id, &key, pass, payload, strlen(payload));
 	if (error == CH_EAUTH)
 		ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; nothing was written", p->id);
 	return error;
@@ -226,9 +227,10 @@ static int check_signature(const bundle *b, ch_site *site, char who[65])
 		                "site %s: ", site->site_id);
 		return error == CH_ENOTFOUND ? CH_EDENIED : error;
 	}
-	if (strcmp(res.primary_fpr, p->fingerprint))
-		return ch_error_setc(CH_EDENIED, "refused: the bundle is signed by key %s, not by the "
-		                     "key of declassifier %s", res.primary_fpr, id);
+	if (ch_policy_key_ok(pol, p, res.primary_fpr) < 0)
+		return ch_error_setc(CH_EDENIED, "refused: the bundle is signed by key %s, not by a "
+		                     "key of declassifier %s that may sign: %s", res.primary_fpr, id,
+		                     ch_error_last());
 	if (strcmp(pstr(b, "classification"), "unclassified"))
 		return ch_error_setc(CH_ECLASSIFIED, "refused: the bundle does not declassify to "
 		                     "unclassified");

@@ -215,9 +215,9 @@ static int check_signer(git_repository *repo, git_commit *c, char actor[65])
 	}
 	if ((error = ch_pgp_verify(&res, pol->keyring, data.ptr, data.size, sig.ptr, sig.size)) < 0)
 		goto done;
-	if (strcmp(res.primary_fpr, p->fingerprint))
-		error = ch_error_setc(CH_EINVALID, "it is signed by key %s, not by the key of %s",
-		                      res.primary_fpr, actor);
+	if (ch_policy_key_ok(pol, p, res.primary_fpr) < 0)
+		error = ch_error_setc(CH_EINVALID, "it is signed by key %s, not by a key of %s that "
+		                      "may sign: %s", res.primary_fpr, actor, ch_error_last());
 done:
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
@@ -343,9 +343,9 @@ static int check_officer(const ch_person **me, ch_keyinfo *key, ch_site *site,
 		                     "security-officer may record a spill", id, site->site_id);
 	if ((error = ch_site_signer(key, site, id)) < 0)
 		return error;
-	if (strcmp(key->fpr, (*me)->fingerprint))
-		return ch_error_setc(CH_EDENIED, "the local key of %s is not the key the policy names",
-		                     id);
+	if (ch_policy_key_ok(pol, *me, key->fpr) < 0)
+		return ch_error_setc(CH_EDENIED, "the local key of %s may not sign: %s", id,
+		                     ch_error_last());
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "workflows/json.h"
 #include "util/fs.h"
 #include "util/text.h"
+#include "workflows/store/keyguard.h"
 #include "util/common.h"
 
 #define POLICY_REF "refs/heads/policy"
@@ -328,7 +329,7 @@ static int sign_body(ch_buf *sig, ch_site *site, const ch_actor *who, const void
 	if (site->sign)
 		error = site->sign(sig, who->actor, &key, who->passphrase, body, len, site->sign_ctx);
 	else if ((error = ch_site_keystore(&ks, site)) == 0)
-		error = ch_keystore_sign(sig, ks, &key, who->passphrase, body, len);
+		error = ch_keyguard_sign(sig, site, who->actor, &key, who->passphrase, body, len);
 	if (error == CH_EAUTH)
 		ch_error_setc(CH_EAUTH, "wrong signing passphrase for %s; no bundle was written",
 		              who->actor);

@@ -623,6 +623,28 @@ static int gate_commit(judge *j, item *it, const git_oid *commit)
 
 /* A step by a person revoked (or removed) in the site's current policy is
  * never accepted, whatever policy it names (DESIGN.md, "Revocation"). */
+/* A key revoked in the current policy (a lost device) signs nothing
+ * more here, whatever policy the step names. */
+static int check_actor_key(judge *j, item *it, const git_commit *c, const ch_person *p)
+{
+	git_buf sig = { 0 }, data = { 0 };
+	const ch_person_key *k;
+	ch_pgp_verify_result res;
+	int bad = 0;
+
+	if (git_commit_extract_signature(&sig, &data, j->repo, (git_oid *)git_commit_id(c),
+	                                 NULL) == 0 &&
+	    ch_pgp_verify(&res, j->pol->keyring, data.ptr, data.size, sig.ptr, sig.size) == 0 &&
+	    (k = ch_person_key_find(p, res.primary_fpr)) && k->revoked) {
+		refuse(it->r, "D1", git_commit_id(c), "a step by %s signed with key %s, which is "
+		       "revoked in this site's current policy", p->id, res.primary_fpr);
+		bad = 1;
+	}
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return bad ? -1 : 0;
+}
+
 static int check_actor(judge *j, item *it, const git_commit *c)
 {
 	const char *msg = git_commit_message_raw(c);
@@ -637,7 +659,7 @@ static int check_actor(judge *j, item *it, const git_commit *c)
 		       "policy", t.actor, p ? "revoked" : "not listed");
 		return -1;
 	}
-	return 0;
+	return check_actor_key(j, it, c, p);
 }
 
 /* ------------------------------------------------------------------ */

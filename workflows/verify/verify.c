@@ -138,6 +138,7 @@ void ch_report_dispose(ch_report *r)
 		free(r->doclist[i].ref);
 		free(r->doclist[i].title);
 		free(r->doclist[i].state);
+		free(r->doclist[i].steps);
 	}
 	free(r->doclist);
 	ch_strv_free(&r->other_refs);
@@ -810,6 +811,10 @@ static int check_policy_signer(vctx *v, vworker *w, const git_commit *c, const v
 		add(&v->main, rule, CH_POLICY_REF, id, "policy commit signed by key %s of %s, who "
 		    "is not a policy-admin%s in %s", s.res.signer_fpr, s.owner,
 		    p && p->revoked ? " (revoked)" : "", where);
+	} else if (ch_person_key_find(p, s.res.primary_fpr) &&
+	           ch_person_key_find(p, s.res.primary_fpr)->revoked) {
+		add(&v->main, rule, CH_POLICY_REF, id, "policy commit signed by key %s of %s, which "
+		    "is revoked in %s", s.res.primary_fpr, s.owner, where);
 	} else if (t && strcmp(t->actor, s.owner)) {
 		add(&v->main, i ? "P2" : "P6", CH_POLICY_REF, id, "Chancery-Actor is %s but the "
 		    "commit is signed by key %s, which belongs to %s", t->actor, s.res.signer_fpr,
@@ -978,6 +983,8 @@ typedef struct {
 	git_oid cp_buf;
 	int d1;                /* a D1 finding was made on the current commit */
 	int stamped;           /* a D6 stamp finding: the title is not shown */
+	ch_report_step *steps; /* for the reports */
+	size_t nsteps;
 } dctx;
 
 static void dadd(dctx *d, const char *rule, const git_oid *id, const char *fmt, ...)
@@ -1282,6 +1289,9 @@ static void check_revoked_newest(dctx *d, const git_commit *c, const ch_trailers
 		why = "is no longer a person in the newest policy";
 	else if (p->revoked)
 		why = "is revoked in the newest policy";
+	else if (ch_person_key_find(p, s->res.primary_fpr) &&
+	         ch_person_key_find(p, s->res.primary_fpr)->revoked)
+		why = "has this key revoked in the newest policy (the person is not)";
 	else if (!key_file_changed(vp->pol, nw->pol, t->actor) ||
 	         (verify_commit_sig(&o, d->w, id, nw, NULL) == SIG_OK &&
 	          !strcmp(o.owner, t->actor)))
@@ -1306,7 +1316,7 @@ static void check_signer(dctx *d, const git_commit *c, const ch_trailers *t, con
 {
 	const git_oid *id = git_commit_id(c);
 	const vpolicy *nw = d->v->newest;
-	const ch_person *p;
+	const ch_person *p = NULL;
 	ch_buf who = CH_BUF_INIT;
 	vsig s, o;
 	int st = verify_commit_sig(&s, d->w, id, vp, t->actor);
@@ -1328,8 +1338,19 @@ static void check_signer(dctx *d, const git_commit *c, const ch_trailers *t, con
 	else if (!(p = ch_policy_person(vp->pol, t->actor)) || p->revoked)
 		dadd(d, "D1", id, "%s, who is revoked in the policy the step names (%s)", who.ptr,
 		     t->policy);
+	else if (ch_policy_key_ok(vp->pol, p, s.res.primary_fpr) < 0)
+		dadd(d, "D1", id, "%s, signed by key %s: %s (policy %s)", who.ptr,
+		     s.res.signer_fpr, ch_error_last(), t->policy);
 	else
 		check_revoked_newest(d, c, t, vp, &s);
+	if (st == SIG_OK && !strcmp(s.owner, t->actor) && p && d->nsteps) {
+		const ch_person_key *k = ch_person_key_find(p, s.res.primary_fpr);
+		ch_report_step *rs = &d->steps[d->nsteps - 1];
+
+		snprintf(rs->key, sizeof(rs->key), "%s", s.res.primary_fpr);
+		if (k)
+			snprintf(rs->custody, sizeof(rs->custody), "%s", ch_custody_name(k->custody));
+	}
 	ch_buf_dispose(&who);
 }
 
@@ -1548,10 +1569,16 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 
 	d->d1 = 0;
 	d->meta_new = 0;
+	d->steps = ch_realloc(d->steps, (d->nsteps + 1) * sizeof(*d->steps));
+	memset(&d->steps[d->nsteps], 0, sizeof(*d->steps));
+	git_oid_tostr(d->steps[d->nsteps].commit, sizeof(d->steps[0].commit), id);
+	d->nsteps++;
 	if (!doc_trailers(d, c, &t)) {
 		d->replay_ok = 0;
 		goto done;
 	}
+	snprintf(d->steps[d->nsteps - 1].action, sizeof(d->steps[0].action), "%s", t.action);
+	snprintf(d->steps[d->nsteps - 1].actor, sizeof(d->steps[0].actor), "%s", t.actor);
 	doc_meta(d, c);
 	check_shape(d, c, &t, index);
 	if (d->meta_ok)
@@ -1599,6 +1626,9 @@ static void summarize(dctx *d, size_t n)
 		s->title = ch_strdup(d->meta.title);
 	if (d->replay_ok && d->st.state)
 		s->state = ch_strdup(d->st.state);
+	s->steps = d->steps;
+	s->nsteps = d->nsteps;
+	d->steps = NULL;
 }
 
 /* D13 needs every commit a ref reaches: the first-parent chain, and what
@@ -2155,6 +2185,19 @@ static void merge_findings(vctx *v)
 	free(all);
 }
 
+static void count_custody(ch_report *r, const ch_report_doc *d)
+{
+	ch_custody c;
+	size_t i;
+
+	for (i = 0; i < d->nsteps; i++) {
+		if (d->steps[i].custody[0] && ch_custody_parse(&c, d->steps[i].custody) == 0)
+			r->by_custody[c]++;
+		else
+			r->by_unknown++;
+	}
+}
+
 static void collect_docs(vctx *v)
 {
 	ch_report *r = v->r;
@@ -2165,6 +2208,7 @@ static void collect_docs(vctx *v)
 		r->doclist[i] = v->docs[i].sum;
 		memset(&v->docs[i].sum, 0, sizeof(v->docs[i].sum));
 		r->doc_commits += r->doclist[i].commits;
+		count_custody(r, &r->doclist[i]);
 	}
 	r->ndoclist = r->docs = v->ndocs;
 }
@@ -2291,6 +2335,28 @@ static void anchor_summary(ch_buf *out, const ch_report *r)
 	ch_buf_puts(out, "; nothing in this repository is anchored (finding P1)");
 }
 
+/* Every step, with the custody of the key that signed it, then the
+ * counts: an auditor sees at once how many steps a server-held key
+ * signed (the server could have made those itself). */
+static void text_steps(ch_buf *out, const ch_report *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->ndoclist; i++)
+		for (j = 0; j < r->doclist[i].nsteps; j++) {
+			const ch_report_step *s = &r->doclist[i].steps[j];
+
+			ch_buf_printf(out, "step %s commit %s: %s by %s, key %s, custody %s\n",
+			              r->doclist[i].ref, s->commit, s->action[0] ? s->action : "?",
+			              s->actor[0] ? s->actor : "?", s->key[0] ? s->key : "(none)",
+			              s->custody[0] ? s->custody : "unknown");
+		}
+	ch_buf_printf(out, "custody: %zu steps signed by server-held keys, %zu by browser keys, "
+	              "%zu by token keys, %zu without a good signature by a listed key\n",
+	              r->by_custody[CH_CUSTODY_SERVER], r->by_custody[CH_CUSTODY_BROWSER],
+	              r->by_custody[CH_CUSTODY_TOKEN], r->by_unknown);
+}
+
 void ch_report_text(ch_buf *out, const ch_report *r)
 {
 	size_t i;
@@ -2308,6 +2374,7 @@ void ch_report_text(ch_buf *out, const ch_report *r)
 	}
 	for (i = 0; i < r->other_refs.n; i++)
 		ch_buf_printf(out, "not a chain, not judged: %s\n", r->other_refs.v[i]);
+	text_steps(out, r);
 	if (r->cache_hits || r->cache_stored)
 		ch_buf_printf(out, "cache: %zu signatures taken from it, %zu added\n", r->cache_hits,
 		              r->cache_stored);
@@ -2331,12 +2398,24 @@ static json_t *doclist_json(const ch_report *r)
 
 	for (i = 0; i < r->ndoclist; i++) {
 		const ch_report_doc *d = &r->doclist[i];
+		json_t *steps = json_array();
+		size_t j;
 
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:I, s:I}", "ref", d->ref,
+		for (j = 0; j < d->nsteps; j++) {
+			const ch_report_step *s = &d->steps[j];
+
+			json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:o, s:o}", "commit",
+			                                       s->commit, "action", s->action, "actor",
+			                                       s->actor, "key",
+			                                       s->key[0] ? json_string(s->key) : json_null(),
+			                                       "custody", s->custody[0] ?
+			                                       json_string(s->custody) : json_null()));
+		}
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:I, s:I, s:o}", "ref", d->ref,
 		                                   "title", str_or_null(d->title), "state",
 		                                   str_or_null(d->state), "head", d->head, "commits",
 		                                   (json_int_t)d->commits, "findings",
-		                                   (json_int_t)d->findings));
+		                                   (json_int_t)d->findings, "steps", steps));
 	}
 	return a;
 }
@@ -2382,6 +2461,13 @@ void ch_report_json(ch_buf *out, const ch_report *r)
 	json_object_set_new(o, "warnings", w);
 	json_object_set_new(o, "other_refs", other);
 	json_object_set_new(o, "document_list", doclist_json(r));
+	json_object_set_new(o, "custody", json_pack("{s:I, s:I, s:I, s:I}", "server",
+	                                            (json_int_t)r->by_custody[CH_CUSTODY_SERVER],
+	                                            "browser",
+	                                            (json_int_t)r->by_custody[CH_CUSTODY_BROWSER],
+	                                            "token",
+	                                            (json_int_t)r->by_custody[CH_CUSTODY_TOKEN],
+	                                            "unknown", (json_int_t)r->by_unknown));
 	json_object_set_new(o, "checkpoint_written", json_boolean(r->checkpoint_written));
 	json_object_set_new(o, "cache", json_pack("{s:I, s:I, s:o}", "hits",
 	                                          (json_int_t)r->cache_hits, "stored",
@@ -2406,8 +2492,9 @@ static const char *const rule_text[][2] = {
 	{ "P5", "Every policy names at least one policy-admin who is not revoked." },
 	{ "P6", "Every policy file parses and follows its schema; policy commits carry only "
 	        "their two trailers." },
-	{ "D1", "Each step is signed, the signature is good, and the key belongs to its "
-	        "Chancery-Actor, not revoked, in the policy the step names." },
+	{ "D1", "Each step is signed, the signature is good, and the key is one listed for its "
+	        "Chancery-Actor in the policy the step names, neither the key nor the person "
+	        "revoked there, of a custody that policy allows (settings.json)." },
 	{ "D2", "The policy a step names is a trusted commit of the policy chain, not older "
 	        "than the one named before (no downgrade)." },
 	{ "D3", "Replaying the workflow, the action is allowed for the actor's roles in that "
@@ -2470,7 +2557,8 @@ static const char html_style[] =
 	".verdict{padding:.7em 1em;font-weight:bold;border-radius:4px}"
 	".ok{background:#e3f4e1;border:1px solid #5a5}.bad{background:#fbe4e4;border:1px solid #c55}"
 	"tr.finding td.rule{color:#a00;font-weight:bold}tr.warning td.rule{color:#a60}"
-	"table.facts th{width:14em}footer{margin-top:3em;color:#666;font-size:.9em}";
+	"table.facts th{width:14em}tr.custody-server td.custody{color:#a60;font-weight:bold}"
+	"tr.custody-browser td.custody,tr.custody-token td.custody{color:#262}footer{margin-top:3em;color:#666;font-size:.9em}";
 
 static void html_head(ch_buf *out, const ch_report *r)
 {
@@ -2519,6 +2607,12 @@ static void html_facts(ch_buf *out, const ch_report *r)
 	ch_buf_clear(&b);
 	ch_buf_printf(&b, "%zu findings, %zu warnings", r->nfindings, r->nwarnings);
 	html_fact(out, "Result", b.ptr);
+	ch_buf_clear(&b);
+	ch_buf_printf(&b, "%zu steps signed by keys the server held, %zu by browser keys, %zu by "
+	              "token keys, %zu without a good signature by a listed key",
+	              r->by_custody[CH_CUSTODY_SERVER], r->by_custody[CH_CUSTODY_BROWSER],
+	              r->by_custody[CH_CUSTODY_TOKEN], r->by_unknown);
+	html_fact(out, "Custody of signing keys", b.ptr);
 	html_fact(out, "Checkpoint", r->checkpoint_written ? "written" : "not written");
 	html_fact(out, "Generated", when);
 	ch_buf_puts(out, "</table>\n");
@@ -2598,6 +2692,33 @@ static void html_tail(ch_buf *out, const ch_report *r)
 	            "the rules in full.</footer>\n</body>\n</html>\n");
 }
 
+/* Every step of every document, with the custody of its signing key. */
+static void html_steps(ch_buf *out, const ch_report *r)
+{
+	size_t i, j;
+
+	ch_buf_puts(out, "<h2>Steps and the custody of their keys</h2>\n<p>browser: a key the "
+	            "official's browser made and cannot export; token: a key on the official's "
+	            "token; server: a key the site held (the site could have signed it).</p>\n");
+	ch_buf_puts(out, "<table>\n<tr><th>Document</th><th>Commit</th><th>Action</th>"
+	            "<th>Actor</th><th>Key</th><th>Custody</th></tr>\n");
+	for (i = 0; i < r->ndoclist; i++)
+		for (j = 0; j < r->doclist[i].nsteps; j++) {
+			const ch_report_step *s = &r->doclist[i].steps[j];
+
+			ch_buf_printf(out, "<tr class=\"custody-%s\">", s->custody[0] ? s->custody :
+			              "unknown");
+			html_el(out, "td class=\"id\"", r->doclist[i].ref + 10);
+			html_el(out, "td class=\"id\"", s->commit);
+			html_el(out, "td", s->action);
+			html_el(out, "td", s->actor);
+			html_el(out, "td class=\"id\"", s->key[0] ? s->key : "(none)");
+			html_el(out, "td class=\"custody\"", s->custody[0] ? s->custody : "unknown");
+			ch_buf_puts(out, "</tr>\n");
+		}
+	ch_buf_puts(out, "</table>\n");
+}
+
 void ch_report_html(ch_buf *out, const ch_report *r)
 {
 	html_head(out, r);
@@ -2605,5 +2726,6 @@ void ch_report_html(ch_buf *out, const ch_report *r)
 	html_findings(out, r, 0);
 	html_findings(out, r, 1);
 	html_docs(out, r);
+	html_steps(out, r);
 	html_tail(out, r);
 }

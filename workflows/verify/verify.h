@@ -26,6 +26,16 @@ typedef struct {
 	int warning;
 } ch_finding;
 
+/* One step of a document chain, for the reports: who signed it, with
+ * which key, held where (DESIGN "Keys with custody"). */
+typedef struct {
+	char commit[41];
+	char action[16];
+	char actor[65];
+	char key[41];     /* the primary key that signed; "" when no good signature */
+	char custody[8];  /* "browser", "token", "server"; "" when unknown */
+} ch_report_step;
+
 /* One verified document, for the reports. */
 typedef struct {
 	char *ref;        /* "refs/docs/<id>" */
@@ -34,6 +44,8 @@ typedef struct {
 	char head[41];
 	size_t commits;
 	size_t findings;  /* findings (not warnings) on this document */
+	ch_report_step *steps; /* every commit of the chain, in order */
+	size_t nsteps;
 } ch_report_doc;
 
 typedef struct {
@@ -41,6 +53,9 @@ typedef struct {
 	size_t n;
 	size_t nfindings, nwarnings;
 	size_t policy_commits, doc_commits, docs;
+	size_t by_custody[3];  /* document steps signed by keys of custody server,
+	                        * browser, token (ch_custody order) */
+	size_t by_unknown;     /* steps with no good signature by a listed key */
 	ch_report_doc *doclist; /* the documents verified, by ref name */
 	size_t ndoclist;
 	ch_strv other_refs;   /* refs that are not chains: listed, not judged */
