@@ -396,7 +396,7 @@ static int export_all_keys(ch_site *site)
 		size_t i;
 
 		if (git_commit_lookup(&c, site->repo, &id) < 0 || git_commit_tree(&t, c) < 0 ||
-		    git_tree_entry_bypath(&keys, t, "policy/keys") < 0 ||
+		    git_tree_entry_bypath(&keys, t, CH_DIR_KEYS) < 0 ||
 		    git_tree_lookup(&kt, site->repo, git_tree_entry_id(keys)) < 0)
 			goto next;
 		for (i = 0; i < git_tree_entrycount(kt); i++) {

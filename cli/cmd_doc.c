@@ -272,7 +272,7 @@ static void print_conflicts(ch_site *site, const char *id, const char *indent)
 		return;
 	for (i = 0; i < peers.n; i++) {
 		ch_buf_clear(&ref);
-		ch_buf_printf(&ref, "refs/conflicts/%s/docs/%s", peers.v[i], id);
+		ch_buf_printf(&ref, CH_CONFLICTS_PREFIX "%s/docs/%s", peers.v[i], id);
 		if (git_reference_name_to_id(&at, site->repo, ref.ptr) < 0)
 			continue;
 		printf("%sconflict: %s at %.12s (a diverged chain from site %s, kept; compare "
@@ -310,7 +310,7 @@ static int doc_show(const cli_args *a)
 			printf("attachment:     %s (%zu bytes, %s)\n",
 			       doc->files.v[i].path + sizeof(CH_ATTACH_DIR) - 1, doc->files.v[i].data.size,
 			       ch_attach_sniff(doc->files.v[i].data.ptr, doc->files.v[i].data.size));
-	if ((text = ch_fileset_get(&doc->files, "document.md"))) {
+	if ((text = ch_fileset_get(&doc->files, CH_FILE_TEXT))) {
 		printf("\n");
 		fwrite(text->ptr, 1, text->size, stdout);
 		if (text->size && text->ptr[text->size - 1] != '\n')

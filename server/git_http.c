@@ -255,7 +255,7 @@ static void record_sync(srv_ctx *x, const ch_view *v, const ch_upload_request *r
 
 	ch_buf_printf(&who, "peer:%s", peer);
 	for (k = 0; k < v->nrefs; k++) {
-		if (strncmp(v->refs[k].name, "refs/docs/", 10))
+		if (strncmp(v->refs[k].name, CH_DOCS_PREFIX, strlen(CH_DOCS_PREFIX)))
 			continue;
 		for (i = 0; i < req->nwants; i++)
 			if (git_oid_equal(&req->wants[i], &v->refs[k].id)) {

@@ -163,7 +163,7 @@ static void rescan_locked(srv_ctx *x, int force)
 	if (!force && now - idx.scanned < INDEX_RESCAN_SECONDS)
 		return;
 	if (srv_current_policy(&pol, x) < 0 ||
-	    git_reference_iterator_glob_new(&it, x->site->repo, "refs/docs/*") < 0)
+	    git_reference_iterator_glob_new(&it, x->site->repo, CH_DOCS_GLOB) < 0)
 		return;
 	gen++;
 	while (git_reference_next(&ref, it) == 0) {
@@ -496,7 +496,7 @@ static json_t *progress(const ch_doc *doc, const ch_policy *pol, int lang_en)
 
 json_t *srv_doc_full(srv_ctx *x, const ch_doc *doc, const ch_policy *pol)
 {
-	const ch_buf *text = ch_fileset_get(&doc->files, "document.md");
+	const ch_buf *text = ch_fileset_get(&doc->files, CH_FILE_TEXT);
 	ch_strv can = CH_STRV_INIT;
 	ch_buf html = CH_BUF_INIT;
 	const ch_workflow *wf = ch_policy_workflow(pol, doc->meta.workflow);
@@ -581,7 +581,7 @@ static int text_at(ch_buf *out, git_repository *repo, const char *hex)
 	int error = 0;
 
 	if (git_oid_fromstr(&id, hex) < 0 || git_commit_lookup(&c, repo, &id) < 0 ||
-	    git_commit_tree(&t, c) < 0 || git_tree_entry_bypath(&e, t, "document.md") < 0 ||
+	    git_commit_tree(&t, c) < 0 || git_tree_entry_bypath(&e, t, CH_FILE_TEXT) < 0 ||
 	    git_blob_lookup(&b, repo, git_tree_entry_id(e)) < 0)
 		error = ch_error_setc(CH_ENOTFOUND, "no such revision");
 	else
@@ -620,7 +620,7 @@ int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, cons
 	opts.context_lines = 1000000; /* the whole text: nothing silently left out */
 	if ((error = text_at(&a, x->site->repo, from)) == 0 &&
 	    (error = text_at(&b, x->site->repo, to)) == 0 &&
-	    git_diff_buffers(a.ptr, a.size, "document.md", b.ptr, b.size, "document.md", &opts,
+	    git_diff_buffers(a.ptr, a.size, CH_FILE_TEXT, b.ptr, b.size, CH_FILE_TEXT, &opts,
 	                     NULL, NULL, NULL, diff_line, &dc) < 0)
 		error = ch_error_setc(CH_EIO, "cannot compute the diff");
 	if (error)

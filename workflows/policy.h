@@ -6,6 +6,8 @@
 #ifndef CH_POLICY_H
 #define CH_POLICY_H
 
+#include "workflows/format.h"
+
 #include <git2.h>
 
 #include "crypto/pgp.h"
@@ -13,7 +15,6 @@
 #include "util/strv.h"
 #include "workflows/workflow.h"
 
-#define CH_POLICY_REF "refs/heads/policy"
 #define CH_POLICY_MAX_PEOPLE 4096
 #define CH_POLICY_MAX_FILE (1024 * 1024)
 #define CH_KEY_MAX_BYTES (64 * 1024)

@@ -15,12 +15,13 @@
 #ifndef CH_ATTACH_H
 #define CH_ATTACH_H
 
+#include "workflows/format.h"
+
 #include <stddef.h>
 
 #include "workflows/classify/stamp.h"
 #include "util/buf.h"
 
-#define CH_ATTACH_DIR "attachments/"
 #define CH_ATTACH_MAX_COUNT 16                 /* attachments of one document */
 #define CH_ATTACH_MAX_NAME 120                 /* bytes of UTF-8 in a name */
 #define CH_ATTACH_MAX_FILE (4u * 1024 * 1024)  /* one attachment */

@@ -29,6 +29,8 @@
 #ifndef CH_SPILL_H
 #define CH_SPILL_H
 
+#include "workflows/format.h"
+
 #include <git2.h>
 
 #include "workflows/doc.h"
@@ -36,8 +38,6 @@
 #include "workflows/oidset.h"
 #include "workflows/site.h"
 
-#define CH_SPILLS_REF "refs/chancery/spills"
-#define CH_SPILLS_FILE "spills.json"
 #define CH_SPILLED_DIR "spilled"
 #define CH_SPILLS_MAX (4 * 1024 * 1024)
 #define CH_SPILL_REASON_MAX 1000

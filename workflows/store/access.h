@@ -24,13 +24,14 @@
 #ifndef CH_ACCESS_H
 #define CH_ACCESS_H
 
+#include "workflows/format.h"
+
 #include <jansson.h>
 
 #include "workflows/doc.h"
 #include "workflows/site.h"
 #include "util/strv.h"
 
-#define CH_ACCESS_REF "refs/chancery/access"
 #define CH_ACCESS_LOG "access.log"               /* under SITE/state/ */
 #define CH_ACCESS_MAX_LINE 2048
 #define CH_ACCESS_MAX_LOG (512u * 1024 * 1024)   /* read whole by verify */
