@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "workflows/commit.h"
-#include "workflows/classify/spill.h"
+#include "workflows/classify/spilled.h"
 #include "workflows/store/keyguard.h"
 #include "util/failpoint.h"
 #include "util/common.h"

@@ -24,5 +24,6 @@
 
 /* the spill list's tree */
 #define CH_SPILLS_FILE "spills.json"
+#define CH_SPILLED_DIR "spilled"                 /* spilled/<doc>: the ids of what was spilled */
 
 #endif

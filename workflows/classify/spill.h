@@ -37,8 +37,8 @@
 #include "workflows/fileset.h"
 #include "workflows/oidset.h"
 #include "workflows/site.h"
+#include "workflows/classify/spilled.h"
 
-#define CH_SPILLED_DIR "spilled"
 #define CH_SPILLS_MAX (4 * 1024 * 1024)
 #define CH_SPILL_REASON_MAX 1000
 
@@ -89,15 +89,6 @@ int ch_spill_record(ch_site *site, const ch_actor *officer, const char *doc,
  * each removed object looked up again. Refuses unless the spill list names
  * the document. CH_EIO when an object survives (result->remaining). */
 int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc);
-
-/* Add to `out` the ids every spill record keeps (spilled/<id> at the head
- * of CH_SPILLS_REF; nothing when there is no list). */
-int ch_spill_objects_load(ch_oidset *out, git_repository *repo);
-/* CH_EDENIED (and a security event, rule "SPILL", at `door` by `person`)
- * when `tree` or the blob of any file of `files` (either may be NULL) is
- * in `spilled`; 0 otherwise. */
-int ch_spill_check_tree(ch_site *site, const ch_oidset *spilled, const git_oid *tree,
-                        const ch_fileset *files, const char *door, const char *person);
 
 /* The recipients of a document, from meta.json at its head (no replay: the
  * chain may be one the verifier would refuse). CH_ENOTFOUND without a ref. */
