@@ -66,6 +66,14 @@ async function main() {
 		await s.screenshot(page, 'auditor-open');
 		check(got.status === 200 && got.text.includes(TITLE), `  and opens it (${got.status})`);
 	});
+	await step(s, page, "auditor: the document's access history", async () => {
+		await page.goto(`${URL_BASE}/audit?doc=${DOC}`);
+		await s.screenshot(page, 'auditor-access-history');
+		const rows = await page.$$eval('#access-log tr', (trs) => trs.slice(1).map((tr) => tr.innerText));
+		check(rows.length > 0, `  the audit page shows the draft's access history (${rows.length} reads)`);
+		check(rows.some((r) => r.includes('kiem.toan')), '  and names the auditor who just read it');
+		check(!rows.some((r) => r.includes(TITLE)), '  and holds no document text');
+	});
 }
 
 try {
