@@ -54,6 +54,18 @@ curl -s -D "$T/h" -o "$T/js" --cacert "$TLS/ca.pem" "$URL/static/chancery.js"
 check "the script is served by the server itself, as JavaScript" grep -qi '^content-type: text/javascript' "$T/h"
 check "  under the site's CSP: scripts from the server only" grep -qi "^content-security-policy:.*script-src 'self'" "$T/h"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
+# The server's traffic captured on loopback and decrypted with the browser's
+# own TLS key log (Chromium honours SSLKEYLOGFILE): no private key and no
+# signing passphrase may cross it.
+CAP=
+if command -v tshark >/dev/null 2>&1; then
+	CAP="$T/custody.pcap"
+	tshark -i lo -f "tcp port $PORT" -w "$CAP" -q 2>"$T/tshark.err" &
+	TSHARK_PID=$!
+	for _ in $(seq 100); do grep -q "Capturing on" "$T/tshark.err" 2>/dev/null && break; sleep 0.1; done
+	grep -q "Capturing on" "$T/tshark.err" || { echo "# tshark could not capture"; CAP=; }
+fi
+export SSLKEYLOGFILE="$T/tls-keys.log"
 NODE_EXTRA_CA_CERTS="$TLS/ca.pem" CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$T/people.json" \
 	CH_SHOTS="$SHOTS" CH_OUT="$T/custody.json" CH_CHANCERY="$CH" CH_REPO="$R" \
 	CH_REPORT="$BUILD/screenshots/custody-report.html" TMPDIR="$T" \
@@ -61,6 +73,26 @@ NODE_EXTRA_CA_CERTS="$TLS/ca.pem" CH_URL="$URL" CH_CA="$TLS/ca.pem" CH_PEOPLE="$
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "custody.mjs exits 0"; else not_ok "custody.mjs exits 0 (exit $rc)"; tail -5 "$T/server.log"; fi
 kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+unset SSLKEYLOGFILE
+if [ -n "$CAP" ]; then
+	sleep 1; kill "$TSHARK_PID" 2>/dev/null; wait "$TSHARK_PID" 2>/dev/null
+	tshark -r "$CAP" -o "tls.keylog_file:$T/tls-keys.log" -Y "http.request || http.response" \
+		-T fields -e http.request.uri -e urlencoded-form.value -e http.file_data \
+		>"$T/decrypted.txt" 2>"$T/tshark-read.err"
+	check "capture: the browser's requests decrypted (control: a request to /docs)" \
+		grep -aq '/docs' "$T/decrypted.txt"
+	check "  the decrypted capture holds no private key (PGP, PEM or a JWK's d)" bash -c \
+		"! grep -aqiE 'PRIVATE KEY|\"d\"[[:space:]]*:' '$T/decrypted.txt'"
+	leaked=0
+	for id in nv.a tt.b; do
+		pp=$(jq -r --arg id "$id" '.[$id].passphrase // empty' "$T/people.json")
+		[ -n "$pp" ] && grep -aqF -- "$pp" "$T/decrypted.txt" && leaked=1
+	done
+	check "  nor the officials' signing passphrases (they have none to send: browser custody)" \
+		test "$leaked" -eq 0
+else
+	echo "# skipped: no capture (tshark missing or refused): the browser's own request check stands"
+fi
 
 D=$(jq -r '.doc // empty' "$T/custody.json")
 V="$T/verify-home"; mkdir -m 700 "$V"
