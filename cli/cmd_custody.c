@@ -257,58 +257,63 @@ done:
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }
 
-int cmd_account_password(int argc, char **argv)
+/* An official changes one of their own secrets: the current one, then the
+ * new one (files, or asked on the terminal). */
+typedef struct {
+	const char *opts[3];   /* the option of the current secret, of the new one */
+	const char *usage;
+	const char *old_label, *new_label, *done;
+	int (*change)(ch_site *site, const char *id, const char *old, const char *new_secret);
+} secret_change;
+
+static int change_secret(int argc, char **argv, const secret_change *sc)
 {
-	static const char *const opts[] = { "old-password-file", "password-file", NULL };
-	char *old = NULL, *pw = NULL;
+	char *old = NULL, *fresh = NULL;
 	ch_site *site = NULL;
 	cli_args a;
 	int error;
 
-	if (cli_parse(&a, argc, argv, opts, NULL) < 0)
+	if (cli_parse(&a, argc, argv, sc->opts, NULL) < 0)
 		return cli_bad_args(&a);
 	if (a.pos.n != 2) {
 		cli_args_dispose(&a);
-		return cli_usage("usage: chancery account password SITE ID [--old-password-file F] "
-		                 "[--password-file F]\n");
+		return cli_usage(sc->usage);
 	}
 	if ((error = ch_site_open(&site, a.pos.v[0])) == 0 &&
-	    (error = secret(&old, cli_get(&a, "old-password-file"), "current login password",
-	                    0)) == 0 &&
-	    (error = secret(&pw, cli_get(&a, "password-file"), "new login password", 1)) == 0 &&
-	    (error = ch_enrol_change_password(site, a.pos.v[1], old, pw)) == 0)
-		printf("login password of %s changed\n", a.pos.v[1]);
+	    (error = secret(&old, cli_get(&a, sc->opts[0]), sc->old_label ? sc->old_label :
+	                    a.pos.v[1], 0)) == 0 &&
+	    (error = secret(&fresh, cli_get(&a, sc->opts[1]), sc->new_label, 1)) == 0 &&
+	    (error = sc->change(site, a.pos.v[1], old, fresh)) == 0)
+		printf("%s of %s changed\n", sc->done, a.pos.v[1]);
 	ch_free_secret(old);
-	ch_free_secret(pw);
+	ch_free_secret(fresh);
 	ch_site_free(site);
 	cli_args_dispose(&a);
 	return error < 0 ? cli_fail(error) : CLI_OK;
 }
 
+int cmd_account_password(int argc, char **argv)
+{
+	static const secret_change sc = {
+		{ "old-password-file", "password-file", NULL },
+		"usage: chancery account password SITE ID [--old-password-file F] "
+		"[--password-file F]\n",
+		"current login password", "new login password", "login password",
+		ch_enrol_change_password
+	};
+
+	return change_secret(argc, argv, &sc);
+}
+
 int cmd_key_passphrase(int argc, char **argv)
 {
-	static const char *const opts[] = { "passphrase-file", "new-passphrase-file", NULL };
-	char *old = NULL, *pass = NULL;
-	ch_site *site = NULL;
-	cli_args a;
-	int error;
+	static const secret_change sc = {
+		{ "passphrase-file", "new-passphrase-file", NULL },
+		"usage: chancery key passphrase SITE ID [--passphrase-file OLD] "
+		"[--new-passphrase-file NEW]\n",
+		NULL, "new signing passphrase", "signing passphrase",
+		ch_enrol_change_passphrase
+	};
 
-	if (cli_parse(&a, argc, argv, opts, NULL) < 0)
-		return cli_bad_args(&a);
-	if (a.pos.n != 2) {
-		cli_args_dispose(&a);
-		return cli_usage("usage: chancery key passphrase SITE ID [--passphrase-file OLD] "
-		                 "[--new-passphrase-file NEW]\n");
-	}
-	if ((error = ch_site_open(&site, a.pos.v[0])) == 0 &&
-	    (error = secret(&old, cli_get(&a, "passphrase-file"), a.pos.v[1], 0)) == 0 &&
-	    (error = secret(&pass, cli_get(&a, "new-passphrase-file"), "new signing passphrase",
-	                    1)) == 0 &&
-	    (error = ch_enrol_change_passphrase(site, a.pos.v[1], old, pass)) == 0)
-		printf("signing passphrase of %s changed\n", a.pos.v[1]);
-	ch_free_secret(old);
-	ch_free_secret(pass);
-	ch_site_free(site);
-	cli_args_dispose(&a);
-	return error < 0 ? cli_fail(error) : CLI_OK;
+	return change_secret(argc, argv, &sc);
 }
