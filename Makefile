@@ -198,6 +198,7 @@ asan: $(if $(CH_NO_DEPS),,deps)
 	$(MAKE) BUILD=build-asan CC=clang TEST_HOOKS=1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
 # The integration suite with every chancery and chanceryd process under

@@ -65,8 +65,12 @@ static int key_new(ch_buf *out)
 			p++;
 			n--;
 		}
-		if (!p || n != 32)
+		if (!p || n != 32) {
+			gcry_sexp_release(l);
+			gcry_sexp_release(parms);
+			gcry_sexp_release(key);
 			return -1;
+		}
 		ch_buf_put(out, p, 32);
 		gcry_sexp_release(l);
 	}
@@ -123,6 +127,7 @@ static int cert(const char *dir, const char *uid, long created)
 	ch_buf body = CH_BUF_INIT, hashed = CH_BUF_INIT, pkt = CH_BUF_INIT, in = CH_BUF_INIT;
 	ch_buf sp = CH_BUF_INIT, armored = CH_BUF_INIT;
 	size_t ulen = strlen(uid);
+	int error = 0;
 
 	if (key_of(seed, pub, dir, &created) < 0)
 		return -1;
@@ -163,8 +168,10 @@ static int cert(const char *dir, const char *uid, long created)
 	ch_buf_putc(&in, (char)0xFF);
 	be(&in, hashed.size, 4);
 	gcry_md_hash_buffer(GCRY_MD_SHA256, digest, in.ptr, in.size);
-	if (ed_sign(sig, seed, digest, 32) < 0)
-		return -1;
+	if (ed_sign(sig, seed, digest, 32) < 0) {
+		error = -1;
+		goto done;
+	}
 	/* packets: public key (old format tag 6), user ID (13), signature (2) */
 	ch_buf_putc(&pkt, (char)0x98);
 	ch_buf_putc(&pkt, (char)body.size);
@@ -186,7 +193,14 @@ static int cert(const char *dir, const char *uid, long created)
 	ch_buf_put(&pkt, body.ptr, body.size);
 	ch_pgp_armor(&armored, "PUBLIC KEY BLOCK", pkt.ptr, pkt.size);
 	fwrite(armored.ptr, 1, armored.size, stdout);
-	return 0;
+done:
+	ch_buf_dispose(&body);
+	ch_buf_dispose(&hashed);
+	ch_buf_dispose(&pkt);
+	ch_buf_dispose(&in);
+	ch_buf_dispose(&sp);
+	ch_buf_dispose(&armored);
+	return error;
 }
 
 int main(int argc, char **argv)
@@ -200,14 +214,20 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "new") && argc >= 4) {
 		ch_buf s = CH_BUF_INIT, path = CH_BUF_INIT;
 
+		int rc = 0;
+
 		ch_fs_mkdir_p(argv[2], 0700);
-		if (key_new(&s) < 0)
-			return 1;
-		ch_buf_printf(&s, "%010ld", argc > 4 ? atol(argv[4]) : (long)time(NULL) - 60);
-		ch_buf_printf(&path, "%s/seed", argv[2]);
-		if (ch_fs_write_atomic(path.ptr, s.ptr, s.size, 0600) < 0)
-			return 2;
-		return cert(argv[2], argv[3], 0) < 0 ? 1 : 0;
+		if (key_new(&s) < 0) {
+			rc = 1;
+		} else {
+			ch_buf_printf(&s, "%010ld", argc > 4 ? atol(argv[4]) : (long)time(NULL) - 60);
+			ch_buf_printf(&path, "%s/seed", argv[2]);
+			if (ch_fs_write_atomic(path.ptr, s.ptr, s.size, 0600) < 0)
+				rc = 2;
+		}
+		ch_buf_dispose_secret(&s);
+		ch_buf_dispose(&path);
+		return rc ? rc : cert(argv[2], argv[3], 0) < 0 ? 1 : 0;
 	}
 	if (key_of(seed, pub, argv[2], &created) < 0)
 		return 2;
@@ -226,6 +246,7 @@ int main(int argc, char **argv)
 		ch_buf_putc(&in, 0x40);
 		ch_buf_put(&in, pub, 32);
 		gcry_md_hash_buffer(GCRY_MD_SHA1, fpr, in.ptr, in.size);
+		ch_buf_dispose(&in);
 		for (i = 0; i < 20; i++)
 			printf("%02X", fpr[i]);
 		printf("\n");
