@@ -812,7 +812,16 @@ static void entry_text(ch_buf *out, const char *site_id, const git_oid *tree,
 	for (i = 0; i < 2; i++)
 		ch_buf_printf(out, "%s %s site log <log@%s.chancery> %" PRId64 " +0000\n",
 		              i ? "committer" : "author", site_id, site_id, when);
-	ch_buf_printf(out, "\nlog: %s %" PRIu64 "\n\nChancery-Log-Site: %s\nChancery-Log-Seq: %" PRIu64
+	ch_buf_putc(out, '\n');
+	ch_log_message(out, site_id, seq, when, items, n);
+}
+
+void ch_log_message(ch_buf *out, const char *site_id, uint64_t seq, int64_t when,
+                    const ch_log_item *items, size_t n)
+{
+	size_t i;
+
+	ch_buf_printf(out, "log: %s %" PRIu64 "\n\nChancery-Log-Site: %s\nChancery-Log-Seq: %" PRIu64
 	              "\nChancery-Log-Time: %" PRId64 "\n", site_id, seq, site_id, seq, when);
 	for (i = 0; i < n; i++)
 		put_item(out, &items[i]);

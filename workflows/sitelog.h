@@ -88,6 +88,10 @@ int ch_log_chain_root(git_oid *out, git_repository *repo, const git_oid *head);
  * `site` NULL accepts any site name. CH_EINVALID naming the line. */
 int ch_log_parse(ch_log_entry *out, char site[65], const char *msg, size_t len);
 void ch_log_entry_dispose(ch_log_entry *e);
+/* The message of an entry, as ch_log_parse reads it (canonical: parsing
+ * and writing again gives the same bytes). */
+void ch_log_message(ch_buf *out, const char *site_id, uint64_t seq, int64_t when,
+                    const ch_log_item *items, size_t n);
 
 /* Read and check the log at `head` (ref: CH_LOG_REF or a peer's ref):
  * every entry parsed, seq 1.. without gaps, one site, one parent each
