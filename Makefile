@@ -159,6 +159,15 @@ $(BUILD)/tests/replay_fuzz_ipc: tests/fuzz/fuzz_ipc.c tests/fuzz/replay.c $(BUIL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/ipc.o $(BUILD)/libchancery.a $(LIBS)
 
+# chanceryd's configuration file reader lives with the server too.
+$(BUILD)/tests/replay_fuzz_config: tests/fuzz/fuzz_config.c tests/fuzz/replay.c $(BUILD)/server/config.o $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/config.o $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/test_config: tests/unit/test_config.c $(BUILD)/server/config.o $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/server/config.o $(BUILD)/libchancery.a $(LIBS) -lcmocka
+
 # The targets over HTTP input run chanceryd's request code (every server
 # object but main.o) under libmicrohttpd, through tests/fuzz/http_harness.c.
 FUZZ_HTTP = form cookie api
