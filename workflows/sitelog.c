@@ -1,10 +1,13 @@
 /* sitelog.c -- the site log (sitelog.h; docs/format.md "The site log"). */
+#include <errno.h>
+#include <fcntl.h>
 #include <gcrypt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "workflows/format.h"
@@ -784,18 +787,111 @@ static int key_tree(git_oid *tree, ch_site *site)
 static int sign_entry(ch_buf *sig, ch_site *site, const ch_buf *text)
 {
 	ch_keyinfo key;
-	ch_keystore *ks;
-	int error;
 
 	if (site->sign) {
 		memset(&key, 0, sizeof(key));
 		return site->sign(sig, CH_LOG_SIGNER, &key, "", text->ptr, text->size,
 		                  site->sign_ctx);
 	}
-	if ((error = ch_log_site_key(&key, NULL, site, 1)) < 0 ||
-	    (error = ch_site_keystore(&ks, site)) < 0)
+	return ch_log_sign_guarded(sig, site, text->ptr, text->size, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The key holder's guard: the site key signs one chain                */
+
+void ch_log_signed_id(git_oid *out, const char *text, size_t len, const char *sig)
+{
+	const char *end = memmem(text, len, "\n\n", 2), *p;
+	ch_buf b = CH_BUF_INIT;
+
+	/* as git_commit_create_with_signature writes it: the headers, then
+	 * "gpgsig" with the signature's lines continued by a space */
+	end = end ? end + 1 : text + len;
+	ch_buf_set(&b, text, (size_t)(end - text));
+	ch_buf_puts(&b, "gpgsig ");
+	for (p = sig; *p; p++) {
+		ch_buf_putc(&b, *p);
+		if (*p == '\n')
+			ch_buf_putc(&b, ' ');
+	}
+	ch_buf_putc(&b, '\n');
+	ch_buf_put(&b, end, (size_t)(text + len - end));
+	git_odb_hash(out, b.ptr, b.size, GIT_OBJECT_COMMIT);
+	ch_buf_dispose(&b);
+}
+
+/* seq and parent ("" for none) of a payload that passed the check */
+static void payload_position(uint64_t *seq, char parent[41], const char *text, size_t len)
+{
+	const char *m = memmem(text, len, "\n\nlog: ", 7), *sp;
+
+	parent[0] = '\0';
+	if (len > 48 && !strncmp(text + 46, "parent ", 7))
+		memcpy(parent, text + 53, 40), parent[40] = '\0';
+	*seq = 0;
+	if (m && (sp = memchr(m + 7, ' ', (size_t)(text + len - m - 7))))
+		*seq = strtoull(sp + 1, NULL, 10);
+}
+
+#define GUARD_FILE "chancery-log-head"
+#define GUARD_MAX 200
+
+int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len, int create)
+{
+	ch_buf path = CH_BUF_INIT, state = CH_BUF_INIT;
+	ch_keystore *ks;
+	ch_keyinfo key;
+	char parent[41], last_parent[41] = "", last_id[41] = "", buf[GUARD_MAX + 1];
+	unsigned long long last = 0;
+	uint64_t seq;
+	git_oid id;
+	ssize_t n;
+	int fd, error, known = 0;
+
+	if ((error = ch_log_check_payload(site->site_id, text, len)) < 0)
 		return error;
-	return ch_keystore_sign_machine(sig, ks, &key, text->ptr, text->size);
+	payload_position(&seq, parent, text, len);
+	ch_buf_printf(&path, "%s/%s", site->gnupg_path, GUARD_FILE);
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ch_buf_dispose(&path);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		error = ch_error_setc(CH_EIO, "cannot open the site key's record: %s", strerror(errno));
+		goto done;
+	}
+	if ((n = read(fd, buf, GUARD_MAX)) > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%llu %40s %40s", &last, last_parent, last_id) == 3)
+			known = 1;
+	}
+	if (!strcmp(last_parent, "-"))
+		last_parent[0] = '\0';
+	/* the next entry, or the last one again when it was lost before it
+	 * was written (a crash); never an entry beside an older one */
+	if (known && !((seq == last + 1 && !strcmp(parent, last_id)) ||
+	               (seq == last && !strcmp(parent, last_parent)))) {
+		error = ch_error_setc(CH_EDENIED, "R6: the site key signed entry %llu (%s) last; it "
+		                      "does not sign entry %" PRIu64 " on %s, which would fork the "
+		                      "site log", last, last_id, seq, parent[0] ? parent : "no parent");
+		goto done;
+	}
+	if ((error = ch_log_site_key(&key, NULL, site, create)) < 0 ||
+	    (error = ch_site_keystore(&ks, site)) < 0 ||
+	    (error = ch_keystore_sign_machine(sig, ks, &key, text, len)) < 0)
+		goto done;
+	while (sig->size && sig->ptr[sig->size - 1] == '\n')
+		ch_buf_truncate(sig, sig->size - 1);
+	ch_log_signed_id(&id, text, len, sig->ptr);
+	ch_buf_printf(&state, "%" PRIu64 " %s %s\n", seq, parent[0] ? parent : "-",
+	              git_oid_tostr_s(&id));
+	if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0 ||
+	    write(fd, state.ptr, state.size) != (ssize_t)state.size || fsync(fd) < 0)
+		error = ch_error_setc(CH_EIO, "cannot write the site key's record: %s",
+		                      strerror(errno));
+done:
+	if (fd >= 0)
+		close(fd);
+	ch_buf_dispose(&state);
+	return error;
 }
 
 /* The entry's commit text: tree, parent, author, committer, message. */

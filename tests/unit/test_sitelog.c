@@ -234,6 +234,59 @@ static void test_forged_entry(void **state)
 	ch_buf_dispose(&text);
 }
 
+/* The key signs one chain: the id it records is the entry libgit2 wrote,
+ * and an entry that would fork the log (an earlier seq, another parent)
+ * is refused by the key holder itself. */
+static void test_guard(void **state)
+{
+	fx *f = *state;
+	ch_log_item it;
+	ch_buf path = CH_BUF_INIT, rec = CH_BUF_INIT, p = CH_BUF_INIT, sig = CH_BUF_INIT;
+	git_oid head, first;
+	git_commit *c = NULL;
+	char tree[GIT_OID_HEXSZ + 1];
+
+	policy_item(&it, H40("1"));
+	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&first, f->site->repo, CH_LOG_REF), 0);
+	policy_item(&it, H40("2"));
+	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&head, f->site->repo, CH_LOG_REF), 0);
+	ch_buf_printf(&path, "%s/gnupg/chancery-log-head", f->path);
+	assert_int_equal(ch_fs_read(&rec, path.ptr, 1000), 0);
+	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&head)));
+	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&first)));
+	/* seq 2 again on the first entry: the last one again, allowed */
+	assert_int_equal(git_commit_lookup(&c, f->site->repo, &head), 0);
+	git_oid_tostr(tree, sizeof(tree), git_commit_tree_id(c));
+	ch_buf_printf(&p, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796686999 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 1796686999 +0000\n\n", tree,
+	              git_oid_tostr_s(&first));
+	ch_log_message(&p, "hq", 2, 1796686999, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), 0);
+	/* but now seq 2 on the first entry is the last one, and the next
+	 * entry on the real head (seq 3 on `head`) forks: refused */
+	ch_buf_clear(&p);
+	ch_buf_clear(&sig);
+	ch_buf_printf(&p, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796687000 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 1796687000 +0000\n\n", tree,
+	              git_oid_tostr_s(&head));
+	ch_log_message(&p, "hq", 3, 1796687000, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), CH_EDENIED);
+	assert_non_null(strstr(ch_error_last(), "fork"));
+	/* a first entry again: refused */
+	ch_buf_clear(&p);
+	ch_buf_printf(&p, "tree %s\nauthor hq site log <log@hq.chancery> 1796687000 +0000\n"
+	              "committer hq site log <log@hq.chancery> 1796687000 +0000\n\n", tree);
+	ch_log_message(&p, "hq", 1, 1796687000, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), CH_EDENIED);
+	git_commit_free(c);
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&rec);
+	ch_buf_dispose(&p);
+	ch_buf_dispose(&sig);
+}
+
 static void test_check_payload(void **state)
 {
 	ch_buf p = CH_BUF_INIT;
@@ -261,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_check_payload),
 		cmocka_unit_test_setup_teardown(test_append_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
 	};
 
 	ch_lib_init();
