@@ -626,6 +626,12 @@ int ch_log_site_key(ch_keyinfo *out, ch_buf *armored, ch_site *site, int create)
 	ch_buf pub = CH_BUF_INIT;
 
 	error = ch_site_signer(out, site, CH_LOG_SIGNER);
+	/* a key made for another site (a site directory copied by hand) is
+	 * not this site's: it gets its own */
+	if (error == 0 && ch_site_log_key_site(site) &&
+	    strcmp(ch_site_log_key_site(site), site->site_id))
+		error = ch_error_setc(CH_ENOTFOUND, "site %s holds the log key of site %s",
+		                      site->site_id, ch_site_log_key_site(site));
 	if (error == CH_ENOTFOUND && create) {
 		ch_error_clear();
 		ch_buf_printf(&name, "Chancery site %s", site->site_id);
@@ -635,6 +641,8 @@ int ch_log_site_key(ch_keyinfo *out, ch_buf *armored, ch_site *site, int create)
 		    (error = ch_keystore_export(&pub, ks, out->fpr)) == 0 &&
 		    (error = ch_site_set_log_public(site, pub.ptr)) == 0)
 			error = ch_site_set_signer(site, CH_LOG_SIGNER, out);
+		if (!error)
+			error = ch_site_set_log_key_site(site);
 	}
 	if (!error && armored) {
 		if (ch_site_log_public(site))
@@ -860,8 +868,11 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	}
 	if ((n = read(fd, buf, GUARD_MAX)) > 0) {
 		buf[n] = '\0';
-		if (sscanf(buf, "%llu %40s %40s", &last, last_parent, last_id) == 3)
-			known = 1;
+		char who[66] = "";
+
+		if (sscanf(buf, "%65s %llu %40s %40s", who, &last, last_parent, last_id) == 4 &&
+		    !strcmp(who, site->site_id))
+			known = 1; /* (another site's record: a copied directory) */
 	}
 	if (!strcmp(last_parent, "-"))
 		last_parent[0] = '\0';
@@ -881,8 +892,8 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	while (sig->size && sig->ptr[sig->size - 1] == '\n')
 		ch_buf_truncate(sig, sig->size - 1);
 	ch_log_signed_id(&id, text, len, sig->ptr);
-	ch_buf_printf(&state, "%" PRIu64 " %s %s\n", seq, parent[0] ? parent : "-",
-	              git_oid_tostr_s(&id));
+	ch_buf_printf(&state, "%s %" PRIu64 " %s %s\n", site->site_id, seq,
+	              parent[0] ? parent : "-", git_oid_tostr_s(&id));
 	if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0 ||
 	    write(fd, state.ptr, state.size) != (ssize_t)state.size || fsync(fd) < 0)
 		error = ch_error_setc(CH_EIO, "cannot write the site key's record: %s",
