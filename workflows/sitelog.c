@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "workflows/format.h"
@@ -973,7 +974,13 @@ static int lock_log(git_transaction **tx, int *fd, ch_site *site)
 	int tries, rc;
 
 	*tx = NULL;
-	ch_buf_printf(&path, "%s/state/sitelog.lock", site->path);
+	ch_buf_printf(&path, "%s/state", site->path);
+	if (mkdir(path.ptr, 0700) < 0 && errno != EEXIST) {
+		ch_buf_dispose(&path);
+		return ch_error_setc(CH_EIO, "cannot make the site's state directory: %s",
+		                     strerror(errno));
+	}
+	ch_buf_puts(&path, "/sitelog.lock");
 	*fd = open(path.ptr, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	ch_buf_dispose(&path);
 	if (*fd < 0)
