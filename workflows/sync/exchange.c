@@ -5,12 +5,15 @@
  * us: the policy and the documents we may see) into a quarantine
  * (workflows/sync/quarantine.h); ch_quarantine_apply verifies it there and
  * moves each accepted ref by compare-and-swap. Nothing unverified ever
- * enters the site.
+ * enters the site. The policy is applied first, alone; then the spill
+ * list the remote sent is taken (workflows/sync/spillsync.h: what it
+ * spills is purged here); then the documents, judged against both.
  * Push: each local document the remote should have (one it may see:
  * addressed to it or created by its people; and, when the remote is
  * headquarters, every document for this site: created by its people or
  * addressed to it) and that is ahead of what the remote advertised is
- * pushed with stock git, one explicit refspec per document, never forced. The remote verifies it in
+ * pushed with stock git, one explicit refspec per document, never forced
+ * (never one the local spill list names). The remote verifies it in
  * its own quarantine and answers per ref.
  *
  * Idempotent and resumable: refs move only by compare-and-swap after
