@@ -5,6 +5,7 @@
 
 #include "workflows/sync/bundle.h"
 #include "workflows/sync/peerview.h"
+#include "workflows/sync/spillsync.h"
 #include "crypto/keystore.h"
 #include "crypto/pgp.h"
 #include "workflows/json.h"
@@ -90,7 +91,7 @@ static int oid_lower_hex(git_oid *out, const char *s)
 
 static int valid_ref(const char *name)
 {
-	if (!strcmp(name, POLICY_REF))
+	if (!strcmp(name, POLICY_REF) || !strcmp(name, CH_SPILLS_REF))
 		return 1;
 	return !strncmp(name, DOCS_PREFIX, strlen(DOCS_PREFIX)) &&
 	       ch_valid_doc_id(name + strlen(DOCS_PREFIX));
@@ -110,8 +111,8 @@ static int parse_ref(ch_bundle_ref *r, const char *line, size_t len)
 	memcpy(r->name, line + 4 + GIT_OID_HEXSZ + 1, nlen);
 	r->name[nlen] = '\0';
 	if (!valid_ref(r->name))
-		return ch_error_setc(CH_EINVALID, "bundle: ref %.80s is neither %s nor %s<document id>",
-		                     r->name, POLICY_REF, DOCS_PREFIX);
+		return ch_error_setc(CH_EINVALID, "bundle: ref %.80s is neither %s, %s nor "
+		                     "%s<document id>", r->name, POLICY_REF, CH_SPILLS_REF, DOCS_PREFIX);
 	return 0;
 }
 
@@ -461,6 +462,29 @@ done:
 
 /* ---- applying ---- */
 
+/* The bundle's spill list (if any), taken after its policy and before its
+ * documents (workflows/sync/spillsync.h); its result joins the others. */
+static int take_spills(ch_qresult *res, size_t *nres, ch_site *site, ch_quarantine *q,
+                       const ch_bundle *b)
+{
+	ch_spillsync s;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < b->nrefs; i++)
+		if (!strcmp(b->refs[i].name, CH_SPILLS_REF))
+			break;
+	if (i == b->nrefs)
+		return 0;
+	error = ch_spillsync_take(&s, site, q, &b->refs[i].id, b->from, "bundle");
+	if (s.present) {
+		ch_spillsync_qresult(&res[*nres], &s);
+		(*nres)++;
+	}
+	ch_spillsync_dispose(&s);
+	return error;
+}
+
 int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site *site,
                     const void *file, size_t len, const char *passphrase)
 {
@@ -474,7 +498,7 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	const ch_person *signer;
 	ch_bundle b;
 	git_oid head;
-	size_t i, k, done_n = 0;
+	size_t i, k, n, done_n = 0;
 	int error, parsed = 0;
 
 	*results = NULL;
@@ -526,25 +550,30 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 		ch_error_prefix("bundle: ");
 		goto done;
 	}
-	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), so that
-	 * documents are judged against the policy as it will stand */
+	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), alone,
+	 * then the spill list, so that documents are judged against both as
+	 * they will stand; the spill list is not a quarantine update */
 	u = ch_calloc(b.nrefs, sizeof(*u));
 	for (i = 0, k = 1; i < b.nrefs; i++) {
-		ch_qupdate *x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
+		ch_qupdate *x;
 
+		if (!strcmp(b.refs[i].name, CH_SPILLS_REF))
+			continue;
+		x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
 		memcpy(x->ref, b.refs[i].name, sizeof(x->ref));
 		git_oid_cpy(&x->new_id, &b.refs[i].id);
 	}
 	all = ch_calloc(b.nrefs, sizeof(*all));
-	while (done_n < b.nrefs) {
-		size_t n = b.nrefs - done_n > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : b.nrefs - done_n;
-
-		if ((error = ch_quarantine_apply(q, u + done_n, n, 0, &part)) < 0)
+	for (i = 0; i < k; i += n) {
+		n = i == 0 ? 1 : k - i > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : k - i;
+		if ((error = ch_quarantine_apply(q, u + i, n, 0, &part)) < 0)
 			goto done;
 		memcpy(all + done_n, part, n * sizeof(*part));
 		free(part); /* the messages now belong to all */
 		part = NULL;
 		done_n += n;
+		if (i == 0 && (error = take_spills(all, &done_n, site, q, &b)) < 0)
+			goto done;
 	}
 	if (from_out)
 		snprintf(from_out, 128, "%s", b.from);
