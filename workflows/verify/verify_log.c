@@ -271,30 +271,44 @@ void ch_vlogs_dispose(ch_vlogs *L)
 /* ------------------------------------------------------------------ */
 /* Heads: R5                                                           */
 
-static uint64_t update_position(const ch_log *log, ch_log_kind kind, const git_oid *id)
+/* The last update of `kind` the log records: its new id and entry. */
+static const ch_log_item *last_update(const ch_log *log, ch_log_kind kind, uint64_t *seq)
 {
 	size_t i, k;
 
-	for (i = 0; i < log->n; i++)
-		for (k = 0; k < log->v[i].n; k++)
-			if (log->v[i].items[k].kind == kind && git_oid_equal(&log->v[i].items[k].new_id, id))
-				return log->v[i].seq;
-	return 0;
+	for (i = log->n; i-- > 0;)
+		for (k = log->v[i].n; k-- > 0;)
+			if (log->v[i].items[k].kind == kind) {
+				*seq = log->v[i].seq;
+				return &log->v[i].items[k];
+			}
+	return NULL;
 }
 
+/* R5 for the policy and the spill list: the head is the last one the log
+ * records (every update is logged, so a head the log does not end with
+ * moved in hiding, forward or back). */
 static void head_recorded(const ch_vlog *own, git_repository *repo, const char *ref,
                           ch_log_kind kind, const char *what, ch_vflist *f)
 {
+	const ch_log_item *it;
+	uint64_t seq = 0;
 	git_oid id;
+	int have = git_reference_name_to_id(&id, repo, ref) == 0;
 
-	if (git_reference_name_to_id(&id, repo, ref) < 0) {
-		ch_error_clear();
-		return;
-	}
-	if (!update_position(&own->log, kind, &id))
+	ch_error_clear();
+	it = last_update(&own->log, kind, &seq);
+	if (!have && it)
+		ch_vadd(f, "R5", ref, &it->new_id, "hidden history: site %s's log records the %s at "
+		        "this commit (entry %" PRIu64 "), but the ref is gone", own->log.site, what, seq);
+	else if (have && !it)
 		ch_vadd(f, "R5", ref, &id, "hidden history: the %s head is recorded in no entry of "
 		        "site %s's log (head %s): the ref moved without the site logging it", what,
 		        own->log.site, git_oid_tostr_s(&own->log.head));
+	else if (have && !git_oid_equal(&it->new_id, &id))
+		ch_vadd(f, "R5", ref, &id, "hidden history: the %s head is not the last one site %s's "
+		        "log records (%s, entry %" PRIu64 "): the ref moved without the site logging "
+		        "it", what, own->log.site, git_oid_tostr_s(&it->new_id), seq);
 }
 
 static void conflict_recorded(const ch_vlog *own, git_repository *repo, const char *ref,
