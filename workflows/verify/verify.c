@@ -2941,7 +2941,10 @@ static void html_steps(ch_buf *out, const ch_report *r)
 	            "official's browser made and cannot export; token: a key on the official's "
 	            "token; server: a key the site held (the site could have signed it).</p>\n");
 	ch_buf_puts(out, "<table>\n<tr><th>Document</th><th>Commit</th><th>Action</th>"
-	            "<th>Actor</th><th>Key</th><th>Custody</th></tr>\n");
+	            "<th>Actor</th><th>Key</th><th>Custody</th>");
+	if (r->log_held)
+		ch_buf_puts(out, "<th>Claimed time</th><th>Earliest (log)</th><th>Latest (log)</th>");
+	ch_buf_puts(out, "</tr>\n");
 	for (i = 0; i < r->ndoclist; i++)
 		for (j = 0; j < r->doclist[i].nsteps; j++) {
 			const ch_report_step *s = &r->doclist[i].steps[j];
@@ -2954,6 +2957,11 @@ static void html_steps(ch_buf *out, const ch_report *r)
 			html_el(out, "td", s->actor);
 			html_el(out, "td class=\"id\"", s->key[0] ? s->key : "(none)");
 			html_el(out, "td class=\"custody\"", s->custody[0] ? s->custody : "unknown");
+			if (r->log_held) {
+				html_el(out, "td", fmt_time(s->claimed).s);
+				html_el(out, "td", fmt_time(s->earliest).s);
+				html_el(out, "td", fmt_time(s->latest).s);
+			}
 			ch_buf_puts(out, "</tr>\n");
 		}
 	ch_buf_puts(out, "</table>\n");
