@@ -863,6 +863,11 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	ch_buf_printf(&path, "%s/%s", site->gnupg_path, GUARD_FILE);
 	fd = open(path.ptr, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	ch_buf_dispose(&path);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		error = ch_error_setc(CH_EDENIED, "the site log's key is the key holder's (root, or "
+		                      "chanceryd's signer, which open SITE/gnupg): run this as that user");
+		goto done;
+	}
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		error = ch_error_setc(CH_EIO, "cannot open the site key's record: %s", strerror(errno));
 		goto done;
