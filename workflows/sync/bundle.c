@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "workflows/sync/bundle.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "crypto/keystore.h"
 #include "crypto/pgp.h"
@@ -90,8 +91,10 @@ static int oid_lower_hex(git_oid *out, const char *s)
 
 static int valid_ref(const char *name)
 {
-	if (!strcmp(name, POLICY_REF))
-		return 1;
+	char whose[65];
+
+	if (!strcmp(name, POLICY_REF) || ch_logsync_ref(whose, name, "-"))
+		return 1; /* the policy, or a site log (logsync.h) */
 	return !strncmp(name, DOCS_PREFIX, strlen(DOCS_PREFIX)) &&
 	       ch_valid_doc_id(name + strlen(DOCS_PREFIX));
 }
@@ -461,6 +464,38 @@ done:
 
 /* ---- applying ---- */
 
+/* The site logs a bundle carries (logsync.h): taken as a pull takes them. */
+static int apply_logs(const ch_bundle *b, ch_site *site, ch_quarantine *q, size_t *nlogs,
+                      ch_strv *forks)
+{
+	ch_logsync_result lr;
+	ch_logsync_in *in = ch_calloc(b->nrefs + 1, sizeof(*in));
+	git_repository *repo = NULL;
+	size_t i, n = 0;
+	int error = 0;
+
+	memset(&lr, 0, sizeof(lr));
+	for (i = 0; i < b->nrefs; i++)
+		if (ch_logsync_ref(in[n].site, b->refs[i].name, b->from))
+			git_oid_cpy(&in[n++].head, &b->refs[i].id);
+	*nlogs = n;
+	if (!n)
+		goto done;
+	if (git_repository_open_bare(&repo, ch_quarantine_path(q)) < 0) {
+		error = git_fail("cannot open the quarantine");
+		goto done;
+	}
+	if ((error = ch_logsync_take(&lr, site, repo, b->from, "bundle", in, n, 1)) < 0)
+		goto done;
+	for (i = 0; i < lr.lines.n; i++)
+		ch_strv_push(forks, lr.lines.v[i]);
+done:
+	git_repository_free(repo);
+	ch_logsync_result_dispose(&lr);
+	free(in);
+	return error;
+}
+
 int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site *site,
                     const void *file, size_t len, const char *passphrase)
 {
@@ -474,7 +509,8 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	const ch_person *signer;
 	ch_bundle b;
 	git_oid head;
-	size_t i, k, done_n = 0;
+	ch_strv forks = CH_STRV_INIT;
+	size_t i, k, done_n = 0, nlogs = 0, ndocs;
 	int error, parsed = 0;
 
 	*results = NULL;
@@ -526,18 +562,27 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 		ch_error_prefix("bundle: ");
 		goto done;
 	}
+	/* the site logs first (D1 at a log position reads them), witnessing
+	 * the sender's; a fork is a refused result */
+	if ((error = apply_logs(&b, site, q, &nlogs, &forks)) < 0)
+		goto done;
 	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), so that
 	 * documents are judged against the policy as it will stand */
 	u = ch_calloc(b.nrefs, sizeof(*u));
 	for (i = 0, k = 1; i < b.nrefs; i++) {
-		ch_qupdate *x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
+		char whose[65];
+		ch_qupdate *x;
 
+		if (ch_logsync_ref(whose, b.refs[i].name, b.from))
+			continue;
+		x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
 		memcpy(x->ref, b.refs[i].name, sizeof(x->ref));
 		git_oid_cpy(&x->new_id, &b.refs[i].id);
 	}
-	all = ch_calloc(b.nrefs, sizeof(*all));
-	while (done_n < b.nrefs) {
-		size_t n = b.nrefs - done_n > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : b.nrefs - done_n;
+	ndocs = b.nrefs - nlogs;
+	all = ch_calloc(ndocs + forks.n + 1, sizeof(*all));
+	while (done_n < ndocs) {
+		size_t n = ndocs - done_n > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : ndocs - done_n;
 
 		if ((error = ch_quarantine_apply(q, u + done_n, n, 0, &part)) < 0)
 			goto done;
@@ -546,12 +591,19 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 		part = NULL;
 		done_n += n;
 	}
+	for (i = 0; i < forks.n; i++, done_n++) {
+		snprintf(all[done_n].ref, sizeof(all[done_n].ref), "%s", CH_LOG_REF);
+		all[done_n].status = CH_Q_REFUSED;
+		snprintf(all[done_n].rule, sizeof(all[done_n].rule), "R6");
+		all[done_n].message = ch_strdup(forks.v[i]);
+	}
 	if (from_out)
 		snprintf(from_out, 128, "%s", b.from);
 	*results = all;
 	*nres = done_n;
 	all = NULL;
 done:
+	ch_strv_free(&forks);
 	if (all)
 		ch_qresults_free(all, done_n);
 	free(u);
