@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "workflows/sitelog.h"
 #include "workflows/store/recover.h"
 #include "workflows/site.h"
 #include "workflows/verify/verify.h"
@@ -54,7 +55,7 @@ int cmd_recover(int argc, char **argv)
 	ch_site *site = NULL;
 	const char *w;
 	cli_args a;
-	size_t i, bad;
+	size_t i, bad, logged = 0;
 	long wait_s = 0;
 	int error, rc = CLI_USAGE;
 
@@ -89,6 +90,13 @@ int cmd_recover(int argc, char **argv)
 		printf("recover: kept %s (its process still runs)\n", res.kept.v[i]);
 	if (!res.removed.n)
 		printf("recover: nothing left behind by a dead writer\n");
+	/* the site log: what a crash kept it from recording (sitelog.h) */
+	if ((error = ch_log_reconcile(site, &logged)) < 0) {
+		rc = cli_fail(error);
+		goto done;
+	}
+	if (logged)
+		printf("recover: the site log recorded %zu heads it missed\n", logged);
 	/* the check, read-only, without the lock: writers may go on */
 	bad = check_refs(site->repo);
 	memset(&vo, 0, sizeof(vo));

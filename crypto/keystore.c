@@ -601,6 +601,44 @@ done:
 	return error;
 }
 
+/* A site's own key (the site log's, workflows/sitelog.h): signing only, no
+ * passphrase -- a machine signs with it at every accepted update, and the
+ * GnuPG home's permissions are what protect it (only the key holder opens
+ * the home). Never used for an official. */
+int ch_keystore_create_machine_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
+                                   const char *email)
+{
+	ch_buf uid = CH_BUF_INIT;
+	gpgme_genkey_result_t res;
+	gpgme_ctx_t ctx;
+	gpgme_error_t err;
+	char fpr[41];
+	int error;
+
+	if ((error = valid_uid_part(name, 256, "name")) < 0 || (error = valid_email(email)) < 0 ||
+	    (error = gpg_context(&ctx, ks)) < 0)
+		return error;
+	ch_buf_printf(&uid, "%s <%s>", name, email);
+	err = gpgme_op_createkey(ctx, uid.ptr, "ed25519", 0, 0, NULL,
+	                         GPGME_CREATE_SIGN | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE |
+	                         GPGME_CREATE_NOPASSWD);
+	if (err) {
+		error = gpgme_fail(err, "cannot create the site key");
+		goto done;
+	}
+	res = gpgme_op_genkey_result(ctx);
+	if (!res || !res->fpr) {
+		error = ch_error_setc(CH_EIO, "%s: gpg created no key", uid.ptr);
+		goto done;
+	}
+	if ((error = normalize_hex40(fpr, res->fpr, "new key fingerprint")) < 0)
+		goto done;
+	error = ch_keystore_find(out, ks, fpr);
+done:
+	ch_buf_dispose(&uid);
+	return error;
+}
+
 int ch_keystore_export(ch_buf *out, ch_keystore *ks, const char *fpr)
 {
 	char want[41];
@@ -894,8 +932,23 @@ done:
 	return agent_error(err, keygrip, st.unexpected, "sign with");
 }
 
+static int sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                     const char *passphrase, const void *payload, size_t len, int machine);
+
 int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
                      const char *passphrase, const void *payload, size_t len)
+{
+	return sign_with(out, ks, key, passphrase, payload, len, 0);
+}
+
+int ch_keystore_sign_machine(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                             const void *payload, size_t len)
+{
+	return sign_with(out, ks, key, "", payload, len, 1);
+}
+
+static int sign_with(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                     const char *passphrase, const void *payload, size_t len, int machine)
 {
 	ch_pgp_sigctx sig;
 	ch_buf sigval = CH_BUF_INIT;
@@ -907,7 +960,7 @@ int ch_keystore_sign(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
 	ch_buf_init(&sig.unhashed);
 	if ((error = normalize_hex40(keygrip, key->keygrip, "keygrip")) < 0 ||
 	    (error = normalize_hex40(fpr, key->signing_fpr, "signing key fingerprint")) < 0 ||
-	    (error = valid_passphrase(passphrase)) < 0)
+	    (!machine && (error = valid_passphrase(passphrase)) < 0))
 		return error;
 	if ((error = ch_pgp_sig_begin(&sig, fpr, key->pk_algo, CH_SIGN_HASH, (int64_t)time(NULL),
 	                              payload, len)) < 0)

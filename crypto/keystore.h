@@ -38,6 +38,12 @@ void ch_keystore_free(ch_keystore *ks);
  * `algo` is "ed25519" (default when NULL) or "rsa3072". */
 int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
                            const char *email, const char *algo, const char *passphrase);
+/* A site's own signing key, without a passphrase (workflows/sitelog.h):
+ * the home's permissions protect it. Signed with ch_keystore_sign_machine. */
+int ch_keystore_create_machine_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
+                                   const char *email);
+int ch_keystore_sign_machine(ch_buf *out, ch_keystore *ks, const ch_keyinfo *key,
+                             const void *payload, size_t len);
 /* Look up a key by primary fingerprint. CH_ENOTFOUND if absent. */
 int ch_keystore_find(ch_keyinfo *out, ch_keystore *ks, const char *fpr);
 /* The armored public key (primary and subkeys) for `fpr`. */

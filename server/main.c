@@ -29,6 +29,8 @@
 #include <git2.h>
 
 #include "server.h"
+#include "signer.h"
+#include "workflows/sitelog.h"
 #include "workflows/store/recover.h"
 #include "util/embedded.h"
 #include "util/fs.h"
@@ -363,11 +365,11 @@ static int check_site(const char *path)
  * exclusively, so only what no live writer holds (workflows/store/recover.h).
  * Before any thread or the signer starts, as the starting user. A writer
  * from the command line mid-write now: skipped, said, and served anyway. */
-static void recover_at_start(const char *path)
+static void recover_at_start(srv *s, const char *path)
 {
 	ch_recover_result res;
 	ch_site *site = NULL;
-	size_t i;
+	size_t i, logged = 0;
 
 	if (ch_site_open(&site, path) < 0)
 		return;
@@ -376,7 +378,31 @@ static void recover_at_start(const char *path)
 	for (i = 0; i < res.removed.n; i++)
 		fprintf(stderr, "chanceryd: recovery: removed %s\n", res.removed.v[i]);
 	ch_recover_result_dispose(&res);
+	/* the site log: its first entry, or what a crash kept it from
+	 * recording (signed by the signer, like every entry) */
+	site->sign = ch_signer_client_sign;
+	site->sign_ctx = &s->signer;
+	if (ch_log_reconcile(site, &logged) < 0)
+		fprintf(stderr, "chanceryd: warning: the site log: %s\n", ch_error_last());
+	else if (logged)
+		fprintf(stderr, "chanceryd: the site log recorded %zu heads it missed\n", logged);
 	ch_site_free(site);
+}
+
+/* The site's own key for its log (sitelog.h): made by the key holder,
+ * before the signer starts, if the site has none yet. */
+static int ensure_log_key(const char *path)
+{
+	ch_site *site = NULL;
+	ch_keyinfo key;
+	ch_buf pub = CH_BUF_INIT;
+	int error;
+
+	if ((error = ch_site_open_keys(&site, path)) == 0)
+		error = ch_log_site_key(&key, &pub, site, 1);
+	ch_buf_dispose(&pub);
+	ch_site_free(site);
+	return error;
 }
 
 static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
@@ -408,7 +434,7 @@ static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
 	/* as the network process's user: it reads and writes these trees */
 	if ((error = check_site(o->site)) < 0)
 		goto done;
-	recover_at_start(o->site);
+	recover_at_start(s, o->site);
 	if (srv_sandbox() < 0)
 		fprintf(stderr, "chanceryd: warning: %s; serving without it\n", ch_error_last());
 	else
@@ -470,6 +496,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	o.site = s.site_path;
+	if (ensure_log_key(s.site_path) < 0) {
+		fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
+		free(s.site_path);
+		free(s.origin);
+		return 1;
+	}
 	if ((signer = start_signer(&s, s.site_path)) < 0) {
 		fprintf(stderr, "chanceryd: cannot start the signer process: %s\n", strerror(errno));
 		return 1;

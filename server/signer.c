@@ -18,6 +18,7 @@
 #include "signer.h"
 #include "util/text.h"
 #include "workflows/site.h"
+#include "workflows/sitelog.h"
 #include "workflows/store/keyguard.h"
 #include "util/common.h"
 
@@ -89,6 +90,36 @@ static int reply_err(int fd, int code, const char *msg)
 	return ch_ipc_send(fd, CH_IPC_ERR, code, 1, f, l);
 }
 
+/* The site log's entries (workflows/sitelog.h), signed with the site's own
+ * key: only a well-formed entry of this site, never any other payload, so
+ * the key is no oracle for steps or anything else. No passphrase (the
+ * key has none: this home's permissions protect it), no person's rate:
+ * one entry follows each accepted update. */
+static int handle_log_sign(int fd, ch_site *site, const ch_ipc_msg *m)
+{
+	ch_buf sig = CH_BUF_INIT;
+	ch_keyinfo key;
+	ch_keystore *ks;
+	int error;
+
+	if (m->flen[1] != 0)
+		return ch_error_setc(CH_EINVALID, "signer: malformed log sign request");
+	if ((error = ch_log_check_payload(site->site_id, m->field[2], m->flen[2])) < 0 ||
+	    (error = ch_site_reload_config(site)) < 0 ||
+	    (error = ch_site_signer(&key, site, CH_LOG_SIGNER)) < 0 ||
+	    (error = ch_site_keystore(&ks, site)) < 0 ||
+	    (error = ch_keystore_sign_machine(&sig, ks, &key, m->field[2], m->flen[2])) < 0) {
+		error = reply_err(fd, error, ch_error_last());
+	} else {
+		const void *f[1] = { sig.ptr };
+		size_t l[1] = { sig.size };
+
+		error = ch_ipc_send(fd, CH_IPC_OK, 0, 1, f, l);
+	}
+	ch_buf_dispose(&sig);
+	return error;
+}
+
 static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 {
 	const char *person = m->field[0], *pass = m->field[1];
@@ -96,6 +127,8 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	ch_keyinfo key;
 	int error;
 
+	if (m->flen[0] == strlen(CH_LOG_SIGNER) && !strcmp(person, CH_LOG_SIGNER))
+		return handle_log_sign(fd, site, m);
 	if (m->flen[0] != strlen(person) || !ch_valid_person_id(person) ||
 	    m->flen[1] != strlen(pass) || !m->flen[1])
 		return ch_error_setc(CH_EINVALID, "signer: malformed sign request");

@@ -1,10 +1,12 @@
 /* commit.c -- one signed commit, its ref moved by compare-and-swap. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "workflows/commit.h"
+#include "workflows/sitelog.h"
 #include "workflows/classify/spilled.h"
 #include "workflows/store/keyguard.h"
 #include "util/failpoint.h"
@@ -216,8 +218,19 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 	}
 	ch_failpoint_crash("after-object");
 	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
-	    git_transaction_commit(tx) < 0)
+	    git_transaction_commit(tx) < 0) {
 		error = git_fail(CH_EIO, "cannot move the ref");
+		goto done;
+	}
+	git_transaction_free(tx); /* (unlocks the ref) */
+	tx = NULL;
+	/* the site log records the update (sitelog.h). The step is recorded
+	 * already: a log that cannot be written is said, not hidden, and
+	 * `chancery recover` records what the log misses. */
+	if (ch_log_record(site, req->ref, req->expected, out) < 0)
+		fprintf(stderr, "chancery: warning: %s moved to %s but the site log could not record "
+		        "it: %s (`chancery recover SITE` records it)\n", req->ref,
+		        git_oid_tostr_s(out), ch_error_last());
 done:
 	git_transaction_free(tx); /* (unlocks the ref) */
 	ch_site_write_unlock(site);

@@ -78,6 +78,11 @@ int ch_site_reload_config(ch_site *site);
 int ch_site_keystore(ch_keystore **out, ch_site *site);
 /* The local key that signs for `person`; CH_ENOTFOUND if none here. */
 int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person);
+/* The site log's public key (sitelog.h), armored, kept in site.json so
+ * that a process without the GnuPG home can write the log's first entry;
+ * NULL when none yet. */
+int ch_site_set_log_public(ch_site *site, const char *armored);
+const char *ch_site_log_public(const ch_site *site);
 int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key);
 /* The site's write lock, SITE/state/write.lock (flock). Every write to
  * repo.git holds it SHARED for its whole length (ch_commit_signed: ref lock,

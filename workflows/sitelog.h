@@ -127,7 +127,7 @@ int ch_log_site_key(ch_keyinfo *out, ch_buf *armored, ch_site *site, int create)
  * (through site->sign as CH_LOG_SIGNER when set, else the keystore). The
  * first entry also records every head the site holds. Serialized by the
  * lock of CH_LOG_REF (retried for a while); the entry's objects are
- * durable before the ref moves. */
+ * durable before the ref moves. n == 0 writes only a first entry. */
 int ch_log_append(ch_site *site, const ch_log_item *items, size_t n);
 /* The item for a ref update (policy, spills, a document or conflict ref);
  * 0 when the ref is not one the log records (*skip set to 1). */
@@ -135,6 +135,10 @@ int ch_log_item_for(ch_log_item *out, int *skip, git_repository *repo, const cha
                     const git_oid *old_id, const git_oid *new_id);
 /* ch_log_item_for and ch_log_append for one update. */
 int ch_log_record(ch_site *site, const char *ref, const git_oid *old_id, const git_oid *new_id);
+
+/* Record every head the log misses (an update whose entry a crash or a
+ * failure lost; R5); with no log yet, write its first entry. */
+int ch_log_reconcile(ch_site *site, size_t *recorded);
 
 /* The signer's check: `text` is the payload of a log entry of `site`
  * (tree and message well formed). */

@@ -20,6 +20,7 @@
 #include "workflows/json.h"
 #include "workflows/oidset.h"
 #include "workflows/sync/quarantine.h"
+#include "workflows/sitelog.h"
 #include "util/failpoint.h"
 #include "workflows/classify/spill.h"
 #include "workflows/trailers.h"
@@ -1312,6 +1313,30 @@ done:
 	return error;
 }
 
+/* The site log records what moved, in one entry (sitelog.h). The refs
+ * have moved: a log that cannot be written is said, and `chancery
+ * recover` records what it missed. */
+static void log_moved(judge *j, item *items, size_t n)
+{
+	ch_log_item *v = ch_calloc(n ? n : 1, sizeof(*v));
+	size_t i, k = 0;
+	int skip, error = 0;
+
+	for (i = 0; i < n && !error; i++)
+		if (moving(&items[i]) &&
+		    (error = ch_log_item_for(&v[k], &skip, j->q->site->repo, items[i].target,
+		                             items[i].has_local ? &items[i].local : NULL,
+		                             &items[i].u->new_id)) == 0 && !skip)
+			k++;
+	if (!error && k)
+		error = ch_log_append(j->q->site, v, k);
+	if (error < 0)
+		fprintf(stderr, "chancery: warning: refs from %s moved but the site log could not "
+		        "record them: %s (`chancery recover SITE` records them)\n", j->q->peer,
+		        ch_error_last());
+	free(v);
+}
+
 static void finish_statuses(item *items, size_t n, const char *peer)
 {
 	size_t i;
@@ -1426,6 +1451,7 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 	ch_failpoint_signal_and_wait("CHANCERY_FAILPOINT_QUARANTINE");
 	if ((error = move_refs(&j, items, n)) < 0)
 		goto done;
+	log_moved(&j, items, n);
 	finish_statuses(items, n, q->peer);
 	error = remember(&j, items, n, seen);
 	if (error < 0) /* the refs moved: say so, but the record of the peer is behind */
