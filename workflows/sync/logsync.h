@@ -19,7 +19,8 @@
  *   - every Witness of this site in an incoming log names a head our own
  *     log extends.
  * A verified head of the direct peer is countersigned: a Witness item in
- * this site's log (unless the peer's log moved only by witnessing us). */
+ * this site's log (unless the peer's log moved only by Witness items since
+ * the head witnessed before: countersigning countersignatures never settles). */
 #ifndef CH_LOGSYNC_H
 #define CH_LOGSYNC_H
 
