@@ -103,6 +103,10 @@ int cmd_bundle(int argc, char **argv);
 /* cmd_verify.c */
 int cmd_verify(int argc, char **argv);
 
+/* cmd_backup.c */
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
 /* cmd_recover.c */
 int cmd_recover(int argc, char **argv);
 

@@ -96,6 +96,11 @@ static const char usage_text[] =
 	"                                  killed writer left (safe beside a running server),\n"
 	"                                  then check the repository\n"
 	"\n"
+	"backups (the file holds the site's secret keys: mode 0600, keep it as the keys):\n"
+	"  backup SITE FILE [--wait SECONDS]   the whole site, under its write lock\n"
+	"  restore FILE SITE                   into a new directory; checked: every ref as\n"
+	"                                      backed up, and the repository verifies\n"
+	"\n"
 	"Passphrases are asked on the terminal; --passphrase-file FILE serves scripts\n"
 	"(--new-passphrase-file for the key of a person being added or created).\n"
 	"Exit: 0 done, 1 refused, 2 usage or I/O error, 3 conflict (someone acted first).\n";
@@ -388,6 +393,10 @@ int main(int argc, char **argv)
 		return cmd_verify(argc, argv);
 	if (!strcmp(cmd, "recover"))
 		return cmd_recover(argc, argv);
+	if (!strcmp(cmd, "backup"))
+		return cmd_backup(argc, argv);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(argc, argv);
 	if (!strcmp(cmd, "access"))
 		return cmd_access(argc, argv);
 #ifndef CH_OFFLINE

@@ -3,6 +3,11 @@
  *   chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] [--port 8443]
  *             [--user chancery-SITE] [--origin https://host:port] [--static DIR]
  *             [--client-ca FILE]
+ *   chanceryd --config /etc/chancery/SITE.conf [SITE] [--option VALUE ...]
+ *
+ * --config: the same settings as `key = value` lines (server/config.h; the
+ * systemd unit chanceryd@.service starts it so); an option given on the
+ * command line overrides the file's key.
  *
  * --client-ca: the CA that signs mission client certificates; with it the
  * TLS handshake asks for a client certificate and /git/ (sync) serves peers
@@ -30,16 +35,19 @@
 
 #include "server.h"
 #include "signer.h"
+#include "server/config.h"
 #include "workflows/sitelog.h"
 #include "workflows/store/recover.h"
 #include "util/embedded.h"
 #include "util/fs.h"
+#include "util/journal.h"
 #include "util/text.h"
 #include "util/common.h"
 
 typedef struct {
-	const char *site, *cert, *key, *listen, *user, *origin, *static_dir, *client_ca;
-	int port, max_per_ip;
+	const char *site, *cert, *key, *listen, *user, *origin, *static_dir, *client_ca, *config;
+	int port, max_per_ip, log;
+	ch_config file; /* --config FILE: what it set */
 } opts;
 
 static int usage(void)
@@ -47,8 +55,51 @@ static int usage(void)
 	fprintf(stderr, "usage: chanceryd SITE --cert FILE --key FILE [--listen 127.0.0.1] "
 	        "[--port 8443] [--user chancery-SITE] [--origin https://host:port] [--static DIR] "
 	        "[--max-per-ip N] "
-	        "[--client-ca FILE]\n");
+	        "[--client-ca FILE]\n"
+	        "       chanceryd --config FILE [SITE] [any option above, overriding the file]\n");
 	return 2;
+}
+
+/* What the command line left unset, from the file (--config), then the
+ * defaults. */
+static void merge_config(opts *o)
+{
+	const ch_config *c = &o->file;
+
+#define TAKE(field, from) if (!o->field) o->field = c->from
+	TAKE(site, site);
+	TAKE(cert, cert);
+	TAKE(key, key);
+	TAKE(listen, listen);
+	TAKE(user, user);
+	TAKE(origin, origin);
+	TAKE(static_dir, static_dir);
+	TAKE(client_ca, client_ca);
+#undef TAKE
+	if (o->port < 0)
+		o->port = c->port;
+	if (o->max_per_ip < 0)
+		o->max_per_ip = c->max_per_ip;
+	o->log = c->log > 0 ? c->log : CH_LOG_AUTO;
+	if (!o->listen)
+		o->listen = "127.0.0.1";
+	if (o->port < 0)
+		o->port = 8443;
+	if (o->max_per_ip < 0)
+		o->max_per_ip = 0;
+}
+
+_Static_assert(CH_CONF_MAX_PER_IP == SRV_MAX_CONNECTIONS, "config.h's bound is the server's");
+
+/* A decimal option value in [lo, hi], else -2. */
+static int number(const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno || end == v || *end || n < lo || n > hi ? -2 : (int)n;
 }
 
 static int parse(opts *o, int argc, char **argv)
@@ -56,8 +107,8 @@ static int parse(opts *o, int argc, char **argv)
 	int i;
 
 	memset(o, 0, sizeof(*o));
-	o->listen = "127.0.0.1";
-	o->port = 8443;
+	o->port = o->max_per_ip = -1;
+	o->file.port = o->file.max_per_ip = o->file.log = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -76,11 +127,19 @@ static int parse(opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--origin")) o->origin = v;
 		else if (!strcmp(a, "--static")) o->static_dir = v;
 		else if (!strcmp(a, "--client-ca")) o->client_ca = v;
-		else if (!strcmp(a, "--port")) o->port = atoi(v);
-		else if (!strcmp(a, "--max-per-ip")) o->max_per_ip = atoi(v);
+		else if (!strcmp(a, "--config")) o->config = v;
+		else if (!strcmp(a, "--port")) o->port = number(v, 1, 65535);
+		else if (!strcmp(a, "--max-per-ip")) o->max_per_ip = number(v, 0, SRV_MAX_CONNECTIONS);
 		else return -1;
+		if (o->port == -2 || o->max_per_ip == -2)
+			return -1;
 		i++;
 	}
+	if (o->config && ch_config_load(&o->file, o->config, getuid() == 0) < 0) {
+		fprintf(stderr, "chanceryd: %s\n", ch_error_last());
+		return -1;
+	}
+	merge_config(o);
 	if (o->max_per_ip < 0 || o->max_per_ip > SRV_MAX_CONNECTIONS)
 		return -1;
 	return o->site && o->cert && o->key && o->port > 0 && o->port < 65536 ? 0 : -1;
@@ -405,6 +464,28 @@ static int ensure_log_key(const char *path)
 	return error;
 }
 
+/* Where request lines go: `log` in the file, else the journal when stderr
+ * is a stream to it (started by systemd), else text lines on stderr. The
+ * journal's socket is connected now, before the drop and the seccomp
+ * filter (which allows no AF_UNIX socket); if it cannot be reached the
+ * fields go to stderr as logfmt. */
+static void setup_log(srv *s, int mode)
+{
+	const char *path = NULL;
+
+#ifdef CH_TEST_HOOKS
+	path = getenv("CHANCERY_TEST_JOURNAL_SOCKET");
+#endif
+	if (mode == CH_LOG_AUTO)
+		mode = ch_journal_stderr_is_journal() ? CH_LOG_JOURNAL : CH_LOG_TEXT;
+	s->log_mode = mode;
+	if (mode == CH_LOG_JOURNAL && (s->journal_fd = ch_journal_open(path)) < 0) {
+		fprintf(stderr, "chanceryd: %s; request fields go to stderr as logfmt\n",
+		        ch_error_last());
+		s->log_mode = CH_LOG_LOGFMT;
+	}
+}
+
 static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
 {
 	ch_buf cert = CH_BUF_INIT, key = CH_BUF_INIT, client_ca = CH_BUF_INIT;
@@ -417,6 +498,7 @@ static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
 	    (error = load_templates(s)) < 0 ||
 	    (o->static_dir && (error = srv_static_load(s, o->static_dir)) < 0))
 		goto done;
+	setup_log(s, o->log);
 	if (pw) {
 		if ((error = drop_privileges(pw)) < 0)
 			goto done;
@@ -469,8 +551,10 @@ int main(int argc, char **argv)
 	int error;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (parse(&o, argc, argv) < 0)
+	if (parse(&o, argc, argv) < 0) {
+		ch_config_dispose(&o.file);
 		return usage();
+	}
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.conn_lock, NULL);
@@ -478,6 +562,7 @@ int main(int argc, char **argv)
 	s.header_seconds = SRV_HEADER_SECONDS;
 	ch_buf_init(&s.css);
 	s.log_fd = 2;
+	s.journal_fd = -1;
 	s.max_per_ip = (unsigned)o.max_per_ip;
 	s.site_path = realpath(o.site, NULL);
 	ch_buf_printf(&origin, "https://%s:%d", o.listen, o.port);
@@ -493,6 +578,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
 		free(s.site_path);
 		free(s.origin);
+		ch_config_dispose(&o.file);
 		return 1;
 	}
 	o.site = s.site_path;
@@ -510,6 +596,8 @@ int main(int argc, char **argv)
 	if (error < 0)
 		fprintf(stderr, "chanceryd: %s\n", ch_error_last());
 	close(s.signer.fd);
+	if (s.journal_fd >= 0)
+		close(s.journal_fd);
 	waitpid(signer, NULL, 0);
 	ch_tmpl_set_free(s.tmpl);
 	srv_static_free(&s);
@@ -518,5 +606,6 @@ int main(int argc, char **argv)
 	free(s.throttles);
 	free(s.site_path);
 	free(s.origin);
+	ch_config_dispose(&o.file);
 	return error < 0 ? 1 : 0;
 }

@@ -130,6 +130,8 @@ struct srv {
 	unsigned hashing;      /* Argon2id computations under way (SRV_LOGIN_HASHES) */
 	ch_buf css;
 	int log_fd;
+	int log_mode;          /* CH_LOG_TEXT, _LOGFMT or _JOURNAL (server/config.h) */
+	int journal_fd;        /* CH_LOG_JOURNAL: the journal's socket (util/journal.h) */
 	unsigned max_per_ip;   /* connections from one address (--max-per-ip) */
 	unsigned header_seconds; /* SRV_HEADER_SECONDS unless configured */
 	pthread_mutex_t conn_lock; /* conns, stopping */

@@ -98,17 +98,12 @@ static int reply_err(int fd, int code, const char *msg)
 static int handle_log_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 {
 	ch_buf sig = CH_BUF_INIT;
-	ch_keyinfo key;
-	ch_keystore *ks;
 	int error;
 
 	if (m->flen[1] != 0)
 		return ch_error_setc(CH_EINVALID, "signer: malformed log sign request");
-	if ((error = ch_log_check_payload(site->site_id, m->field[2], m->flen[2])) < 0 ||
-	    (error = ch_site_reload_config(site)) < 0 ||
-	    (error = ch_site_signer(&key, site, CH_LOG_SIGNER)) < 0 ||
-	    (error = ch_site_keystore(&ks, site)) < 0 ||
-	    (error = ch_keystore_sign_machine(&sig, ks, &key, m->field[2], m->flen[2])) < 0) {
+	if ((error = ch_site_reload_config(site)) < 0 ||
+	    (error = ch_log_sign_guarded(&sig, site, m->field[2], m->flen[2], 0)) < 0) {
 		error = reply_err(fd, error, ch_error_last());
 	} else {
 		const void *f[1] = { sig.ptr };

@@ -1,5 +1,4 @@
 /* commit.c -- one signed commit, its ref moved by compare-and-swap. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -217,20 +216,16 @@ int ch_commit_signed(git_oid *out, ch_site *site, const ch_commit_req *req)
 		goto done;
 	}
 	ch_failpoint_crash("after-object");
-	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
-	    git_transaction_commit(tx) < 0) {
-		error = git_fail(CH_EIO, "cannot move the ref");
+	/* the site log records the update before the ref moves (sitelog.h):
+	 * a crash between leaves an entry for a step never shown, which is
+	 * harmless; never a head the log does not hold */
+	if ((error = ch_log_record(site, req->ref, req->expected, out)) < 0) {
+		ch_error_prefix("the site log cannot record the step, so nothing was recorded: ");
 		goto done;
 	}
-	git_transaction_free(tx); /* (unlocks the ref) */
-	tx = NULL;
-	/* the site log records the update (sitelog.h). The step is recorded
-	 * already: a log that cannot be written is said, not hidden, and
-	 * `chancery recover` records what the log misses. */
-	if (ch_log_record(site, req->ref, req->expected, out) < 0)
-		fprintf(stderr, "chancery: warning: %s moved to %s but the site log could not record "
-		        "it: %s (`chancery recover SITE` records it)\n", req->ref,
-		        git_oid_tostr_s(out), ch_error_last());
+	if (git_transaction_set_target(tx, req->ref, out, NULL, NULL) < 0 ||
+	    git_transaction_commit(tx) < 0)
+		error = git_fail(CH_EIO, "cannot move the ref");
 done:
 	git_transaction_free(tx); /* (unlocks the ref) */
 	ch_site_write_unlock(site);

@@ -129,7 +129,7 @@ int ch_site_open_keys(ch_site **out, const char *path)
 static int site_open(ch_site **out, const char *path, int repo)
 {
 	static const char *const keys[] = { "version", "site", "tier", "signers", "log_public",
-	                                    NULL };
+	                                    "log_key_site", NULL };
 	ch_site *site = ch_calloc(1, sizeof(*site));
 	ch_buf text = CH_BUF_INIT;
 	const char *s;
@@ -415,6 +415,17 @@ int ch_site_set_log_public(ch_site *site, const char *armored)
 {
 	json_object_set_new(site->config, "log_public", json_string(armored));
 	return save_config(site);
+}
+
+int ch_site_set_log_key_site(ch_site *site)
+{
+	json_object_set_new(site->config, "log_key_site", json_string(site->site_id));
+	return save_config(site);
+}
+
+const char *ch_site_log_key_site(const ch_site *site)
+{
+	return json_string_value(json_object_get(site->config, "log_key_site"));
 }
 
 const char *ch_site_log_public(const ch_site *site)

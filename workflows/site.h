@@ -83,6 +83,10 @@ int ch_site_signer(ch_keyinfo *out, ch_site *site, const char *person);
  * NULL when none yet. */
 int ch_site_set_log_public(ch_site *site, const char *armored);
 const char *ch_site_log_public(const ch_site *site);
+/* The site the log key was made for (a copied site directory holds
+ * another site's); NULL when site.json does not say. */
+int ch_site_set_log_key_site(ch_site *site);
+const char *ch_site_log_key_site(const ch_site *site);
 int ch_site_set_signer(ch_site *site, const char *person, const ch_keyinfo *key);
 /* The site's write lock, SITE/state/write.lock (flock). Every write to
  * repo.git holds it SHARED for its whole length (ch_commit_signed: ref lock,

@@ -88,6 +88,10 @@ int ch_log_chain_root(git_oid *out, git_repository *repo, const git_oid *head);
  * `site` NULL accepts any site name. CH_EINVALID naming the line. */
 int ch_log_parse(ch_log_entry *out, char site[65], const char *msg, size_t len);
 void ch_log_entry_dispose(ch_log_entry *e);
+/* The message of an entry, as ch_log_parse reads it (canonical: parsing
+ * and writing again gives the same bytes). */
+void ch_log_message(ch_buf *out, const char *site_id, uint64_t seq, int64_t when,
+                    const ch_log_item *items, size_t n);
 
 /* Read and check the log at `head` (ref: CH_LOG_REF or a peer's ref):
  * every entry parsed, seq 1.. without gaps, one site, one parent each
@@ -135,6 +139,19 @@ int ch_log_item_for(ch_log_item *out, int *skip, git_repository *repo, const cha
                     const git_oid *old_id, const git_oid *new_id);
 /* ch_log_item_for and ch_log_append for one update. */
 int ch_log_record(ch_site *site, const char *ref, const git_oid *old_id, const git_oid *new_id);
+
+/* The key holder's signature of an entry (the signer's, or this process's
+ * when it holds the GnuPG home): only a well-formed entry of this site
+ * (ch_log_check_payload), and only the next entry of the chain the key
+ * has signed (recorded beside the key, SITE/gnupg/chancery-log-head: seq,
+ * parent, id), or that last entry again (lost to a crash before it was
+ * written): a process that writes the repository cannot make the key sign
+ * a second history. CH_EDENIED naming both otherwise. The signature is
+ * returned without its final line break. create: make the key if none. */
+int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len, int create);
+/* The id of the commit git_commit_create_with_signature makes of text and
+ * sig (as written, without a final line break). */
+void ch_log_signed_id(git_oid *out, const char *text, size_t len, const char *sig);
 
 /* Record every head the log misses (an update whose entry a crash or a
  * failure lost; R5); with no log yet, write its first entry. */

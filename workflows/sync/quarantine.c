@@ -1277,6 +1277,30 @@ static int lock_item(judge *j, git_transaction *tx, item *it)
 	return 0;
 }
 
+/* The site log records what will move, in one entry (sitelog.h), under
+ * the refs' locks and before they move: a log that cannot be written
+ * moves nothing. */
+static int log_moving(judge *j, item *items, size_t n)
+{
+	ch_log_item *v = ch_calloc(n ? n : 1, sizeof(*v));
+	size_t i, k = 0;
+	int skip, error = 0;
+
+	for (i = 0; i < n && !error; i++)
+		if (moving(&items[i]) &&
+		    (error = ch_log_item_for(&v[k], &skip, j->q->site->repo, items[i].target,
+		                             items[i].has_local ? &items[i].local : NULL,
+		                             &items[i].u->new_id)) == 0 && !skip)
+			k++;
+	if (!error && k)
+		error = ch_log_append(j->q->site, v, k);
+	if (error < 0)
+		ch_error_prefix("the site log cannot record what %s sent, so no ref moved: ",
+		                j->q->peer);
+	free(v);
+	return error;
+}
+
 /* Move every ref by compare-and-swap under git's ref locks, every lock
  * taken and checked first. The policy moves in its own transaction, before
  * the documents that were verified against it; if it cannot move, neither
@@ -1304,6 +1328,8 @@ static int move_refs(judge *j, item *items, size_t n)
 			if (moving(&items[i]))
 				refuse(items[i].r, "CAS", NULL, "not applied: the policy update it was "
 				       "verified against could not move; push again");
+	if ((error = log_moving(j, items, n)) < 0)
+		goto done;
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < n; i++)
 			if (moving(&items[i]) && (items[i].is_policy ? 0 : 1) == (int)k &&
@@ -1321,30 +1347,6 @@ done:
 	git_transaction_free(tx[0]);
 	git_transaction_free(tx[1]);
 	return error;
-}
-
-/* The site log records what moved, in one entry (sitelog.h). The refs
- * have moved: a log that cannot be written is said, and `chancery
- * recover` records what it missed. */
-static void log_moved(judge *j, item *items, size_t n)
-{
-	ch_log_item *v = ch_calloc(n ? n : 1, sizeof(*v));
-	size_t i, k = 0;
-	int skip, error = 0;
-
-	for (i = 0; i < n && !error; i++)
-		if (moving(&items[i]) &&
-		    (error = ch_log_item_for(&v[k], &skip, j->q->site->repo, items[i].target,
-		                             items[i].has_local ? &items[i].local : NULL,
-		                             &items[i].u->new_id)) == 0 && !skip)
-			k++;
-	if (!error && k)
-		error = ch_log_append(j->q->site, v, k);
-	if (error < 0)
-		fprintf(stderr, "chancery: warning: refs from %s moved but the site log could not "
-		        "record them: %s (`chancery recover SITE` records them)\n", j->q->peer,
-		        ch_error_last());
-	free(v);
 }
 
 static void finish_statuses(item *items, size_t n, const char *peer)
@@ -1461,7 +1463,6 @@ int ch_quarantine_apply(ch_quarantine *q, const ch_qupdate *u, size_t n, unsigne
 	ch_failpoint_signal_and_wait("CHANCERY_FAILPOINT_QUARANTINE");
 	if ((error = move_refs(&j, items, n)) < 0)
 		goto done;
-	log_moved(&j, items, n);
 	finish_statuses(items, n, q->peer);
 	error = remember(&j, items, n, seen);
 	if (error < 0) /* the refs moved: say so, but the record of the peer is behind */

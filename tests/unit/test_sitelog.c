@@ -1,0 +1,322 @@
+/* test_sitelog.c -- the site log's core (workflows/sitelog.c): the entry
+ * format read strictly and written canonically, the commitment's exact
+ * input, appending and loading with the R2-R4 checks (a forged, unsigned
+ * or reordered entry is refused naming its rule), positions, witnesses and
+ * the extends relation, and the signer's payload check. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gcrypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workflows/sitelog.h"
+#include "util/fs.h"
+#include "util/common.h"
+
+#define H40(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+
+static const char *good =
+	"log: hq 7\n\nChancery-Log-Site: hq\nChancery-Log-Seq: 7\nChancery-Log-Time: 1796686176\n"
+	"Chancery-Log-Policy: " H40("0") " " H40("a") "\n"
+	"Chancery-Log-Doc: " H40("b") "bbbbbbbbbbbbbbbbbbbbbbbb\n"
+	"Chancery-Log-Witness: mission-1 12 " H40("c") "\n";
+
+static void test_parse_roundtrip(void **state)
+{
+	ch_log_entry e;
+	ch_buf again = CH_BUF_INIT;
+	char site[65] = "";
+
+	(void)state;
+	assert_int_equal(ch_log_parse(&e, site, good, strlen(good)), 0);
+	assert_string_equal(site, "hq");
+	assert_int_equal(e.seq, 7);
+	assert_int_equal(e.time, 1796686176);
+	assert_int_equal(e.n, 3);
+	assert_int_equal(e.items[0].kind, CH_LOG_POLICY);
+	assert_int_equal(e.items[1].kind, CH_LOG_DOC);
+	assert_int_equal(e.items[1].commitment[31], 0xbb);
+	assert_int_equal(e.items[2].kind, CH_LOG_WITNESS);
+	assert_string_equal(e.items[2].peer, "mission-1");
+	assert_int_equal(e.items[2].peer_seq, 12);
+	ch_log_message(&again, site, e.seq, e.time, e.items, e.n);
+	assert_int_equal(again.size, strlen(good));
+	assert_memory_equal(again.ptr, good, again.size);
+	ch_log_entry_dispose(&e);
+	ch_buf_dispose(&again);
+}
+
+/* Each variant of `good` with one fault is refused, naming R2. */
+static void test_parse_refuses(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} faults[] = {
+		{ "log: hq 7\n", "log: hq 8\n" },                 /* subject and seq disagree */
+		{ "Chancery-Log-Seq: 7", "Chancery-Log-Seq: 07" }, /* leading zero */
+		{ "Chancery-Log-Seq: 7", "Chancery-Log-Seq: 0" },
+		{ "Chancery-Log-Time: 1796686176", "Chancery-Log-Time: -1" },
+		{ "Chancery-Log-Site: hq", "Chancery-Log-Site: h q" },
+		{ "Chancery-Log-Doc: bb", "Chancery-Log-Doc: BB" },   /* upper-case hex */
+		{ "Chancery-Log-Doc: bb", "Chancery-Log-Docs: bb" },  /* unknown item */
+		{ "Chancery-Log-Witness: mission-1 12", "Chancery-Log-Witness: mission-1 0" },
+		{ "Chancery-Log-Policy: 00", "Chancery-Log-Policy:  0" },
+		{ H40("a") "\n", H40("0") "\n" },                 /* a new head of zeros */
+		{ "\n\nChancery", "\nChancery" },                  /* no blank line */
+		{ "Chancery-Log-Site: hq\nChancery-Log-Seq: 7\n", "Chancery-Log-Seq: 7\nChancery-Log-Site: hq\n" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		ch_buf b = CH_BUF_INIT;
+		const char *at = strstr(good, faults[i].from);
+		ch_log_entry e;
+		char site[65] = "";
+
+		assert_non_null(at);
+		ch_buf_set(&b, good, (size_t)(at - good));
+		ch_buf_puts(&b, faults[i].to);
+		ch_buf_puts(&b, at + strlen(faults[i].from));
+		if (ch_log_parse(&e, site, b.ptr, b.size) == 0)
+			fail_msg("fault %zu accepted: %s", i, b.ptr);
+		assert_non_null(strstr(ch_error_last(), "R2"));
+		ch_buf_dispose(&b);
+	}
+	/* an entry of another site in this site's log */
+	{
+		ch_log_entry e;
+		char site[65] = "mission-1";
+
+		assert_int_equal(ch_log_parse(&e, site, good, strlen(good)), CH_EINVALID);
+		/* cut short, and no final line break */
+		site[0] = '\0';
+		assert_int_equal(ch_log_parse(&e, site, good, 30), CH_EINVALID);
+		assert_int_equal(ch_log_parse(&e, site, good, strlen(good) - 1), CH_EINVALID);
+	}
+}
+
+static void test_commitment(void **state)
+{
+	const char *text = "chancery-log-doc 1\nrefs/docs/2026-0001\n" H40("1") "\n" H40("2") "\n";
+	unsigned char want[32], got[32];
+	git_oid root, head;
+
+	(void)state;
+	git_oid_fromstr(&root, H40("1"));
+	git_oid_fromstr(&head, H40("2"));
+	gcry_md_hash_buffer(GCRY_MD_SHA256, want, text, strlen(text));
+	ch_log_commitment(got, "refs/docs/2026-0001", &root, &head);
+	assert_memory_equal(got, want, 32);
+	ch_log_commitment(got, "refs/docs/2026-0002", &root, &head);
+	assert_memory_not_equal(got, want, 32);
+}
+
+typedef struct {
+	char tmpl[32];
+	char path[64];
+	ch_site *site;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = ch_calloc(1, sizeof(*f));
+
+	snprintf(f->tmpl, sizeof(f->tmpl), "/tmp/chlog.XXXXXX");
+	if (!mkdtemp(f->tmpl))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/hq", f->tmpl);
+	if (ch_site_create(&f->site, f->path, "hq", "networked") < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+
+	ch_site_free(f->site);
+	ch_fs_remove_tree(f->tmpl);
+	free(f);
+	return 0;
+}
+
+static void policy_item(ch_log_item *it, const char *hex)
+{
+	memset(it, 0, sizeof(*it));
+	it->kind = CH_LOG_POLICY;
+	git_oid_fromstr(&it->new_id, hex);
+}
+
+static void test_append_load(void **state)
+{
+	fx *f = *state;
+	ch_log_item it[2];
+	ch_log log;
+	git_oid first, witnessed;
+	unsigned char c[32];
+	git_oid root, head;
+
+	policy_item(&it[0], H40("1"));
+	assert_int_equal(ch_log_append(f->site, it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&first, f->site->repo, CH_LOG_REF), 0);
+	policy_item(&it[0], H40("2"));
+	memset(&it[1], 0, sizeof(it[1]));
+	it[1].kind = CH_LOG_DOC;
+	git_oid_fromstr(&root, H40("3"));
+	git_oid_fromstr(&head, H40("4"));
+	ch_log_commitment(it[1].commitment, "refs/docs/x", &root, &head);
+	assert_int_equal(ch_log_append(f->site, it, 2), 0);
+	memset(&it[0], 0, sizeof(it[0]));
+	it[0].kind = CH_LOG_WITNESS;
+	snprintf(it[0].peer, sizeof(it[0].peer), "mission-1");
+	it[0].peer_seq = 5;
+	git_oid_fromstr(&it[0].peer_head, H40("5"));
+	assert_int_equal(ch_log_append(f->site, it, 1), 0);
+
+	assert_int_equal(ch_log_load_ref(&log, f->site->repo, NULL), 0);
+	assert_string_equal(log.site, "hq");
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.v[0].seq, 1);
+	assert_int_equal(log.v[2].seq, 3);
+	assert_true(log.v[0].time <= log.v[2].time);
+	assert_int_equal(strlen(log.key_fpr), 40);
+	ch_log_commitment(c, "refs/docs/x", &root, &head);
+	assert_int_equal(ch_log_find_doc(&log, c), 2);
+	c[0] ^= 1;
+	assert_int_equal(ch_log_find_doc(&log, c), 0);
+	assert_int_equal(ch_log_witnessed(&log, "mission-1", &witnessed), 5);
+	assert_int_equal(ch_log_witnessed(&log, "mission-2", NULL), 0);
+	assert_true(ch_log_extends(f->site->repo, &first, &log.head));
+	assert_false(ch_log_extends(f->site->repo, &log.head, &first));
+	/* the key the policy names, or another */
+	ch_log_dispose(&log);
+	assert_int_equal(ch_log_load(&log, f->site->repo, &first, H40("A")), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "R3"));
+}
+
+/* An entry made by someone without the site key: unsigned, or signed by
+ * no one the log's site.asc holds. */
+static void test_forged_entry(void **state)
+{
+	fx *f = *state;
+	git_commit *c = NULL;
+	git_odb *odb = NULL;
+	char tree[GIT_OID_HEXSZ + 1], parent[GIT_OID_HEXSZ + 1];
+	git_oid head, forged;
+	ch_buf text = CH_BUF_INIT;
+	ch_log log;
+	ch_log_item it;
+
+	policy_item(&it, H40("1"));
+	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&head, f->site->repo, CH_LOG_REF), 0);
+	assert_int_equal(git_commit_lookup(&c, f->site->repo, &head), 0);
+	ch_buf_printf(&text, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796686999 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 1796686999 +0000\n\n",
+	              git_oid_tostr(tree, sizeof(tree), git_commit_tree_id(c)),
+	              git_oid_tostr(parent, sizeof(parent), &head));
+	ch_log_message(&text, "hq", 2, 1796686999, &it, 1);
+	assert_int_equal(git_repository_odb(&odb, f->site->repo), 0);
+	assert_int_equal(git_odb_write(&forged, odb, text.ptr, text.size, GIT_OBJECT_COMMIT), 0);
+	git_odb_free(odb);
+	if (ch_log_load(&log, f->site->repo, &forged, NULL) != CH_EINVALID)
+		fail_msg("%s", ch_error_last());
+	assert_non_null(strstr(ch_error_last(), "R3"));
+	assert_non_null(strstr(ch_error_last(), "not signed"));
+	git_commit_free(c);
+	ch_buf_dispose(&text);
+}
+
+/* The key signs one chain: the id it records is the entry libgit2 wrote,
+ * and an entry that would fork the log (an earlier seq, another parent)
+ * is refused by the key holder itself. */
+static void test_guard(void **state)
+{
+	fx *f = *state;
+	ch_log_item it;
+	ch_buf path = CH_BUF_INIT, rec = CH_BUF_INIT, p = CH_BUF_INIT, sig = CH_BUF_INIT;
+	git_oid head, first;
+	git_commit *c = NULL;
+	char tree[GIT_OID_HEXSZ + 1];
+
+	policy_item(&it, H40("1"));
+	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&first, f->site->repo, CH_LOG_REF), 0);
+	policy_item(&it, H40("2"));
+	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+	assert_int_equal(git_reference_name_to_id(&head, f->site->repo, CH_LOG_REF), 0);
+	ch_buf_printf(&path, "%s/gnupg/chancery-log-head", f->path);
+	assert_int_equal(ch_fs_read(&rec, path.ptr, 1000), 0);
+	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&head)));
+	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&first)));
+	/* seq 2 again on the first entry: the last one again, allowed */
+	assert_int_equal(git_commit_lookup(&c, f->site->repo, &head), 0);
+	git_oid_tostr(tree, sizeof(tree), git_commit_tree_id(c));
+	ch_buf_printf(&p, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796686999 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 1796686999 +0000\n\n", tree,
+	              git_oid_tostr_s(&first));
+	ch_log_message(&p, "hq", 2, 1796686999, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), 0);
+	/* but now seq 2 on the first entry is the last one, and the next
+	 * entry on the real head (seq 3 on `head`) forks: refused */
+	ch_buf_clear(&p);
+	ch_buf_clear(&sig);
+	ch_buf_printf(&p, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796687000 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 1796687000 +0000\n\n", tree,
+	              git_oid_tostr_s(&head));
+	ch_log_message(&p, "hq", 3, 1796687000, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), CH_EDENIED);
+	assert_non_null(strstr(ch_error_last(), "fork"));
+	/* a first entry again: refused */
+	ch_buf_clear(&p);
+	ch_buf_printf(&p, "tree %s\nauthor hq site log <log@hq.chancery> 1796687000 +0000\n"
+	              "committer hq site log <log@hq.chancery> 1796687000 +0000\n\n", tree);
+	ch_log_message(&p, "hq", 1, 1796687000, &it, 1);
+	assert_int_equal(ch_log_sign_guarded(&sig, f->site, p.ptr, p.size, 0), CH_EDENIED);
+	git_commit_free(c);
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&rec);
+	ch_buf_dispose(&p);
+	ch_buf_dispose(&sig);
+}
+
+static void test_check_payload(void **state)
+{
+	ch_buf p = CH_BUF_INIT;
+
+	(void)state;
+	ch_buf_printf(&p, "tree %s\nauthor hq site log <log@hq.chancery> 1 +0000\ncommitter hq site "
+	              "log <log@hq.chancery> 1 +0000\n\n%s", H40("e"), good);
+	assert_int_equal(ch_log_check_payload("hq", p.ptr, p.size), 0);
+	/* another site's entry, a step's text, a payload with a NUL */
+	assert_int_equal(ch_log_check_payload("mission-1", p.ptr, p.size), CH_EINVALID);
+	ch_buf_clear(&p);
+	ch_buf_printf(&p, "tree %s\nauthor a <a@b> 1 +0000\ncommitter a <a@b> 1 +0000\n\nsubmit\n\n"
+	              "Chancery-Action: approve\n", H40("e"));
+	assert_int_equal(ch_log_check_payload("hq", p.ptr, p.size), CH_EINVALID);
+	assert_int_equal(ch_log_check_payload("hq", "tree\0x", 6), CH_EINVALID);
+	ch_buf_dispose(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_roundtrip),
+		cmocka_unit_test(test_parse_refuses),
+		cmocka_unit_test(test_commitment),
+		cmocka_unit_test(test_check_payload),
+		cmocka_unit_test_setup_teardown(test_append_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
+	};
+
+	ch_lib_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
