@@ -519,6 +519,8 @@ int ch_sync(ch_sync_run *r, const char *site_path)
 	else
 		fprintf(r->out, "sync with %s: %zu pulled, %zu pushed, %zu refused, %zu conflicts\n",
 		        r->peer, r->pulled, r->pushed, r->refused, r->conflicts);
+	if (r->log_bytes)
+		fprintf(r->out, "site logs: %zu bytes of log objects taken\n", r->log_bytes);
 done:
 	tips_dispose(&remote);
 	ch_site_free(site);

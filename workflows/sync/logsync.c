@@ -217,29 +217,86 @@ static void fork_found(ch_logsync_result *out, ch_site *site, git_repository *re
 	ch_gate_event(site, door, peer, "R6", "site log fork");
 }
 
-/* Each Witness of this site in `log` after entry `from_seq` names a head
- * of this site's log that our own head extends. */
-static void check_witnesses_of_us(ch_logsync_result *out, ch_site *site, git_repository *repo,
-                                  const char *door, const char *peer, const ch_log *log,
-                                  uint64_t from_seq)
+/* The entry of seq `s` on the chain at `head` (of seq `hseq`, s <= hseq). */
+static int entry_at(git_oid *out, git_repository *repo, const git_oid *head, uint64_t hseq,
+                    uint64_t s)
 {
-	git_oid own;
-	size_t i, k;
+	git_commit *c = NULL;
+	git_oid id = *head;
 
-	if (git_reference_name_to_id(&own, site->repo, CH_LOG_REF) < 0)
-		git_oid_fromstr(&own, "0000000000000000000000000000000000000000");
+	while (hseq > s) {
+		if (git_commit_lookup(&c, repo, &id) < 0 || git_commit_parentcount(c) != 1) {
+			git_commit_free(c);
+			return -1;
+		}
+		git_oid_cpy(&id, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		c = NULL;
+		hseq--;
+	}
+	git_oid_cpy(out, &id);
+	return 0;
+}
+
+/* Whether a witnessed head `h` (seq `s`) of a log can be the same history
+ * as `k`, the head this site holds of it: 0 when they fork for sure. */
+static int same_history(git_repository *repo, const git_oid *k, const git_oid *h, uint64_t s)
+{
+	uint64_t kseq = entry_seq(repo, k);
+	git_odb *odb = NULL;
+	git_oid at;
+	int have;
+
+	if (s <= kseq)
+		return entry_at(&at, repo, k, kseq, s) < 0 || git_oid_equal(&at, h);
+	if (git_repository_odb(&odb, repo) < 0)
+		return 1;
+	have = git_odb_exists(odb, h);
+	git_odb_free(odb);
+	/* a later head this site has not seen: nothing to compare yet */
+	return !have || ch_log_extends(repo, k, h) == 1;
+}
+
+/* Each Witness in `log` after entry `from_seq` names a head of the
+ * witnessed site's log that is the history this site holds of it: of
+ * ours, our own head extends it; of another site, the head we keep. So a
+ * relayed log tells a mission what history of headquarters another
+ * mission countersigned. */
+static void check_witnesses(ch_logsync_result *out, ch_site *site, git_repository *repo,
+                            const char *door, const char *peer, const ch_log *log,
+                            uint64_t from_seq)
+{
+	ch_buf name = CH_BUF_INIT;
+	ch_strv forked = CH_STRV_INIT;
+	git_oid own, kept;
+	size_t i, k;
+	int has_own = git_reference_name_to_id(&own, site->repo, CH_LOG_REF) == 0;
+
 	for (i = from_seq; i < log->n; i++)
 		for (k = 0; k < log->v[i].n; k++) {
 			const ch_log_item *it = &log->v[i].items[k];
 
-			if (it->kind != CH_LOG_WITNESS || strcmp(it->peer, site->site_id))
+			if (it->kind != CH_LOG_WITNESS || ch_strv_contains(&forked, it->peer))
 				continue;
-			if (!git_oid_is_zero(&own) && ch_log_extends(repo, &it->peer_head, &own) == 1)
+			if (!strcmp(it->peer, site->site_id)) {
+				if (has_own && ch_log_extends(repo, &it->peer_head, &own) == 1)
+					continue;
+				fork_found(out, site, repo, door, peer, site->site_id,
+				           has_own ? &own : &it->peer_head, &it->peer_head,
+				           "a head of ours that a peer witnessed");
+				ch_strv_push(&forked, it->peer);
 				continue;
-			fork_found(out, site, repo, door, peer, site->site_id, &own, &it->peer_head,
-			           "a head of ours that a peer witnessed");
-			return;
+			}
+			peer_ref(&name, it->peer);
+			if (git_reference_name_to_id(&kept, site->repo, name.ptr) < 0 ||
+			    same_history(repo, &kept, &it->peer_head, it->peer_seq))
+				continue;
+			fork_found(out, site, repo, door, peer, it->peer, &kept, &it->peer_head,
+			           "the head we keep, and one another site countersigned");
+			ch_strv_push(&forked, it->peer);
 		}
+	ch_strv_free(&forked);
+	ch_buf_dispose(&name);
 }
 
 /* A relayed copy of this site's own log. */
@@ -374,7 +431,7 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		           direct ? "its own log" : "relayed");
 		goto done;
 	}
-	check_witnesses_of_us(out, site, src, door, peer, &log, kept_seq);
+	check_witnesses(out, site, src, door, peer, &log, kept_seq);
 	if (!has_kept || !git_oid_equal(&kept, head)) {
 		if ((error = copy_chain(site, src, head, &out->bytes)) < 0 ||
 		    (error = store_ref(site, whose, has_kept ? &kept : NULL, head)) < 0)
@@ -519,7 +576,7 @@ typedef struct {
 } cached_log;
 
 struct ch_logsync_cache {
-	cached_log *v;
+	cached_log **v; /* each its own allocation: a log handed out stays put */
 	size_t n;
 };
 
@@ -529,9 +586,11 @@ void ch_logsync_cache_free(ch_logsync_cache *c)
 
 	if (!c)
 		return;
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].state == 1)
-			ch_log_dispose(&c->v[i].log);
+	for (i = 0; i < c->n; i++) {
+		if (c->v[i]->state == 1)
+			ch_log_dispose(&c->v[i]->log);
+		free(c->v[i]);
+	}
 	free(c->v);
 	free(c);
 }
@@ -547,12 +606,11 @@ static const ch_log *held_log(ch_logsync_cache *c, ch_site *site, git_repository
 	size_t i;
 
 	for (i = 0; i < c->n && !e; i++)
-		if (!strcmp(c->v[i].site, whose))
-			e = &c->v[i];
+		if (!strcmp(c->v[i]->site, whose))
+			e = c->v[i];
 	if (!e) {
 		c->v = ch_realloc(c->v, (c->n + 1) * sizeof(*c->v));
-		e = &c->v[c->n++];
-		memset(e, 0, sizeof(*e));
+		e = c->v[c->n++] = ch_calloc(1, sizeof(*e));
 		snprintf(e->site, sizeof(e->site), "%s", whose);
 		if (!strcmp(whose, site->site_id))
 			ch_buf_puts(&name, CH_LOG_REF);
