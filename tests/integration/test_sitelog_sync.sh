@@ -182,6 +182,29 @@ check "  rule D1" grep -q "D1" "$T/out"
 check "  DX still did not move at HQ" test "$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")" = "$before"
 git -C "$MA/repo.git" update-ref "refs/docs/$DX" "$before" "$new" # mission-a gives it up
 
+# ---- attacks on the log refs, with stock git and mission-a's certificate ----
+kept_a=$(git -C "$HQ/repo.git" rev-parse refs/chancery/peers/mission-a/log)
+kept_b=$(git -C "$HQ/repo.git" rev-parse refs/chancery/peers/mission-b/log)
+gitc mission-a -C "$MA/repo.git" push "$G" "+refs/chancery/log:refs/chancery/peers/mission-b/log" >"$T/out" 2>&1
+check "mission-a pushing its log as mission-b's is refused (REF)" grep -q "REF: a peer pushes only its own log" "$T/out"
+check "  mission-b's log at HQ did not move" test "$(git -C "$HQ/repo.git" rev-parse refs/chancery/peers/mission-b/log)" = "$kept_b"
+gitc mission-a -C "$MA/repo.git" push "$G" "+refs/chancery/log:refs/chancery/log" >"$T/out" 2>&1
+check "  and as HQ's own log (REF)" grep -q "REF: a peer pushes only its own log" "$T/out"
+# an entry that extends mission-a's log, well formed, but signed by no one
+ha=$(git -C "$MA/repo.git" rev-parse refs/chancery/log)
+sa=$(git -C "$MA/repo.git" log -1 --format=%s "$ha" | awk '{print $3}')
+ta=$(( $(git -C "$MA/repo.git" log -1 --format=%ct "$ha") + 1 ))
+printf 'log: mission-a %s\n\nChancery-Log-Site: mission-a\nChancery-Log-Seq: %s\nChancery-Log-Time: %s\nChancery-Log-Doc: %s\n' \
+	"$((sa + 1))" "$((sa + 1))" "$ta" "$(printf 'x' | sha256sum | cut -c1-64)" >"$T/unsigned.msg"
+U=$(GIT_AUTHOR_NAME="mission-a site log" GIT_AUTHOR_EMAIL="log@mission-a.chancery" \
+	GIT_COMMITTER_NAME="mission-a site log" GIT_COMMITTER_EMAIL="log@mission-a.chancery" \
+	GIT_AUTHOR_DATE="@$ta +0000" GIT_COMMITTER_DATE="@$ta +0000" \
+	git -C "$MA/repo.git" commit-tree "$(git -C "$MA/repo.git" rev-parse "$ha^{tree}")" -p "$ha" -F "$T/unsigned.msg")
+gitc mission-a -C "$MA/repo.git" push "$G" "$U:refs/chancery/peers/mission-a/log" >"$T/out" 2>&1
+check "an unsigned entry on mission-a's log is refused at HQ (R3)" grep -q "R3" "$T/out"
+check "  HQ keeps mission-a's log where it was, or at its signed head" bash -c \
+	"h=\$(git -C '$HQ/repo.git' rev-parse refs/chancery/peers/mission-a/log); [ \"\$h\" = '$kept_a' ] || [ \"\$h\" = '$ha' ]"
+
 # ---- HQ forks its log (stock git, its own site key) ----
 expect 0 "mission-b syncs (holds HQ's log at H0)" msync mission-b
 expect 0 "mission-a syncs" msync mission-a

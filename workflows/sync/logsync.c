@@ -399,11 +399,8 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		error = direct ? 0 : take_own(out, site, src, door, peer, head);
 		goto done;
 	}
-	if (!ch_policy_site(pol, whose)) {
-		line(out, "refused log: %s relays a log of %s, not a site of the policy", peer, whose);
-		out->forks++;
-		goto done;
-	}
+	if (!ch_policy_site(pol, whose))
+		goto done; /* not (yet) a site of our policy: taken once the policy names it */
 	if (ch_log_load(&log, src, head, policy_log_key(fpr, pol, whose) ? fpr : NULL) < 0) {
 		line(out, "refused log: %s's log from %s: %s", whose, peer, ch_error_last());
 		out->forks++;
