@@ -79,7 +79,7 @@ static int run_apply(const cli_args *a, int *exit_code)
 		printf("%s %s %s", ch_qstatus_name(r[i].status), r[i].ref, r[i].commit);
 		if (r[i].status == CH_Q_REFUSED)
 			printf(" rule %s: %s", r[i].rule, r[i].message);
-		else if (r[i].status == CH_Q_CONFLICT)
+		else if (r[i].status == CH_Q_CONFLICT || !strcmp(r[i].ref, CH_SPILLS_REF))
 			printf(": %s", r[i].message);
 		printf("\n");
 		refused |= r[i].status == CH_Q_REFUSED;

@@ -18,9 +18,11 @@
  * What (need to know): refs/heads/policy (and HEAD, an alias of it), and
  * refs/docs/<id> only for documents whose current meta.json recipients
  * name the peer, that are not spilled, and whose head passes the
- * classification gate (label, title, text: door "git sync"); the site
- * logs (refs/chancery/log, refs/chancery/peers/<site>/log: commitments
- * only, workflows/sync/logsync.h). Nothing else is ever advertised. A want must be a commit
+ * classification gate (label, title, text: door "git sync"); the spill
+ * list refs/chancery/spills to every peer (workflows/sync/spillsync.h);
+ * the site logs (refs/chancery/log, refs/chancery/peers/<site>/log:
+ * commitments only, workflows/sync/logsync.h). Nothing else is ever
+ * advertised. A want must be a commit
  * reachable from an advertised tip; a have counts only if it is one too
  * (so an ACK never tells the peer that we hold something it may not see).
  *

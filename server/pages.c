@@ -755,12 +755,13 @@ static enum MHD_Result security(srv_ctx *x)
 	const char *arg = srv_arg(x, "page");
 	unsigned long page = arg && strlen(arg) < 8 && strspn(arg, "0123456789") == strlen(arg) ?
 	                     strtoul(arg, NULL, 10) : 0;
-	json_t *events;
+	json_t *events, *spills = srv_spills_json(x);
 	size_t total;
 
 	ch_gate_events(&events, &total, x->site, page * SRV_PAGE_ROWS, SRV_PAGE_ROWS);
 	srv_render(x, 200, "security",
-	           json_pack("{s:o, s:b, s:I, s:I, s:b, s:I, s:b, s:I}", "events", events, "empty",
+	           json_pack("{s:o, s:b, s:o, s:b, s:I, s:I, s:b, s:I, s:b, s:I}", "spills", spills,
+	                     "no_spills", json_array_size(spills) == 0, "events", events, "empty",
 	                     total == 0, "total", (json_int_t)total, "page", (json_int_t)page + 1,
 	                     "has_newer", page > 0, "newer", (json_int_t)(page ? page - 1 : 0),
 	                     "has_older", (page + 1) * SRV_PAGE_ROWS < total,

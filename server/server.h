@@ -241,6 +241,10 @@ enum MHD_Result srv_page_attachment(srv_ctx *x, const char *id, const char *rest
 enum MHD_Result srv_page_people(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_page_people_post(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_page_security(srv_ctx *x, const char *id, const char *rest);
+/* spillpage.c */
+/* The spills of this site's list, each with its recipients'
+ * acknowledgements, for the security page (a JSON array, never NULL). */
+json_t *srv_spills_json(srv_ctx *x);
 enum MHD_Result srv_page_audit(srv_ctx *x, const char *id, const char *rest);
 enum MHD_Result srv_page_need_login(srv_ctx *x);
 

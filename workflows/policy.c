@@ -396,7 +396,7 @@ done:
 static int parse_sites(ch_policy *pol, const ch_fileset *files)
 {
 	static const char *const keys[] = { "version", "sites", NULL };
-	static const char *const skeys[] = { "id", "units", "tls_fingerprint", NULL };
+	static const char *const skeys[] = { "id", "units", "tls_fingerprint", "log_key", NULL };
 	ch_buf path = CH_BUF_INIT;
 	const ch_buf *b;
 	json_t *root = NULL, *arr, *e;
@@ -446,6 +446,11 @@ static int parse_sites(ch_policy *pol, const ch_fileset *files)
 			goto done;
 		error = 0;
 		se->tls_fingerprint = s ? ch_strdup(s) : NULL;
+		error = ch_json_str(&s, e, "log_key", 0, ch_valid_fpr, F_SITES, path.ptr);
+		if (error < 0 && error != CH_ENOTFOUND)
+			goto done;
+		error = 0;
+		se->log_key = s ? ch_strdup(s) : NULL;
 	}
 done:
 	json_decref(root);
@@ -691,6 +696,7 @@ void ch_policy_free(ch_policy *pol)
 	for (i = 0; i < pol->nsites; i++) {
 		free(pol->sites[i].id);
 		free(pol->sites[i].tls_fingerprint);
+		free(pol->sites[i].log_key);
 		ch_strv_free(&pol->sites[i].units);
 	}
 	free(pol->sites);

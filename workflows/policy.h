@@ -58,6 +58,7 @@ typedef struct {
 
 typedef struct {
 	char *id, *tls_fingerprint; /* tls_fingerprint may be NULL */
+	char *log_key;              /* the site log's key (40 hex, upper case); may be NULL */
 	ch_strv units;
 } ch_site_entry;
 

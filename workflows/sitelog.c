@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "workflows/format.h"
@@ -862,6 +863,11 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	ch_buf_printf(&path, "%s/%s", site->gnupg_path, GUARD_FILE);
 	fd = open(path.ptr, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	ch_buf_dispose(&path);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		error = ch_error_setc(CH_EDENIED, "the site log's key is the key holder's (root, or "
+		                      "chanceryd's signer, which open SITE/gnupg): run this as that user");
+		goto done;
+	}
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		error = ch_error_setc(CH_EIO, "cannot open the site key's record: %s", strerror(errno));
 		goto done;
@@ -963,24 +969,49 @@ static int log_tip(git_oid *head, uint64_t *seq, int64_t *when, git_oid *tree, i
 	return error;
 }
 
-static int lock_log(git_transaction **tx, git_repository *repo)
+/* The log's writers take SITE/state/sitelog.lock (flock: the kernel lets
+ * go of it when its holder dies), then git's refs/chancery/log.lock. Under
+ * the flock a git lock found is a dead writer's: removed, so a crash while
+ * the log is written never blocks the site's later steps. */
+static int lock_log(git_transaction **tx, int *fd, ch_site *site)
 {
-	int tries, rc = 0;
+	ch_buf path = CH_BUF_INIT;
+	int tries, rc;
 
-	for (tries = 0; tries < LOG_LOCK_TRIES; tries++) {
-		if (git_transaction_new(tx, repo) < 0)
+	*tx = NULL;
+	ch_buf_printf(&path, "%s/state", site->path);
+	if (mkdir(path.ptr, 0700) < 0 && errno != EEXIST) {
+		ch_buf_dispose(&path);
+		return ch_error_setc(CH_EIO, "cannot make the site's state directory: %s",
+		                     strerror(errno));
+	}
+	ch_buf_puts(&path, "/sitelog.lock");
+	*fd = open(path.ptr, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ch_buf_dispose(&path);
+	if (*fd < 0)
+		return ch_error_setc(CH_EIO, "cannot open the site log's lock: %s", strerror(errno));
+	for (tries = 0; flock(*fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries >= LOG_LOCK_TRIES)
+			return ch_error_setc(CH_ECONFLICT, "the site log is busy: another entry is being "
+			                     "written; nothing was recorded, try again");
+		usleep(10000);
+	}
+	for (tries = 0; tries < 2; tries++) {
+		if (git_transaction_new(tx, site->repo) < 0)
 			return git_fail(CH_EIO, "cannot start a ref transaction");
 		if ((rc = git_transaction_lock_ref(*tx, CH_LOG_REF)) == 0)
 			return 0;
 		git_transaction_free(*tx);
 		*tx = NULL;
 		if (rc != GIT_ELOCKED && rc != GIT_EEXISTS)
-			return git_fail(CH_EIO, "cannot lock the site log");
-		usleep(10000);
+			break;
+		path = (ch_buf)CH_BUF_INIT;
+		ch_buf_printf(&path, "%s/%s.lock", site->repo_path, CH_LOG_REF);
+		if (unlink(path.ptr) < 0 && errno != ENOENT)
+			tries = 2;
+		ch_buf_dispose(&path);
 	}
-	return ch_error_setc(CH_ECONFLICT, "the site log is locked (%s.lock): another entry is "
-	                     "being written, or a crashed writer left the lock (`chancery recover "
-	                     "SITE` removes it)", CH_LOG_REF);
+	return git_fail(CH_EIO, "cannot lock the site log");
 }
 
 int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
@@ -988,6 +1019,7 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	git_transaction *tx = NULL;
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
 	item_vec iv = { NULL, 0, 0 };
+	int lockfd = -1;
 	git_oid head, tree, id;
 	uint64_t seq;
 	int64_t when, now = (int64_t)time(NULL);
@@ -997,8 +1029,8 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	if (n > CH_LOG_MAX_ITEMS)
 		return ch_error_setc(CH_EINVALID, "more than %d updates in one log entry",
 		                     CH_LOG_MAX_ITEMS);
-	if ((error = lock_log(&tx, site->repo)) < 0)
-		return error;
+	if ((error = lock_log(&tx, &lockfd, site)) < 0)
+		goto done;
 	if ((error = log_tip(&head, &seq, &when, &tree, &has, site->repo)) < 0)
 		goto done;
 	if (!has) { /* the first entry: every head, then these */
@@ -1032,6 +1064,8 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 		error = git_fail(CH_EIO, "cannot move the site log");
 done:
 	git_transaction_free(tx);
+	if (lockfd >= 0)
+		close(lockfd); /* (after git's lock is gone) */
 	ch_buf_dispose(&text);
 	ch_buf_dispose(&sig);
 	free(iv.v);

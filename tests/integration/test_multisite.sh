@@ -422,9 +422,11 @@ got=$(git -C "$MB/repo.git" for-each-ref --format='%(refname) %(objectname)' ref
 view=$(git -C "$T/view-b.git" for-each-ref --format='%(refname) %(objectname)' refs/docs refs/heads | sort)
 check "mission-b now holds exactly HQ's view for it ($(echo "$got" | grep -c docs) documents)" \
 	test -n "$view" -a "$got" = "$view"
-check "  the same number of commits as that view ($(git -C "$MB/repo.git" rev-list --count --exclude='refs/chancery/*' --all))" \
-	test "$(git -C "$MB/repo.git" rev-list --count --exclude='refs/chancery/*' --all)" = \
-	"$(git -C "$T/view-b.git" rev-list --count --exclude='refs/chancery/*' --all)"
+# (the documents and the policy: each site's own log, and the logs and spill
+# list it keeps, are its own)
+ncommits() { git -C "$1" rev-list --count --exclude='refs/chancery/*' --all; }
+check "  the same number of commits as that view ($(ncommits "$MB/repo.git"))" \
+	test "$(ncommits "$MB/repo.git")" = "$(ncommits "$T/view-b.git")"
 check "  no conflict refs, nothing twice" bash -c "! git -C '$MB/repo.git' for-each-ref refs/conflicts | grep -q ."
 expect 0 "  a third sync: nothing new" msync mission-b
 check "  says so" grep -q "nothing new" "$T/out"
@@ -450,9 +452,8 @@ GIT_SSL_CERT="$TLS/mission-b.pem" GIT_SSL_KEY="$TLS/mission-b.key" GIT_SSL_CAINF
 got=$(git -C "$MB/repo.git" for-each-ref --format='%(refname) %(objectname)' refs/docs refs/heads | sort)
 view=$(git -C "$T/view-b.git" for-each-ref --format='%(refname) %(objectname)' refs/docs refs/heads | sort)
 check "  mission-b holds exactly HQ's view ($(echo "$got" | grep -c docs) documents)" test -n "$view" -a "$got" = "$view"
-check "  the same number of commits ($(git -C "$MB/repo.git" rev-list --count --exclude='refs/chancery/*' --all))" \
-	test "$(git -C "$MB/repo.git" rev-list --count --exclude='refs/chancery/*' --all)" = \
-	"$(git -C "$T/view-b.git" rev-list --count --exclude='refs/chancery/*' --all)"
+check "  the same number of commits ($(ncommits "$MB/repo.git"))" \
+	test "$(ncommits "$MB/repo.git")" = "$(ncommits "$T/view-b.git")"
 
 # a push cut: mission-a's own documents, HQ killed while they travel
 for i in $(seq 20); do
@@ -518,15 +519,21 @@ for c in $(git -C "$T/from-a.git" rev-list --exclude='refs/chancery/*' --all 2>/
 	GNUPGHOME="$V" git -C "$T/from-a.git" verify-commit "$c" 2>/dev/null || badc=$((badc + 1))
 done
 check "  git verify-commit passes on all $n commits ($badc failed)" test "$n" -gt 0 -a "$badc" -eq 0
-# beside its running server, a mission syncs as the server's user (sync needs no signing key)
+# beside its running server, a mission syncs. Every update it takes is
+# signed into its site log by the site key, which only the key holder
+# (root, chanceryd's signer) opens: as the server's user the sync is
+# refused, saying so, and nothing moves; as root it runs beside the server
 stop_site hq
 DL=$(mk "$HQ" nguyen.van.a "Sau cùng" mission-a)
 start_site hq || not_ok "HQ restarts"
 if [ "$(id -u)" -eq 0 ]; then
 	install -m 0400 -o chancery-mission-a "$TLS/mission-a.key" "$T/mission-a.net.key"
-	expect 0 "mission-a syncs as its server's user while its own chanceryd serves the site" \
+	expect 1 "mission-a's sync as its server's user: refused (the site key is the key holder's)" \
 		inns mission-a setpriv --reuid=chancery-mission-a --regid=chancery-mission-a --clear-groups env HOME="$T/home" \
 		"$CH" sync "$MA" --remote "$G" --cert "$TLS/mission-a.pem" --key "$T/mission-a.net.key" --ca "$CA"
+	err_has "the key holder" "  saying who holds the site key"
+	check "  and nothing moved" bash -c "! git -C '$MA/repo.git' rev-parse -q --verify 'refs/docs/$DL'"
+	expect 0 "mission-a syncs as root while its own chanceryd serves the site" msync mission-a
 else
 	echo "# not root: chanceryd runs as us, and so does the sync beside it"
 	expect 0 "mission-a syncs while its own chanceryd serves the site" msync mission-a

@@ -218,11 +218,11 @@ static void test_forged_entry(void **state)
 	assert_int_equal(ch_log_append(f->site, &it, 1), 0);
 	assert_int_equal(git_reference_name_to_id(&head, f->site->repo, CH_LOG_REF), 0);
 	assert_int_equal(git_commit_lookup(&c, f->site->repo, &head), 0);
-	ch_buf_printf(&text, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796686999 "
-	              "+0000\ncommitter hq site log <log@hq.chancery> 1796686999 +0000\n\n",
+	ch_buf_printf(&text, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 4102444800 "
+	              "+0000\ncommitter hq site log <log@hq.chancery> 4102444800 +0000\n\n",
 	              git_oid_tostr(tree, sizeof(tree), git_commit_tree_id(c)),
 	              git_oid_tostr(parent, sizeof(parent), &head));
-	ch_log_message(&text, "hq", 2, 1796686999, &it, 1);
+	ch_log_message(&text, "hq", 2, 4102444800, &it, 1);
 	assert_int_equal(git_repository_odb(&odb, f->site->repo), 0);
 	assert_int_equal(git_odb_write(&forged, odb, text.ptr, text.size, GIT_OBJECT_COMMIT), 0);
 	git_odb_free(odb);

@@ -18,6 +18,7 @@
 
 #include "workflows/site.h"
 #include "workflows/verify/verify.h"
+#include "workflows/verify/verify_log.h"
 #include "util/fs.h"
 #include "util/common.h"
 
@@ -132,12 +133,108 @@ static void test_no_policy_chain(void **state)
 	assert_int_equal(ch_fs_remove_tree(dir), 0);
 }
 
+/* R7's earliest bound: entry p gets the time entry q < p (the last one
+ * witnessed) was first witnessed. */
+static void test_log_before(void **state)
+{
+	const int64_t wit[] = { 0, 0, 100, 0, 300, 0 }; /* entries 2 and 4 witnessed */
+	int64_t before[7];
+
+	(void)state;
+	ch_vlog_before(before, wit, 5);
+	assert_int_equal(before[1], 0);   /* nothing before entry 1 */
+	assert_int_equal(before[2], 0);   /* entry 1 was never witnessed */
+	assert_int_equal(before[3], 100); /* after entry 2, witnessed at 100 */
+	assert_int_equal(before[4], 100);
+	assert_int_equal(before[5], 300);
+	assert_int_equal(before[6], 300); /* a new entry after the head */
+}
+
+/* R5's order rule: the commits a log records follow the chain forward. */
+static void test_log_order_fault(void **state)
+{
+	const uint64_t fine[] = { 1, 0, 3, 3, 0, 7 }, back[] = { 2, 0, 5, 4, 9 };
+	size_t older = 99;
+
+	(void)state;
+	assert_int_equal(ch_vlog_order_fault(fine, 6, &older), 6);
+	assert_int_equal(older, 99);
+	assert_int_equal(ch_vlog_order_fault(back, 5, &older), 3); /* 4 after 5 */
+	assert_int_equal(older, 2);
+	assert_int_equal(ch_vlog_order_fault(back, 0, &older), 0);
+}
+
+static void test_log_refs(void **state)
+{
+	(void)state;
+	assert_true(ch_vlog_is_log_ref("refs/chancery/log"));
+	assert_true(ch_vlog_is_log_ref("refs/chancery/peers/mission-a/log"));
+	assert_false(ch_vlog_is_log_ref("refs/chancery/peers//log"));
+	assert_false(ch_vlog_is_log_ref("refs/chancery/peers/a/b/log"));
+	assert_false(ch_vlog_is_log_ref("refs/chancery/peers/a/logs"));
+	assert_false(ch_vlog_is_log_ref("refs/chancery/spills"));
+	assert_false(ch_vlog_is_log_ref("refs/docs/log"));
+}
+
+/* The bounds and a revocation the log puts after a step, in both reports. */
+static void test_report_bounds(void **state)
+{
+	ch_buf text = CH_BUF_INIT, js = CH_BUF_INIT;
+	json_t *root, *steps;
+	ch_report r;
+
+	(void)state;
+	hostile_report(&r);
+	r.log_held = 1;
+	snprintf(r.log_site, sizeof(r.log_site), "hq");
+	r.log_entries = 9;
+	r.doclist[0].steps = ch_calloc(2, sizeof(ch_report_step));
+	r.doclist[0].nsteps = 2;
+	r.doclist[0].steps[0].claimed = 1700000000;
+	r.doclist[0].steps[0].latest = 1700000005;
+	r.doclist[0].steps[0].seq = 3;
+	r.doclist[0].steps[1].claimed = 1700000100;
+	r.doclist[0].steps[1].earliest = 1700000050;
+	r.doclist[0].steps[1].latest = 1700000105;
+	snprintf(r.doclist[0].steps[1].rev_log, sizeof(r.doclist[0].steps[1].rev_log), "hq");
+	r.doclist[0].steps[1].rev_step_seq = 5;
+	r.doclist[0].steps[1].rev_seq = 8;
+	ch_report_text(&text, &r);
+	ch_report_json(&js, &r);
+	assert_non_null(strstr(text.ptr, "site log: site hq, 9 entries; 0 peer logs checked\n"));
+	assert_non_null(strstr(text.ptr, "  time: claimed 2023-11-14 22:13:20 UTC, earliest unknown "));
+	assert_non_null(strstr(text.ptr, "latest 2023-11-14 22:13:25 UTC, log entry 3\n"));
+	assert_non_null(strstr(text.ptr, "earliest 2023-11-14 22:14:10 UTC, latest"));
+	assert_non_null(strstr(text.ptr, "accepted at entry 5 of site hq's log, before the "
+	                                 "revocation at entry 8: valid\n"));
+	root = json_loads(js.ptr, 0, NULL);
+	assert_non_null(root);
+	steps = json_object_get(json_array_get(json_object_get(root, "document_list"), 0), "steps");
+	assert_true(json_is_null(json_object_get(json_array_get(steps, 0), "earliest")));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(steps, 0), "latest")),
+	                 1700000005);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(steps, 1), "claimed")),
+	                 1700000100);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(steps, 1),
+	                 "before_revocation"), "revocation_seq")), 8);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "site_log"),
+	                    "site")), "hq");
+	json_decref(root);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&js);
+	ch_report_dispose(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_escapes_everything),
 		cmocka_unit_test(test_text_and_json_agree),
 		cmocka_unit_test(test_no_policy_chain),
+		cmocka_unit_test(test_log_before),
+		cmocka_unit_test(test_log_order_fault),
+		cmocka_unit_test(test_log_refs),
+		cmocka_unit_test(test_report_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

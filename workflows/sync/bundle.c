@@ -6,6 +6,7 @@
 #include "workflows/sync/bundle.h"
 #include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
+#include "workflows/sync/spillsync.h"
 #include "crypto/keystore.h"
 #include "crypto/pgp.h"
 #include "workflows/json.h"
@@ -93,8 +94,9 @@ static int valid_ref(const char *name)
 {
 	char whose[65];
 
-	if (!strcmp(name, POLICY_REF) || ch_logsync_ref(whose, name, "-"))
-		return 1; /* the policy, or a site log (logsync.h) */
+	if (!strcmp(name, POLICY_REF) || !strcmp(name, CH_SPILLS_REF) ||
+	    ch_logsync_ref(whose, name, "-"))
+		return 1; /* the policy, the spill list, or a site log (logsync.h) */
 	return !strncmp(name, DOCS_PREFIX, strlen(DOCS_PREFIX)) &&
 	       ch_valid_doc_id(name + strlen(DOCS_PREFIX));
 }
@@ -113,8 +115,8 @@ static int parse_ref(ch_bundle_ref *r, const char *line, size_t len)
 	memcpy(r->name, line + 4 + GIT_OID_HEXSZ + 1, nlen);
 	r->name[nlen] = '\0';
 	if (!valid_ref(r->name))
-		return ch_error_setc(CH_EINVALID, "bundle: ref %.80s is neither %s nor %s<document id>",
-		                     r->name, POLICY_REF, DOCS_PREFIX);
+		return ch_error_setc(CH_EINVALID, "bundle: ref %.80s is neither %s, %s nor "
+		                     "%s<document id>", r->name, POLICY_REF, CH_SPILLS_REF, DOCS_PREFIX);
 	return 0;
 }
 
@@ -496,6 +498,29 @@ done:
 	return error;
 }
 
+/* The bundle's spill list (if any), taken after its policy and before its
+ * documents (workflows/sync/spillsync.h); its result joins the others. */
+static int take_spills(ch_qresult *res, size_t *nres, ch_site *site, ch_quarantine *q,
+                       const ch_bundle *b)
+{
+	ch_spillsync s;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < b->nrefs; i++)
+		if (!strcmp(b->refs[i].name, CH_SPILLS_REF))
+			break;
+	if (i == b->nrefs)
+		return 0;
+	error = ch_spillsync_take(&s, site, q, &b->refs[i].id, b->from, "bundle");
+	if (s.present) {
+		ch_spillsync_qresult(&res[*nres], &s);
+		(*nres)++;
+	}
+	ch_spillsync_dispose(&s);
+	return error;
+}
+
 int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site *site,
                     const void *file, size_t len, const char *passphrase)
 {
@@ -510,7 +535,7 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	ch_bundle b;
 	git_oid head;
 	ch_strv forks = CH_STRV_INIT;
-	size_t i, k, done_n = 0, nlogs = 0, ndocs;
+	size_t i, k, n, done_n = 0, nlogs = 0;
 	int error, parsed = 0;
 
 	*results = NULL;
@@ -566,30 +591,32 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	 * the sender's; a fork is a refused result */
 	if ((error = apply_logs(&b, site, q, &nlogs, &forks)) < 0)
 		goto done;
-	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), so that
-	 * documents are judged against the policy as it will stand */
+	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), alone,
+	 * then the spill list, so that documents are judged against both as
+	 * they will stand; the spill list and the logs are not quarantine
+	 * updates */
 	u = ch_calloc(b.nrefs, sizeof(*u));
 	for (i = 0, k = 1; i < b.nrefs; i++) {
 		char whose[65];
 		ch_qupdate *x;
 
-		if (ch_logsync_ref(whose, b.refs[i].name, b.from))
+		if (!strcmp(b.refs[i].name, CH_SPILLS_REF) || ch_logsync_ref(whose, b.refs[i].name, b.from))
 			continue;
 		x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
 		memcpy(x->ref, b.refs[i].name, sizeof(x->ref));
 		git_oid_cpy(&x->new_id, &b.refs[i].id);
 	}
-	ndocs = b.nrefs - nlogs;
-	all = ch_calloc(ndocs + forks.n + 1, sizeof(*all));
-	while (done_n < ndocs) {
-		size_t n = ndocs - done_n > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : ndocs - done_n;
-
-		if ((error = ch_quarantine_apply(q, u + done_n, n, 0, &part)) < 0)
+	all = ch_calloc(b.nrefs + forks.n + 1, sizeof(*all));
+	for (i = 0; i < k; i += n) {
+		n = i == 0 ? 1 : k - i > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : k - i;
+		if ((error = ch_quarantine_apply(q, u + i, n, 0, &part)) < 0)
 			goto done;
 		memcpy(all + done_n, part, n * sizeof(*part));
 		free(part); /* the messages now belong to all */
 		part = NULL;
 		done_n += n;
+		if (i == 0 && (error = take_spills(all, &done_n, site, q, &b)) < 0)
+			goto done;
 	}
 	for (i = 0; i < forks.n; i++, done_n++) {
 		snprintf(all[done_n].ref, sizeof(all[done_n].ref), "%s", CH_LOG_REF);

@@ -18,8 +18,9 @@
  *   to <site id>\n
  *   signer <person id>\n
  *   created <Unix time>\n
- *   ref <40 hex> refs/heads/policy\n      (one line a ref, names strictly
- *   ref <40 hex> refs/docs/<id>\n          increasing; policy always there)
+ *   ref <40 hex> refs/chancery/spills\n   (one line a ref, names strictly
+ *   ref <40 hex> refs/docs/<id>\n          increasing; policy always there,
+ *   ref <40 hex> refs/heads/policy\n      the spill list when the sender has one)
  *   pack <M>\n
  *   <M bytes: a git pack, version 2, which ends the body>
  *
@@ -46,7 +47,7 @@
 #define CH_BUNDLE_MAX_FILE (CH_BUNDLE_MAX_PLAIN + 64u * 1024u)
 
 typedef struct {
-	char name[256]; /* refs/heads/policy or refs/docs/<id> */
+	char name[256]; /* refs/heads/policy, refs/chancery/spills or refs/docs/<id> */
 	git_oid id;
 } ch_bundle_ref;
 
@@ -92,9 +93,12 @@ int ch_bundle_read_checkpoint(git_oid **have, size_t *nhave, const char *path);
  * for it), parse, check that it is addressed to this site and signed by a
  * non-revoked person of the current policy whose unit belongs to the
  * sending site, then receive it through the quarantine (no old-id
- * check). On success *results (nres of them, ch_qresults_free) say what
- * happened to each ref, and from_out (if not NULL, 128 bytes) names the
- * sender. Negative: refused before any ref moved, the message says why. */
+ * check): the policy first, then the spill list (taken as
+ * workflows/sync/spillsync.h says: what it spills is purged here), then
+ * the documents. On success *results (nres of them, ch_qresults_free) say
+ * what happened to each ref, and from_out (if not NULL, 128 bytes) names
+ * the sender. Negative: refused before any ref moved, or a spill list
+ * taken whose purge failed; the message says why. */
 int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site *site,
                     const void *file, size_t len, const char *passphrase);
 

@@ -5,12 +5,15 @@
  * us: the policy and the documents we may see) into a quarantine
  * (workflows/sync/quarantine.h); ch_quarantine_apply verifies it there and
  * moves each accepted ref by compare-and-swap. Nothing unverified ever
- * enters the site.
+ * enters the site. The policy is applied first, alone; then the spill
+ * list the remote sent is taken (workflows/sync/spillsync.h: what it
+ * spills is purged here); then the documents, judged against both.
  * Push: each local document the remote should have (one it may see:
  * addressed to it or created by its people; and, when the remote is
  * headquarters, every document for this site: created by its people or
  * addressed to it) and that is ahead of what the remote advertised is
- * pushed with stock git, one explicit refspec per document, never forced. The remote verifies it in
+ * pushed with stock git, one explicit refspec per document, never forced
+ * (never one the local spill list names). The remote verifies it in
  * its own quarantine and answers per ref.
  *
  * Idempotent and resumable: refs move only by compare-and-swap after
@@ -22,10 +25,12 @@
 #include <string.h>
 
 #include "workflows/doc.h"
+#include "workflows/classify/spill.h"
 #include "workflows/sync/exchange.h"
 #include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "workflows/sync/quarantine.h"
+#include "workflows/sync/spillsync.h"
 #include "workflows/sync/transport.h"
 #include "util/spawn.h"
 #include "util/text.h"
@@ -165,13 +170,31 @@ static int take_logs(sync_run *r, ch_site *site, const char *qpath)
 	return error;
 }
 
+/* The spill list the remote sent, taken once its policy is applied and
+ * before its documents are judged (workflows/sync/spillsync.h). */
+static int take_spills(sync_run *r, ch_site *site, ch_quarantine *q)
+{
+	ch_spillsync s;
+	ch_qresult qr;
+	int error = ch_spillsync_take(&s, site, q, NULL, r->peer, "git fetch");
+
+	if (s.present) {
+		ch_spillsync_qresult(&qr, &s);
+		report_result(r, &qr, r->peer);
+		free(qr.message);
+	}
+	ch_spillsync_print(r->out, &s);
+	ch_spillsync_dispose(&s);
+	return error;
+}
+
 static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_refspecs)
 {
 	ch_strv env = CH_STRV_INIT, args = CH_STRV_INIT;
 	ch_quarantine *q = NULL;
 	ch_qupdate *u = NULL;
 	ch_qresult *res = NULL;
-	size_t i, off;
+	size_t i, off, n;
 	int error;
 
 	if ((error = ch_quarantine_open(&q, site, r->peer, "git fetch")) < 0)
@@ -185,6 +208,8 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 		ch_git_upload_pack_arg(&args, r->safe_dir);
 	ch_strv_push(&args, r->remote);
 	ch_strv_push(&args, "+refs/heads/policy:refs/heads/policy");
+	/* a pattern: a remote without a spill list is not an error */
+	ch_strv_push(&args, "+" CH_SPILLS_REF "*:" CH_SPILLS_REF "*");
 	if (!doc_refspecs)
 		ch_strv_push(&args, "+refs/docs/*:refs/docs/*");
 	for (i = 0; doc_refspecs && i < doc_refspecs->n; i++)
@@ -213,16 +238,19 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 			memset(&u[i].old_id, 0, sizeof(u[i].old_id));
 		git_oid_cpy(&u[i].new_id, &remote->ids[i]);
 	}
-	/* the policy is in the first batch, judged before the documents */
-	for (off = 0; off < remote->n; off += SYNC_APPLY_BATCH) {
-		size_t n = remote->n - off < SYNC_APPLY_BATCH ? remote->n - off : SYNC_APPLY_BATCH;
-
+	/* the policy alone first, then the spill list, then the documents,
+	 * judged against both */
+	for (off = 0; off < remote->n; off += n) {
+		n = off == 0 ? 1 : remote->n - off < SYNC_APPLY_BATCH ? remote->n - off :
+		    SYNC_APPLY_BATCH;
 		if ((error = ch_quarantine_apply(q, u + off, n, 0, &res)) < 0)
 			goto done;
 		for (i = 0; i < n; i++)
 			report_result(r, &res[i], r->peer);
 		ch_qresults_free(res, n);
 		res = NULL;
+		if (off == 0 && (error = take_spills(r, site, q)) < 0)
+			goto done;
 	}
 done:
 	free(u);
@@ -326,6 +354,7 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 	ch_buf spec = CH_BUF_INIT;
 	const ch_policy *pol;
 	ch_view view;
+	ch_spill_list spills;
 	ch_strv ids = CH_STRV_INIT;
 	git_oid head;
 	size_t i, nspecs = 0;
@@ -333,9 +362,11 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 	int error, force;
 
 	memset(&view, 0, sizeof(view));
+	memset(&spills, 0, sizeof(spills));
 	if ((error = ch_site_policy_head(&head, site)) < 0 ||
 	    (error = ch_site_policy(&pol, site, &head)) < 0 ||
 	    (error = ch_view_visible(&view, site, pol, r->peer, 0)) < 0 ||
+	    (error = ch_spill_list_load(&spills, site->repo)) < 0 ||
 	    (error = ch_doc_list_ids(&ids, site)) < 0)
 		goto done;
 	if (git_repository_odb(&odb, site->repo) < 0) {
@@ -355,6 +386,9 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 		ch_buf_clear(&spec);
 		ch_buf_printf(&spec, "refs/docs/%s", ids.v[i]);
 		if (git_reference_name_to_id(&mine, site->repo, spec.ptr) < 0)
+			continue;
+		/* spilled here (a purge not finished): it never goes out again */
+		if (ch_spill_find(&spills, ids.v[i]))
 			continue;
 		if (!ch_view_find(&view, spec.ptr)) {
 			/* Not the peer's to see by recipients or creator. Headquarters
@@ -407,6 +441,7 @@ static int push(sync_run *r, ch_site *site, const tips *remote)
 			goto done;
 done:
 	git_odb_free(odb);
+	ch_spill_list_dispose(&spills);
 	ch_view_dispose(&view);
 	ch_strv_free(&ids);
 	ch_strv_free(&env);

@@ -154,6 +154,7 @@ int ch_sync_join(const ch_join_req *jr, ch_sync_run *out)
 		ch_verify_opts vo;
 
 		memset(&vo, 0, sizeof(vo));
+		vo.no_log = 1; /* the staging repository holds only the policy chain */
 		if ((error = ch_verify(&rep, srepo, &vo)) < 0)
 			goto done;
 		have_report = 1;

@@ -332,6 +332,9 @@ static int compute_view(ch_view *out, ch_site *site, const ch_policy *pol, const
 		goto done;
 	}
 	view_add(out, CH_POLICY_REF, &id);
+	/* the spill list travels to every peer (workflows/sync/spillsync.h) */
+	if (git_reference_name_to_id(&id, site->repo, CH_SPILLS_REF) == 0)
+		view_add(out, CH_SPILLS_REF, &id);
 	if ((error = ch_spill_list_load(&spills, site->repo)) < 0)
 		goto done;
 	spills_loaded = 1;

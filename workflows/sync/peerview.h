@@ -5,6 +5,8 @@
  *
  * A peer may see:
  *   - refs/heads/policy (the whole policy chain);
+ *   - refs/chancery/spills (the whole spill list: every peer, so that
+ *     every recipient applies it; workflows/sync/spillsync.h);
  *   - refs/docs/<id> for each document that
  *       * is addressed to it (its head meta.json `recipients` name the
  *         peer), or was created by a person whose unit belongs to the peer
@@ -29,7 +31,7 @@
 #define CH_VIEW_MAX_COMMITS (16u * 1024 * 1024) /* a walk over the visible history */
 
 typedef struct {
-	char *name; /* "refs/heads/policy", "refs/docs/<id>" */
+	char *name; /* "refs/heads/policy", "refs/chancery/spills", "refs/docs/<id>" */
 	git_oid id;
 } ch_view_ref;
 

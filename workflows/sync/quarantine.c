@@ -1067,6 +1067,7 @@ static int run_verifier(judge *j, item *items, size_t n, const ch_strv *docs, in
 	memset(&opts, 0, sizeof(opts));
 	opts.docs = docs;
 	opts.threads = 2;
+	opts.no_log = 1; /* the quarantine holds no log; received steps are placed by the peers' logs (check_actor) */
 	memset(&rep, 0, sizeof(rep));
 	error = ch_verify(&rep, j->repo, &opts);
 	if (error < 0) {
@@ -1277,6 +1278,15 @@ static int lock_item(judge *j, git_transaction *tx, item *it)
 	return 0;
 }
 
+/* A conflict kept again, at the head it was kept at: nothing moves. */
+static int already_there(judge *j, const item *it)
+{
+	git_oid cur;
+
+	return git_reference_name_to_id(&cur, j->q->site->repo, it->target) == 0 &&
+	       git_oid_equal(&cur, &it->u->new_id);
+}
+
 /* The site log records what will move, in one entry (sitelog.h), under
  * the refs' locks and before they move: a log that cannot be written
  * moves nothing. */
@@ -1287,7 +1297,7 @@ static int log_moving(judge *j, item *items, size_t n)
 	int skip, error = 0;
 
 	for (i = 0; i < n && !error; i++)
-		if (moving(&items[i]) &&
+		if (moving(&items[i]) && !already_there(j, &items[i]) &&
 		    (error = ch_log_item_for(&v[k], &skip, j->q->site->repo, items[i].target,
 		                             items[i].has_local ? &items[i].local : NULL,
 		                             &items[i].u->new_id)) == 0 && !skip)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gcrypt.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -38,6 +39,7 @@
 #include "workflows/classify/stamp.h"
 #include "workflows/trailers.h"
 #include "workflows/verify/verify.h"
+#include "workflows/verify/verify_log.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -51,10 +53,7 @@
 /* ------------------------------------------------------------------ */
 /* Findings                                                            */
 
-typedef struct {
-	ch_finding *v;
-	size_t n;
-} flist;
+typedef ch_vflist flist;
 
 static void flist_vadd(flist *l, const char *rule, const char *ref, const git_oid *commit,
                        const char *fmt, va_list ap)
@@ -79,6 +78,16 @@ static void add(flist *l, const char *rule, const char *ref, const git_oid *comm
 
 static void add(flist *l, const char *rule, const char *ref, const git_oid *commit,
                 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	flist_vadd(l, rule, ref, commit, fmt, ap);
+	va_end(ap);
+}
+
+void ch_vadd(ch_vflist *l, const char *rule, const char *ref, const git_oid *commit,
+             const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,6 +132,22 @@ static const char *verb(const char *action)
 		if (!strcmp(verbs[i][0], action))
 			return verbs[i][1];
 	return action;
+}
+
+/* A log time for the reports: "2026-03-01 08:15:00 UTC", "unknown" for 0. */
+typedef struct {
+	char s[32];
+} vtime;
+
+static vtime fmt_time(int64_t t)
+{
+	vtime v;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(v.s, sizeof(v.s), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(v.s, sizeof(v.s), "%s", t ? "(out of range)" : "unknown");
+	return v;
 }
 
 void ch_report_dispose(ch_report *r)
@@ -192,6 +217,7 @@ typedef struct {
 	size_t ndocs;
 	vdoc *others;            /* document refs outside --doc: walked for D13 only */
 	size_t nothers;
+	ch_vlogs logs;           /* the site logs held (verify_log.h) */
 	atomic_size_t next;      /* the next document a worker takes */
 } vctx;
 
@@ -985,6 +1011,8 @@ typedef struct {
 	int stamped;           /* a D6 stamp finding: the title is not shown */
 	ch_report_step *steps; /* for the reports */
 	size_t nsteps;
+	uint64_t *pos;         /* positions in the logs held (ch_vlogs_doc), or NULL */
+	size_t nchain, index;  /* the chain's length; the commit being checked */
 } dctx;
 
 static void dadd(dctx *d, const char *rule, const git_oid *id, const char *fmt, ...)
@@ -1270,9 +1298,68 @@ static int key_file_changed(const ch_policy *a, const ch_policy *b, const char *
 	return changed;
 }
 
+/* The first trusted policy after `vp` (up to the newest) in which the
+ * step's actor or key no longer stands; the newest when none says so
+ * plainly (a key file changed under the same fingerprint). */
+static const vpolicy *revoking_policy(const dctx *d, const vpolicy *vp, const ch_trailers *t,
+                                      const vsig *s)
+{
+	const vpolicy *nw = d->v->newest;
+	size_t i;
+
+	for (i = (size_t)(vp - d->v->pols) + 1; i < d->v->npols && &d->v->pols[i] <= nw; i++)
+		if (d->v->pols[i].trusted && d->v->pols[i].pol &&
+		    ch_vlog_revoked_in(d->v->pols[i].pol, t->actor, s->res.primary_fpr))
+			return &d->v->pols[i];
+	return nw;
+}
+
+/* D1 at a log position (docs/format.md "The site log"): when logs are
+ * held, a step by a person or key revoked later is valid if a log shows it
+ * before the entry recording the revoking policy, else a D1 finding. 0
+ * when no log can judge it (the rule without logs applies). */
+static int revoked_by_log(dctx *d, const git_commit *c, const ch_trailers *t, const vpolicy *vp,
+                          const vsig *s, const char *why)
+{
+	const ch_vlogs *L = &d->v->logs;
+	const git_oid *id = git_commit_id(c);
+	ch_report_step *rs = &d->steps[d->nsteps - 1];
+	const vpolicy *rv;
+	const char *rwhy;
+	ch_buf who = CH_BUF_INIT;
+	ch_vlog_where w;
+
+	if (!L->held || !L->n || !d->pos)
+		return 0;
+	rv = revoking_policy(d, vp, t, s);
+	if (ch_vlogs_before_revocation(L, d->w->repo, d->pos, d->nchain, d->index, &rv->id, &w)) {
+		snprintf(rs->rev_log, sizeof(rs->rev_log), "%s", L->v[w.log].log.site);
+		rs->rev_step_seq = w.step_seq;
+		rs->rev_seq = w.rev_seq;
+		return 1;
+	}
+	rwhy = ch_vlog_revoked_in(rv->pol, t->actor, s->res.primary_fpr);
+	step_desc(&who, t);
+	if (!w.step_seq)
+		dadd(d, "D1", id, "%s, signed by key %s: %s %s in policy %s (site %s's log entry "
+		     "%" PRIu64 "), and no log held records the step", who.ptr, s->res.signer_fpr,
+		     t->actor, rwhy ? rwhy : why, git_oid_tostr_s(&rv->id), L->v[w.log].log.site,
+		     w.rev_seq);
+	else
+		dadd(d, "D1", id, "%s, signed by key %s: %s %s in policy %s, recorded at entry "
+		     "%" PRIu64 " of site %s's log; the step is recorded in no log before its "
+		     "revocation (first at entry %" PRIu64 " there)", who.ptr, s->res.signer_fpr,
+		     t->actor, rwhy ? rwhy : why, git_oid_tostr_s(&rv->id), w.rev_seq,
+		     L->v[w.log].log.site, w.step_seq);
+	ch_buf_dispose(&who);
+	return 1;
+}
+
 /* "Revocation and its limit": a step by a person revoked (or removed, or
- * whose key was revoked or replaced) in the newest policy is a warning;
- * with a checkpoint, such a step that is new since it is a D1 finding. */
+ * whose key was revoked or replaced) in the newest policy is judged by the
+ * logs when the repository holds them (revoked_by_log); without, it is a
+ * warning, and with a checkpoint, such a step that is new since it is a D1
+ * finding. */
 static void check_revoked_newest(dctx *d, const git_commit *c, const ch_trailers *t,
                                  const vpolicy *vp, const vsig *s)
 {
@@ -1298,6 +1385,8 @@ static void check_revoked_newest(dctx *d, const git_commit *c, const ch_trailers
 		return;
 	else
 		why = "no longer holds this key in the newest policy (revoked or replaced)";
+	if (revoked_by_log(d, c, t, vp, s, why))
+		return;
 	step_desc(&who, t);
 	if (d->v->checkpoint && new_since_checkpoint(d, id))
 		dadd(d, "D1", id, "%s, signed by key %s: %s %s (policy %s), and the step is new "
@@ -1572,7 +1661,9 @@ static void check_doc_commit(dctx *d, const git_commit *c, size_t index)
 	d->steps = ch_realloc(d->steps, (d->nsteps + 1) * sizeof(*d->steps));
 	memset(&d->steps[d->nsteps], 0, sizeof(*d->steps));
 	git_oid_tostr(d->steps[d->nsteps].commit, sizeof(d->steps[0].commit), id);
+	d->steps[d->nsteps].claimed = (int64_t)git_commit_committer(c)->when.time;
 	d->nsteps++;
+	d->index = index;
 	if (!doc_trailers(d, c, &t)) {
 		d->replay_ok = 0;
 		goto done;
@@ -1660,6 +1751,44 @@ static void record_commits(vdoc *doc, git_repository *repo, git_commit **chain, 
 	git_revwalk_free(walk);
 }
 
+/* The chain's positions in the logs held, and R5 on them. */
+static void log_positions(dctx *d, git_commit **chain, size_t n)
+{
+	const ch_vlogs *L = &d->v->logs;
+
+	if (!L->held || !L->n || !n)
+		return;
+	d->nchain = n;
+	d->pos = ch_calloc(L->n * n, sizeof(*d->pos));
+	ch_vlogs_doc(L, d->doc->ref, chain, n, d->pos, &d->doc->found);
+}
+
+/* R7: each step's bounds from the logs; a claimed time before the
+ * earliest bound (by more than the skew allowed) is back-dated. */
+static void time_bounds(dctx *d)
+{
+	const ch_vlogs *L = &d->v->logs;
+	git_oid id;
+	size_t i;
+
+	if (!d->pos || d->nsteps != d->nchain)
+		return;
+	for (i = 0; i < d->nsteps; i++) {
+		ch_report_step *rs = &d->steps[i];
+
+		ch_vlogs_bounds(L, d->pos, d->nchain, i, &rs->earliest, &rs->latest);
+		rs->seq = L->own ? d->pos[i] : 0;
+		if (rs->earliest && rs->claimed < rs->earliest - CH_LOG_SKEW &&
+		    git_oid_fromstr(&id, rs->commit) == 0)
+			dadd(d, "R7", &id, "back-dated: %s by %s claims %s, but a peer witnessed the log "
+			     "before the entry that first records it at %s (earliest; latest %s): more "
+			     "than %d seconds earlier than any witness allows", rs->action[0] ?
+			     rs->action : "the step", rs->actor[0] ? rs->actor : "?",
+			     fmt_time(rs->claimed).s, fmt_time(rs->earliest).s, fmt_time(rs->latest).s,
+			     CH_LOG_SKEW);
+	}
+}
+
 static void verify_doc(vworker *w, vdoc *doc)
 {
 	git_commit **chain = NULL;
@@ -1677,9 +1806,12 @@ static void verify_doc(vworker *w, vdoc *doc)
 		    "root: %s", ch_error_last());
 		d.replay_ok = 0;
 	} else {
+		log_positions(&d, chain, n);
 		for (i = 0; i < n; i++)
 			check_doc_commit(&d, chain[i], i);
+		time_bounds(&d);
 	}
+	free(d.pos);
 	record_commits(doc, w->repo, chain, n);
 	summarize(&d, n);
 	free_chain(chain, n);
@@ -1804,7 +1936,7 @@ static int read_checkpoint(vctx *v)
 
 static int in_scope(const vctx *v, const char *ref)
 {
-	return !v->opts->docs || !strcmp(ref, CH_POLICY_REF) ||
+	return !v->opts->docs || !strcmp(ref, CH_POLICY_REF) || ch_vlog_is_log_ref(ref) ||
 	       (!strncmp(ref, "refs/docs/", 10) && ch_strv_contains(v->opts->docs, ref + 10));
 }
 
@@ -1854,7 +1986,12 @@ static void check_checkpoint(vctx *v)
 			    "the policy chain vanished" : "the document vanished");
 			continue;
 		}
-		if (!git_oid_equal(&cur, &rec) && git_graph_descendant_of(v->repo, &cur, &rec) != 1)
+		if (!git_oid_equal(&cur, &rec) && ch_vlog_is_log_ref(ref) &&
+		    git_graph_descendant_of(v->repo, &cur, &rec) != 1)
+			add(&v->main, "R6", ref, &cur, "fork: the log's head %s does not extend %s, the "
+			    "head the checkpoint recorded: the log was rewritten", git_oid_tostr_s(&cur),
+			    json_string_value(val));
+		else if (!git_oid_equal(&cur, &rec) && git_graph_descendant_of(v->repo, &cur, &rec) != 1)
 			add(&v->main, "C1", ref, &cur, "the ref was rewritten or rolled back: it now "
 			    "points at this commit, which does not descend from %s recorded in the "
 			    "checkpoint", json_string_value(val));
@@ -1920,7 +2057,7 @@ static void classify_ref(vctx *v, const git_reference *ref, json_t *heads)
 	const char *name = git_reference_name(ref);
 	git_oid id;
 
-	if (!strcmp(name, CH_POLICY_REF)) {
+	if (!strcmp(name, CH_POLICY_REF) || (v->logs.held && ch_vlog_is_log_ref(name))) {
 		if (git_reference_name_to_id(&id, v->repo, name) == 0)
 			json_object_set_new(heads, name, json_string(git_oid_tostr_s(&id)));
 	} else if (strncmp(name, "refs/docs/", 10)) {
@@ -2239,6 +2376,24 @@ static void vctx_dispose(vctx *v)
 	free(v->byid);
 	ch_buf_dispose(&v->intro_repo);
 	cache_free(v->cache);
+	ch_vlogs_dispose(&v->logs);
+}
+
+/* The site logs held (R2-R4, R6), unless the caller's repository is not a
+ * site's (the quarantine). */
+static void open_logs(vctx *v)
+{
+	ch_report *r = v->r;
+
+	if (v->opts->no_log)
+		return;
+	ch_vlogs_open(&v->logs, v->repo, v->newest ? v->newest->pol : NULL, &v->main);
+	r->log_held = v->logs.held;
+	if (v->logs.own) {
+		snprintf(r->log_site, sizeof(r->log_site), "%s", v->logs.v[0].log.site);
+		r->log_entries = v->logs.v[0].log.n;
+	}
+	r->peer_logs = v->logs.n - (size_t)v->logs.own;
 }
 
 static int check_opts(const ch_verify_opts *o)
@@ -2282,9 +2437,14 @@ int ch_verify(ch_report *out, git_repository *repo, const ch_verify_opts *opts)
 	ws = ch_calloc(MAX_THREADS, sizeof(*ws));
 	ws[0].v = &v;
 	ws[0].repo = repo;
-	if ((error = verify_policy_chain(&v, &ws[0])) < 0 || (error = list_refs(&v, heads)) < 0)
+	if ((error = verify_policy_chain(&v, &ws[0])) < 0)
+		goto done;
+	open_logs(&v);
+	if ((error = list_refs(&v, heads)) < 0)
 		goto done;
 	check_config_tier(&v);
+	if (v.logs.held)
+		ch_vlogs_heads(&v.logs, v.repo, !opts->docs, &v.main);
 	nw = resolve_threads(opts);
 	if (nw > v.ndocs)
 		nw = v.ndocs ? (unsigned)v.ndocs : 1;
@@ -2335,6 +2495,40 @@ static void anchor_summary(ch_buf *out, const ch_report *r)
 	ch_buf_puts(out, "; nothing in this repository is anchored (finding P1)");
 }
 
+/* R7: "  time: claimed ..., earliest ..., latest ..., log entry N". */
+static void text_bounds(ch_buf *out, const ch_report_step *s)
+{
+	ch_buf_printf(out, "  time: claimed %s, earliest %s%s, latest %s", fmt_time(s->claimed).s,
+	              fmt_time(s->earliest).s, s->earliest ? "" : " (no witnessed log entry "
+	              "before the one recording it)", s->latest ? fmt_time(s->latest).s :
+	              "unknown (no log records it)");
+	if (s->seq)
+		ch_buf_printf(out, ", log entry %" PRIu64, s->seq);
+	ch_buf_putc(out, '\n');
+	if (s->rev_log[0] && s->rev_seq)
+		ch_buf_printf(out, "  accepted at entry %" PRIu64 " of site %s's log, before the "
+		              "revocation at entry %" PRIu64 ": valid\n", s->rev_step_seq, s->rev_log,
+		              s->rev_seq);
+	else if (s->rev_log[0])
+		ch_buf_printf(out, "  accepted at entry %" PRIu64 " of site %s's log, which records "
+		              "no revocation: valid\n", s->rev_step_seq, s->rev_log);
+}
+
+/* One line on the logs held. */
+static void text_logs(ch_buf *out, const ch_report *r)
+{
+	if (!r->log_held) {
+		ch_buf_puts(out, "site log: none held (R2-R7 not checked)\n");
+		return;
+	}
+	if (r->log_site[0])
+		ch_buf_printf(out, "site log: site %s, %" PRIu64 " entries", r->log_site,
+		              r->log_entries);
+	else
+		ch_buf_puts(out, "site log: held but not usable (see its finding)");
+	ch_buf_printf(out, "; %zu peer log%s checked\n", r->peer_logs, r->peer_logs == 1 ? "" : "s");
+}
+
 /* Every step, with the custody of the key that signed it, then the
  * counts: an auditor sees at once how many steps a server-held key
  * signed (the server could have made those itself). */
@@ -2350,6 +2544,8 @@ static void text_steps(ch_buf *out, const ch_report *r)
 			              r->doclist[i].ref, s->commit, s->action[0] ? s->action : "?",
 			              s->actor[0] ? s->actor : "?", s->key[0] ? s->key : "(none)",
 			              s->custody[0] ? s->custody : "unknown");
+			if (r->log_held)
+				text_bounds(out, s);
 		}
 	ch_buf_printf(out, "custody: %zu steps signed by server-held keys, %zu by browser keys, "
 	              "%zu by token keys, %zu without a good signature by a listed key\n",
@@ -2374,6 +2570,7 @@ void ch_report_text(ch_buf *out, const ch_report *r)
 	}
 	for (i = 0; i < r->other_refs.n; i++)
 		ch_buf_printf(out, "not a chain, not judged: %s\n", r->other_refs.v[i]);
+	text_logs(out, r);
 	text_steps(out, r);
 	if (r->cache_hits || r->cache_stored)
 		ch_buf_printf(out, "cache: %zu signatures taken from it, %zu added\n", r->cache_hits,
@@ -2391,6 +2588,26 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+static json_t *int_or_null(int64_t v)
+{
+	return v ? json_integer((json_int_t)v) : json_null();
+}
+
+/* R7's bounds (null: unknown), the own log's entry, and a later
+ * revocation the logs put after the step. */
+static json_t *step_log_json(const ch_report_step *s)
+{
+	json_t *o = json_pack("{s:o, s:o, s:o}", "earliest", int_or_null(s->earliest), "latest",
+	                      int_or_null(s->latest), "log_seq", int_or_null((int64_t)s->seq));
+
+	if (s->rev_log[0])
+		json_object_set_new(o, "before_revocation",
+		                    json_pack("{s:s, s:I, s:o}", "log", s->rev_log, "step_seq",
+		                              (json_int_t)s->rev_step_seq, "revocation_seq",
+		                              int_or_null((int64_t)s->rev_seq)));
+	return o;
+}
+
 static json_t *doclist_json(const ch_report *r)
 {
 	json_t *a = json_array();
@@ -2404,12 +2621,15 @@ static json_t *doclist_json(const ch_report *r)
 		for (j = 0; j < d->nsteps; j++) {
 			const ch_report_step *s = &d->steps[j];
 
-			json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:o, s:o}", "commit",
-			                                       s->commit, "action", s->action, "actor",
-			                                       s->actor, "key",
-			                                       s->key[0] ? json_string(s->key) : json_null(),
-			                                       "custody", s->custody[0] ?
-			                                       json_string(s->custody) : json_null()));
+			json_t *js = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "commit", s->commit,
+			                       "action", s->action, "actor", s->actor, "key",
+			                       s->key[0] ? json_string(s->key) : json_null(), "custody",
+			                       s->custody[0] ? json_string(s->custody) : json_null(),
+			                       "claimed", (json_int_t)s->claimed);
+
+			if (r->log_held)
+				json_object_update_new(js, step_log_json(s));
+			json_array_append_new(steps, js);
 		}
 		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:I, s:I, s:o}", "ref", d->ref,
 		                                   "title", str_or_null(d->title), "state",
@@ -2469,6 +2689,11 @@ void ch_report_json(ch_buf *out, const ch_report *r)
 	                                            (json_int_t)r->by_custody[CH_CUSTODY_TOKEN],
 	                                            "unknown", (json_int_t)r->by_unknown));
 	json_object_set_new(o, "checkpoint_written", json_boolean(r->checkpoint_written));
+	json_object_set_new(o, "site_log", r->log_held ?
+	                    json_pack("{s:o, s:I, s:I}", "site", r->log_site[0] ?
+	                              json_string(r->log_site) : json_null(), "entries",
+	                              (json_int_t)r->log_entries, "peer_logs",
+	                              (json_int_t)r->peer_logs) : json_null());
 	json_object_set_new(o, "cache", json_pack("{s:I, s:I, s:o}", "hits",
 	                                          (json_int_t)r->cache_hits, "stored",
 	                                          (json_int_t)r->cache_stored, "note",
@@ -2494,7 +2719,9 @@ static const char *const rule_text[][2] = {
 	        "their two trailers." },
 	{ "D1", "Each step is signed, the signature is good, and the key is one listed for its "
 	        "Chancery-Actor in the policy the step names, neither the key nor the person "
-	        "revoked there, of a custody that policy allows (settings.json)." },
+	        "revoked there, of a custody that policy allows (settings.json); when site "
+	        "logs are held, a step by a person or key revoked later is valid only if a log "
+	        "records it before the revocation." },
 	{ "D2", "The policy a step names is a trusted commit of the policy chain, not older "
 	        "than the one named before (no downgrade)." },
 	{ "D3", "Replaying the workflow, the action is allowed for the actor's roles in that "
@@ -2522,6 +2749,19 @@ static const char *const rule_text[][2] = {
 	         "refs." },
 	{ "C1", "Every ref the checkpoint names still exists, at or after the recorded "
 	        "commit." },
+	{ "R2", "Site log shape: every entry parses, seq 1, 2, 3, ... with one parent each, one "
+	        "site, the tree exactly site.asc and the same in every entry." },
+	{ "R3", "Every site log entry is signed by the key of its site.asc (and the log_key "
+	        "sites.json names for the site, when it names one)." },
+	{ "R4", "Site log times never go back, and each entry's committer time is its log "
+	        "time." },
+	{ "R5", "Hidden history: every document head, kept conflict, the policy head and the "
+	        "spill list head is recorded in the site's own log, and each log records a "
+	        "chain's commits going forward." },
+	{ "R6", "Fork: every head of a site's log that a peer witnessed, or a checkpoint "
+	        "recorded, is the head held here or one of its ancestors." },
+	{ "R7", "Time bounds: no step claims to be older (by more than 300 seconds) than the "
+	        "last witnessed log head before the entry that first records it." },
 };
 
 static void html_esc(ch_buf *out, const char *s)
@@ -2701,7 +2941,10 @@ static void html_steps(ch_buf *out, const ch_report *r)
 	            "official's browser made and cannot export; token: a key on the official's "
 	            "token; server: a key the site held (the site could have signed it).</p>\n");
 	ch_buf_puts(out, "<table>\n<tr><th>Document</th><th>Commit</th><th>Action</th>"
-	            "<th>Actor</th><th>Key</th><th>Custody</th></tr>\n");
+	            "<th>Actor</th><th>Key</th><th>Custody</th>");
+	if (r->log_held)
+		ch_buf_puts(out, "<th>Claimed time</th><th>Earliest (log)</th><th>Latest (log)</th>");
+	ch_buf_puts(out, "</tr>\n");
 	for (i = 0; i < r->ndoclist; i++)
 		for (j = 0; j < r->doclist[i].nsteps; j++) {
 			const ch_report_step *s = &r->doclist[i].steps[j];
@@ -2714,6 +2957,11 @@ static void html_steps(ch_buf *out, const ch_report *r)
 			html_el(out, "td", s->actor);
 			html_el(out, "td class=\"id\"", s->key[0] ? s->key : "(none)");
 			html_el(out, "td class=\"custody\"", s->custody[0] ? s->custody : "unknown");
+			if (r->log_held) {
+				html_el(out, "td", fmt_time(s->claimed).s);
+				html_el(out, "td", fmt_time(s->earliest).s);
+				html_el(out, "td", fmt_time(s->latest).s);
+			}
 			ch_buf_puts(out, "</tr>\n");
 		}
 	ch_buf_puts(out, "</table>\n");

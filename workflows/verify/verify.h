@@ -15,11 +15,12 @@
 
 #include <git2.h>
 
+#include "workflows/sitelog.h"
 #include "util/buf.h"
 #include "util/strv.h"
 
 typedef struct {
-	char rule[4];     /* "P1".."P6", "D1".."D10", "C1"; "W" for a warning */
+	char rule[4];     /* "P1".."P6", "D1".."D13", "C1", "R2".."R7"; "W" for a warning */
 	char *ref;        /* "refs/docs/x", "refs/heads/policy" */
 	char commit[41];  /* "" when the finding is about a ref */
 	char *message;    /* the facts: who acted as whom, with which key, ... */
@@ -34,6 +35,15 @@ typedef struct {
 	char actor[65];
 	char key[41];     /* the primary key that signed; "" when no good signature */
 	char custody[8];  /* "browser", "token", "server"; "" when unknown */
+	/* The site log (R7): the time its signer claims (the committer time)
+	 * and the bounds the logs held give it (0: unknown). */
+	int64_t claimed, earliest, latest;
+	uint64_t seq;     /* the first entry of the site's own log recording it; 0 none */
+	/* A step by a person or key revoked later, accepted by a log before the
+	 * revocation (D1 at a log position): that log's site, the step's and
+	 * the revocation's positions in it (rev_seq 0: it holds none). */
+	char rev_log[65];
+	uint64_t rev_step_seq, rev_seq;
 } ch_report_step;
 
 /* One verified document, for the reports. */
@@ -72,6 +82,11 @@ typedef struct {
 	size_t cache_hits;    /* signatures taken from the cache */
 	size_t cache_stored;  /* signatures added to it */
 	char *cache_note;     /* why the cache (or part of it) was not used; NULL if it was */
+	/* The site log (R2-R7): held when the repository has refs/chancery/log. */
+	int log_held;
+	char log_site[65];    /* the own log's site; "" when it did not load */
+	uint64_t log_entries; /* its entries */
+	size_t peer_logs;     /* peers' logs loaded and checked */
 } ch_report;
 
 typedef struct {
@@ -83,6 +98,9 @@ typedef struct {
 	const char *checkpoint;   /* file, or NULL */
 	const char *cache_dir;    /* verification cache directory, or NULL for none */
 	unsigned threads;         /* 0: $CHANCERY_THREADS, else every online core */
+	int no_log;               /* skip R2-R7 and D1 at a log position even when the
+	                           * repository holds refs/chancery/log (the quarantine:
+	                           * its repository is not a site's) */
 } ch_verify_opts;
 
 /* verify.c */
@@ -98,5 +116,32 @@ void ch_report_json(ch_buf *out, const ch_report *r);
  * external resources, a Content-Security-Policy that forbids both); every
  * string from the repository is HTML-escaped. */
 void ch_report_html(ch_buf *out, const ch_report *r);
+
+/* verify_log.c */
+/* Where a step by a person revoked later stands in the logs. */
+typedef struct {
+	size_t log;          /* the index in `logs` of the log that decided */
+	uint64_t step_seq;   /* the step's position there (0: no log records it) */
+	uint64_t rev_seq;    /* the revoking policy's position there (0: none) */
+} ch_log_revocation;
+
+/* D1 at a log position (docs/format.md): 1 when one of `logs` (loaded and
+ * checked with ch_log_load) records `step` of the chain at `ref` (up to
+ * `head`: the step or a later commit) at a position before the entry
+ * recording `revoking` (the first policy commit in which the step's actor
+ * or key is revoked, removed or replaced: ch_verify_revoking_policy), or
+ * records the step and holds no entry of that policy: the step stays
+ * valid. 0 when no log does: the step is refused (a D1 finding). `out`
+ * says where (for messages), in both cases. */
+int ch_verify_step_before_revocation(git_repository *repo, const ch_log *const *logs,
+                                     size_t nlogs, const char *ref, const git_oid *step,
+                                     const git_oid *head, const git_oid *revoking,
+                                     ch_log_revocation *out);
+/* The first policy commit after `named` (up to `head`, on the policy
+ * chain) in which `actor` is no longer a person, is revoked, or no longer
+ * holds key `fpr` (primary, 40 upper-case hex) or holds it revoked: 1 and
+ * *out set; 0 when none is; negative when the chain cannot be read. */
+int ch_verify_revoking_policy(git_oid *out, git_repository *repo, const git_oid *named,
+                              const git_oid *head, const char *actor, const char *fpr);
 
 #endif
