@@ -211,8 +211,7 @@ static void fork_found(ch_logsync_result *out, ch_site *site, git_repository *re
 	git_oid_tostr(ha, sizeof(ha), a);
 	git_oid_tostr(hb, sizeof(hb), b);
 	line(out, "fork: %s's log at %s (seq %llu) and %s (seq %llu) do not extend one another "
-	     "(%s, from %s): refused", whose, ha, entry_seq(repo, a), hb, entry_seq(repo, b), how,
-	     peer);
+	     "(%s, from %s)", whose, ha, entry_seq(repo, a), hb, entry_seq(repo, b), how, peer);
 	out->forks++;
 	ch_gate_event(site, door, peer, "R6", "site log fork");
 }
@@ -283,7 +282,8 @@ static void check_witnesses(ch_logsync_result *out, ch_site *site, git_repositor
 					continue;
 				fork_found(out, site, repo, door, peer, site->site_id,
 				           has_own ? &own : &it->peer_head, &it->peer_head,
-				           "a head of ours that a peer witnessed");
+				           "our head, and one of ours the log countersigned; the log is "
+				           "kept as evidence");
 				ch_strv_push(&forked, it->peer);
 				continue;
 			}
@@ -292,7 +292,8 @@ static void check_witnesses(ch_logsync_result *out, ch_site *site, git_repositor
 			    same_history(repo, &kept, &it->peer_head, it->peer_seq))
 				continue;
 			fork_found(out, site, repo, door, peer, it->peer, &kept, &it->peer_head,
-			           "the head we keep, and one another site countersigned");
+			           "the head kept here, and one the log countersigned; the log is kept "
+			           "as evidence");
 			ch_strv_push(&forked, it->peer);
 		}
 	ch_strv_free(&forked);
@@ -323,7 +324,7 @@ static int take_own(ch_logsync_result *out, ch_site *site, git_repository *src, 
 	}
 	ch_log_dispose(&log);
 	fork_found(out, site, src, door, peer, site->site_id, &own, head,
-	           "a history of this site that it never wrote");
+	           "our head, and a history of this site it never wrote");
 	return 0;
 }
 
@@ -425,7 +426,8 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		goto done; /* ours is newer: the relay holds an older head */
 	} else if (has_kept) {
 		fork_found(out, site, src, door, peer, whose, &kept, head,
-		           direct ? "its own log" : "relayed");
+		           direct ? "the head kept here, and its own log now: refused" :
+		           "the head kept here, and a relayed one: refused");
 		goto done;
 	}
 	check_witnesses(out, site, src, door, peer, &log, kept_seq);
