@@ -432,9 +432,14 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 	}
 	check_witnesses(out, site, src, door, peer, &log, kept_seq);
 	if (!has_kept || !git_oid_equal(&kept, head)) {
-		if ((error = copy_chain(site, src, head, &out->bytes)) < 0 ||
-		    (error = store_ref(site, whose, has_kept ? &kept : NULL, head)) < 0)
+		if ((error = copy_chain(site, src, head, &out->bytes)) < 0)
 			goto done;
+		if (store_ref(site, whose, has_kept ? &kept : NULL, head) < 0) {
+			/* another transfer moved it meanwhile: the next one takes this */
+			fprintf(stderr, "chancery: warning: %s\n", ch_error_last());
+			ch_error_clear();
+			goto done;
+		}
 		out->stored++;
 	}
 	if (direct && do_witness)
