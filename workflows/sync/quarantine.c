@@ -566,16 +566,6 @@ static void judge_shape(judge *j, item *it, const ch_view *view, json_t *seen, i
 		it->k = K_DIVERGED;
 		snprintf(it->target, sizeof(it->target), "refs/conflicts/%s/docs/%s", j->q->peer,
 		         u->ref + 10);
-		/* kept already (verified then): said again, nothing moves, nothing
-		 * is logged again */
-		if (git_reference_name_to_id(&s, j->q->site->repo, it->target) == 0 &&
-		    git_oid_equal(&s, &u->new_id)) {
-			set_status(it->r, CH_Q_CONFLICT, &u->new_id, "");
-			set_msg(it->r, "conflict: both sides added steps; %s's are kept under %s for "
-			        "review, nothing is lost and %s did not move", j->q->peer, it->target,
-			        u->ref);
-			it->judged = 1;
-		}
 	}
 }
 
