@@ -402,6 +402,12 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 	}
 	if (!ch_policy_site(pol, whose))
 		goto done; /* not (yet) a site of our policy: taken once the policy names it */
+	peer_ref(&name, whose);
+	has_kept = git_reference_name_to_id(&kept, site->repo, name.ptr) == 0;
+	if (has_kept && git_oid_equal(&kept, head))
+		goto done; /* verified, checked and countersigned when it came */
+	if (has_kept && !direct && ch_log_extends(src, head, &kept) == 1)
+		goto done; /* ours is newer: the relay holds an older head */
 	if (ch_log_load(&log, src, head, policy_log_key(fpr, pol, whose) ? fpr : NULL) < 0) {
 		line(out, "refused log: %s's log from %s: %s", whose, peer, ch_error_last());
 		out->forks++;
@@ -416,14 +422,8 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		ch_gate_event(site, door, peer, "R2", "a site log under another site's name");
 		goto done;
 	}
-	peer_ref(&name, whose);
-	has_kept = git_reference_name_to_id(&kept, site->repo, name.ptr) == 0;
-	if (has_kept && git_oid_equal(&kept, head)) {
-		kept_seq = log.n;
-	} else if (has_kept && ch_log_extends(src, &kept, head) == 1) {
+	if (has_kept && ch_log_extends(src, &kept, head) == 1) {
 		kept_seq = entry_seq(src, &kept);
-	} else if (has_kept && !direct && ch_log_extends(src, head, &kept) == 1) {
-		goto done; /* ours is newer: the relay holds an older head */
 	} else if (has_kept) {
 		fork_found(out, site, src, door, peer, whose, &kept, head,
 		           direct ? "the head kept here, and its own log now: refused" :
@@ -431,17 +431,15 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		goto done;
 	}
 	check_witnesses(out, site, src, door, peer, &log, kept_seq);
-	if (!has_kept || !git_oid_equal(&kept, head)) {
-		if ((error = copy_chain(site, src, head, &out->bytes)) < 0)
-			goto done;
-		if (store_ref(site, whose, has_kept ? &kept : NULL, head) < 0) {
-			/* another transfer moved it meanwhile: the next one takes this */
-			fprintf(stderr, "chancery: warning: %s\n", ch_error_last());
-			ch_error_clear();
-			goto done;
-		}
-		out->stored++;
+	if ((error = copy_chain(site, src, head, &out->bytes)) < 0)
+		goto done;
+	if (store_ref(site, whose, has_kept ? &kept : NULL, head) < 0) {
+		/* another transfer moved it meanwhile: the next one takes this */
+		fprintf(stderr, "chancery: warning: %s\n", ch_error_last());
+		ch_error_clear();
+		goto done;
 	}
+	out->stored++;
 	if (direct && do_witness)
 		error = witness(out, site, whose, &log);
 done:
