@@ -528,7 +528,7 @@ int ch_logsync_receive(char **reason, ch_site *site, const char *qpath, const ch
 	int error = 0;
 
 	*reason = NULL;
-	if (strncmp(ref, "refs/chancery/", 14))
+	if (strcmp(ref, CH_LOG_REF) && strncmp(ref, CH_PEERLOG_PREFIX, strlen(CH_PEERLOG_PREFIX)))
 		return 0; /* not a log: the quarantine judges it */
 	memset(&res, 0, sizeof(res));
 	peer_ref(&want, peer);

@@ -77,8 +77,9 @@ int ch_logsync_take_fetched(ch_logsync_result *out, ch_site *site, const char *q
                             const char *peer, const char *door);
 
 /* A push: the one log ref a peer may push is refs/chancery/peers/<peer>/log
- * (its own log). 1 if `ref` is a log ref at all (then *reason is NULL when
- * it was taken, else a one-line refusal the caller frees), 0 if not. */
+ * (its own log). 1 if `ref` is refs/chancery/log or under
+ * refs/chancery/peers/ (then *reason is NULL when it was taken, else a
+ * one-line refusal the caller frees), 0 if not (the quarantine judges it). */
 int ch_logsync_receive(char **reason, ch_site *site, const char *qpath, const char *peer,
                        const char *ref, const git_oid *new_id);
 
