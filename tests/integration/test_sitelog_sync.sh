@@ -13,7 +13,9 @@
 #     mission-b the fork while mission-a holds the original: mission-a's
 #     next sync reports the fork naming both heads and exits 1, HQ's
 #     security log holds the event, and mission-b learns of it from a
-#     bundle mission-a makes for it (naming both heads, exit 1).
+#     bundle mission-a makes for it (naming both heads, exit 1), and
+#     mission-c, which took the fork, from a direct sync with mission-a's
+#     own chanceryd.
 # Cost: the bytes of log objects each round moves are printed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
@@ -247,4 +249,24 @@ expect 1 "mission-b applies it: the fork (exit 1)" \
 sed 's/^/#   /' "$T/out" | grep fork | head -3
 check "  naming both heads" bash -c "grep 'fork: hq' '$T/out' | grep -q '$H1' && grep 'fork: hq' '$T/out' | grep -q '$F'"
 check "  mission-b's security log has it" grep -q '"rule":"R6"' "$MB/state/security.log"
+
+# ---- a direct sync between missions finds it too ----
+MC=${DIR[mission-c]}
+expect 0 "mission-c syncs with the forked HQ: it takes F (which extends what it kept)" msync mission-c
+check "  it keeps F" test "$(git -C "$MC/repo.git" rev-parse refs/chancery/peers/hq/log)" = "$F"
+PORT[mission-a]=$((20000 + RANDOM % 20000))
+"$CHD" "$MA" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \
+	--port "${PORT[mission-a]}" >>"$T/ma.out" 2>>"$T/ma.log" &
+PID[mission-a]=$!
+for i in $(seq 100); do
+	curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:${PORT[mission-a]}/login" && break
+	sleep 0.1
+done
+# shellcheck disable=SC2046
+expect 1 "mission-c syncs with mission-a's own server: the fork (exit 1)" \
+	"$CH" sync "$MC" --remote "https://127.0.0.1:${PORT[mission-a]}/git/mission-a.git" $(tlsopt mission-c)
+sed 's/^/#   /' "$T/out" | grep fork | head -2
+check "  naming both heads" bash -c "grep 'fork: hq' '$T/out' | grep -q '$H1' && grep 'fork: hq' '$T/out' | grep -q '$F'"
+check "  mission-a's security log has it too (its server took mission-c's log, which countersigns F)" \
+	grep -q '"rule":"R6"' "$MA/state/security.log"
 finish

@@ -202,16 +202,18 @@ static void line(ch_logsync_result *out, const char *fmt, ...)
 	ch_buf_dispose(&b);
 }
 
+/* `bseq`: b's seq when b may be absent here (a witnessed head); 0: read it. */
 static void fork_found(ch_logsync_result *out, ch_site *site, git_repository *repo,
                        const char *door, const char *peer, const char *whose,
-                       const git_oid *a, const git_oid *b, const char *how)
+                       const git_oid *a, const git_oid *b, uint64_t bseq, const char *how)
 {
 	char ha[GIT_OID_HEXSZ + 1], hb[GIT_OID_HEXSZ + 1];
 
 	git_oid_tostr(ha, sizeof(ha), a);
 	git_oid_tostr(hb, sizeof(hb), b);
 	line(out, "fork: %s's log at %s (seq %llu) and %s (seq %llu) do not extend one another "
-	     "(%s, from %s)", whose, ha, entry_seq(repo, a), hb, entry_seq(repo, b), how, peer);
+	     "(%s, from %s)", whose, ha, entry_seq(repo, a), hb,
+	     bseq ? (unsigned long long)bseq : entry_seq(repo, b), how, peer);
 	out->forks++;
 	ch_gate_event(site, door, peer, "R6", "site log fork");
 }
@@ -281,7 +283,7 @@ static void check_witnesses(ch_logsync_result *out, ch_site *site, git_repositor
 				if (has_own && ch_log_extends(repo, &it->peer_head, &own) == 1)
 					continue;
 				fork_found(out, site, repo, door, peer, site->site_id,
-				           has_own ? &own : &it->peer_head, &it->peer_head,
+				           has_own ? &own : &it->peer_head, &it->peer_head, it->peer_seq,
 				           "our head, and one of ours the log countersigned; the log is "
 				           "kept as evidence");
 				ch_strv_push(&forked, it->peer);
@@ -292,7 +294,7 @@ static void check_witnesses(ch_logsync_result *out, ch_site *site, git_repositor
 			    same_history(repo, &kept, &it->peer_head, it->peer_seq))
 				continue;
 			fork_found(out, site, repo, door, peer, it->peer, &kept, &it->peer_head,
-			           "the head kept here, and one the log countersigned; the log is kept "
+			           it->peer_seq, "the head kept here, and one the log countersigned; the log is kept "
 			           "as evidence");
 			ch_strv_push(&forked, it->peer);
 		}
@@ -323,7 +325,7 @@ static int take_own(ch_logsync_result *out, ch_site *site, git_repository *src, 
 		return 0;
 	}
 	ch_log_dispose(&log);
-	fork_found(out, site, src, door, peer, site->site_id, &own, head,
+	fork_found(out, site, src, door, peer, site->site_id, &own, head, 0,
 	           "our head, and a history of this site it never wrote");
 	return 0;
 }
@@ -425,7 +427,7 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 	if (has_kept && ch_log_extends(src, &kept, head) == 1) {
 		kept_seq = entry_seq(src, &kept);
 	} else if (has_kept) {
-		fork_found(out, site, src, door, peer, whose, &kept, head,
+		fork_found(out, site, src, door, peer, whose, &kept, head, 0,
 		           direct ? "the head kept here, and its own log now: refused" :
 		           "the head kept here, and a relayed one: refused");
 		goto done;
