@@ -55,7 +55,8 @@ int cmd_recover(int argc, char **argv)
 	ch_site *site = NULL;
 	const char *w;
 	cli_args a;
-	size_t i, bad, logged = 0;
+	size_t i, bad;
+	int begun = 0;
 	long wait_s = 0;
 	int error, rc = CLI_USAGE;
 
@@ -90,13 +91,13 @@ int cmd_recover(int argc, char **argv)
 		printf("recover: kept %s (its process still runs)\n", res.kept.v[i]);
 	if (!res.removed.n)
 		printf("recover: nothing left behind by a dead writer\n");
-	/* the site log: what a crash kept it from recording (sitelog.h) */
-	if ((error = ch_log_reconcile(site, &logged)) < 0) {
+	/* the site log's first entry, if it has none yet (sitelog.h) */
+	if ((error = ch_log_begin(site, &begun)) < 0) {
 		rc = cli_fail(error);
 		goto done;
 	}
-	if (logged)
-		printf("recover: the site log recorded %zu heads it missed\n", logged);
+	if (begun)
+		printf("recover: the site log begins, with every head the site holds\n");
 	/* the check, read-only, without the lock: writers may go on */
 	bad = check_refs(site->repo);
 	memset(&vo, 0, sizeof(vo));

@@ -428,7 +428,8 @@ static void recover_at_start(srv *s, const char *path)
 {
 	ch_recover_result res;
 	ch_site *site = NULL;
-	size_t i, logged = 0;
+	size_t i;
+	int begun = 0;
 
 	if (ch_site_open(&site, path) < 0)
 		return;
@@ -437,14 +438,14 @@ static void recover_at_start(srv *s, const char *path)
 	for (i = 0; i < res.removed.n; i++)
 		fprintf(stderr, "chanceryd: recovery: removed %s\n", res.removed.v[i]);
 	ch_recover_result_dispose(&res);
-	/* the site log: its first entry, or what a crash kept it from
-	 * recording (signed by the signer, like every entry) */
+	/* the site log: its first entry, if the site has none yet (signed by
+	 * the signer, like every entry) */
 	site->sign = ch_signer_client_sign;
 	site->sign_ctx = &s->signer;
-	if (ch_log_reconcile(site, &logged) < 0)
+	if (ch_log_begin(site, &begun) < 0)
 		fprintf(stderr, "chanceryd: warning: the site log: %s\n", ch_error_last());
-	else if (logged)
-		fprintf(stderr, "chanceryd: the site log recorded %zu heads it missed\n", logged);
+	else if (begun)
+		fprintf(stderr, "chanceryd: the site log begins, with every head the site holds\n");
 	ch_site_free(site);
 }
 

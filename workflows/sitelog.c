@@ -1132,63 +1132,18 @@ int ch_log_check_payload(const char *site, const void *text, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* Reconciling                                                         */
+/* Beginning                                                           */
 
-typedef struct {
-	const ch_log *log;
-	item_vec missing;
-} recon;
-
-static int logged_clear(const ch_log *log, const ch_log_item *want)
+int ch_log_begin(ch_site *site, int *begun)
 {
-	size_t i, k;
+	git_oid head;
+	int rc = git_reference_name_to_id(&head, site->repo, CH_LOG_REF);
 
-	for (i = 0; i < log->n; i++)
-		for (k = 0; k < log->v[i].n; k++)
-			if (log->v[i].items[k].kind == want->kind &&
-			    git_oid_equal(&log->v[i].items[k].new_id, &want->new_id))
-				return 1;
-	return 0;
-}
-
-static int recon_cb(git_reference *ref, void *payload)
-{
-	recon *r = payload;
-	const git_oid *id = git_reference_target(ref);
-	ch_log_item it;
-	int skip;
-
-	if (id && ch_log_item_for(&it, &skip, git_reference_owner(ref), git_reference_name(ref),
-	                          NULL, id) == 0 && !skip &&
-	    !(it.kind == CH_LOG_DOC ? ch_log_find_doc(r->log, it.commitment) != 0 :
-	                              logged_clear(r->log, &it)))
-		items_push(&r->missing, &it);
-	ch_error_clear();
-	git_reference_free(ref);
-	return 0;
-}
-
-int ch_log_reconcile(ch_site *site, size_t *recorded)
-{
-	ch_log log;
-	recon r;
-	int error;
-
-	*recorded = 0;
-	memset(&r, 0, sizeof(r));
-	error = ch_log_load_ref(&log, site->repo, CH_LOG_REF);
-	if (error == CH_ENOTFOUND) { /* no log yet: its first entry, every head */
-		ch_error_clear();
-		return ch_log_append(site, NULL, 0);
-	}
-	if (error < 0)
-		return error;
-	r.log = &log;
-	if (git_reference_foreach(site->repo, recon_cb, &r) < 0)
-		error = git_fail(CH_EIO, "cannot list the site's refs");
-	else if (r.missing.n && (error = ch_log_append(site, r.missing.v, r.missing.n)) == 0)
-		*recorded = r.missing.n;
-	free(r.missing.v);
-	ch_log_dispose(&log);
-	return error;
+	*begun = 0;
+	if (rc == 0)
+		return 0; /* a log: a head it lacks is R5's to find, never entered now */
+	if (rc != GIT_ENOTFOUND)
+		return git_fail(CH_EIO, "cannot read the site log");
+	*begun = 1;
+	return ch_log_append(site, NULL, 0);
 }

@@ -153,9 +153,11 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
  * sig (as written, without a final line break). */
 void ch_log_signed_id(git_oid *out, const char *text, size_t len, const char *sig);
 
-/* Record every head the log misses (an update whose entry a crash or a
- * failure lost; R5); with no log yet, write its first entry. */
-int ch_log_reconcile(ch_site *site, size_t *recorded);
+/* A site without a log yet (made before logs): its first entry, every
+ * head it holds; *begun says whether it was written. A site with a log is
+ * left as it is: every update is entered before its ref moves, so a head
+ * the log lacks was moved by hand, R5's to find, never to enter now. */
+int ch_log_begin(ch_site *site, int *begun);
 
 /* The signer's check: `text` is the payload of a log entry of `site`
  * (tree and message well formed). */

@@ -142,6 +142,46 @@ pass() {
 }
 
 # repo_state SITE: refs and every object id, to compare before and after.
+# log_by_hand SITE REPO REF...: enter the heads of REF... in REPO's site log
+# as the site would have (docs/format.md "The site log"), with stock git,
+# sha256sum and the site's own key from SITE's GnuPG home. For tests that
+# make a legitimate step by hand (a token's signature, stock git): without
+# the entry the step is hidden history (R5). When REPO is the site's own,
+# the key's record (SITE/gnupg/chancery-log-head) follows, so the site's
+# next entry builds on this one.
+log_by_hand() {
+	local site=$1 repo=$2 sid fpr head seq tree t now msg c ref h root
+	shift 2
+	sid=$(jq -r .site "$site/site.json")
+	fpr=$(jq -r '.signers["@site"].fingerprint' "$site/site.json")
+	head=$(git -C "$repo" rev-parse -q --verify refs/chancery/log) || return 1
+	seq=$(( $(git -C "$repo" log -1 --format=%B "$head" | sed -n 's/^Chancery-Log-Seq: //p') + 1 ))
+	tree=$(git -C "$repo" rev-parse "$head^{tree}")
+	t=$(git -C "$repo" log -1 --format=%ct "$head"); now=$(date +%s)
+	[ "$now" -gt "$t" ] && t=$now
+	msg=$(mktemp "$T/logmsg.XXXXXX")
+	printf 'log: %s %s\n\nChancery-Log-Site: %s\nChancery-Log-Seq: %s\nChancery-Log-Time: %s\n' \
+		"$sid" "$seq" "$sid" "$seq" "$t" >"$msg"
+	for ref; do
+		h=$(git -C "$repo" rev-parse "$ref") || return 1
+		case $ref in
+		refs/heads/policy) printf 'Chancery-Log-Policy: %040d %s\n' 0 "$h" ;;
+		refs/chancery/spills) printf 'Chancery-Log-Spills: %040d %s\n' 0 "$h" ;;
+		*) root=$(git -C "$repo" rev-list --max-parents=0 "$h")
+		   printf 'Chancery-Log-Doc: %s\n' "$(printf 'chancery-log-doc 1\n%s\n%s\n%s\n' \
+			"$ref" "$root" "$h" | sha256sum | cut -c1-64)" ;;
+		esac
+	done >>"$msg"
+	c=$(GIT_AUTHOR_NAME="$sid site log" GIT_AUTHOR_EMAIL="log@$sid.chancery" \
+		GIT_COMMITTER_NAME="$sid site log" GIT_COMMITTER_EMAIL="log@$sid.chancery" \
+		GIT_AUTHOR_DATE="@$t +0000" GIT_COMMITTER_DATE="@$t +0000" GNUPGHOME="$site/gnupg" \
+		git -C "$repo" commit-tree "$tree" -p "$head" -S"$fpr" -F "$msg") || return 1
+	git -C "$repo" update-ref refs/chancery/log "$c" "$head" || return 1
+	if [ "$repo" -ef "$site/repo.git" ]; then
+		printf '%s %s %s %s\n' "$sid" "$seq" "$head" "$c" >"$site/gnupg/chancery-log-head"
+	fi
+}
+
 repo_state() {
 	local r="$1/repo.git"
 	git -C "$r" for-each-ref --format='%(refname) %(objectname)'

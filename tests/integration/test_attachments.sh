@@ -309,6 +309,7 @@ c=$(tamper twice an.ninh $'Chancery-Declared-Unclassified: attachments/anh2.png\
 expect 1 "verify finds a declaration repeated" "$CH" verify "$c"
 check "  as rule D10" grep -q 'D10.*twice' "$T/out"
 c=$(tamper fine an.ninh $'Chancery-Declared-Unclassified: attachments/anh2.png\n')
+log_by_hand "$S" "$c" "refs/docs/$D" # (entered in the site log, as the site would)
 expect 0 "the same step with a valid declaration verifies clean" "$CH" verify "$c"
 # a declaration edited into a signed step without re-signing breaks the signature
 mkdir -p "$T/c"; cp -a "$R" "$T/c/edit.git"; c="$T/c/edit.git"

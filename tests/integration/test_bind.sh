@@ -180,14 +180,14 @@ C=$(copy scope-own)
 head=$(git -C "$C" rev-parse refs/docs/cons)
 c=$(commit "$C" bui.van.h "$(git -C "$C" rev-parse "$head^{tree}")" \
 	"$(msgfile approve review bui.van.h "$(policy_head)")" "$head")
-git -C "$C" update-ref refs/docs/cons "$c" "$head"
+git -C "$C" update-ref refs/docs/cons "$c" "$head" && log_by_hand "$S" "$C" refs/docs/cons
 "$CH" verify "$C" >/dev/null 2>&1
 check "the same head approving a document of his own unit is clean" test $? -eq 0
 C=$(copy scope-v1)
 head=$(git -C "$C" rev-parse refs/docs/old)
 c=$(commit "$C" bui.van.h "$(git -C "$C" rev-parse "$head^{tree}")" \
 	"$(msgfile approve review bui.van.h "$(policy_head)")" "$head")
-git -C "$C" update-ref refs/docs/old "$c" "$head"
+git -C "$C" update-ref refs/docs/old "$c" "$head" && log_by_hand "$S" "$C" refs/docs/old
 "$CH" verify "$C" >/dev/null 2>&1
 check "a version-1 chain (no unit) is not scoped: the same approval is clean there" test $? -eq 0
 
