@@ -18,10 +18,11 @@
  * What (need to know): refs/heads/policy (and HEAD, an alias of it), and
  * refs/docs/<id> only for documents whose current meta.json recipients
  * name the peer, that are not spilled, and whose head passes the
- * classification gate (label, title, text: door "git sync"), and the spill
- * list refs/chancery/spills to every peer (workflows/sync/spillsync.h).
- * Nothing else is ever advertised (nothing else under refs/chancery/, for
- * one). A want must be a commit
+ * classification gate (label, title, text: door "git sync"); the spill
+ * list refs/chancery/spills to every peer (workflows/sync/spillsync.h);
+ * the site logs (refs/chancery/log, refs/chancery/peers/<site>/log:
+ * commitments only, workflows/sync/logsync.h). Nothing else is ever
+ * advertised. A want must be a commit
  * reachable from an advertised tip; a have counts only if it is one too
  * (so an ACK never tells the peer that we hold something it may not see).
  *
@@ -41,6 +42,7 @@
 #include "server.h"
 #include "workflows/classify/gate.h"
 #include "workflows/store/access.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/pktline.h"
 #include "workflows/sync/pushcmd.h"
 #include "workflows/sync/quarantine.h"
@@ -424,6 +426,37 @@ static const char *result_reason(const ch_qresult *r)
 	return r->status == CH_Q_ACCEPTED || r->status == CH_Q_UNCHANGED ? NULL : r->message;
 }
 
+static char log_taken[] = "";
+#define LOG_TAKEN log_taken
+
+/* The peer's own site log (workflows/sync/logsync.h), taken before the
+ * documents so that D1 at a log position sees it; every other command is
+ * copied into docs[] for the quarantine (at[i]: its place there, plus 1).
+ * logs[i]: NULL for a document, LOG_TAKEN, or the log's refusal. */
+static int push_logs(srv_ctx *x, ch_quarantine *q, const char *peer, const ch_push_request *req,
+                     char **logs, size_t *at, ch_qupdate *docs, size_t *ndocs)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < req->ncmds; i++) {
+		rc = ch_logsync_receive(&logs[i], x->site, ch_quarantine_path(q), peer,
+		                        req->cmds[i].ref, &req->cmds[i].new_id);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			if (!logs[i])
+				logs[i] = LOG_TAKEN;
+			else
+				srv_log(x, "push peer=%s log refused: %s", peer, logs[i]);
+			continue;
+		}
+		docs[*ndocs] = req->cmds[i];
+		at[i] = ++*ndocs;
+	}
+	return 0;
+}
+
 static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 {
 	const char *enc = srv_header(x, "Content-Encoding");
@@ -434,7 +467,9 @@ static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 	ch_qresult *res = NULL;
 	const char *unpack_err = NULL;
 	char err[512] = "";
-	size_t i;
+	size_t i, ndocs = 0, *at = NULL;
+	char **logs = NULL;
+	ch_qupdate *docs = NULL;
 	int band = 0, parsed = 0;
 	unsigned flags = CH_Q_CHECK_OLD;
 	enum MHD_Result rc;
@@ -463,30 +498,43 @@ static enum MHD_Result receive_pack(srv_ctx *x, const char *peer)
 		goto done;
 	}
 	/* Everything lands in quarantine; nothing reaches the site unverified. */
+	logs = ch_calloc(req.ncmds, sizeof(*logs));
+	at = ch_calloc(req.ncmds, sizeof(*at));
+	docs = ch_calloc(req.ncmds, sizeof(*docs));
 	if (ch_quarantine_open(&q, x->site, peer, "git push") < 0 ||
 	    ch_quarantine_add_pack(q, in->ptr + req.pack_offset, req.pack_len) < 0) {
 		snprintf(err, sizeof(err), "%s", ch_error_last());
 		unpack_err = err;
-	} else if (ch_quarantine_apply(q, req.cmds, req.ncmds, flags, &res) < 0) {
+	} else if (push_logs(x, q, peer, &req, logs, at, docs, &ndocs) < 0 ||
+	           (ndocs && ch_quarantine_apply(q, docs, ndocs, flags, &res) < 0)) {
 		snprintf(err, sizeof(err), "%s", ch_error_last());
 	}
 	ch_pkt_printf(&report, "unpack %s\n", unpack_err ? unpack_err : "ok");
 	for (i = 0; i < req.ncmds; i++) {
-		const char *reason = res ? result_reason(&res[i]) : err;
+		const ch_qresult *ri = res && at[i] ? &res[at[i] - 1] : NULL;
+		const char *reason = logs[i] ? (logs[i] == LOG_TAKEN ? NULL : logs[i]) :
+		                     ri ? result_reason(ri) : err;
 
 		report_line(&report, req.cmds[i].ref, reason);
 		if (reason)
 			ch_buf_printf(&progress, "chancery: %s: %.*s\n", req.cmds[i].ref,
 			              GIT_REASON_MAX, reason);
 		srv_log(x, "push peer=%s %s %s%s%s", peer, req.cmds[i].ref,
-		        res ? ch_qstatus_name(res[i].status) : "refused",
-		        res && res[i].rule[0] ? " rule=" : "", res ? res[i].rule : "");
+		        logs[i] ? (reason ? "refused" : "accepted") :
+		        ri ? ch_qstatus_name(ri->status) : "refused",
+		        ri && ri->rule[0] ? " rule=" : "", ri ? ri->rule : "");
 	}
 	ch_pkt_flush(&report);
 	rc = send_report(x, peer, &report, &progress, band);
 done:
 	if (res)
-		ch_qresults_free(res, req.ncmds);
+		ch_qresults_free(res, ndocs);
+	for (i = 0; logs && i < req.ncmds; i++)
+		if (logs[i] != LOG_TAKEN)
+			free(logs[i]);
+	free(logs);
+	free(at);
+	free(docs);
 	ch_quarantine_free(q);
 	if (parsed)
 		ch_push_request_dispose(&req);

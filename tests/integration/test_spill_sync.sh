@@ -136,8 +136,11 @@ check "  changes nothing of the list" test "$(git -C "$MA/repo.git" rev-parse re
 # log exchange, workflows/sync/logsync.c); where this build has none yet,
 # it is copied with stock git, as a peer's log kept at HQ would be
 peer_log() { # SITE-DIR SITE
-	git -C "$HQ/repo.git" rev-parse -q --verify "refs/chancery/peers/$2/log" >/dev/null && return 0
-	echo "# the log of $2 did not reach HQ by sync in this build: copied with stock git"
+	[ "$(git -C "$HQ/repo.git" rev-parse -q --verify "refs/chancery/peers/$2/log")" = \
+		"$(git -C "$1/repo.git" rev-parse refs/chancery/log)" ] && return 0
+	# (a log reaches HQ at the mission's next sync: a bundle applied there
+	# leaves HQ's copy behind until then)
+	echo "# HQ's copy of $2's log is behind (or absent): copied with stock git"
 	hq_cli git -C "$HQ/repo.git" fetch -q "$1/repo.git" "+refs/chancery/log:refs/chancery/peers/$2/log"
 }
 peer_log "$MA" mission-a

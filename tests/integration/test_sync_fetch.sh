@@ -79,8 +79,8 @@ git -C "$R" update-ref "refs/docs/$DX" "$(git -C "$R" commit-tree "$tree" -p "$h
 expect 0 "mission-a: stock git clone --mirror over TLS with its certificate" \
 	gitc mission-a clone --mirror "$G" "$T/a.git"
 refs=$(git -C "$T/a.git" for-each-ref --format='%(refname)' | sort | tr '\n' ' ')
-want=$(printf '%s\n' refs/heads/policy refs/chancery/spills "refs/docs/$DA" "refs/docs/$DAB" | sort | tr '\n' ' ')
-check "mission-a got the policy, the spill list and exactly its documents ($refs)" test "$refs" = "$want"
+want=$(printf '%s\n' refs/heads/policy refs/chancery/spills refs/chancery/log "refs/docs/$DA" "refs/docs/$DAB" | sort | tr '\n' ' ')
+check "mission-a got the policy, the spill list, the site log and exactly its documents ($refs)" test "$refs" = "$want"
 check "  each at the site's head" test "$(git -C "$T/a.git" rev-parse "refs/docs/$DA") $(git -C "$T/a.git" rev-parse refs/heads/policy)" = \
 	"$(git -C "$R" rev-parse "refs/docs/$DA") $(git -C "$R" rev-parse refs/heads/policy)"
 check "  and not one object of the document addressed to nobody" \
@@ -91,19 +91,29 @@ check "  nor the one whose head holds a stamped attachment" \
 check "  nor of the one for mission-b only" \
 	bash -c "! git -C '$T/a.git' cat-file -e '$(git -C "$R" rev-parse "refs/docs/$DB")' 2>/dev/null"
 bad=0 n=0
-for c in $(git -C "$T/a.git" rev-list --all); do
+for c in $(git -C "$T/a.git" rev-list --exclude='refs/chancery/*' --all); do
 	n=$((n + 1))
 	GNUPGHOME="$V" git -C "$T/a.git" verify-commit "$c" 2>/dev/null || bad=$((bad + 1))
 done
 check "git verify-commit passes on all $n commits mission-a received ($bad failed)" test "$bad" -eq 0 -a "$n" -gt 0
+# the site log's entries: signed by the key of their own site.asc
+mkdir -p "$T/logkey" && chmod 700 "$T/logkey"
+git -C "$T/a.git" show refs/chancery/log:site.asc | GNUPGHOME="$T/logkey" gpg -q --import 2>/dev/null
+bad=0 n=0
+for c in $(git -C "$T/a.git" rev-list refs/chancery/log); do
+	n=$((n + 1))
+	GNUPGHOME="$T/logkey" git -C "$T/a.git" verify-commit "$c" 2>/dev/null || bad=$((bad + 1))
+done
+check "git verify-commit passes on all $n entries of the site log with its site.asc ($bad failed)" \
+	test "$bad" -eq 0 -a "$n" -gt 0
 expect 0 "chancery verify passes on mission-a's clone" "$CH" verify "$T/a.git"
 check "git fsck passes on mission-a's clone" git -C "$T/a.git" fsck --no-dangling
 
 # ---- mission-b ----
 expect 0 "mission-b: clone with its own certificate" gitc mission-b clone --mirror "$G" "$T/b.git"
 refs=$(git -C "$T/b.git" for-each-ref --format='%(refname)' | sort | tr '\n' ' ')
-want=$(printf '%s\n' refs/heads/policy refs/chancery/spills "refs/docs/$DAB" "refs/docs/$DB" | sort | tr '\n' ' ')
-check "mission-b got the policy, the spill list and exactly its own documents ($refs)" test "$refs" = "$want"
+want=$(printf '%s\n' refs/heads/policy refs/chancery/spills refs/chancery/log "refs/docs/$DAB" "refs/docs/$DB" | sort | tr '\n' ' ')
+check "mission-b got the policy, the spill list, the site log and exactly its own documents ($refs)" test "$refs" = "$want"
 expect 0 "chancery verify passes on mission-b's clone" "$CH" verify "$T/b.git"
 
 # ---- incremental fetch: negotiation with haves ----
@@ -167,13 +177,14 @@ curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key
 	"$G/info/refs?service=git-upload-pack"
 check "the site has a spill list" git -C "$R" rev-parse -q --verify refs/chancery/spills
 check "  which the advertisement names (it travels to every peer)" grep -aq refs/chancery/spills "$T/adv"
-check "  and nothing else under refs/chancery/" bash -c "! grep -a refs/chancery '$T/adv' | grep -av refs/chancery/spills | grep -q ."
+check "  and the site log (commitments only)" grep -aq refs/chancery/log "$T/adv"
+check "  and nothing else under refs/chancery/" bash -c "! grep -a refs/chancery '$T/adv' | grep -av 'refs/chancery/spills\|refs/chancery/log\|refs/chancery/peers/[^/]*/log' | grep -q ."
 check "  the advertisement offers side-band-64k" grep -aq side-band-64k "$T/adv"
 code=$(curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o "$T/adv" \
 	-w '%{http_code}' "$G/info/refs?service=git-receive-pack")
 check "the push advertisement (git-receive-pack, phase 2: test_sync_push.sh) is served ($code)" test "$code" = 200
 check "  with the same need to know: mission-a's documents, not the one for nobody" \
-	bash -c "grep -aq 'refs/docs/$DA' '$T/adv' && ! grep -aq 'refs/docs/$DN' '$T/adv' && ! grep -a refs/chancery '$T/adv' | grep -av refs/chancery/spills | grep -q ."
+	bash -c "grep -aq 'refs/docs/$DA' '$T/adv' && ! grep -aq 'refs/docs/$DN' '$T/adv' && ! grep -a refs/chancery '$T/adv' | grep -av 'refs/chancery/spills\|refs/chancery/log' | grep -q ."
 code=$(curl -s --cacert "$CA" --cert "$T/tls/mission-a.pem" --key "$T/tls/mission-a.key" -o /dev/null \
 	-w '%{http_code}' "$G/info/refs")
 check "dumb HTTP is not served ($code)" test "$code" = 403

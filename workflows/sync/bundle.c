@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "workflows/sync/bundle.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "workflows/sync/spillsync.h"
 #include "crypto/keystore.h"
@@ -91,8 +92,11 @@ static int oid_lower_hex(git_oid *out, const char *s)
 
 static int valid_ref(const char *name)
 {
-	if (!strcmp(name, POLICY_REF) || !strcmp(name, CH_SPILLS_REF))
-		return 1;
+	char whose[65];
+
+	if (!strcmp(name, POLICY_REF) || !strcmp(name, CH_SPILLS_REF) ||
+	    ch_logsync_ref(whose, name, "-"))
+		return 1; /* the policy, the spill list, or a site log (logsync.h) */
 	return !strncmp(name, DOCS_PREFIX, strlen(DOCS_PREFIX)) &&
 	       ch_valid_doc_id(name + strlen(DOCS_PREFIX));
 }
@@ -462,6 +466,38 @@ done:
 
 /* ---- applying ---- */
 
+/* The site logs a bundle carries (logsync.h): taken as a pull takes them. */
+static int apply_logs(const ch_bundle *b, ch_site *site, ch_quarantine *q, size_t *nlogs,
+                      ch_strv *forks)
+{
+	ch_logsync_result lr;
+	ch_logsync_in *in = ch_calloc(b->nrefs + 1, sizeof(*in));
+	git_repository *repo = NULL;
+	size_t i, n = 0;
+	int error = 0;
+
+	memset(&lr, 0, sizeof(lr));
+	for (i = 0; i < b->nrefs; i++)
+		if (ch_logsync_ref(in[n].site, b->refs[i].name, b->from))
+			git_oid_cpy(&in[n++].head, &b->refs[i].id);
+	*nlogs = n;
+	if (!n)
+		goto done;
+	if (git_repository_open_bare(&repo, ch_quarantine_path(q)) < 0) {
+		error = git_fail("cannot open the quarantine");
+		goto done;
+	}
+	if ((error = ch_logsync_take(&lr, site, repo, b->from, "bundle", in, n, 1)) < 0)
+		goto done;
+	for (i = 0; i < lr.lines.n; i++)
+		ch_strv_push(forks, lr.lines.v[i]);
+done:
+	git_repository_free(repo);
+	ch_logsync_result_dispose(&lr);
+	free(in);
+	return error;
+}
+
 /* The bundle's spill list (if any), taken after its policy and before its
  * documents (workflows/sync/spillsync.h); its result joins the others. */
 static int take_spills(ch_qresult *res, size_t *nres, ch_site *site, ch_quarantine *q,
@@ -498,7 +534,8 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 	const ch_person *signer;
 	ch_bundle b;
 	git_oid head;
-	size_t i, k, n, done_n = 0;
+	ch_strv forks = CH_STRV_INIT;
+	size_t i, k, n, done_n = 0, nlogs = 0;
 	int error, parsed = 0;
 
 	*results = NULL;
@@ -550,20 +587,26 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 		ch_error_prefix("bundle: ");
 		goto done;
 	}
+	/* the site logs first (D1 at a log position reads them), witnessing
+	 * the sender's; a fork is a refused result */
+	if ((error = apply_logs(&b, site, q, &nlogs, &forks)) < 0)
+		goto done;
 	/* the policy first (refs are sorted: refs/docs/ < refs/heads/), alone,
 	 * then the spill list, so that documents are judged against both as
-	 * they will stand; the spill list is not a quarantine update */
+	 * they will stand; the spill list and the logs are not quarantine
+	 * updates */
 	u = ch_calloc(b.nrefs, sizeof(*u));
 	for (i = 0, k = 1; i < b.nrefs; i++) {
+		char whose[65];
 		ch_qupdate *x;
 
-		if (!strcmp(b.refs[i].name, CH_SPILLS_REF))
+		if (!strcmp(b.refs[i].name, CH_SPILLS_REF) || ch_logsync_ref(whose, b.refs[i].name, b.from))
 			continue;
 		x = !strcmp(b.refs[i].name, POLICY_REF) ? &u[0] : &u[k++];
 		memcpy(x->ref, b.refs[i].name, sizeof(x->ref));
 		git_oid_cpy(&x->new_id, &b.refs[i].id);
 	}
-	all = ch_calloc(b.nrefs, sizeof(*all));
+	all = ch_calloc(b.nrefs + forks.n + 1, sizeof(*all));
 	for (i = 0; i < k; i += n) {
 		n = i == 0 ? 1 : k - i > CH_Q_MAX_UPDATES ? CH_Q_MAX_UPDATES : k - i;
 		if ((error = ch_quarantine_apply(q, u + i, n, 0, &part)) < 0)
@@ -575,12 +618,19 @@ int ch_bundle_apply(ch_qresult **results, size_t *nres, char *from_out, ch_site 
 		if (i == 0 && (error = take_spills(all, &done_n, site, q, &b)) < 0)
 			goto done;
 	}
+	for (i = 0; i < forks.n; i++, done_n++) {
+		snprintf(all[done_n].ref, sizeof(all[done_n].ref), "%s", CH_LOG_REF);
+		all[done_n].status = CH_Q_REFUSED;
+		snprintf(all[done_n].rule, sizeof(all[done_n].rule), "R6");
+		all[done_n].message = ch_strdup(forks.v[i]);
+	}
 	if (from_out)
 		snprintf(from_out, 128, "%s", b.from);
 	*results = all;
 	*nres = done_n;
 	all = NULL;
 done:
+	ch_strv_free(&forks);
 	if (all)
 		ch_qresults_free(all, done_n);
 	free(u);

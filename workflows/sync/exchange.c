@@ -27,6 +27,7 @@
 #include "workflows/doc.h"
 #include "workflows/classify/spill.h"
 #include "workflows/sync/exchange.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "workflows/sync/quarantine.h"
 #include "workflows/sync/spillsync.h"
@@ -148,6 +149,27 @@ static void report_result(sync_run *r, const ch_qresult *res, const char *peer)
 
 #define SYNC_APPLY_BATCH CH_Q_MAX_UPDATES /* updates one ch_quarantine_apply takes */
 
+/* The site logs the fetch brought (logsync.h): a fork is reported and
+ * counted as refused (the sync exits non-zero). */
+static int take_logs(sync_run *r, ch_site *site, const char *qpath)
+{
+	ch_logsync_result lr;
+	size_t i;
+	int error;
+
+	memset(&lr, 0, sizeof(lr));
+	error = ch_logsync_take_fetched(&lr, site, qpath, r->peer, "git fetch");
+	for (i = 0; i < lr.lines.n; i++)
+		fprintf(r->out, "%s\n", lr.lines.v[i]);
+	r->refused += lr.forks;
+	r->log_bytes += lr.bytes;
+	if (r->progress)
+		fprintf(stderr, "sync: %zu logs stored, %zu bytes of log objects, %zu witnessed\n",
+		        lr.stored, lr.bytes, lr.witnessed);
+	ch_logsync_result_dispose(&lr);
+	return error;
+}
+
 /* The spill list the remote sent, taken once its policy is applied and
  * before its documents are judged (workflows/sync/spillsync.h). */
 static int take_spills(sync_run *r, ch_site *site, ch_quarantine *q)
@@ -192,6 +214,9 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 		ch_strv_push(&args, "+refs/docs/*:refs/docs/*");
 	for (i = 0; doc_refspecs && i < doc_refspecs->n; i++)
 		ch_strv_push(&args, doc_refspecs->v[i]);
+	/* the peer's site log and the logs it keeps (logsync.h) */
+	ch_strv_push(&args, LOGSYNC_FETCH_OWN);
+	ch_strv_push(&args, LOGSYNC_FETCH_RELAYED);
 	if (r->progress)
 		fprintf(stderr, "sync: fetching from %s\n", r->remote);
 	if ((error = ch_git_run(NULL, &env, r->progress, &args)) < 0 ||
@@ -201,6 +226,9 @@ static int pull(sync_run *r, ch_site *site, tips *remote, const ch_strv *doc_ref
 		error = ch_error_setc(CH_EIO, "%s advertised no policy chain", r->remote);
 		goto done;
 	}
+	/* the logs before the documents: D1 at a log position reads them */
+	if ((error = take_logs(r, site, ch_quarantine_path(q))) < 0)
+		goto done;
 	if (r->progress)
 		fprintf(stderr, "sync: verifying %zu refs in quarantine\n", remote->n);
 	u = ch_calloc(remote->n, sizeof(*u));
@@ -422,6 +450,60 @@ done:
 	return error;
 }
 
+/* This site's log to the peer, as refs/chancery/peers/<me>/log (a plain
+ * push: the peer takes only a log that extends the one it keeps). Not
+ * counted as a pushed ref; a refusal is (the sync exits non-zero). */
+static int push_log(sync_run *r, ch_site *site)
+{
+	ch_strv env = CH_STRV_INIT;
+	ch_buf spec = CH_BUF_INIT, out = CH_BUF_INIT, err = CH_BUF_INIT;
+	const char *argv[8];
+	const char **envp = NULL;
+	char *ln, *save = NULL;
+	git_oid own;
+	size_t i;
+	int error = 0, status = 0;
+
+	if (git_reference_name_to_id(&own, site->repo, CH_LOG_REF) < 0)
+		return 0;
+	ch_git_env(&env, site->repo_path, r->cert, r->key, r->ca, 1);
+	envp = ch_calloc(env.n + 1, sizeof(*envp));
+	for (i = 0; i < env.n; i++)
+		envp[i] = env.v[i];
+	ch_buf_printf(&spec, "%s:%s%s/log", CH_LOG_REF, CH_PEERLOG_PREFIX, site->site_id);
+	argv[0] = "git";
+	argv[1] = "push";
+	argv[2] = "--porcelain";
+	argv[3] = "--no-progress";
+	argv[4] = r->remote;
+	argv[5] = spec.ptr;
+	argv[6] = NULL;
+	if ((error = ch_spawn_run(&status, argv, envp, &out, &err)) < 0)
+		goto done;
+	for (ln = strtok_r(out.size ? out.ptr : NULL, "\n", &save); ln;
+	     ln = strtok_r(NULL, "\n", &save))
+		if (ln[0] == '!' && ln[1] == '\t') {
+			fprintf(r->out, "refused   %s: %s\n", spec.ptr, ln + 2);
+			r->refused++;
+			status = 0;
+		}
+	if (status != 0) {
+		fprintf(r->out, "refused   %s: git push failed (exit %d)\n", spec.ptr, status);
+		r->refused++;
+	}
+	for (ln = strtok_r(err.size ? err.ptr : NULL, "\n", &save); ln;
+	     ln = strtok_r(NULL, "\n", &save))
+		if (!strncmp(ln, "remote:", 7) && strstr(ln, "fork"))
+			fprintf(r->out, "          %s\n", ln);
+done:
+	free(envp);
+	ch_strv_free(&env);
+	ch_buf_dispose(&spec);
+	ch_buf_dispose(&out);
+	ch_buf_dispose(&err);
+	return error;
+}
+
 char *ch_sync_peer_from_url(const char *url)
 {
 	const char *p = strstr(url, "/git/"), *end;
@@ -463,7 +545,8 @@ int ch_sync(ch_sync_run *r, const char *site_path)
 	/* a pulled policy may have changed what the peer may see */
 	ch_site_free(site);
 	site = NULL;
-	if ((error = ch_site_open(&site, site_path)) < 0 || (error = push(r, site, &remote)) < 0)
+	if ((error = ch_site_open(&site, site_path)) < 0 || (error = push(r, site, &remote)) < 0 ||
+	    (error = push_log(r, site)) < 0)
 		goto done;
 	if (!r->pulled && !r->pushed && !r->refused && !r->conflicts)
 		fprintf(r->out, "sync with %s: nothing new (%zu refs the same on both sides)\n", r->peer,
@@ -471,6 +554,8 @@ int ch_sync(ch_sync_run *r, const char *site_path)
 	else
 		fprintf(r->out, "sync with %s: %zu pulled, %zu pushed, %zu refused, %zu conflicts\n",
 		        r->peer, r->pulled, r->pushed, r->refused, r->conflicts);
+	if (r->log_bytes)
+		fprintf(r->out, "site logs: %zu bytes of log objects taken\n", r->log_bytes);
 done:
 	tips_dispose(&remote);
 	ch_site_free(site);

@@ -15,6 +15,7 @@ typedef struct {
 	int progress;
 	FILE *out;            /* where each ref's line and the summary go (stdout) */
 	size_t pulled, pushed, refused, conflicts, unchanged; /* counted, each ref reported */
+	size_t log_bytes;     /* bytes of site-log objects taken (logsync.h) */
 } ch_sync_run;
 
 /* exchange.c */

@@ -9,6 +9,7 @@
 #include "workflows/doc.h"
 #include "workflows/oidset.h"
 #include "workflows/classify/gate.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "util/common.h"
 
@@ -290,6 +291,30 @@ static int walk_objects(ch_view *v, git_repository *repo)
 /* ------------------------------------------------------------------ */
 /* Computing a view                                                    */
 
+/* Site logs hold only commitments: every site of the policy may see this
+ * site's log and every peer's log it keeps (logsync.h). */
+static int add_logs(ch_view *v, ch_site *site)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	char whose[65];
+	git_oid id;
+
+	if (git_reference_name_to_id(&id, site->repo, CH_LOG_REF) == 0)
+		view_add(v, CH_LOG_REF, &id);
+	if (git_reference_iterator_glob_new(&it, site->repo, CH_PEERLOG_PREFIX "*") < 0)
+		return ch_error_setc(CH_EIO, "cannot list the peers' logs");
+	while (git_reference_next(&ref, it) == 0) {
+		if (git_reference_target(ref) &&
+		    ch_logsync_ref(whose, git_reference_name(ref), site->site_id) &&
+		    strcmp(git_reference_name(ref), CH_LOG_REF))
+			view_add(v, git_reference_name(ref), git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return 0;
+}
+
 static int compute_view(ch_view *out, ch_site *site, const ch_policy *pol, const char *peer_site,
                         unsigned flags)
 {
@@ -329,6 +354,8 @@ static int compute_view(ch_view *out, ch_site *site, const ch_policy *pol, const
 			view_add(out, name.ptr, &id);
 		ch_meta_dispose(&meta);
 	}
+	if ((error = add_logs(out, site)) < 0)
+		goto done;
 	qsort(out->refs, out->nrefs, sizeof(*out->refs), cmp_ref);
 	if (flags & (CH_VIEW_COMMITS | CH_VIEW_OBJECTS))
 		error = walk_commits(out, site->repo);

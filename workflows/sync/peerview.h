@@ -16,6 +16,8 @@
  *       * is not named by the spill list (refs/chancery/spills),
  *       * and whose head passes the classification gate (label, title,
  *         text; door "git sync"; a refusal is recorded as a security event).
+ *   - refs/chancery/log and every refs/chancery/peers/<site>/log held here
+ *     (site logs hold only commitments: workflows/sync/logsync.h).
  * Nothing else (nothing else under refs/chancery/, refs/conflicts/, ...). */
 #ifndef CH_PEERVIEW_H
 #define CH_PEERVIEW_H

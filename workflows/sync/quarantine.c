@@ -25,6 +25,7 @@
 #include "workflows/classify/spill.h"
 #include "workflows/trailers.h"
 #include "workflows/verify/verify.h"
+#include "workflows/sync/logsync.h"
 #include "workflows/sync/peerview.h"
 #include "util/fs.h"
 #include "util/text.h"
@@ -487,6 +488,7 @@ typedef struct {
 	unsigned flags;
 	const ch_view *view;    /* a push: what the peer may see (CH_VIEW_OBJECTS) */
 	git_odb *sent_odb;      /* a push: the received packs alone, no alternates */
+	ch_logsync_cache *logs; /* the site logs D1 at a log position reads */
 } judge;
 
 static int descends(git_repository *repo, const git_oid *a, const git_oid *b)
@@ -622,8 +624,27 @@ static int gate_commit(judge *j, item *it, const git_oid *commit)
 	return 0;
 }
 
+/* D1 at a log position (docs/format.md): a step by a person or key revoked
+ * in the policy as it will stand is still accepted when headquarters' log
+ * shows it before the revocation (workflows/sync/logsync.h); `why` then
+ * or else says what the logs show. */
+static int logged_before_revocation(judge *j, item *it, const git_commit *c, const char *actor,
+                                    const char *fpr, ch_buf *why)
+{
+	int rc = ch_logsync_before_revocation(&j->logs, why, j->q->site, j->repo, &j->policy_head,
+	                                      it->u->ref, git_commit_id(c), &it->u->new_id, actor,
+	                                      fpr);
+
+	if (rc < 0) {
+		ch_buf_printf(why, "; the logs could not be read: %s", ch_error_last());
+		ch_error_clear();
+	}
+	return rc == 1;
+}
+
 /* A step by a person revoked (or removed) in the site's current policy is
- * never accepted, whatever policy it names (DESIGN.md, "Revocation"). */
+ * not accepted, whatever policy it names (DESIGN.md, "Revocation"), unless
+ * a log shows it made before the revocation. */
 /* A key revoked in the current policy (a lost device) signs nothing
  * more here, whatever policy the step names. */
 static int check_actor_key(judge *j, item *it, const git_commit *c, const ch_person *p)
@@ -631,16 +652,20 @@ static int check_actor_key(judge *j, item *it, const git_commit *c, const ch_per
 	git_buf sig = { 0 }, data = { 0 };
 	const ch_person_key *k;
 	ch_pgp_verify_result res;
+	ch_buf why = CH_BUF_INIT;
 	int bad = 0;
 
 	if (git_commit_extract_signature(&sig, &data, j->repo, (git_oid *)git_commit_id(c),
 	                                 NULL) == 0 &&
 	    ch_pgp_verify(&res, j->pol->keyring, data.ptr, data.size, sig.ptr, sig.size) == 0 &&
-	    (k = ch_person_key_find(p, res.primary_fpr)) && k->revoked) {
+	    (k = ch_person_key_find(p, res.primary_fpr)) && k->revoked &&
+	    !logged_before_revocation(j, it, c, p->id, res.primary_fpr, &why)) {
 		refuse(it->r, "D1", git_commit_id(c), "a step by %s signed with key %s, which is "
-		       "revoked in this site's current policy", p->id, res.primary_fpr);
+		       "revoked in this site's current policy%s", p->id, res.primary_fpr,
+		       why.size ? why.ptr : "");
 		bad = 1;
 	}
+	ch_buf_dispose(&why);
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
 	return bad ? -1 : 0;
@@ -656,8 +681,15 @@ static int check_actor(judge *j, item *it, const git_commit *c)
 		return 0; /* the verifier names it (D8) */
 	p = ch_policy_person(j->pol, t.actor);
 	if (!p || p->revoked) {
+		ch_buf why = CH_BUF_INIT;
+
+		if (logged_before_revocation(j, it, c, t.actor, NULL, &why)) {
+			ch_buf_dispose(&why);
+			return 0;
+		}
 		refuse(it->r, "D1", git_commit_id(c), "a step by %s, who is %s in this site's current "
-		       "policy", t.actor, p ? "revoked" : "not listed");
+		       "policy%s", t.actor, p ? "revoked" : "not listed", why.ptr);
+		ch_buf_dispose(&why);
 		return -1;
 	}
 	return check_actor_key(j, it, c, p);
@@ -1444,6 +1476,7 @@ done:
 		ch_spill_list_dispose(&spills);
 	ch_view_dispose(&view);
 	ch_policy_free(j.pol_owned);
+	ch_logsync_cache_free(j.logs);
 	git_odb_free(j.site_odb);
 	git_odb_free(j.sent_odb);
 	json_decref(seen);
