@@ -1328,11 +1328,16 @@ static int revoked_by_log(dctx *d, const git_commit *c, const ch_trailers *t, co
 	const char *rwhy;
 	ch_buf who = CH_BUF_INIT;
 	ch_vlog_where w;
+	int rc;
 
 	if (!L->held || !L->n || !d->pos)
 		return 0;
 	rv = revoking_policy(d, vp, t, s);
-	if (ch_vlogs_before_revocation(L, d->w->repo, d->pos, d->nchain, d->index, &rv->id, &w)) {
+	rc = ch_vlogs_before_revocation(L, d->w->repo, d->pos, d->nchain, d->index, &rv->id,
+	                                rv->pol->site, &w);
+	if (rc < 0)
+		return 0; /* no log can order them: the rule without logs */
+	if (rc == 1) {
 		snprintf(rs->rev_log, sizeof(rs->rev_log), "%s", L->v[w.log].log.site);
 		rs->rev_step_seq = w.step_seq;
 		rs->rev_seq = w.rev_seq;
@@ -1342,13 +1347,14 @@ static int revoked_by_log(dctx *d, const git_commit *c, const ch_trailers *t, co
 	step_desc(&who, t);
 	if (!w.step_seq)
 		dadd(d, "D1", id, "%s, signed by key %s: %s %s in policy %s (site %s's log entry "
-		     "%" PRIu64 "), and no log held records the step", who.ptr, s->res.signer_fpr,
+		     "%" PRIu64 "), and neither that log nor a log it witnessed before then records "
+		     "the step", who.ptr, s->res.signer_fpr,
 		     t->actor, rwhy ? rwhy : why, git_oid_tostr_s(&rv->id), L->v[w.log].log.site,
 		     w.rev_seq);
 	else
 		dadd(d, "D1", id, "%s, signed by key %s: %s %s in policy %s, recorded at entry "
-		     "%" PRIu64 " of site %s's log; the step is recorded in no log before its "
-		     "revocation (first at entry %" PRIu64 " there)", who.ptr, s->res.signer_fpr,
+		     "%" PRIu64 " of site %s's log; that log records the step only later (entry "
+		     "%" PRIu64 "), nor did it witness a log recording it before", who.ptr, s->res.signer_fpr,
 		     t->actor, rwhy ? rwhy : why, git_oid_tostr_s(&rv->id), w.rev_seq,
 		     L->v[w.log].log.site, w.step_seq);
 	ch_buf_dispose(&who);

@@ -118,25 +118,9 @@ void ch_report_json(ch_buf *out, const ch_report *r);
 void ch_report_html(ch_buf *out, const ch_report *r);
 
 /* verify_log.c */
-/* Where a step by a person revoked later stands in the logs. */
-typedef struct {
-	size_t log;          /* the index in `logs` of the log that decided */
-	uint64_t step_seq;   /* the step's position there (0: no log records it) */
-	uint64_t rev_seq;    /* the revoking policy's position there (0: none) */
-} ch_log_revocation;
-
-/* D1 at a log position (docs/format.md): 1 when one of `logs` (loaded and
- * checked with ch_log_load) records `step` of the chain at `ref` (up to
- * `head`: the step or a later commit) at a position before the entry
- * recording `revoking` (the first policy commit in which the step's actor
- * or key is revoked, removed or replaced: ch_verify_revoking_policy), or
- * records the step and holds no entry of that policy: the step stays
- * valid. 0 when no log does: the step is refused (a D1 finding). `out`
- * says where (for messages), in both cases. */
-int ch_verify_step_before_revocation(git_repository *repo, const ch_log *const *logs,
-                                     size_t nlogs, const char *ref, const git_oid *step,
-                                     const git_oid *head, const git_oid *revoking,
-                                     ch_log_revocation *out);
+/* (D1 at a log position has one rule, the doors': ch_logsync_before_revocation
+ * in workflows/sync/logsync.h; the verifier's ch_vlogs_before_revocation
+ * applies the same to the logs it holds.) */
 /* The first policy commit after `named` (up to `head`, on the policy
  * chain) in which `actor` is no longer a person, is revoked, or no longer
  * holds key `fpr` (primary, 40 upper-case hex) or holds it revoked: 1 and

@@ -447,31 +447,67 @@ void ch_vlogs_bounds(const ch_vlogs *L, const uint64_t *pos, size_t n, size_t i,
 /* ------------------------------------------------------------------ */
 /* D1 at a log position                                                */
 
-int ch_vlogs_before_revocation(const ch_vlogs *L, git_repository *repo, const uint64_t *pos,
-                               size_t n, size_t i, const git_oid *revoking,
-                               ch_vlog_where *where)
+static long log_index_of(const ch_vlogs *L, const char *site)
 {
-	int found = 0;
 	size_t l;
 
-	memset(where, 0, sizeof(*where));
-	for (l = 0; l < L->n; l++) {
-		uint64_t sp = pos[l * n + i], rp = ch_log_policy_position(&L->v[l].log, repo, revoking);
+	for (l = 0; l < L->n; l++)
+		if (!strcmp(L->v[l].log.site, site))
+			return (long)l;
+	return -1;
+}
 
-		if (!found && (sp || l == 0)) {
-			where->log = l;
-			where->step_seq = sp;
-			where->rev_seq = rp;
-			found = sp != 0;
-		}
-		if (sp && (!rp || sp < rp)) {
-			where->log = l;
-			where->step_seq = sp;
-			where->rev_seq = rp;
-			return 1;
+/* The rule of the doors (logsync.c, ch_logsync_before_revocation): the
+ * revocation takes effect at its entry in the log of the site whose policy
+ * made it (headquarters). A step is before it when that log records the
+ * step at an earlier entry, or when it witnessed, at an earlier entry, a
+ * head of another site's log that records the step. A mission's own log
+ * alone never places a step before a revocation it had not yet taken. */
+int ch_vlogs_before_revocation(const ch_vlogs *L, git_repository *repo, const uint64_t *pos,
+                               size_t n, size_t i, const git_oid *revoking, const char *hq,
+                               ch_vlog_where *where)
+{
+	const ch_log *H;
+	long h = log_index_of(L, hq), o;
+	uint64_t y, sp, x;
+	ch_strv seen = CH_STRV_INIT;
+	size_t e, k;
+	int valid = 0;
+
+	memset(where, 0, sizeof(*where));
+	if (h < 0)
+		return -1; /* no log of headquarters held: the rule without logs */
+	H = &L->v[h].log;
+	where->log = (size_t)h;
+	where->step_seq = sp = pos[(size_t)h * n + i];
+	where->rev_seq = y = ch_log_policy_position(H, repo, revoking);
+	if (!y || (y == 1 && sp == 1))
+		return -1; /* a log begun after both: it cannot order them */
+	if (sp && sp < y)
+		return 1;
+	for (e = y - 1; e > 0 && !valid; e--) {
+		const ch_log_entry *ent = &H->v[e - 1];
+
+		for (k = 0; k < ent->n && !valid; k++) {
+			const ch_log_item *it = &ent->items[k];
+
+			if (it->kind != CH_LOG_WITNESS || ch_strv_contains(&seen, it->peer))
+				continue;
+			ch_strv_push(&seen, it->peer); /* its newest witness before y */
+			if ((o = log_index_of(L, it->peer)) < 0 || !it->peer_seq ||
+			    it->peer_seq > L->v[o].log.n ||
+			    !git_oid_equal(&L->v[o].log.v[it->peer_seq - 1].id, &it->peer_head))
+				continue;
+			x = pos[(size_t)o * n + i];
+			if (x && x <= it->peer_seq) {
+				where->log = (size_t)o;
+				where->step_seq = x;
+				valid = 1;
+			}
 		}
 	}
-	return 0;
+	ch_strv_free(&seen);
+	return valid;
 }
 
 const char *ch_vlog_revoked_in(const ch_policy *pol, const char *actor, const char *fpr)
@@ -492,37 +528,6 @@ const char *ch_vlog_revoked_in(const ch_policy *pol, const char *actor, const ch
 
 /* ------------------------------------------------------------------ */
 /* Exported (verify.h)                                                 */
-
-int ch_verify_step_before_revocation(git_repository *repo, const ch_log *const *logs,
-                                     size_t nlogs, const char *ref, const git_oid *step,
-                                     const git_oid *head, const git_oid *revoking,
-                                     ch_log_revocation *out)
-{
-	size_t l;
-	int have = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (l = 0; l < nlogs; l++) {
-		uint64_t sp = ch_log_doc_position(logs[l], repo, ref, step, head);
-		uint64_t rp = sp ? ch_log_policy_position(logs[l], repo, revoking) : 0;
-
-		if (sp && (!rp || sp < rp)) {
-			out->log = l;
-			out->step_seq = sp;
-			out->rev_seq = rp;
-			return 1;
-		}
-		if (sp && !have) {
-			have = 1;
-			out->log = l;
-			out->step_seq = sp;
-			out->rev_seq = rp;
-		}
-	}
-	if (!have && nlogs)
-		out->rev_seq = ch_log_policy_position(logs[0], repo, revoking);
-	return 0;
-}
 
 int ch_verify_revoking_policy(git_oid *out, git_repository *repo, const git_oid *named,
                               const git_oid *head, const char *actor, const char *fpr)

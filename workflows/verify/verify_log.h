@@ -44,7 +44,7 @@ typedef struct {
 	int own;            /* v[0] is the site's own log (it loaded and checked) */
 	ch_vlog *v;         /* the usable logs */
 	size_t n;
-	const ch_log **logs;/* &v[i].log, for ch_verify_step_before_revocation */
+	const ch_log **logs;/* &v[i].log */
 } ch_vlogs;
 
 /* verify_log.c */
@@ -87,10 +87,13 @@ typedef struct {
 } ch_vlog_where;
 
 /* D1 at a log position for commit i of a chain (pos as ch_vlogs_doc
- * made it): 1 when some log records it before the entry recording
- * `revoking` (or records it and holds no such entry), 0 otherwise. */
+ * made it), by the rule of the doors: 1 when the log of `hq` (the site
+ * whose policy revoked) records it before the entry recording `revoking`,
+ * or witnessed before that entry a head of another site's log recording
+ * it; 0 otherwise; -1 when no log can order them (no log of hq held, it
+ * does not record the revocation, or both lie in its first entry). */
 int ch_vlogs_before_revocation(const ch_vlogs *L, git_repository *repo, const uint64_t *pos,
-                               size_t n, size_t i, const git_oid *revoking,
+                               size_t n, size_t i, const git_oid *revoking, const char *hq,
                                ch_vlog_where *where);
 /* Why `actor` may not sign with key `fpr` (primary) under `pol`: NULL when
  * they may (the person listed and not revoked, the key listed and not
