@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_sitelog_sync.sh -- site logs between sites (issue 19, parts 2 and 3;
 # docs/sync.md "Site logs"): headquarters and two missions (a third joins
-# later), each a chanceryd on loopback with its client certificate.
+# later), each a chanceryd (or the command line) in its own network
+# namespace (tests/integration/netns_lib.sh; loopback addresses without
+# namespaces), with its client certificate, stock git in between.
 #   - after syncs each mission keeps refs/chancery/peers/hq/log and HQ keeps
 #     each mission's, and each log countersigns (Witness) the other;
 #   - pham.thi.d approves documents that reach the missions after she is
@@ -15,44 +17,28 @@
 #     security log holds the event, and mission-b learns of it from a
 #     bundle mission-a makes for it (naming both heads, exit 1), and
 #     mission-c, which took the fork, from a direct sync with mission-a's
-#     own chanceryd.
+#     own chanceryd;
+#   - a spill at HQ is applied (withdrawn, purged) at all three missions
+#     after one sync round each, each mission's log acknowledges it, and
+#     HQ's security page shows it applied by each.
 # Cost: the bytes of log objects each round moves are printed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
 SITES=(hq mission-a mission-b mission-c)
-declare -A PORT PID DIR
-TLS="$T/tls"
-CA="$TLS/ca.pem"
-teardown() {
-	local s
-	for s in "${SITES[@]}"; do
-		[ -n "${PID[$s]:-}" ] && kill -KILL "${PID[$s]}" 2>/dev/null && wait "${PID[$s]}" 2>/dev/null
-	done
-	cleanup
-}
-trap '[ -n "${KEEP_TMP:-}" ] && cp "$T"/hq.log /tmp/ls_hq.log; teardown; [ "$FAILED" -eq 0 ] || exit 1' EXIT
-"$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b mission-c >/dev/null ||
+. "$(dirname "$0")/netns_lib.sh"
+# shellcheck disable=SC2046
+"$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b mission-c $(srv_certs) >/dev/null ||
 	{ not_ok "certificates"; finish; }
 fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
 tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
-PORT[hq]=$((20000 + RANDOM % 20000))
-G="https://127.0.0.1:${PORT[hq]}/git/hq.git"
-start_hq() {
-	"$CHD" "${DIR[hq]}" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \
-		--port "${PORT[hq]}" >>"$T/hq.out" 2>>"$T/hq.log" &
-	PID[hq]=$!
-	for i in $(seq 100); do
-		curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:${PORT[hq]}/login" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-stop_hq() { [ -n "${PID[hq]:-}" ] && kill "${PID[hq]}" 2>/dev/null && wait "${PID[hq]}" 2>/dev/null; PID[hq]=; sleep 0.2; }
+G="$(url hq)/git/hq.git"
+start_hq() { start_site hq; }
+stop_hq() { stop_site hq; }
 hq_cli() { stop_hq; "$@"; local rc=$?; start_hq || not_ok "HQ server restarts"; return $rc; }
-msync() { # SITE: chancery sync with HQ
+msync() { # SITE: chancery sync with HQ, from the site's own network
 	# shellcheck disable=SC2046
-	"$CH" sync "${DIR[$1]}" --remote "$G" $(tlsopt "$1")
+	inns "$1" "$CH" sync "${DIR[$1]}" --remote "$G" $(tlsopt "$1")
 }
 log_bytes() { sed -n 's/^site logs: \([0-9]*\) bytes.*/\1/p' "$T/out" | head -1; }
 witnesses() { # SITE PEER: Witness items of PEER in SITE's own log
@@ -60,7 +46,7 @@ witnesses() { # SITE PEER: Witness items of PEER in SITE's own log
 }
 
 # ---- headquarters ----
-make_site nguyen.van.a:drafter tran.thi.b:head pham.thi.d:head || { not_ok "HQ site"; finish; }
+make_site nguyen.van.a:drafter tran.thi.b:head pham.thi.d:head an.ninh:security-officer || { not_ok "HQ site"; finish; }
 DIR[hq]=$S HQ=$S
 ADM=(--as admin.a --passphrase-file "$(pass admin.a)")
 for s in "${SITES[@]}"; do
@@ -79,7 +65,7 @@ start_hq || { not_ok "HQ's chanceryd starts"; finish; }
 for s in mission-a mission-b; do
 	DIR[$s]="$T/$s"
 	# shellcheck disable=SC2046
-	expect 0 "$s joins HQ over HTTPS" "$CH" join "${DIR[$s]}" --site-id "$s" --from "$G" --anchor "$INTRO" $(tlsopt "$s")
+	expect 0 "$s joins HQ over HTTPS" inns "$s" "$CH" join "${DIR[$s]}" --site-id "$s" --from "$G" --anchor "$INTRO" $(tlsopt "$s")
 done
 MA=${DIR[mission-a]} MB=${DIR[mission-b]}
 check "  mission-a keeps HQ's log, as verified, under refs/chancery/peers/hq/log" \
@@ -158,7 +144,7 @@ check "  reported as pulled" grep -q "pulled *refs/docs/$D4" "$T/out"
 DIR[mission-c]="$T/mission-c"
 # shellcheck disable=SC2046
 expect 0 "mission-c joins after the revocation" \
-	"$CH" join "${DIR[mission-c]}" --site-id mission-c --from "$G" --anchor "$INTRO" $(tlsopt mission-c)
+	inns mission-c "$CH" join "${DIR[mission-c]}" --site-id mission-c --from "$G" --anchor "$INTRO" $(tlsopt mission-c)
 check "  and takes D3, which she approved before it" test "$(git -C "$T/mission-c/repo.git" rev-parse -q --verify "refs/docs/$D3")" = \
 	"$(git -C "$HQ/repo.git" rev-parse "refs/docs/$D3")"
 check "  and keeps HQ's log" git -C "$T/mission-c/repo.git" rev-parse -q --verify refs/chancery/peers/hq/log
@@ -169,7 +155,7 @@ expect 0 "chancery verify passes at mission-b" "$CH" verify "$MB/repo.git"
 # at a copy of HQ that never took the revocation, with chancery
 act "$T/hq-old" "$DX" pham.thi.d approve || not_ok "the old copy: pham.thi.d approves DX"
 new=$(git -C "$T/hq-old/repo.git" rev-parse "refs/docs/$DX")
-gitc() { local n=$1; shift; GIT_SSL_CERT="$TLS/$n.pem" GIT_SSL_KEY="$TLS/$n.key" GIT_SSL_CAINFO="$CA" git "$@"; }
+gitc() { local n=$1; shift; inns "$n" env GIT_SSL_CERT="$TLS/$n.pem" GIT_SSL_KEY="$TLS/$n.key" GIT_SSL_CAINFO="$CA" git "$@"; }
 before=$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DX")
 gitc mission-a -C "$T/hq-old/repo.git" push "$G" "$new:refs/docs/$DX" >"$T/out" 2>&1
 check "her new step pushed to HQ is refused, rule D1 ($(grep -o 'D1[^)]*' "$T/out" | head -1 | cut -c1-160))" \
@@ -206,6 +192,44 @@ gitc mission-a -C "$MA/repo.git" push "$G" "$U:refs/chancery/peers/mission-a/log
 check "an unsigned entry on mission-a's log is refused at HQ (R3)" grep -q "R3" "$T/out"
 check "  HQ keeps mission-a's log where it was, or at its signed head" bash -c \
 	"h=\$(git -C '$HQ/repo.git' rev-parse refs/chancery/peers/mission-a/log); [ \"\$h\" = '$kept_a' ] || [ \"\$h\" = '$ha' ]"
+
+# ---- a spill at HQ reaches every mission in one sync round ----
+stop_hq
+{ cat "$CORPUS/chinh-phu-tin-292.txt"; echo; echo "Bản gửi ba phái đoàn $RANDOM$RANDOM."; } >"$T/ds.md"
+DS=$("$CH" doc create "$HQ" --as nguyen.van.a --title "Gửi ba phái đoàn, sẽ thu hồi" --type cong-van \
+	--file "$T/ds.md" --to mission-a,mission-b,mission-c --passphrase-file "$(pass nguyen.van.a)") &&
+	act "$HQ" "$DS" nguyen.van.a submit || not_ok "DS"
+start_hq || not_ok "HQ restarts"
+DSBLOB=$(git -C "$HQ/repo.git" rev-parse "refs/docs/$DS:document.md")
+for m in mission-a mission-b mission-c; do
+	expect 0 "$m syncs and takes DS" msync "$m"
+	check "  $m holds DS" git -C "${DIR[$m]}/repo.git" rev-parse -q --verify "refs/docs/$DS"
+done
+expect 0 "HQ's security officer spills DS" hq_cli "$CH" spill "$HQ" "$DS" --as an.ninh \
+	--reason "Phát hiện thông tin mật sau khi gửi" --passphrase-file "$(pass an.ninh)"
+SPILL=$(git -C "$HQ/repo.git" rev-parse refs/chancery/spills)
+sec_page() { # the security officer's page at HQ, in English, from HQ's own network
+	inns hq curl -s --cacert "$CA" -c "$T/jar.sec" -o /dev/null -H 'Accept-Language: en' \
+		"$(url hq)/login" --data-urlencode "id=an.ninh" \
+		--data-urlencode "password=$(cat "$T/pass/an.ninh.login")" &&
+		inns hq curl -s --cacert "$CA" -b "$T/jar.sec" -o "$T/sec.html" -w '%{http_code}' "$(url hq)/security"
+}
+spill_row() { grep "<tr class=\"spill-ack\" data-doc=\"$DS\" data-site=\"$1\">" "$T/sec.html" | head -1; }
+code=$(sec_page)
+check "HQ's security page lists the spill ($code), no mission has applied it yet" \
+	bash -c "[ '$code' = 200 ] && ! grep -q 'data-doc=\"$DS\".*class=\"applied\"' '$T/sec.html'"
+for m in mission-a mission-b mission-c; do
+	expect 0 "$m: one sync round" msync "$m"
+	check "  $m withdrew DS (its ref is gone)" \
+		bash -c "! git -C '${DIR[$m]}/repo.git' rev-parse -q --verify 'refs/docs/$DS'"
+	check "  and purged its text's blob (its own text, no other document's)" bash -c "! git -C '${DIR[$m]}/repo.git' cat-file -e '$DSBLOB' 2>/dev/null"
+	check "  $m's log acknowledges HQ's spill list" bash -c \
+		"git -C '${DIR[$m]}/repo.git' log --format=%B refs/chancery/log | grep -q '^Chancery-Log-Spills: [0-9a-f]* $SPILL\$'"
+done
+code=$(sec_page)
+for m in mission-a mission-b mission-c; do
+	check "HQ's security page: $m applied the spill ($code)" grep -q 'class="applied"' <<<"$(spill_row "$m")"
+done
 
 # ---- HQ forks its log (stock git, its own site key) ----
 expect 0 "mission-b syncs (holds HQ's log at H0)" msync mission-b
@@ -254,17 +278,11 @@ check "  mission-b's security log has it" grep -q '"rule":"R6"' "$MB/state/secur
 MC=${DIR[mission-c]}
 expect 0 "mission-c syncs with the forked HQ: it takes F (which extends what it kept)" msync mission-c
 check "  it keeps F" test "$(git -C "$MC/repo.git" rev-parse refs/chancery/peers/hq/log)" = "$F"
-PORT[mission-a]=$((20000 + RANDOM % 20000))
-"$CHD" "$MA" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \
-	--port "${PORT[mission-a]}" >>"$T/ma.out" 2>>"$T/ma.log" &
-PID[mission-a]=$!
-for i in $(seq 100); do
-	curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:${PORT[mission-a]}/login" && break
-	sleep 0.1
-done
+DIR[mission-a]=$MA
+start_site mission-a || not_ok "mission-a's chanceryd starts in its namespace"
 # shellcheck disable=SC2046
-expect 1 "mission-c syncs with mission-a's own server: the fork (exit 1)" \
-	"$CH" sync "$MC" --remote "https://127.0.0.1:${PORT[mission-a]}/git/mission-a.git" $(tlsopt mission-c)
+expect 1 "mission-c syncs with mission-a's own server, across their network: the fork (exit 1)" \
+	inns mission-c "$CH" sync "$MC" --remote "$(url mission-a)/git/mission-a.git" $(tlsopt mission-c)
 sed 's/^/#   /' "$T/out" | grep fork | head -2
 check "  naming both heads" bash -c "grep 'fork: hq' '$T/out' | grep -q '$H1' && grep 'fork: hq' '$T/out' | grep -q '$F'"
 check "  mission-a's security log has it too (its server took mission-c's log, which countersigns F)" \
