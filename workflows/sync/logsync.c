@@ -386,6 +386,20 @@ static int witness(ch_logsync_result *out, ch_site *site, const char *peer, cons
 
 /* One log of `whose` at `head`. `direct`: the sender's own log (it must
  * extend what we keep); else relayed. */
+/* Whether two heads of a site's log carry the same site.asc (the tree is
+ * exactly that file, the same in every entry: the tree ids say it). */
+static int same_key(git_repository *a, const git_oid *ha, git_repository *b, const git_oid *hb)
+{
+	git_commit *ca = NULL, *cb = NULL;
+	int same;
+
+	same = git_commit_lookup(&ca, a, ha) == 0 && git_commit_lookup(&cb, b, hb) == 0 &&
+	       git_oid_equal(git_commit_tree_id(ca), git_commit_tree_id(cb));
+	git_commit_free(ca);
+	git_commit_free(cb);
+	return same;
+}
+
 static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
                     git_repository *src, const char *peer, const char *door, const char *whose,
                     const git_oid *head, int direct, int do_witness)
@@ -422,6 +436,16 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		line(out, "refused log: the log %s names as %s's is site %s's", peer, whose, log.site);
 		out->forks++;
 		ch_gate_event(site, door, peer, "R2", "a site log under another site's name");
+		goto done;
+	}
+	if (has_kept && !same_key(site->repo, &kept, src, head)) {
+		/* not a fork of that site's log: a log under another key, made by
+		 * whoever sent it (the key is pinned by the first entry kept) */
+		line(out, "refused log: the log %s sends as %s's is signed by another key than the "
+		     "log of %s kept here (%.12s): a forgery, not %s's", peer, whose, whose,
+		     git_oid_tostr_s(&kept), whose);
+		out->forks++;
+		ch_gate_event(site, door, peer, "R3", "a site log under another key");
 		goto done;
 	}
 	if (has_kept && ch_log_extends(src, &kept, head) == 1) {
