@@ -13,6 +13,7 @@
 
 #include "workflows/format.h"
 #include "workflows/sitelog.h"
+#include "util/strv.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -608,6 +609,44 @@ uint64_t ch_log_witnessed(const ch_log *log, const char *site, git_oid *head)
 			}
 		}
 	return best;
+}
+
+int ch_log_before_revocation(const ch_log *hq, uint64_t rev, ch_log_find_fn find,
+                             ch_log_step_at_fn at, void *ctx, const ch_log **by,
+                             uint64_t *by_seq)
+{
+	const ch_log *other;
+	ch_strv seen = CH_STRV_INIT;
+	uint64_t sp = at(hq, ctx), x, e;
+	size_t k;
+	int valid = 0;
+
+	*by = hq;
+	*by_seq = sp;
+	if (sp && sp < rev)
+		return 1;
+	/* a log of another site that hq witnessed before the revocation */
+	for (e = rev - 1; e > 0 && e <= hq->n && !valid; e--) {
+		const ch_log_entry *ent = &hq->v[e - 1];
+
+		for (k = 0; k < ent->n && !valid; k++) {
+			const ch_log_item *it = &ent->items[k];
+
+			if (it->kind != CH_LOG_WITNESS || ch_strv_contains(&seen, it->peer))
+				continue;
+			ch_strv_push(&seen, it->peer); /* its newest witness before rev */
+			if (!(other = find(it->peer, ctx)) || !it->peer_seq || it->peer_seq > other->n ||
+			    !git_oid_equal(&other->v[it->peer_seq - 1].id, &it->peer_head))
+				continue;
+			if ((x = at(other, ctx)) && x <= it->peer_seq) {
+				*by = other;
+				*by_seq = x;
+				valid = 1;
+			}
+		}
+	}
+	ch_strv_free(&seen);
+	return valid;
 }
 
 int ch_log_extends(git_repository *repo, const git_oid *a, const git_oid *b)

@@ -119,6 +119,19 @@ uint64_t ch_log_policy_position(const ch_log *log, git_repository *repo,
  * head; 0 if none. */
 uint64_t ch_log_witnessed(const ch_log *log, const char *site, git_oid *head);
 
+/* D1 at a log position, the one rule (docs/format.md): the revocation takes
+ * effect at entry `rev` of `hq`, the log of the site whose policy revoked.
+ * A step is before it when `at` places it in hq at an earlier entry, or in
+ * another site's log (found by `find`, loaded and checked) at or before a
+ * head of that log hq witnessed at an earlier entry. 1 and *by, *by_seq
+ * (the log that shows it, the step's position there) when it is; 0 when
+ * not (*by = hq, *by_seq the step's position in hq, 0 if none). */
+typedef const ch_log *(*ch_log_find_fn)(const char *site, void *ctx);
+typedef uint64_t (*ch_log_step_at_fn)(const ch_log *log, void *ctx);
+int ch_log_before_revocation(const ch_log *hq, uint64_t rev, ch_log_find_fn find,
+                             ch_log_step_at_fn at, void *ctx, const ch_log **by,
+                             uint64_t *by_seq);
+
 /* Whether log head `b` extends `a` (a == b or a is an ancestor of b on
  * the log's chain): 1 yes, 0 no (a fork when neither extends the other). */
 int ch_log_extends(git_repository *repo, const git_oid *a, const git_oid *b);

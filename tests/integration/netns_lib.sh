@@ -68,6 +68,8 @@ inns() {
 	if [ "$NETNS" = 1 ]; then ip netns exec "${NS[$s]}" "$@"; else "$@"; fi
 }
 url() { echo "https://${ADDR[$1]}:${PORT[$1]}"; }
+fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; } # a certificate's, for sites.json
+tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }  # SITE's client certificate
 # the server certificates' names for tls-demo.sh, one per site
 srv_certs() { local i=1 s; for s in "${SITES[@]}"; do echo "srv-$s@10.77.0.$i,127.77.0.$i"; i=$((i + 1)); done; }
 

@@ -27,8 +27,6 @@ SITES=(hq mission-a mission-b mission-c)
 	"srv-hq@10.77.0.1,127.77.0.1" "srv-mission-a@10.77.0.2,127.77.0.2" \
 	"srv-mission-b@10.77.0.3,127.77.0.3" "srv-mission-c@10.77.0.4,127.77.0.4" >/dev/null ||
 	{ not_ok "certificates"; finish; }
-fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
-tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
 
 # The command line writes as root; the server's network process runs as
 # the site's own user (chancery-SITE) and is handed repo.git when it starts: HQ-side steps are taken

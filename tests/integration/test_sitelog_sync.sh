@@ -30,8 +30,6 @@ SITES=(hq mission-a mission-b mission-c)
 # shellcheck disable=SC2046
 "$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b mission-c $(srv_certs) >/dev/null ||
 	{ not_ok "certificates"; finish; }
-fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
-tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
 G="$(url hq)/git/hq.git"
 start_hq() { start_site hq; }
 stop_hq() { stop_site hq; }

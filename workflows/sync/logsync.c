@@ -696,6 +696,28 @@ static int first_revoking(git_oid *out, git_repository *repo, const git_oid *hea
 	}
 }
 
+typedef struct {
+	ch_logsync_cache *cache;
+	ch_site *site;
+	git_repository *repo;
+	const char *ref;
+	const git_oid *step, *head;
+} lrev;
+
+static const ch_log *lrev_find(const char *site, void *ctx)
+{
+	lrev *r = ctx;
+
+	return held_log(r->cache, r->site, r->repo, site);
+}
+
+static uint64_t lrev_at(const ch_log *log, void *ctx)
+{
+	lrev *r = ctx;
+
+	return ch_log_doc_position(log, r->repo, r->ref, r->step, r->head);
+}
+
 int ch_logsync_before_revocation(ch_logsync_cache **cache, ch_buf *why, ch_site *site,
                                  git_repository *repo, const git_oid *policy_head,
                                  const char *ref, const git_oid *step, const git_oid *head,
@@ -703,11 +725,10 @@ int ch_logsync_before_revocation(ch_logsync_cache **cache, ch_buf *why, ch_site 
 {
 	const ch_policy *pol;
 	ch_policy *owned = NULL;
-	const ch_log *hq, *other;
+	const ch_log *hq, *by;
 	git_oid revoking;
-	uint64_t y, x, xd, s;
-	size_t i, k;
-	ch_strv seen = CH_STRV_INIT;
+	uint64_t y, at;
+	lrev r;
 	int error, valid = 0;
 
 	if (!*cache)
@@ -727,36 +748,14 @@ int ch_logsync_before_revocation(ch_logsync_cache **cache, ch_buf *why, ch_site 
 		              git_oid_tostr_s(&revoking));
 		goto done;
 	}
-	xd = ch_log_doc_position(hq, repo, ref, step, head);
-	if (xd && xd < y) {
-		valid = 1;
-		goto done;
-	}
-	/* a log of another site that headquarters witnessed before y */
-	for (i = y - 1; i > 0 && !valid; i--) {
-		const ch_log_entry *e = &hq->v[i - 1];
-
-		for (k = 0; k < e->n && !valid; k++) {
-			const ch_log_item *it = &e->items[k];
-
-			if (it->kind != CH_LOG_WITNESS || ch_strv_contains(&seen, it->peer))
-				continue;
-			ch_strv_push(&seen, it->peer); /* the newest witness of it before y */
-			s = it->peer_seq;
-			if (!(other = held_log(*cache, site, repo, it->peer)) || s == 0 || s > other->n ||
-			    !git_oid_equal(&other->v[s - 1].id, &it->peer_head))
-				continue;
-			x = ch_log_doc_position(other, repo, ref, step, head);
-			valid = x && x <= s;
-		}
-	}
+	r = (lrev){ *cache, site, repo, ref, step, head };
+	valid = ch_log_before_revocation(hq, y, lrev_find, lrev_at, &r, &by, &at);
 	if (!valid)
 		ch_buf_printf(why, "; %s's log records the revoking policy %.12s at entry %llu and "
 		              "the step %s, and no log it witnessed before that shows the step",
 		              pol->site, git_oid_tostr_s(&revoking), (unsigned long long)y,
-		              xd ? "only later" : "not at all");
+		              at ? "only later" : "not at all");
 done:
-	ch_strv_free(&seen);
 	ch_policy_free(owned);
 	return error < 0 ? error : valid;
 }

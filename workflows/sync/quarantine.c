@@ -1180,41 +1180,25 @@ static int fsync_path(const char *path, int dir)
 	return rc < 0 ? ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno)) : 0;
 }
 
-/* Copy into the site exactly the objects the moving heads reach (not
- * what their old heads reach), as one pack, durable before any ref moves.
- * Junk that a peer slipped into its pack stays in quarantine. */
-static int migrate(judge *j, item *items, size_t n)
+int ch_quarantine_pack_into(ch_site *site, git_repository *src, git_revwalk *walk)
 {
 	git_packbuilder *pb = NULL;
-	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
 	ch_buf dir = CH_BUF_INIT, file = CH_BUF_INIT;
-	size_t i, pushed = 0;
 	int error = 0;
 
-	if (git_packbuilder_new(&pb, j->repo) < 0 || git_revwalk_new(&walk, j->repo) < 0) {
+	if (git_packbuilder_new(&pb, src) < 0) {
 		error = git_fail(CH_EIO, "cannot start the pack for the site");
 		goto done;
 	}
 	git_packbuilder_set_threads(pb, 1);
-	for (i = 0; i < n; i++) {
-		if (!moving(&items[i]))
-			continue;
-		if (git_revwalk_push(walk, &items[i].u->new_id) < 0 ||
-		    (items[i].has_local && git_revwalk_hide(walk, &items[i].local) < 0)) {
-			error = git_fail(CH_EIO, "cannot walk the accepted commits");
-			goto done;
-		}
-		pushed++;
-	}
-	if (!pushed)
-		goto done;
 	if (git_packbuilder_insert_walk(pb, walk) < 0) {
 		error = git_fail(CH_EIO, "cannot collect the accepted objects");
 		goto done;
 	}
 	if (git_packbuilder_object_count(pb) == 0)
 		goto done;
-	ch_buf_printf(&dir, "%s/objects/pack", j->q->site->repo_path);
+	ch_buf_printf(&dir, "%s/objects/pack", site->repo_path);
 	if (git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL) < 0) {
 		error = git_fail(CH_EIO, "cannot write the accepted objects into the site");
 		goto done;
@@ -1227,12 +1211,41 @@ static int migrate(judge *j, item *items, size_t n)
 	ch_buf_puts(&file, ".idx");
 	if ((error = fsync_path(file.ptr, 0)) < 0 || (error = fsync_path(dir.ptr, 1)) < 0)
 		goto done;
-	git_odb_refresh(j->site_odb);
+	if (git_repository_odb(&odb, site->repo) == 0)
+		git_odb_refresh(odb);
 done:
-	git_revwalk_free(walk);
+	git_odb_free(odb);
 	git_packbuilder_free(pb);
 	ch_buf_dispose(&dir);
 	ch_buf_dispose(&file);
+	return error;
+}
+
+/* Copy into the site exactly the objects the moving heads reach (not
+ * what their old heads reach), as one pack, durable before any ref moves.
+ * Junk that a peer slipped into its pack stays in quarantine. */
+static int migrate(judge *j, item *items, size_t n)
+{
+	git_revwalk *walk = NULL;
+	size_t i, pushed = 0;
+	int error = 0;
+
+	if (git_revwalk_new(&walk, j->repo) < 0)
+		return git_fail(CH_EIO, "cannot walk the accepted commits");
+	for (i = 0; i < n; i++) {
+		if (!moving(&items[i]))
+			continue;
+		if (git_revwalk_push(walk, &items[i].u->new_id) < 0 ||
+		    (items[i].has_local && git_revwalk_hide(walk, &items[i].local) < 0)) {
+			error = git_fail(CH_EIO, "cannot walk the accepted commits");
+			goto done;
+		}
+		pushed++;
+	}
+	if (pushed && (error = ch_quarantine_pack_into(j->q->site, j->repo, walk)) == 0)
+		git_odb_refresh(j->site_odb);
+done:
+	git_revwalk_free(walk);
 	return error;
 }
 

@@ -127,4 +127,9 @@ void ch_quarantine_free(ch_quarantine *q);
 /* The name of a status ("accepted", "unchanged", ...). */
 const char *ch_qstatus_name(ch_qstatus s);
 
+/* Copy into the site what `walk` (over `src`) reaches, as one pack,
+ * flushed with its index and directory before the caller moves a ref
+ * (the quarantine's own migrate; the spill list's take). */
+int ch_quarantine_pack_into(ch_site *site, git_repository *src, git_revwalk *walk);
+
 #endif

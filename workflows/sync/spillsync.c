@@ -96,58 +96,20 @@ int ch_spillsync_sweep(ch_site *site, ch_strv *purged, ch_strv *failed)
 
 /* ---- taking a peer's list ---- */
 
-static int fsync_path(const char *path, int dir)
-{
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno));
-	rc = fsync(fd);
-	close(fd);
-	return rc < 0 ? ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno)) : 0;
-}
-
 /* Copy into the site exactly what `head` reaches and `local` (if any)
- * does not, as one pack, durable before the ref moves (as the
- * quarantine's own migrate does for documents). */
+ * does not, durable before the ref moves. */
 static int copy_objects(ch_site *site, git_repository *qrepo, const git_oid *head,
                         const git_oid *local)
 {
-	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
-	git_odb *odb = NULL;
-	ch_buf dir = CH_BUF_INIT, file = CH_BUF_INIT;
-	int error = 0;
+	int error;
 
-	if (git_packbuilder_new(&pb, qrepo) < 0 || git_revwalk_new(&walk, qrepo) < 0 ||
-	    git_revwalk_push(walk, head) < 0 || (local && git_revwalk_hide(walk, local) < 0) ||
-	    git_packbuilder_insert_walk(pb, walk) < 0) {
+	if (git_revwalk_new(&walk, qrepo) < 0 || git_revwalk_push(walk, head) < 0 ||
+	    (local && git_revwalk_hide(walk, local) < 0))
 		error = git_fail("cannot collect the spill list's objects");
-		goto done;
-	}
-	git_packbuilder_set_threads(pb, 1);
-	if (git_packbuilder_object_count(pb) == 0)
-		goto done;
-	ch_buf_printf(&dir, "%s/objects/pack", site->repo_path);
-	if (git_packbuilder_write(pb, dir.ptr, 0, NULL, NULL) < 0) {
-		error = git_fail("cannot write the spill list's objects into the site");
-		goto done;
-	}
-	ch_buf_printf(&file, "%s/pack-%s.pack", dir.ptr, git_packbuilder_name(pb));
-	if ((error = fsync_path(file.ptr, 0)) < 0)
-		goto done;
-	ch_buf_truncate(&file, file.size - 5);
-	ch_buf_puts(&file, ".idx");
-	if ((error = fsync_path(file.ptr, 0)) < 0 || (error = fsync_path(dir.ptr, 1)) < 0)
-		goto done;
-	if (git_repository_odb(&odb, site->repo) == 0)
-		git_odb_refresh(odb);
-done:
-	git_odb_free(odb);
+	else
+		error = ch_quarantine_pack_into(site, qrepo, walk);
 	git_revwalk_free(walk);
-	git_packbuilder_free(pb);
-	ch_buf_dispose(&dir);
-	ch_buf_dispose(&file);
 	return error;
 }
 

@@ -457,56 +457,52 @@ static long log_index_of(const ch_vlogs *L, const char *site)
 	return -1;
 }
 
-/* The rule of the doors (logsync.c, ch_logsync_before_revocation): the
- * revocation takes effect at its entry in the log of the site whose policy
- * made it (headquarters). A step is before it when that log records the
- * step at an earlier entry, or when it witnessed, at an earlier entry, a
- * head of another site's log that records the step. A mission's own log
- * alone never places a step before a revocation it had not yet taken. */
+typedef struct {
+	const ch_vlogs *L;
+	const uint64_t *pos;
+	size_t n, i;
+} vrev;
+
+static const ch_log *vrev_find(const char *site, void *ctx)
+{
+	const vrev *r = ctx;
+	long l = log_index_of(r->L, site);
+
+	return l < 0 ? NULL : &r->L->v[l].log;
+}
+
+static uint64_t vrev_at(const ch_log *log, void *ctx)
+{
+	const vrev *r = ctx;
+	size_t l = (size_t)((const ch_vlog *)(const void *)log - r->L->v);
+
+	return r->pos[l * r->n + r->i]; /* (log is &L->v[l].log, its first member) */
+}
+
+/* The one rule (ch_log_before_revocation), over the logs held here. */
 int ch_vlogs_before_revocation(const ch_vlogs *L, git_repository *repo, const uint64_t *pos,
                                size_t n, size_t i, const git_oid *revoking, const char *hq,
                                ch_vlog_where *where)
 {
-	const ch_log *H;
-	long h = log_index_of(L, hq), o;
-	uint64_t y, sp, x;
-	ch_strv seen = CH_STRV_INIT;
-	size_t e, k;
-	int valid = 0;
+	vrev r = { L, pos, n, i };
+	const ch_log *by;
+	long h = log_index_of(L, hq);
+	uint64_t y, at;
+	int valid;
 
 	memset(where, 0, sizeof(*where));
 	if (h < 0)
 		return -1; /* no log of headquarters held: the rule without logs */
-	H = &L->v[h].log;
 	where->log = (size_t)h;
-	where->step_seq = sp = pos[(size_t)h * n + i];
-	where->rev_seq = y = ch_log_policy_position(H, repo, revoking);
-	if (!y || (y == 1 && sp == 1))
+	where->step_seq = pos[(size_t)h * n + i];
+	where->rev_seq = y = ch_log_policy_position(&L->v[h].log, repo, revoking);
+	if (!y || (y == 1 && where->step_seq == 1))
 		return -1; /* a log begun after both: it cannot order them */
-	if (sp && sp < y)
-		return 1;
-	for (e = y - 1; e > 0 && !valid; e--) {
-		const ch_log_entry *ent = &H->v[e - 1];
-
-		for (k = 0; k < ent->n && !valid; k++) {
-			const ch_log_item *it = &ent->items[k];
-
-			if (it->kind != CH_LOG_WITNESS || ch_strv_contains(&seen, it->peer))
-				continue;
-			ch_strv_push(&seen, it->peer); /* its newest witness before y */
-			if ((o = log_index_of(L, it->peer)) < 0 || !it->peer_seq ||
-			    it->peer_seq > L->v[o].log.n ||
-			    !git_oid_equal(&L->v[o].log.v[it->peer_seq - 1].id, &it->peer_head))
-				continue;
-			x = pos[(size_t)o * n + i];
-			if (x && x <= it->peer_seq) {
-				where->log = (size_t)o;
-				where->step_seq = x;
-				valid = 1;
-			}
-		}
+	valid = ch_log_before_revocation(&L->v[h].log, y, vrev_find, vrev_at, &r, &by, &at);
+	if (valid) {
+		where->log = (size_t)((const ch_vlog *)(const void *)by - L->v);
+		where->step_seq = at;
 	}
-	ch_strv_free(&seen);
 	return valid;
 }
 
