@@ -24,6 +24,7 @@
 
 #define SIGNER_SIGNS_PER_MINUTE 30
 #define SIGNER_KEYGENS_PER_HOUR 30
+#define SIGNER_LOG_FACTOR 40 /* site log entries: 1,200 a minute */
 #define SIGNER_PEOPLE 4096 /* people tracked; the longest idle is forgotten */
 
 typedef struct {
@@ -49,8 +50,10 @@ static unsigned signs_per_minute(void)
 	return SIGNER_SIGNS_PER_MINUTE;
 }
 
-/* 1 if `person` may sign once more now (counted), 0 if over the rate. */
-static int sign_allowed(const char *person, time_t now)
+/* 1 if `person` may sign once more now (counted), 0 if over the rate
+ * (times `factor`: the site log's entries, one per accepted update, are
+ * allowed SIGNER_LOG_FACTOR times a person's rate). */
+static int sign_allowed(const char *person, time_t now, unsigned factor)
 {
 	size_t i, slot = 0;
 
@@ -70,7 +73,7 @@ static int sign_allowed(const char *person, time_t now)
 		rates[slot].window = now;
 		rates[slot].n = 0;
 	}
-	return ++rates[slot].n <= signs_per_minute();
+	return ++rates[slot].n <= signs_per_minute() * factor;
 }
 
 static int keygen_allowed(time_t now)
@@ -95,6 +98,15 @@ static int reply_err(int fd, int code, const char *msg)
  * the key is no oracle for steps or anything else. No passphrase (the
  * key has none: this home's permissions protect it), no person's rate:
  * one entry follows each accepted update. */
+static int reply_sig(int fd, int error, const ch_buf *sig)
+{
+	const void *f[1] = { sig->ptr };
+	size_t l[1] = { sig->size };
+
+	return error < 0 ? reply_err(fd, error, ch_error_last()) :
+	                   ch_ipc_send(fd, CH_IPC_OK, 0, 1, f, l);
+}
+
 static int handle_log_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 {
 	ch_buf sig = CH_BUF_INIT;
@@ -102,15 +114,11 @@ static int handle_log_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 
 	if (m->flen[1] != 0)
 		return ch_error_setc(CH_EINVALID, "signer: malformed log sign request");
-	if ((error = ch_site_reload_config(site)) < 0 ||
-	    (error = ch_log_sign_guarded(&sig, site, m->field[2], m->flen[2], 0)) < 0) {
-		error = reply_err(fd, error, ch_error_last());
-	} else {
-		const void *f[1] = { sig.ptr };
-		size_t l[1] = { sig.size };
-
-		error = ch_ipc_send(fd, CH_IPC_OK, 0, 1, f, l);
-	}
+	if (!sign_allowed(CH_LOG_SIGNER, time(NULL), SIGNER_LOG_FACTOR))
+		return reply_err(fd, CH_EDENIED, "too many site log entries asked for: wait a minute");
+	if ((error = ch_site_reload_config(site)) == 0)
+		error = ch_log_sign_guarded(&sig, site, m->field[2], m->flen[2], 0);
+	error = reply_sig(fd, error, &sig);
 	ch_buf_dispose(&sig);
 	return error;
 }
@@ -127,21 +135,14 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 	if (m->flen[0] != strlen(person) || !ch_valid_person_id(person) ||
 	    m->flen[1] != strlen(pass) || !m->flen[1])
 		return ch_error_setc(CH_EINVALID, "signer: malformed sign request");
-	if (!sign_allowed(person, time(NULL)))
+	if (!sign_allowed(person, time(NULL), 1))
 		return reply_err(fd, CH_EDENIED, "too many signatures asked for this person: wait a "
 		                 "minute");
 	/* site.json may have gained people since start: read it again. */
-	if ((error = ch_site_reload_config(site)) < 0 ||
-	    (error = ch_site_signer(&key, site, person)) < 0 ||
-	    (error = ch_keyguard_sign(&sig, site, person, &key, pass, m->field[2],
-	                              m->flen[2])) < 0) {
-		error = reply_err(fd, error, ch_error_last());
-	} else {
-		const void *f[1] = { sig.ptr };
-		size_t l[1] = { sig.size };
-
-		error = ch_ipc_send(fd, CH_IPC_OK, 0, 1, f, l);
-	}
+	if ((error = ch_site_reload_config(site)) == 0 &&
+	    (error = ch_site_signer(&key, site, person)) == 0)
+		error = ch_keyguard_sign(&sig, site, person, &key, pass, m->field[2], m->flen[2]);
+	error = reply_sig(fd, error, &sig);
 	ch_buf_dispose(&sig);
 	return error;
 }
