@@ -554,13 +554,33 @@ static int add_encryption_subkey(gpgme_ctx_t ctx, const char *fpr, const char *a
 	return 0;
 }
 
+/* A primary key for uid that signs and certifies, without expiry (FORCE:
+ * keys are told apart by fingerprint); its fingerprint. */
+static int create_primary(char fpr[41], gpgme_ctx_t ctx, const char *uid, const char *algo,
+                          unsigned int extra)
+{
+	gpgme_genkey_result_t res;
+	gpgme_error_t err;
+	int error;
+
+	err = gpgme_op_createkey(ctx, uid, algo, 0, 0, NULL, GPGME_CREATE_SIGN |
+	                         GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE | extra);
+	if (err) {
+		error = gpgme_fail(err, "cannot create the key");
+		ch_error_prefix("%s: ", uid);
+		return error;
+	}
+	res = gpgme_op_genkey_result(ctx);
+	if (!res || !res->fpr)
+		return ch_error_setc(CH_EIO, "%s: gpg created no key", uid);
+	return normalize_hex40(fpr, res->fpr, "new key fingerprint");
+}
+
 int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
                            const char *email, const char *algo, const char *passphrase)
 {
 	ch_buf uid = CH_BUF_INIT;
-	gpgme_genkey_result_t res;
 	gpgme_ctx_t ctx;
-	gpgme_error_t err;
 	char fpr[41];
 	int error;
 
@@ -579,21 +599,9 @@ int ch_keystore_create_key(ch_keyinfo *out, ch_keystore *ks, const char *name,
 	 * encryption subkey (add_encryption_subkey). FORCE: a person may hold
 	 * several keys over the years (a lost passphrase means a new key);
 	 * keys are told apart by fingerprint. */
-	err = gpgme_op_createkey(ctx, uid.ptr, algo, 0, 0, NULL,
-	                         GPGME_CREATE_SIGN | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE);
+	error = create_primary(fpr, ctx, uid.ptr, algo, 0);
 	gpgme_set_passphrase_cb(ctx, NULL, NULL);
-	if (err) {
-		error = gpgme_fail(err, "cannot create the key");
-		ch_error_prefix("%s: ", uid.ptr);
-		goto done;
-	}
-	res = gpgme_op_genkey_result(ctx);
-	if (!res || !res->fpr) {
-		error = ch_error_setc(CH_EIO, "%s: gpg created no key", uid.ptr);
-		goto done;
-	}
-	if ((error = normalize_hex40(fpr, res->fpr, "new key fingerprint")) < 0 ||
-	    (error = add_encryption_subkey(ctx, fpr, algo, passphrase)) < 0)
+	if (error < 0 || (error = add_encryption_subkey(ctx, fpr, algo, passphrase)) < 0)
 		goto done;
 	error = ch_keystore_find(out, ks, fpr);
 done:
@@ -609,9 +617,7 @@ int ch_keystore_create_machine_key(ch_keyinfo *out, ch_keystore *ks, const char 
                                    const char *email)
 {
 	ch_buf uid = CH_BUF_INIT;
-	gpgme_genkey_result_t res;
 	gpgme_ctx_t ctx;
-	gpgme_error_t err;
 	char fpr[41];
 	int error;
 
@@ -619,19 +625,7 @@ int ch_keystore_create_machine_key(ch_keyinfo *out, ch_keystore *ks, const char 
 	    (error = gpg_context(&ctx, ks)) < 0)
 		return error;
 	ch_buf_printf(&uid, "%s <%s>", name, email);
-	err = gpgme_op_createkey(ctx, uid.ptr, "ed25519", 0, 0, NULL,
-	                         GPGME_CREATE_SIGN | GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE |
-	                         GPGME_CREATE_NOPASSWD);
-	if (err) {
-		error = gpgme_fail(err, "cannot create the site key");
-		goto done;
-	}
-	res = gpgme_op_genkey_result(ctx);
-	if (!res || !res->fpr) {
-		error = ch_error_setc(CH_EIO, "%s: gpg created no key", uid.ptr);
-		goto done;
-	}
-	if ((error = normalize_hex40(fpr, res->fpr, "new key fingerprint")) < 0)
+	if ((error = create_primary(fpr, ctx, uid.ptr, "ed25519", GPGME_CREATE_NOPASSWD)) < 0)
 		goto done;
 	error = ch_keystore_find(out, ks, fpr);
 done:
