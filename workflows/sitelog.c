@@ -438,7 +438,21 @@ static int load_entry(ch_log_entry *e, char site[65], git_repository *repo, cons
 	return 0;
 }
 
+static int load_log(ch_log *out, git_repository *repo, const git_oid *head, const char *want_fpr,
+                    int verify);
+
 int ch_log_load(ch_log *out, git_repository *repo, const git_oid *head, const char *want_fpr)
+{
+	return load_log(out, repo, head, want_fpr, 1);
+}
+
+int ch_log_read(ch_log *out, git_repository *repo, const git_oid *head)
+{
+	return load_log(out, repo, head, NULL, 0);
+}
+
+static int load_log(ch_log *out, git_repository *repo, const git_oid *head, const char *want_fpr,
+                    int verify)
 {
 	git_commit *c = NULL, *p = NULL;
 	ch_pgp_keyring *kr = NULL;
@@ -508,7 +522,7 @@ int ch_log_load(ch_log *out, git_repository *repo, const git_oid *head, const ch
 		                      "names %s", out->site, out->key_fpr, want_fpr);
 		goto done;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; verify && i < n; i++)
 		if ((error = check_sig(repo, &rev[i].id, kr)) < 0)
 			goto done;
 	out->v = ch_calloc(n, sizeof(*out->v));
@@ -529,7 +543,7 @@ done:
 	return error;
 }
 
-int ch_log_load_ref(ch_log *out, git_repository *repo, const char *ref)
+static int load_ref(ch_log *out, git_repository *repo, const char *ref, int verify)
 {
 	git_oid head;
 	int rc = git_reference_name_to_id(&head, repo, ref ? ref : CH_LOG_REF);
@@ -539,7 +553,17 @@ int ch_log_load_ref(ch_log *out, git_repository *repo, const char *ref)
 		return ch_error_setc(CH_ENOTFOUND, "no log at %s", ref ? ref : CH_LOG_REF);
 	if (rc < 0)
 		return git_fail(CH_EIO, "cannot read the log's ref");
-	return ch_log_load(out, repo, &head, NULL);
+	return load_log(out, repo, &head, NULL, verify);
+}
+
+int ch_log_load_ref(ch_log *out, git_repository *repo, const char *ref)
+{
+	return load_ref(out, repo, ref, 1);
+}
+
+int ch_log_read_ref(ch_log *out, git_repository *repo, const char *ref)
+{
+	return load_ref(out, repo, ref, 0);
 }
 
 /* ------------------------------------------------------------------ */

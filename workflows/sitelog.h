@@ -103,6 +103,14 @@ void ch_log_message(ch_buf *out, const char *site_id, uint64_t seq, int64_t when
 int ch_log_load(ch_log *out, git_repository *repo, const git_oid *head, const char *want_fpr);
 /* The site's own log at CH_LOG_REF; CH_ENOTFOUND when it has none yet. */
 int ch_log_load_ref(ch_log *out, git_repository *repo, const char *ref);
+/* The same without checking the entries' signatures (R3), for a log this
+ * site verified when it stored it (its own; a peer's under
+ * refs/chancery/peers/, stored only after ch_log_load): every entry
+ * parsed and the chain's shape and times checked, at a fraction of the
+ * cost (one ed25519 verification an entry saved). Never for a log that
+ * arrives, nor in the verifier. */
+int ch_log_read(ch_log *out, git_repository *repo, const git_oid *head);
+int ch_log_read_ref(ch_log *out, git_repository *repo, const char *ref);
 void ch_log_dispose(ch_log *log);
 
 /* The first entry (seq) recording this commitment; 0 if none. */

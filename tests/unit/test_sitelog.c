@@ -230,6 +230,10 @@ static void test_forged_entry(void **state)
 		fail_msg("%s", ch_error_last());
 	assert_non_null(strstr(ch_error_last(), "R3"));
 	assert_non_null(strstr(ch_error_last(), "not signed"));
+	/* ch_log_read, for logs verified when stored, checks the shape only */
+	assert_int_equal(ch_log_read(&log, f->site->repo, &forged), 0);
+	assert_int_equal(log.n, 2);
+	ch_log_dispose(&log);
 	git_commit_free(c);
 	ch_buf_dispose(&text);
 }

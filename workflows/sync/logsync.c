@@ -357,7 +357,7 @@ static int witness(ch_logsync_result *out, ch_site *site, const char *peer, cons
 	uint64_t ws = 0;
 	int error;
 
-	if ((error = ch_log_load_ref(&own, site->repo, CH_LOG_REF)) == 0) {
+	if ((error = ch_log_read_ref(&own, site->repo, CH_LOG_REF)) == 0) { /* its own */
 		ws = ch_log_witnessed(&own, peer, &wh);
 		ch_log_dispose(&own);
 		if (ws && git_oid_equal(&wh, &log->head))
@@ -645,7 +645,7 @@ static const ch_log *held_log(ch_logsync_cache *c, ch_site *site, git_repository
 		else
 			peer_ref(&name, whose);
 		e->state = git_reference_name_to_id(&id, site->repo, name.ptr) == 0 &&
-		           ch_log_load(&e->log, repo, &id, NULL) == 0 ? 1 : -1;
+		           ch_log_read(&e->log, repo, &id) == 0 ? 1 : -1; /* verified when stored */
 		ch_error_clear();
 	}
 	ch_buf_dispose(&name);

@@ -388,7 +388,7 @@ static log_slot *log_for(log_slot **slots, size_t *n, git_repository *repo, cons
 		ch_buf_puts(&ref, CH_LOG_REF);
 	else
 		ch_buf_printf(&ref, "%s%s/log", CH_PEERLOG_PREFIX, site);
-	s->loaded = ch_log_load_ref(&s->log, repo, ref.ptr) == 0;
+	s->loaded = ch_log_read_ref(&s->log, repo, ref.ptr) == 0; /* verified when stored */
 	ch_error_clear();
 	ch_buf_dispose(&ref);
 	return s;
