@@ -1122,7 +1122,7 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	uint64_t seq;
 	int64_t when, now = (int64_t)time(NULL);
 	size_t i;
-	int has, error, finished = 0;
+	int has, error;
 
 	if (n > CH_LOG_MAX_ITEMS)
 		return ch_error_setc(CH_EINVALID, "more than %d updates in one log entry",
@@ -1134,7 +1134,25 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	memset(&lost, 0, sizeof(lost));
 	if ((error = finish_pending(site, &head, &seq, &when, &tree, &has, &lost)) < 0)
 		goto done;
-	finished = !git_oid_is_zero(&lost);
+	if (!git_oid_is_zero(&lost)) {
+		/* entered at once, so that the next pending entry never replaces
+		 * one whose ref has not moved */
+		if (git_transaction_set_target(tx, CH_LOG_REF, &lost, NULL, "chancery: site log") < 0 ||
+		    git_transaction_commit(tx) < 0) {
+			error = git_fail(CH_EIO, "cannot move the site log");
+			goto done;
+		}
+		pending_path(&ppath, site);
+		unlink(ppath.ptr);
+		ch_buf_clear(&ppath);
+		git_transaction_free(tx);
+		tx = NULL;
+		if (git_transaction_new(&tx, site->repo) < 0 ||
+		    git_transaction_lock_ref(tx, CH_LOG_REF) < 0) {
+			error = git_fail(CH_EIO, "cannot lock the site log");
+			goto done;
+		}
+	}
 	if (!has) { /* the first entry: every head, then these */
 		if ((error = key_tree(&tree, site)) < 0 || (error = all_heads(&iv, site->repo)) < 0)
 			goto done;
@@ -1142,12 +1160,8 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	for (i = 0; i < n; i++)
 		if (has || !already(&iv, &items[i]))
 			items_push(&iv, &items[i]);
-	if (!iv.n && has) { /* nothing to record (but the lost entry, finished) */
-		git_oid_cpy(&id, &lost);
-		if (finished)
-			goto move;
-		goto done;
-	}
+	if (!iv.n && has)
+		goto done; /* nothing to record */
 	if (iv.n > CH_LOG_MAX_ITEMS) {
 		error = ch_error_setc(CH_EINVALID, "the site's first log entry would hold more than "
 		                      "%d heads", CH_LOG_MAX_ITEMS);
@@ -1172,7 +1186,6 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 		error = git_fail(CH_EIO, "cannot write the site log's entry");
 		goto done;
 	}
-move:
 	if (git_transaction_set_target(tx, CH_LOG_REF, &id, NULL, "chancery: site log") < 0 ||
 	    git_transaction_commit(tx) < 0)
 		error = git_fail(CH_EIO, "cannot move the site log");
