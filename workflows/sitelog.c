@@ -13,6 +13,7 @@
 
 #include "workflows/format.h"
 #include "workflows/sitelog.h"
+#include "util/fs.h"
 #include "util/strv.h"
 #include "util/text.h"
 #include "util/common.h"
@@ -906,7 +907,7 @@ static void payload_position(uint64_t *seq, char parent[41], const char *text, s
 }
 
 #define GUARD_FILE "chancery-log-head"
-#define GUARD_MAX 200
+#define GUARD_MAX 8192 /* the record's line, then the last entry's signature */
 
 int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len, int create)
 {
@@ -914,10 +915,11 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	ch_keystore *ks;
 	ch_keyinfo key;
 	char parent[41], last_parent[41] = "", last_id[41] = "", buf[GUARD_MAX + 1];
+	const char *last_sig = "";
 	unsigned long long last = 0;
 	uint64_t seq;
 	git_oid id;
-	ssize_t n;
+	ssize_t n, got = 0;
 	int fd, error, known = 0;
 
 	if ((error = ch_log_check_payload(site->site_id, text, len)) < 0)
@@ -935,13 +937,17 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 		error = ch_error_setc(CH_EIO, "cannot open the site key's record: %s", strerror(errno));
 		goto done;
 	}
-	if ((n = read(fd, buf, GUARD_MAX)) > 0) {
-		buf[n] = '\0';
-		char who[66] = "";
+	while (got < GUARD_MAX && (n = read(fd, buf + got, (size_t)(GUARD_MAX - got))) > 0)
+		got += n;
+	buf[got] = '\0';
+	if (got > 0) {
+		char who[66] = "", *nl = strchr(buf, '\n');
 
 		if (sscanf(buf, "%65s %llu %40s %40s", who, &last, last_parent, last_id) == 4 &&
 		    !strcmp(who, site->site_id))
 			known = 1; /* (another site's record: a copied directory) */
+		if (nl)
+			last_sig = nl + 1; /* the last entry's signature (records since the fix) */
 	}
 	if (!strcmp(last_parent, "-"))
 		last_parent[0] = '\0';
@@ -954,6 +960,25 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 		                      "site log", last, last_id, seq, parent[0] ? parent : "no parent");
 		goto done;
 	}
+	/* the last entry again: only that very entry, with the signature it
+	 * got (the same commit id); another payload at that seq on that
+	 * parent would be a second entry beside it, a fork made without the
+	 * key (a writer that lost its entry finishes it: SITE/state/
+	 * sitelog.pending, ch_log_append) */
+	if (known && seq == last) {
+		if (last_sig[0]) {
+			ch_log_signed_id(&id, text, len, last_sig);
+			if (!strcmp(git_oid_tostr_s(&id), last_id)) {
+				ch_buf_puts(sig, last_sig);
+				goto done;
+			}
+		}
+		error = ch_error_setc(CH_EDENIED, "R6: the site key signed entry %llu (%s) already; "
+		                      "it does not sign another entry %" PRIu64 " on %s, which would "
+		                      "fork the site log", last, last_id, seq,
+		                      parent[0] ? parent : "no parent");
+		goto done;
+	}
 	if ((error = ch_log_site_key(&key, NULL, site, create)) < 0 ||
 	    (error = ch_site_keystore(&ks, site)) < 0 ||
 	    (error = ch_keystore_sign_machine(sig, ks, &key, text, len)) < 0)
@@ -961,8 +986,12 @@ int ch_log_sign_guarded(ch_buf *sig, ch_site *site, const void *text, size_t len
 	while (sig->size && sig->ptr[sig->size - 1] == '\n')
 		ch_buf_truncate(sig, sig->size - 1);
 	ch_log_signed_id(&id, text, len, sig->ptr);
-	ch_buf_printf(&state, "%s %" PRIu64 " %s %s\n", site->site_id, seq,
-	              parent[0] ? parent : "-", git_oid_tostr_s(&id));
+	ch_buf_printf(&state, "%s %" PRIu64 " %s %s\n%s", site->site_id, seq,
+	              parent[0] ? parent : "-", git_oid_tostr_s(&id), sig->ptr);
+	if (state.size > GUARD_MAX) {
+		error = ch_error_setc(CH_EIO, "the site key's signature is too long to record");
+		goto done;
+	}
 	if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0 ||
 	    write(fd, state.ptr, state.size) != (ssize_t)state.size || fsync(fd) < 0)
 		error = ch_error_setc(CH_EIO, "cannot write the site key's record: %s",
@@ -1077,13 +1106,82 @@ static int lock_log(git_transaction **tx, int *fd, ch_site *site)
 	return git_fail(CH_EIO, "cannot lock the site log");
 }
 
+#define PENDING_FILE "sitelog.pending"
+
+static void pending_path(ch_buf *out, ch_site *site)
+{
+	ch_buf_printf(out, "%s/state/%s", site->path, PENDING_FILE);
+}
+
+/* An entry this writer had signed and not yet entered (it died between the
+ * signature and the ref): when it is the next entry on the current tip,
+ * signed again (the key holder gives the same signature for the same
+ * payload, ch_log_sign_guarded) and written; it becomes the tip the new
+ * entry follows. Anything else in the file is stale: dropped. */
+static int finish_pending(ch_site *site, git_oid *head, uint64_t *seq, int64_t *when,
+                          git_oid *tree, int *has, git_oid *written)
+{
+	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT, sig = CH_BUF_INIT;
+	char parent[41], tip[GIT_OID_HEXSZ + 1];
+	git_commit *c = NULL;
+	ch_log_entry e;
+	uint64_t pseq;
+	const char *msg;
+	int error = 0;
+
+	pending_path(&path, site);
+	if (ch_fs_read(&text, path.ptr, CH_LOG_MAX_MESSAGE + 1024) < 0) {
+		ch_error_clear();
+		goto done; /* none */
+	}
+	if (ch_log_check_payload(site->site_id, text.ptr, text.size) < 0) {
+		ch_error_clear();
+		goto drop;
+	}
+	payload_position(&pseq, parent, text.ptr, text.size);
+	if (*has ? pseq != *seq + 1 || strcmp(parent, git_oid_tostr(tip, sizeof(tip), head)) :
+	    pseq != 1 || parent[0])
+		goto drop; /* entered already, or overtaken */
+	if ((error = sign_entry(&sig, site, &text)) < 0) {
+		ch_error_prefix("cannot finish the site log's entry %" PRIu64 " a writer lost: ",
+		                pseq);
+		goto done;
+	}
+	while (sig.size && sig.ptr[sig.size - 1] == '\n')
+		ch_buf_truncate(&sig, sig.size - 1);
+	if (git_commit_create_with_signature(written, site->repo, text.ptr, sig.ptr, NULL) < 0 ||
+	    git_commit_lookup(&c, site->repo, written) < 0) {
+		error = git_fail(CH_EIO, "cannot write the site log's entry a writer lost");
+		goto done;
+	}
+	msg = git_commit_message_raw(c);
+	if ((error = ch_log_parse(&e, NULL, msg, strlen(msg))) < 0)
+		goto done;
+	git_oid_cpy(head, written);
+	*seq = e.seq;
+	*when = e.time;
+	git_oid_cpy(tree, git_commit_tree_id(c));
+	*has = 1;
+	ch_log_entry_dispose(&e);
+	goto done;
+drop:
+	unlink(path.ptr);
+done:
+	git_commit_free(c);
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&sig);
+	return error;
+}
+
 int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 {
 	git_transaction *tx = NULL;
 	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
 	item_vec iv = { NULL, 0, 0 };
 	int lockfd = -1;
-	git_oid head, tree, id;
+	git_oid head, tree, id, lost;
+	ch_buf ppath = CH_BUF_INIT;
 	uint64_t seq;
 	int64_t when, now = (int64_t)time(NULL);
 	size_t i;
@@ -1096,6 +1194,28 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 		goto done;
 	if ((error = log_tip(&head, &seq, &when, &tree, &has, site->repo)) < 0)
 		goto done;
+	memset(&lost, 0, sizeof(lost));
+	if ((error = finish_pending(site, &head, &seq, &when, &tree, &has, &lost)) < 0)
+		goto done;
+	if (!git_oid_is_zero(&lost)) {
+		/* entered at once, so that the next pending entry never replaces
+		 * one whose ref has not moved */
+		if (git_transaction_set_target(tx, CH_LOG_REF, &lost, NULL, "chancery: site log") < 0 ||
+		    git_transaction_commit(tx) < 0) {
+			error = git_fail(CH_EIO, "cannot move the site log");
+			goto done;
+		}
+		pending_path(&ppath, site);
+		unlink(ppath.ptr);
+		ch_buf_clear(&ppath);
+		git_transaction_free(tx);
+		tx = NULL;
+		if (git_transaction_new(&tx, site->repo) < 0 ||
+		    git_transaction_lock_ref(tx, CH_LOG_REF) < 0) {
+			error = git_fail(CH_EIO, "cannot lock the site log");
+			goto done;
+		}
+	}
 	if (!has) { /* the first entry: every head, then these */
 		if ((error = key_tree(&tree, site)) < 0 || (error = all_heads(&iv, site->repo)) < 0)
 			goto done;
@@ -1112,7 +1232,14 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	}
 	entry_text(&text, site->site_id, &tree, has ? &head : NULL, seq + 1,
 	           now > when ? now : when, iv.v, iv.n);
+	/* kept until the ref moves: a writer that dies once the key signed
+	 * finishes this very entry next time (finish_pending) */
+	pending_path(&ppath, site);
+	if ((error = ch_fs_write_atomic(ppath.ptr, text.ptr, text.size, 0600)) < 0)
+		goto done;
 	if ((error = sign_entry(&sig, site, &text)) < 0) {
+		if (error == CH_EDENIED || error == CH_EINVALID)
+			unlink(ppath.ptr); /* refused, so never signed */
 		ch_error_prefix("cannot sign the site log's entry: ");
 		goto done;
 	}
@@ -1125,8 +1252,14 @@ int ch_log_append(ch_site *site, const ch_log_item *items, size_t n)
 	if (git_transaction_set_target(tx, CH_LOG_REF, &id, NULL, "chancery: site log") < 0 ||
 	    git_transaction_commit(tx) < 0)
 		error = git_fail(CH_EIO, "cannot move the site log");
+	else {
+		ch_buf_clear(&ppath);
+		pending_path(&ppath, site);
+		unlink(ppath.ptr);
+	}
 done:
 	git_transaction_free(tx);
+	ch_buf_dispose(&ppath);
 	if (lockfd >= 0)
 		close(lockfd); /* (after git's lock is gone) */
 	ch_buf_dispose(&text);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# redteam_relay_pins_key.sh -- NOT in the suite (fails: an open finding). Red-team
+# finding on site logs between sites
+# (workflows/sync/logsync.c):
+#   - first come, first pinned: mission-a, hostile, relays a log it forged
+#     as mission-b's (stock gpg and git, a key of its own) to HQ before
+#     mission-b ever sent HQ its own. HQ must not let that relay decide
+#     which key is mission-b's: when mission-b itself then sends its own
+#     log, HQ keeps mission-b's log (and reports the forgery), instead of
+#     refusing mission-b's own log for ever as "signed by another key".
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server_lib.sh"
+
+TLS="$T/tls"
+CA="$TLS/ca.pem"
+"$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b >/dev/null || { not_ok "certificates"; finish; }
+fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
+tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
+
+make_site nguyen.van.a:drafter an.ninh:security-officer || { not_ok "HQ site"; finish; }
+HQ=$S
+ADM=(--as admin.a --passphrase-file "$(pass admin.a)")
+for s in hq mission-a mission-b; do
+	"$CH" site set "$HQ" "$s" --units "$s" --tls-fingerprint "$(fpr "$TLS/$s.pem")" "${ADM[@]}" >/dev/null ||
+		not_ok "site set $s"
+done
+INTRO=$(git -C "$HQ/repo.git" rev-list --max-parents=0 refs/heads/policy)
+PORT=$((20000 + RANDOM % 20000))
+PORT2=$((PORT + 1))
+G="https://127.0.0.1:$PORT/git/hq.git"
+start_srv() { # SITE-DIR PORT
+	"$CHD" "$1" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \
+		--port "$2" >>"$T/server.out" 2>>"$T/server.log" &
+	srv_pid=$!
+	local i
+	for i in $(seq 100); do
+		curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:$2/login" && return 0
+		kill -0 "$srv_pid" 2>/dev/null || { tail -5 "$T/server.log"; srv_pid=; return 1; }
+		sleep 0.1
+	done
+	return 1
+}
+start_srv "$HQ" "$PORT" || { not_ok "HQ's chanceryd starts"; finish; }
+MA="$T/mission-a" MB="$T/mission-b"
+# shellcheck disable=SC2046
+expect 0 "mission-a joins HQ" "$CH" join "$MA" --site-id mission-a --from "$G" --anchor "$INTRO" $(tlsopt mission-a)
+
+# ---- mission-a forges a log of mission-b under a key of its own ----
+FG="$T/forger-gnupg"; mkdir -m 700 "$FG"
+GNUPGHOME="$FG" gpg --batch --quiet --passphrase '' --quick-gen-key \
+	"Chancery site mission-b <log@mission-b.chancery>" ed25519 sign never 2>/dev/null
+ffpr=$(GNUPGHOME="$FG" gpg --list-keys --with-colons 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+ftree=$(printf '100644 blob %s\tsite.asc\n' \
+	"$(GNUPGHOME="$FG" gpg --armor --export "$ffpr" 2>/dev/null | git -C "$MA/repo.git" hash-object -w --stdin)" |
+	git -C "$MA/repo.git" mktree)
+fwhen=$(date +%s)
+printf 'log: mission-b 1\n\nChancery-Log-Site: mission-b\nChancery-Log-Seq: 1\nChancery-Log-Time: %s\n' "$fwhen" >"$T/forged.msg"
+FB=$(GNUPGHOME="$FG" GIT_AUTHOR_NAME="mission-b site log" GIT_AUTHOR_EMAIL="log@mission-b.chancery" \
+	GIT_COMMITTER_NAME="mission-b site log" GIT_COMMITTER_EMAIL="log@mission-b.chancery" \
+	GIT_AUTHOR_DATE="@$fwhen +0000" GIT_COMMITTER_DATE="@$fwhen +0000" \
+	git -C "$MA/repo.git" commit-tree -S"$ffpr" "$ftree" -F "$T/forged.msg")
+git -C "$MA/repo.git" update-ref refs/chancery/peers/mission-b/log "$FB" || not_ok "the forged relay"
+
+# ---- HQ syncs from mission-a's own server: it takes the relay ----
+stop_server
+start_srv "$MA" "$PORT2" || { not_ok "mission-a's chanceryd starts"; finish; }
+# shellcheck disable=SC2046
+"$CH" sync "$HQ" --remote "https://127.0.0.1:$PORT2/git/mission-a.git" --peer mission-a $(tlsopt hq) >"$T/out" 2>&1
+sed 's/^/#   /' "$T/out" | head -5
+stop_server
+if [ "$(git -C "$HQ/repo.git" rev-parse -q --verify refs/chancery/peers/mission-b/log)" = "$FB" ]; then
+	echo "# HQ keeps the forged relay as mission-b's log (nothing from mission-b yet)"
+fi
+start_srv "$HQ" "$PORT" || { not_ok "HQ's chanceryd restarts"; finish; }
+
+# ---- mission-b joins, then sends HQ its own log ----
+# shellcheck disable=SC2046
+expect 0 "mission-b joins HQ" "$CH" join "$MB" --site-id mission-b --from "$G" --anchor "$INTRO" $(tlsopt mission-b)
+# shellcheck disable=SC2046
+"$CH" sync "$MB" --remote "$G" --peer hq $(tlsopt mission-b) >"$T/out" 2>&1
+sed 's/^/#   /' "$T/out" | head -5
+own_b=$(git -C "$MB/repo.git" rev-parse refs/chancery/log)
+check "HQ keeps mission-b's own log, not the log mission-a relayed as mission-b's first" \
+	test "$(git -C "$HQ/repo.git" rev-parse -q --verify refs/chancery/peers/mission-b/log)" = "$own_b"
+check "  and its security log names the forged relay" grep -q 'mission-b' "$HQ/state/security.log"
+stop_server
+finish
