@@ -459,7 +459,7 @@ static int load_log(ch_log *out, git_repository *repo, const git_oid *head, cons
 	ch_pgp_keyring *kr = NULL;
 	git_oid key_blob, blob;
 	ch_log_entry *rev = NULL;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, total = 0;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -473,7 +473,13 @@ static int load_log(ch_log *out, git_repository *repo, const git_oid *head, cons
 		}
 		if ((error = load_entry(&rev[n], out->site, repo, c)) < 0)
 			goto done;
+		total += rev[n].n;
 		n++;
+		if (total > CH_LOG_MAX_TOTAL_ITEMS) {
+			error = ch_error_setc(CH_EINVALID, "R2: the log holds more than %d items in all: "
+			                      "refused before more memory is taken", CH_LOG_MAX_TOTAL_ITEMS);
+			goto done;
+		}
 		if ((error = tree_key(&blob, NULL, NULL, repo, c)) < 0)
 			goto done;
 		if (n > 1 && !git_oid_equal(&blob, &key_blob)) {

@@ -41,6 +41,11 @@
 #define CH_LOG_MAX_ITEMS 100000   /* items in one entry */
 #define CH_LOG_MAX_MESSAGE (16u * 1024 * 1024)
 #define CH_LOG_MAX_ENTRIES 10000000
+/* Items in a whole log as loaded (about 180 bytes each in memory): a peer's
+ * log of highly compressible entries cannot make a site take more than
+ * ~700 MiB. A site with more accepted updates than this needs the log read
+ * in pieces (not built). */
+#define CH_LOG_MAX_TOTAL_ITEMS 4000000
 #define CH_LOG_SKEW 300           /* seconds a signer's clock may be ahead of a bound */
 
 typedef enum {

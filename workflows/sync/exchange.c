@@ -450,8 +450,8 @@ done:
 	return error;
 }
 
-/* This site's log to the peer, as refs/chancery/peers/<me>/log (a plain
- * push: the peer takes only a log that extends the one it keeps). Not
+/* This site's log to the peer, as refs/chancery/peers/<me>/log (the peer
+ * takes only a log that extends the one it keeps). Not
  * counted as a pushed ref; a refusal is (the sync exits non-zero). */
 static int push_log(sync_run *r, ch_site *site)
 {
@@ -470,7 +470,10 @@ static int push_log(sync_run *r, ch_site *site)
 	envp = ch_calloc(env.n + 1, sizeof(*envp));
 	for (i = 0; i < env.n; i++)
 		envp[i] = env.v[i];
-	ch_buf_printf(&spec, "%s:%s%s/log", CH_LOG_REF, CH_PEERLOG_PREFIX, site->site_id);
+	/* "+": past git's own fast-forward check, so that the peer judges (it
+	 * refuses a log that does not extend the one it keeps, naming the
+	 * fork, and replaces one a relay forged under another key) */
+	ch_buf_printf(&spec, "+%s:%s%s/log", CH_LOG_REF, CH_PEERLOG_PREFIX, site->site_id);
 	argv[0] = "git";
 	argv[1] = "push";
 	argv[2] = "--porcelain";

@@ -386,6 +386,21 @@ static int witness(ch_logsync_result *out, ch_site *site, const char *peer, cons
 
 /* One log of `whose` at `head`. `direct`: the sender's own log (it must
  * extend what we keep); else relayed. */
+/* Whether this site's own log countersigned `whose` (it met that site:
+ * Witness items are written only for the peer of a transfer). */
+static int witnessed_here(ch_site *site, const char *whose)
+{
+	ch_log own;
+	int yes = 0;
+
+	if (ch_log_read_ref(&own, site->repo, CH_LOG_REF) == 0) {
+		yes = ch_log_witnessed(&own, whose, NULL) > 0;
+		ch_log_dispose(&own);
+	}
+	ch_error_clear();
+	return yes;
+}
+
 /* Whether two heads of a site's log carry the same site.asc (the tree is
  * exactly that file, the same in every entry: the tree ids say it). */
 static int same_key(git_repository *a, const git_oid *ha, git_repository *b, const git_oid *hb)
@@ -409,7 +424,7 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 	git_oid kept;
 	ch_log log;
 	uint64_t kept_seq = 0;
-	int has_kept, error = 0, loaded = 0;
+	int has_kept, error = 0, loaded = 0, replace = 0;
 
 	memset(&log, 0, sizeof(log));
 	if (!strcmp(whose, site->site_id)) {
@@ -439,16 +454,30 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		goto done;
 	}
 	if (has_kept && !same_key(site->repo, &kept, src, head)) {
-		/* not a fork of that site's log: a log under another key, made by
-		 * whoever sent it (the key is pinned by the first entry kept) */
-		line(out, "refused log: the log %s sends as %s's is signed by another key than the "
-		     "log of %s kept here (%.12s): a forgery, not %s's", peer, whose, whose,
-		     git_oid_tostr_s(&kept), whose);
-		out->forks++;
-		ch_gate_event(site, door, peer, "R3", "a site log under another key");
-		goto done;
+		if (direct && !witnessed_here(site, whose)) {
+			/* the one kept came only by relay (this site never met that
+			 * site, so never countersigned it): a relay forged it, and the
+			 * site's own log, from the site itself, replaces it */
+			line(out, "replaced log: the log of %s kept here (%.12s) came by relay under "
+			     "another key than %s's own: a relay's forgery, replaced", whose,
+			     git_oid_tostr_s(&kept), whose);
+			ch_gate_event(site, door, peer, "R3", "a relayed site log under another key "
+			              "than the site's own");
+			replace = 1;
+		} else {
+			/* not a fork of that site's log: a log under another key, made
+			 * by whoever sent it (the key is pinned by the entries kept) */
+			line(out, "refused log: the log %s sends as %s's is signed by another key than "
+			     "the log of %s kept here (%.12s): a forgery, not %s's", peer, whose, whose,
+			     git_oid_tostr_s(&kept), whose);
+			out->forks++;
+			ch_gate_event(site, door, peer, "R3", "a site log under another key");
+			goto done;
+		}
 	}
-	if (has_kept && ch_log_extends(src, &kept, head) == 1) {
+	if (replace) {
+		kept_seq = 0;
+	} else if (has_kept && ch_log_extends(src, &kept, head) == 1) {
 		kept_seq = entry_seq(src, &kept);
 	} else if (has_kept) {
 		fork_found(out, site, src, door, peer, whose, &kept, head, 0,
