@@ -176,6 +176,7 @@ static pid_t start_signer(srv *s, const char *site, const struct passwd *kpw, gi
 	}
 	close(sv[1]);
 	s->signer.fd = sv[0];
+	s->signer.site_path = site;
 	pthread_mutex_init(&s->signer.lock, NULL);
 	return pid;
 }

@@ -16,6 +16,7 @@
 typedef struct {
 	int fd;
 	pthread_mutex_t lock; /* one request at a time on the socket */
+	const char *site_path; /* where the key guard's events are recorded */
 } ch_signer_client;
 
 /* signer.c */
