@@ -1,6 +1,7 @@
 /* signer.h -- chanceryd's signer process (OpenSMTPD's ca.c model).
  *
- * The only process that can open the site's GnuPG home. It answers one
+ * The only process that can open the site's GnuPG home; started as root,
+ * chanceryd runs it as the site's keys user (chancery-SITE-keys). It answers one
  * kind of request over its socket: "sign this payload as this person with
  * this passphrase". It looks the person's key up in site.json itself (it
  * never takes key material from the network process), signs through
