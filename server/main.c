@@ -13,7 +13,8 @@
  * TLS handshake asks for a client certificate and /git/ (sync) serves peers
  * whose certificate the policy's sites.json lists.
  *
- * Starts the signer process (the only one that can open SITE/gnupg), then
+ * Starts the signer process (the only one that can open SITE/gnupg; started
+ * as root, it runs as the site's keys user chancery-SITE-keys), then
  * becomes the network process: drops to an unprivileged user when started
  * as root, checks that the GnuPG home is closed to it, and serves. */
 #include <errno.h>
@@ -147,7 +148,9 @@ static int parse(opts *o, int argc, char **argv)
 
 /* ---- the signer process ---- */
 
-static pid_t start_signer(srv *s, const char *site)
+static int drop_to_keys(const struct passwd *kpw, gid_t site_gid);
+
+static pid_t start_signer(srv *s, const char *site, const struct passwd *kpw, gid_t site_gid)
 {
 	int sv[2];
 	pid_t pid;
@@ -158,14 +161,22 @@ static pid_t start_signer(srv *s, const char *site)
 		return -1;
 	if (pid == 0) {
 		close(sv[0]);
-		/* Not dumpable: processes of the same user cannot ptrace it or
-		 * read its memory, where passphrases pass. */
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (kpw && drop_to_keys(kpw, site_gid) < 0) {
+			fprintf(stderr, "chanceryd: signer: %s\n", ch_error_last());
+			_exit(1);
+		}
+		/* Not dumpable (set after the drop, which may reset it):
+		 * processes of the same user cannot ptrace it or read its
+		 * memory, where passphrases pass. No new privileges through a
+		 * set-user-ID program either (it runs gpg, gpgconf, gpg-agent). */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		_exit(ch_signer_main(sv[1], site));
 	}
 	close(sv[1]);
 	s->signer.fd = sv[0];
+	s->signer.site_path = site;
 	pthread_mutex_init(&s->signer.lock, NULL);
 	return pid;
 }
@@ -174,23 +185,33 @@ static pid_t start_signer(srv *s, const char *site)
  *
  * Started as root, chanceryd runs its network process as the site's own
  * system user (--user, default chancery-SITE; never nobody or root, which
- * other daemons share), and keeps root only in the signer, which opens
- * nothing but site.json and the GnuPG home (both root's). Before anything
- * else the root parent lays the site out: SITE root:USER 0750 (no other
- * local user reads a document), site.json root:USER 0640, gnupg root 0700,
- * and repo.git and state/ given to USER with group and world bits for
- * others removed. Those two trees are USER's to write, so root walks them
- * by directory descriptor, never following a link, changing only
- * directories and regular files with one link (workflows/site.c's
- * hand_tree habit); it opens nothing else in them: the policy check and
- * the recovery run in the network process after the drop. */
+ * other daemons share), and its signer as the site's keys user (USER-keys,
+ * chancery-SITE-keys by default: its own user and group, never USER, root
+ * or nobody), with USER's group as its one supplementary group so that it
+ * can pass through SITE (root:USER 0750). The signer opens nothing but
+ * site.json and the GnuPG home. Before anything else the root parent lays
+ * the site out: SITE root:USER 0750 (no other local user reads a
+ * document), site.json KEYS:USER 0640 (the signer records new keys in it,
+ * in place: it cannot write SITE; the network process reads it through
+ * its group), gnupg and all under it given to KEYS (0700: gpg wants its
+ * home its user's), and repo.git and state/ given to USER with group and
+ * world bits for others removed, their top directories 0700 (the signer,
+ * in USER's group, cannot open them). Those trees are others' to write,
+ * so root walks them by directory descriptor, never following a link,
+ * changing only directories and regular files with one link
+ * (workflows/site.c's hand_tree habit); it opens nothing else in them:
+ * the policy check and the recovery run in the network process after the
+ * drop. What the command line run as root left in gnupg/ (key files,
+ * gpg's rings, the key guard's counts) is handed back to KEYS here and by
+ * the command line itself when it is done (workflows/site.c hand_back). */
 #define GIVE_MAX_DEPTH 8
 #define GIVE_MAX_ENTRIES 2000000
 
-/* Give the open entry to uid:gid: a directory, or a regular file with one
- * link, that root or uid owns; nothing else. By descriptor: the name may
- * have been swapped since it was looked at, the descriptor cannot. */
-static int give_fd(int fd, uid_t uid, gid_t gid)
+/* Give the open entry to uid:gid, keeping no more than `mask` of its mode:
+ * a directory, or a regular file with one link, that root or uid owns;
+ * nothing else. By descriptor: the name may have been swapped since it
+ * was looked at, the descriptor cannot. */
+static int give_fd(int fd, uid_t uid, gid_t gid, mode_t mask)
 {
 	struct stat st;
 
@@ -200,18 +221,20 @@ static int give_fd(int fd, uid_t uid, gid_t gid)
 		return 0; /* sockets, fifos, hard links: left alone */
 	if (st.st_uid != 0 && st.st_uid != uid)
 		return 0; /* someone else's: not ours to give */
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, st.st_mode & 0750) < 0)
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, st.st_mode & mask) < 0)
 		return -1;
 	return 0;
 }
 
-static int give_dir(int fd, uid_t uid, gid_t gid, int depth, size_t *budget)
+static int give_dir(int fd, uid_t uid, gid_t gid, mode_t mask, mode_t top, int depth,
+                    size_t *budget)
 {
 	DIR *d;
 	struct dirent *e;
 	int error = 0;
 
-	if (give_fd(fd, uid, gid) < 0 || depth > GIVE_MAX_DEPTH || !(d = fdopendir(fd))) {
+	if (give_fd(fd, uid, gid, depth ? mask : top) < 0 || depth > GIVE_MAX_DEPTH ||
+	    !(d = fdopendir(fd))) {
 		close(fd);
 		return depth > GIVE_MAX_DEPTH ? 0 : -1;
 	}
@@ -223,12 +246,12 @@ static int give_dir(int fd, uid_t uid, gid_t gid, int depth, size_t *budget)
 		if (e->d_type == DT_DIR) {
 			sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
-				error = give_dir(sub, uid, gid, depth + 1, budget);
+				error = give_dir(sub, uid, gid, mask, top, depth + 1, budget);
 		} else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) {
 			sub = openat(dirfd(d), e->d_name,
 			             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 			if (sub >= 0) {
-				error = give_fd(sub, uid, gid);
+				error = give_fd(sub, uid, gid, mask);
 				close(sub);
 			}
 		}
@@ -237,8 +260,10 @@ static int give_dir(int fd, uid_t uid, gid_t gid, int depth, size_t *budget)
 	return error;
 }
 
-/* Give SITE/name (a directory) and everything under it to uid:gid. */
-static int give_tree(int site_fd, const char *name, uid_t uid, gid_t gid)
+/* Give SITE/name (a directory) and everything under it to uid:gid: modes
+ * kept to `mask`, the top directory's to `top`. */
+static int give_tree(int site_fd, const char *name, uid_t uid, gid_t gid, mode_t mask,
+                     mode_t top)
 {
 	size_t budget = GIVE_MAX_ENTRIES;
 	int fd;
@@ -247,7 +272,7 @@ static int give_tree(int site_fd, const char *name, uid_t uid, gid_t gid)
 		return -1;
 	if ((fd = openat(site_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
-	return give_dir(fd, uid, gid, 0, &budget);
+	return give_dir(fd, uid, gid, mask, top, 0, &budget);
 }
 
 /* The site's own user: --user, or chancery-SITE (SITE from site.json). */
@@ -267,11 +292,77 @@ static int site_user(struct passwd **out, const char *name, const char *site_id)
 	    (*out)->pw_uid == 65534)
 		return ch_error_setc(CH_EINVALID, "the network process needs a user of its own, not "
 		                     "'%s' (shared with other services)", name);
+	/* a copy: getpwnam's next call (keys_user) reuses its buffer */
+	{
+		static struct passwd copy;
+		static char name_s[128], dir_s[512];
+
+		copy = **out;
+		snprintf(name_s, sizeof(name_s), "%s", (*out)->pw_name);
+		snprintf(dir_s, sizeof(dir_s), "%s", (*out)->pw_dir ? (*out)->pw_dir : "/nonexistent");
+		copy.pw_name = name_s;
+		copy.pw_dir = dir_s;
+		copy.pw_passwd = copy.pw_gecos = copy.pw_shell = NULL;
+		*out = &copy;
+	}
 	return 0;
 }
 
+/* The site's keys user: USER-keys (chancery-SITE-keys), its own user
+ * and group, neither root, nobody nor the network process's user. */
+static int keys_user(struct passwd *out, char **buf, const struct passwd *pw)
+{
+	struct passwd *k;
+	char name[128];
+
+	snprintf(name, sizeof(name), "%.100s-keys", pw->pw_name);
+	if (!(k = getpwnam(name)))
+		return ch_error_setc(CH_EINVALID, "no system user '%s' to run the site's signer as "
+		                     "(the keeper of its keys); create it (scripts/chancery-users.sh "
+		                     "SITE makes both)", name);
+	if (k->pw_uid == 0 || k->pw_gid == 0 || k->pw_uid == 65534 ||
+	    k->pw_uid == pw->pw_uid || k->pw_gid == pw->pw_gid)
+		return ch_error_setc(CH_EINVALID, "the signer needs a user and group of its own, not "
+		                     "'%s' (uid %d, gid %d)", name, (int)k->pw_uid, (int)k->pw_gid);
+	*out = *k;
+	out->pw_name = *buf = ch_strdup(name);
+	out->pw_passwd = out->pw_gecos = out->pw_dir = out->pw_shell = NULL;
+	return 0;
+}
+
+/* Stop a gpg-agent root (the command line) left running for the home:
+ * its socket, root's, would stand in the signer's way. Best effort: an
+ * agent of the keys user's own is not root's to reach without
+ * CAP_DAC_OVERRIDE, and may stay. Before the home is handed over. */
+static void kill_root_agent(const char *site_path)
+{
+	ch_buf home = CH_BUF_INIT, sock = CH_BUF_INIT;
+	struct stat st;
+	pid_t pid = -1;
+
+	ch_buf_printf(&home, "%s/gnupg", site_path);
+	ch_buf_printf(&sock, "%s/S.gpg-agent", home.ptr);
+	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0 &&
+	    (pid = fork()) == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp("gpgconf", "gpgconf", "--homedir", home.ptr, "--kill", "gpg-agent",
+		       (char *)NULL);
+		_exit(127);
+	} else if (pid > 0) {
+		waitpid(pid, NULL, 0);
+	}
+	ch_buf_dispose(&home);
+	ch_buf_dispose(&sock);
+}
+
 /* Root's part: the layout above. */
-static int lay_out_site(const char *site_path, const struct passwd *pw)
+static int lay_out_site(const char *site_path, const struct passwd *pw, const struct passwd *kpw)
 {
 	struct stat st;
 	int fd, cfd = -1, error = 0;
@@ -287,20 +378,49 @@ static int lay_out_site(const char *site_path, const struct passwd *pw)
 	}
 	if (fchown(fd, 0, pw->pw_gid) < 0 || fchmod(fd, 0750) < 0 ||
 	    fstatat(fd, "gnupg", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != 0 || (st.st_mode & 077))
-		error = ch_error_setc(CH_EDENIED, "%s: the site directory and its GnuPG home must be "
-		                      "root's (gnupg mode 0700)", site_path);
+	    (st.st_uid != 0 && st.st_uid != kpw->pw_uid) || (st.st_mode & 077))
+		error = ch_error_setc(CH_EDENIED, "%s: the site directory must be root's and its "
+		                      "GnuPG home root's or %s's, mode 0700", site_path,
+		                      kpw->pw_name);
+	/* site.json: root's or the keys user's (who records keys in it); its
+	 * site id chose the users above, so one written by another site's
+	 * keys user (a forged id) is refused here. */
 	if (!error && ((cfd = openat(fd, "site.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	               fchown(cfd, 0, pw->pw_gid) < 0 || fchmod(cfd, 0640) < 0))
+	               fstat(cfd, &st) < 0))
+		error = ch_error_setc(CH_EIO, "%s/site.json: %s", site_path, strerror(errno));
+	else if (!error && (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	                    (st.st_uid != 0 && st.st_uid != kpw->pw_uid)))
+		error = ch_error_setc(CH_EDENIED, "%s/site.json belongs to uid %d: only root or %s "
+		                      "may write it", site_path, (int)st.st_uid, kpw->pw_name);
+	else if (!error && (fchown(cfd, kpw->pw_uid, pw->pw_gid) < 0 || fchmod(cfd, 0640) < 0))
 		error = ch_error_setc(CH_EIO, "%s/site.json: %s", site_path, strerror(errno));
 	if (cfd >= 0)
 		close(cfd);
-	if (!error && (give_tree(fd, "repo.git", pw->pw_uid, pw->pw_gid) < 0 ||
-	               give_tree(fd, "state", pw->pw_uid, pw->pw_gid) < 0))
+	if (!error)
+		kill_root_agent(site_path);
+	if (!error && give_tree(fd, "gnupg", kpw->pw_uid, kpw->pw_gid, 0700, 0700) < 0)
+		error = ch_error_setc(CH_EIO, "cannot hand gnupg/ to %s: %s", kpw->pw_name,
+		                      strerror(errno));
+	if (!error && (give_tree(fd, "repo.git", pw->pw_uid, pw->pw_gid, 0750, 0700) < 0 ||
+	               give_tree(fd, "state", pw->pw_uid, pw->pw_gid, 0750, 0700) < 0))
 		error = ch_error_setc(CH_EIO, "cannot hand repo.git and state/ to %s: %s",
 		                      pw->pw_name, strerror(errno));
 	close(fd);
 	return error;
+}
+
+/* The signer's drop (and the log key's maker's): to the keys user, with
+ * the site user's group as its one supplementary group (to pass through
+ * SITE and read site.json, nothing more: repo.git and state/ are 0700). */
+static int drop_to_keys(const struct passwd *kpw, gid_t site_gid)
+{
+	if (setgroups(1, &site_gid) < 0 || setgid(kpw->pw_gid) < 0 || setuid(kpw->pw_uid) < 0)
+		return ch_error_setc(CH_EIO, "cannot drop to %s: %s", kpw->pw_name, strerror(errno));
+	if (setuid(0) == 0 || setgid(0) == 0 || geteuid() == 0)
+		return ch_error_setc(CH_EIO, "root could be regained after the drop to %s",
+		                     kpw->pw_name);
+	umask(077); /* what it writes in its home stays its own */
+	return 0;
 }
 
 static int drop_privileges(const struct passwd *pw)
@@ -450,8 +570,10 @@ static void recover_at_start(srv *s, const char *path)
 }
 
 /* The site's own key for its log (sitelog.h): made by the key holder,
- * before the signer starts, if the site has none yet. */
-static int ensure_log_key(const char *path)
+ * before the signer starts, if the site has none yet. Started as root, in
+ * a child dropped to the keys user first (the home is its; gpg-agent must
+ * run as its owner). */
+static int make_log_key(const char *path)
 {
 	ch_site *site = NULL;
 	ch_keyinfo key;
@@ -463,6 +585,31 @@ static int ensure_log_key(const char *path)
 	ch_buf_dispose(&pub);
 	ch_site_free(site);
 	return error;
+}
+
+static int ensure_log_key(const char *path, const struct passwd *kpw, gid_t site_gid)
+{
+	int status;
+	pid_t pid;
+
+	if (!kpw)
+		return make_log_key(path);
+	if ((pid = fork()) < 0)
+		return ch_error_setc(CH_EIO, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (drop_to_keys(kpw, site_gid) < 0 || make_log_key(path) < 0) {
+			fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
+			_exit(1);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ch_error_setc(CH_EIO, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ch_error_setc(CH_EIO, "made as %s, it failed (above)", kpw->pw_name);
+	return 0;
 }
 
 /* Where request lines go: `log` in the file, else the journal when stderr
@@ -509,7 +656,8 @@ static int serve(srv *s, const opts *o, const struct passwd *pw, pid_t signer)
 			goto done;
 		}
 		fprintf(stderr, "chanceryd: network process runs as %s (uid %d); the GnuPG home is "
-		        "closed to it; signer is pid %d\n", pw->pw_name, (int)getuid(), (int)signer);
+		        "closed to it; signer is pid %d, as %s-keys\n", pw->pw_name, (int)getuid(),
+		        (int)signer, pw->pw_name);
 	} else {
 		fprintf(stderr, "chanceryd: warning: not started as root, so the network process "
 		        "shares the signer's user; start as root to separate them\n");
@@ -544,8 +692,8 @@ done:
 int main(int argc, char **argv)
 {
 	ch_buf origin = CH_BUF_INIT;
-	struct passwd *pw = NULL;
-	char site_id[80];
+	struct passwd *pw = NULL, kpw_s, *kpw = NULL;
+	char site_id[80], *kname = NULL;
 	srv s;
 	opts o;
 	pid_t signer;
@@ -575,21 +723,26 @@ int main(int argc, char **argv)
 	if (!s.site_path || (error = ch_lib_init()) < 0 ||
 	    (getuid() == 0 && ((error = read_site_id(site_id, sizeof(site_id), s.site_path)) < 0 ||
 	                       (error = site_user(&pw, o.user, site_id)) < 0 ||
-	                       (error = lay_out_site(s.site_path, pw)) < 0))) {
+	                       (error = keys_user(&kpw_s, &kname, pw)) < 0 ||
+	                       (error = lay_out_site(s.site_path, pw, &kpw_s)) < 0))) {
 		fprintf(stderr, "chanceryd: %s\n", s.site_path ? ch_error_last() : strerror(errno));
 		free(s.site_path);
 		free(s.origin);
+		free(kname);
 		ch_config_dispose(&o.file);
 		return 1;
 	}
+	if (pw)
+		kpw = &kpw_s;
 	o.site = s.site_path;
-	if (ensure_log_key(s.site_path) < 0) {
+	if (ensure_log_key(s.site_path, kpw, pw ? pw->pw_gid : 0) < 0) {
 		fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
 		free(s.site_path);
 		free(s.origin);
+		free(kname);
 		return 1;
 	}
-	if ((signer = start_signer(&s, s.site_path)) < 0) {
+	if ((signer = start_signer(&s, s.site_path, kpw, pw ? pw->pw_gid : 0)) < 0) {
 		fprintf(stderr, "chanceryd: cannot start the signer process: %s\n", strerror(errno));
 		return 1;
 	}
@@ -607,6 +760,7 @@ int main(int argc, char **argv)
 	free(s.throttles);
 	free(s.site_path);
 	free(s.origin);
+	free(kname);
 	ch_config_dispose(&o.file);
 	return error < 0 ? 1 : 0;
 }

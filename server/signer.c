@@ -20,6 +20,7 @@
 #include "workflows/site.h"
 #include "workflows/sitelog.h"
 #include "workflows/store/keyguard.h"
+#include "workflows/classify/gate.h"
 #include "util/common.h"
 
 #define SIGNER_SIGNS_PER_MINUTE 30
@@ -93,6 +94,34 @@ static int reply_err(int fd, int code, const char *msg)
 	return ch_ipc_send(fd, CH_IPC_ERR, code, 1, f, l);
 }
 
+/* An error after the key guard counted a wrong passphrase: the event's
+ * rule goes with it, for the network process to record in state/ (which
+ * the signer, as the keys user, cannot open). */
+static int reply_err_event(int fd, ch_site *site, int code, const char *msg)
+{
+	const char *ev = site->key_event;
+	const void *f[2] = { msg, ev };
+	size_t l[2] = { strlen(msg), ev ? strlen(ev) : 0 };
+
+	site->key_event = NULL;
+	return ch_ipc_send(fd, CH_IPC_ERR, code, ev ? 2 : 1, f, l);
+}
+
+/* The network process's side: record the relayed event (one of the key
+ * guard's two rules, nothing else) for `person`. */
+static void record_event(const ch_signer_client *c, const ch_ipc_msg *m, const char *person)
+{
+	ch_site at;
+
+	if (m->nfields != 2 || !c->site_path ||
+	    (strcmp(m->field[1], "wrong-passphrase") && strcmp(m->field[1], "key-locked")))
+		return;
+	memset(&at, 0, sizeof(at));
+	at.path = (char *)c->site_path; /* ch_gate_event reads no more than the path */
+	at.write_fd = -1;
+	ch_gate_event(&at, "signing key", person, m->field[1], "unclassified");
+}
+
 /* The site log's entries (workflows/sitelog.h), signed with the site's own
  * key: only a well-formed entry of this site, never any other payload, so
  * the key is no oracle for steps or anything else. No passphrase (the
@@ -139,10 +168,12 @@ static int handle_sign(int fd, ch_site *site, const ch_ipc_msg *m)
 		return reply_err(fd, CH_EDENIED, "too many signatures asked for this person: wait a "
 		                 "minute");
 	/* site.json may have gained people since start: read it again. */
+	site->key_event = NULL;
 	if ((error = ch_site_reload_config(site)) == 0 &&
 	    (error = ch_site_signer(&key, site, person)) == 0)
 		error = ch_keyguard_sign(&sig, site, person, &key, pass, m->field[2], m->flen[2]);
-	error = reply_sig(fd, error, &sig);
+	error = error < 0 ? reply_err_event(fd, site, error, ch_error_last()) :
+	                    reply_sig(fd, 0, &sig);
 	ch_buf_dispose(&sig);
 	return error;
 }
@@ -206,10 +237,11 @@ static int handle_passwd(int fd, ch_site *site, const ch_ipc_msg *m)
 			return ch_error_setc(CH_EINVALID, "signer: malformed passwd request");
 	if (!ch_valid_person_id(person))
 		return reply_err(fd, CH_EINVALID, "malformed person");
+	site->key_event = NULL;
 	if ((error = ch_site_reload_config(site)) < 0 ||
 	    (error = ch_site_signer(&key, site, person)) < 0 ||
 	    (error = ch_keyguard_passwd(site, person, &key, old, nw)) < 0)
-		return reply_err(fd, error, ch_error_last());
+		return reply_err_event(fd, site, error, ch_error_last());
 	return ch_ipc_send(fd, CH_IPC_OK, 0, 0, NULL, NULL);
 }
 
@@ -221,6 +253,7 @@ int ch_signer_main(int fd, const char *site_path)
 
 	if (ch_site_open_keys(&site, site_path) < 0)
 		return 1;
+	site->relay_events = 1;
 	for (;;) {
 		rc = ch_ipc_recv(&m, fd, CH_IPC_SIGN, CH_IPC_PASSWD, 0);
 		if (rc == 0 && m.type == CH_IPC_SIGN && m.nfields == 3)
@@ -252,10 +285,13 @@ int ch_signer_client_sign(ch_buf *sig, const char *person, const ch_keyinfo *key
 	(void)key; /* the signer looks the key up itself */
 	pthread_mutex_lock(&c->lock);
 	if ((error = ch_ipc_send(c->fd, CH_IPC_SIGN, 0, 3, f, l)) == 0 &&
-	    (error = ch_ipc_recv(&m, c->fd, CH_IPC_OK, CH_IPC_ERR, 1)) == 0) {
-		if (m.type == CH_IPC_OK) {
+	    (error = ch_ipc_recv(&m, c->fd, CH_IPC_OK, CH_IPC_ERR, 0)) == 0) {
+		if (m.type == CH_IPC_OK && m.nfields == 1) {
 			ch_buf_set(sig, m.field[0], m.flen[0]);
+		} else if (m.type == CH_IPC_OK || m.nfields < 1 || m.nfields > 2) {
+			error = ch_error_setc(CH_EIO, "the signer sent a malformed reply");
 		} else {
+			record_event(c, &m, person);
 			error = m.code < 0 ? m.code : CH_ERROR;
 			ch_error_setc(error, "%s", m.field[0]);
 		}
@@ -316,7 +352,8 @@ int ch_signer_client_passwd(const char *person, const char *old_pass, const char
 	pthread_mutex_lock(&c->lock);
 	if ((error = ch_ipc_send(c->fd, CH_IPC_PASSWD, 0, 3, f, l)) == 0 &&
 	    (error = ch_ipc_recv(&m, c->fd, CH_IPC_OK, CH_IPC_ERR, 0)) == 0) {
-		if (m.type == CH_IPC_ERR && m.nfields == 1) {
+		if (m.type == CH_IPC_ERR && (m.nfields == 1 || m.nfields == 2)) {
+			record_event(c, &m, person);
 			error = m.code < 0 ? m.code : CH_ERROR;
 			ch_error_setc(error, "%s", m.field[0]);
 		} else if (m.type != CH_IPC_OK) {

@@ -1,6 +1,7 @@
 /* signer.h -- chanceryd's signer process (OpenSMTPD's ca.c model).
  *
- * The only process that can open the site's GnuPG home. It answers one
+ * The only process that can open the site's GnuPG home; started as root,
+ * chanceryd runs it as the site's keys user (chancery-SITE-keys). It answers one
  * kind of request over its socket: "sign this payload as this person with
  * this passphrase". It looks the person's key up in site.json itself (it
  * never takes key material from the network process), signs through
@@ -16,6 +17,7 @@
 typedef struct {
 	int fd;
 	pthread_mutex_t lock; /* one request at a time on the socket */
+	const char *site_path; /* where the key guard's events are recorded */
 } ch_signer_client;
 
 /* signer.c */

@@ -47,20 +47,80 @@ static void set_paths(ch_site *site, const char *path)
 	site->write_fd = -1;
 }
 
+/* site.json read whole under a shared lock: the signer rewrites it in
+ * place (save_in_place), and a reader must not see half of it. */
+static int read_config(ch_buf *out, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return ch_fs_read(out, path, CH_SITE_CONFIG_MAX); /* (its error) */
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+	error = ch_fs_read(out, path, CH_SITE_CONFIG_MAX);
+	close(fd); /* (drops the lock) */
+	return error;
+}
+
+/* The signer (the keys user: site.json is its, SITE root's, so it cannot
+ * replace the file) rewrites site.json in place, under an exclusive lock:
+ * only a regular file with one link that it owns. A crash mid-write can
+ * leave it torn: docs/ARCHITECTURE.md "Known gaps". */
+static int save_in_place(const char *path, const char *text)
+{
+	size_t len = strlen(text), off = 0;
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), error = 0;
+
+	if (fd < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return ch_error_setc(CH_EDENIED, "%s: not a file of ours to rewrite", path);
+	}
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	while (off < len && !error) {
+		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			error = ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno));
+		else
+			off += (size_t)n;
+	}
+	if (!error && (ftruncate(fd, (off_t)len) < 0 || fsync(fd) < 0))
+		error = ch_error_setc(CH_EIO, "%s: %s", path, strerror(errno));
+	close(fd);
+	return error;
+}
+
 static int save_config(ch_site *site)
 {
 	char *text = ch_json_dump(site->config);
-	struct stat st;
-	int error = ch_fs_write_atomic(site->config_path, text, strlen(text), 0600);
+	struct stat st, old;
+	int had = lstat(site->config_path, &old) == 0 && S_ISREG(old.st_mode), error;
 
+	/* not root, in a directory we cannot write, over a file of ours: the
+	 * signer in a site chanceryd serves */
+	if (geteuid() != 0 && had && old.st_uid == geteuid() && access(site->path, W_OK) < 0) {
+		error = save_in_place(site->config_path, text);
+		free(text);
+		return error;
+	}
+	error = ch_fs_write_atomic(site->config_path, text, strlen(text), 0600);
 	free(text);
 	/* A site chanceryd serves is root:USER 0750 and its site.json
-	 * root:USER 0640 (server/main.c): root rewriting it keeps that, so the
-	 * network process can still read it. (The directory is root's: no
-	 * other user can swap the name.) */
-	if (error == 0 && geteuid() == 0 && stat(site->path, &st) == 0 && st.st_uid == 0 &&
-	    st.st_gid != 0 && (st.st_mode & 0777) == 0750 &&
-	    (lchown(site->config_path, 0, st.st_gid) < 0 || chmod(site->config_path, 0640) < 0))
+	 * KEYS:USER 0640 (server/main.c): root rewriting it keeps its owner,
+	 * group and mode, so the signer can still write it and the network
+	 * process read it. (The directory is root's: no other user can swap
+	 * the name.) */
+	if (error == 0 && geteuid() == 0 && had && stat(site->path, &st) == 0 && st.st_uid == 0 &&
+	    (old.st_uid != 0 || old.st_gid != 0 || (old.st_mode & 0777) != 0600) &&
+	    (lchown(site->config_path, old.st_uid, old.st_gid) < 0 ||
+	     chmod(site->config_path, old.st_mode & 0640) < 0))
 		error = ch_error_setc(CH_EIO, "%s: %s", site->config_path, strerror(errno));
 	return error;
 }
@@ -140,7 +200,7 @@ static int site_open(ch_site **out, const char *path, int repo)
 	if ((error = ch_lib_init()) < 0)
 		goto done;
 	set_paths(site, path);
-	if ((error = ch_fs_read(&text, site->config_path, CH_SITE_CONFIG_MAX)) < 0) {
+	if ((error = read_config(&text, site->config_path)) < 0) {
 		if (error == CH_ENOTFOUND)
 			ch_error_setc(CH_ENOTFOUND, "%s is not a Chancery site (no site.json)", path);
 		goto done;
@@ -181,7 +241,7 @@ int ch_site_reload_config(ch_site *site)
 	json_t *cfg = NULL;
 	int error;
 
-	if ((error = ch_fs_read(&text, site->config_path, CH_SITE_CONFIG_MAX)) == 0 &&
+	if ((error = read_config(&text, site->config_path)) == 0 &&
 	    (error = ch_json_parse(&cfg, text.ptr, text.size, CH_SITE_CONFIG_MAX,
 	                           site->config_path)) == 0) {
 		if (json_is_object(json_object_get(cfg, "signers"))) {
@@ -265,11 +325,26 @@ static void hand_tree(const char *path, uid_t uid, gid_t gid)
 	hand_dir(fd, uid, gid, 0, &budget);
 }
 
+/* The GnuPG home of a site chanceryd serves is its keys user's
+ * (chancery-SITE-keys, server/main.c): what root wrote there (gpg's rings,
+ * key files a root gpg-agent made, the key guard's counts, the log head)
+ * goes back to that user, or the signer could not read it. Sockets stay. */
+static void hand_back_keys(const ch_site *site)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || !site->gnupg_path || lstat(site->gnupg_path, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return;
+	hand_tree(site->gnupg_path, st.st_uid, st.st_gid);
+}
+
 static void hand_back(const ch_site *site)
 {
 	ch_buf state = CH_BUF_INIT;
 	struct stat st;
 
+	hand_back_keys(site);
 	if (geteuid() != 0 || !site->repo || !site->repo_path || !site->path ||
 	    lstat(site->repo_path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
 		return;

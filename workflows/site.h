@@ -57,6 +57,10 @@ struct ch_site {
 	size_t npolicies;
 	int write_fd;        /* SITE/state/write.lock, opened on first write; -1 */
 	unsigned write_depth; /* nested ch_site_write_lock holds */
+	/* The signer (server/signer.c) cannot write state/: the key guard
+	 * leaves its security event's rule here for it to relay instead. */
+	int relay_events;
+	const char *key_event; /* "wrong-passphrase", "key-locked" or NULL */
 };
 
 /* site.c */

@@ -27,6 +27,8 @@ check "/etc/chancery/chanceryd.conf is 0640" test "$(mode "$D/etc/chancery/chanc
 check "the unit chanceryd@.service is 0644" test "$(mode "$U")" = 644
 check "sysusers.d/chancery.conf creates chancery-hq" \
 	grep -q '^u chancery-hq - ' "$D/usr/lib/sysusers.d/chancery.conf"
+check "  and chancery-hq-keys, the signer's" \
+	grep -q '^u chancery-hq-keys - ' "$D/usr/lib/sysusers.d/chancery.conf"
 check "tmpfiles.d/chancery.conf makes /var/lib/chancery" \
 	grep -q '^d /var/lib/chancery 0755 root root' "$D/usr/lib/tmpfiles.d/chancery.conf"
 check "the example configuration parses (chanceryd reads it)" \
@@ -135,7 +137,8 @@ st() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
 check "the network process runs as chancery-hq" \
 	test "$(getent passwd "$(st "$srv_pid" Uid)" | cut -d: -f1)" = chancery-hq
 signer=$(pgrep -P "$srv_pid" | head -1)
-check "the signer runs as root" test "$(st "$signer" Uid)" = 0
+check "the signer runs as chancery-hq-keys" \
+	test "$(getent passwd "$(st "$signer" Uid)" | cut -d: -f1)" = chancery-hq-keys
 check "no_new_privs holds (NoNewPrivileges=yes)" test "$(st "$srv_pid" NoNewPrivs)" = 1
 check "the signer's capabilities are the unit's bounding set, no more" \
 	test "$(st "$signer" CapBnd)" = "$(setpriv --bounding-set="-all,+$caps" -- grep CapBnd /proc/self/status | awk '{print $2}')"

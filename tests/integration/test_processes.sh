@@ -16,6 +16,7 @@ D=$("$CH" doc create "$S" --as nguyen.van.a --title "Công văn thử" --type co
 	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
 check "server starts" start_server
 U=chancery-hq
+K=chancery-hq-keys
 signer=$(pgrep -P "$srv_pid" | head -1)
 
 # ---- the table ----
@@ -23,28 +24,35 @@ row() { # process column: the cell of docs/ARCHITECTURE.md's process table
 	awk -F'|' -v p="$1" -v c="$2" '$2 ~ "^ *"p" *$" && $0 ~ /chancery-SITE|root/ {
 		gsub(/^ +| +$/, "", $(c + 2)); print $(c + 2); exit }' "$top/docs/ARCHITECTURE.md"
 }
+# the groups cell: the primary group, then ", " and the supplementary ones
+first() { sed 's/,.*//; s/ *$//'; }
+rest() { sed -n 's/^[^,]*, *//p' | tr -d ','; }
 status() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
 groups_of() { awk '$1 == "Groups:" {$1 = ""; print}' "/proc/$1/status" | xargs -n1 | sort -n | xargs; }
 for p in network signer; do
 	pid=$srv_pid
 	[ "$p" = signer ] && pid=$signer
 	want_user=$(row "$p" 1 | sed 's/SITE/hq/')
-	want_groups=$(row "$p" 2 | sed 's/SITE/hq/')
+	want_groups=$(row "$p" 2 | sed 's/SITE/hq/g' | first)
+	want_sup=$(row "$p" 2 | sed 's/SITE/hq/g' | rest | xargs)
 	want_sec=$(row "$p" 3)
 	check "the table lists the $p process" test -n "$want_user" -a -n "$want_sec"
 	user=$(getent passwd "$(status "$pid" Uid)" | cut -d: -f1)
 	check "$p: runs as $want_user ($user)" test "$user" = "$want_user"
 	gid=$(getent group "$(status "$pid" Gid)" | cut -d: -f1)
 	check "$p: its group is $want_groups ($gid)" test "$gid" = "$want_groups"
-	sup=$(groups_of "$pid")
-	if [ "$p" = network ]; then
-		check "$p: no supplementary groups ($sup)" test -z "$sup"
-	fi
+	sup=$(groups_of "$pid" | xargs -rn1 getent group | cut -d: -f1 | xargs)
+	check "$p: supplementary groups '$want_sup' ($sup)" test "$sup" = "$want_sup"
 	check "$p: seccomp mode $want_sec ($(status "$pid" Seccomp))" test "$(status "$pid" Seccomp)" = "$want_sec"
 done
 check "the network process cannot gain privileges (NoNewPrivs)" test "$(status "$srv_pid" NoNewPrivs)" = 1
-check "the signer is not dumpable (no ptrace by its user)" \
-	bash -c "! cat /proc/$signer/environ >/dev/null 2>&1 || test \$(stat -c %U /proc/$signer) = root"
+check "the signer is not dumpable (its /proc/PID/environ is root's, not $K's: no ptrace by its user)" \
+	test "$(stat -c %U "/proc/$signer/environ")" = root
+check "the signer cannot gain privileges (NoNewPrivs)" test "$(status "$signer" NoNewPrivs)" = 1
+check "the signer cannot regain root (real, effective, saved and fs uid all $K's)" \
+	test "$(awk '$1 == "Uid:" {print $2, $3, $4, $5}' "/proc/$signer/status")" \
+	= "$(id -u $K) $(id -u $K) $(id -u $K) $(id -u $K)"
+check "the signer holds no capability" test "$(status "$signer" CapEff)" = 0000000000000000
 
 # ---- what each may open ----
 check "the network process holds nothing of the GnuPG home open" \
@@ -54,10 +62,21 @@ check "the signer holds nothing of repo.git or state/ open" \
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
 check "as the network user the GnuPG home cannot be opened" \
 	bash -c "! setpriv --reuid=$U --regid=$U --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
+check "  nor site.json written" \
+	bash -c "! setpriv --reuid=$U --regid=$U --clear-groups sh -c 'echo >>\"$S/site.json\"' 2>/dev/null"
+# as the signer's user and groups (the table's)
+ask="setpriv --reuid=$K --regid=$K --groups=$(id -g $U)"
+check "as the signer's user and groups repo.git cannot be opened" \
+	bash -c "! $ask ls '$S/repo.git' >/dev/null 2>&1"
+check "  nor state/" bash -c "! $ask ls '$S/state' >/dev/null 2>&1"
+check "  but the GnuPG home and site.json can" \
+	bash -c "$ask ls '$S/gnupg' >/dev/null && $ask cat '$S/site.json' >/dev/null"
+check "the GnuPG home and all under it are $K's, closed to others" \
+	test -z "$(find "$S/gnupg" \( ! -user $K -o -perm /077 \) ! -type l ! -type s | head -3)"
 check "the site directory is root:$U 0750" test "$(stat -c '%U:%G %a' "$S")" = "root:$U 750"
-check "site.json is root:$U 0640" test "$(stat -c '%U:%G %a' "$S/site.json")" = "root:$U 640"
-check "repo.git and state/ are the network user's, closed to others ($(stat -c '%U %a' "$S/repo.git" "$S/state" | xargs))" \
-	test "$(stat -c '%U %a' "$S/repo.git" "$S/state" | sed 's/ 7[0-7]0$/ closed/' | sort -u)" = "$U closed"
+check "site.json is $K:$U 0640" test "$(stat -c '%U:%G %a' "$S/site.json")" = "$K:$U 640"
+check "repo.git and state/ are the network user's, 0700 ($(stat -c '%U %a' "$S/repo.git" "$S/state" | xargs))" \
+	test "$(stat -c '%U %a' "$S/repo.git" "$S/state" | sort -u)" = "$U 700"
 check "no file under repo.git or state/ is open to others" \
 	test -z "$(find "$S/repo.git" "$S/state" -perm /007 ! -type l | head -3)"
 
@@ -104,4 +123,6 @@ check "the signer answers 30 signing requests a minute for one person, then refu
 	grep -q "too many signatures" "$T/resp.32"
 check "  the first were judged (wrong passphrase)" grep -qi "passphrase" "$T/resp.1"
 check "  nothing was recorded" test "$(git -C "$S/repo.git" rev-parse "refs/docs/$D")" = "$head"
+check "the site's gpg-agent, started by the signer, runs as $K" \
+	bash -c "ps -C gpg-agent -ww --no-headers -o user:32=,args= | grep -F '$S/gnupg' | grep -q '^$K '"
 finish

@@ -164,15 +164,15 @@ kill "${slow[@]}" 2>/dev/null
 if [ "$(id -u)" = 0 ]; then
 	net_uid=$(awk '/^Uid:/ {print $2}' "/proc/$srv_pid/status")
 	check "the network process runs as the site's own user (uid $net_uid)" test "$net_uid" = "$(id -u chancery-hq)"
-	check "the GnuPG home is root's, mode 0700" test "$(stat -c '%U %a' "$S/gnupg")" = "root 700"
+	check "the GnuPG home is the keys user's, mode 0700" test "$(stat -c '%U %a' "$S/gnupg")" = "chancery-hq-keys 700"
 	check "as that user the GnuPG home cannot be opened" \
 		bash -c "! setpriv --reuid=chancery-hq --regid=chancery-hq --clear-groups ls '$S/gnupg' >/dev/null 2>&1"
 	check "the server says the GnuPG home is closed to it" grep -q "GnuPG home is closed" "$T/server.log"
 	check "the network process runs under a seccomp filter" \
 		grep -qE '^Seccomp:[[:space:]]+2' "/proc/$srv_pid/status"
 	signer=$(pgrep -P "$srv_pid" | head -1)
-	check "the signer is a separate process that is root" \
-		test "$(awk '/^Uid:/ {print $2}' "/proc/$signer/status")" = 0
+	check "the signer is a separate process, as the site's keys user" \
+		test "$(awk '/^Uid:/ {print $2}' "/proc/$signer/status")" = "$(id -u chancery-hq-keys)"
 else
 	not_ok "privilege separation needs the test to run as root"
 fi

@@ -106,7 +106,9 @@ static void count(ch_site *site, const char *person, int wrong)
 	else
 		json_object_del(people, person);
 	store(site, root);
-	if (wrong)
+	if (wrong && site->relay_events)
+		site->key_event = n >= CH_KEYGUARD_TRIES ? "key-locked" : "wrong-passphrase";
+	else if (wrong)
 		ch_gate_event(site, "signing key", person, n >= CH_KEYGUARD_TRIES ? "key-locked" :
 		              "wrong-passphrase", "unclassified");
 done:
