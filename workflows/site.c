@@ -64,9 +64,52 @@ static int read_config(ch_buf *out, const char *path)
 
 /* The signer (the keys user: site.json is its, SITE root's, so it cannot
  * replace the file) rewrites site.json in place, under an exclusive lock:
- * only a regular file with one link that it owns. A crash mid-write can
- * leave it torn: docs/ARCHITECTURE.md "Known gaps". */
-static int save_in_place(const char *path, const char *text)
+ * only a regular file with one link that it owns. The new text is first
+ * made durable beside the keys, SITE/gnupg/site.json.pending (written and
+ * renamed there: the home is the signer's), and removed once site.json is
+ * whole again; a crash in between is finished at the next opening by a
+ * process that can read the home (finish_pending). */
+static int write_in_place(const char *path, const char *text);
+
+static void pending_path(ch_buf *out, const ch_site *site)
+{
+	ch_buf_printf(out, "%s/site.json.pending", site->gnupg_path);
+}
+
+static int save_in_place(const ch_site *site, const char *text)
+{
+	ch_buf pending = CH_BUF_INIT;
+	int error;
+
+	pending_path(&pending, site);
+	if ((error = ch_fs_write_atomic(pending.ptr, text, strlen(text), 0600)) == 0 &&
+	    (error = write_in_place(site->config_path, text)) == 0)
+		unlink(pending.ptr);
+	ch_buf_dispose(&pending);
+	return error;
+}
+
+/* A rewrite a crash cut short: site.json from the pending text (it is the
+ * newest intended), then the pending file removed. Quiet when there is
+ * none, or when this process cannot read the home (the network process). */
+static void finish_pending(const ch_site *site)
+{
+	ch_buf pending = CH_BUF_INIT, text = CH_BUF_INIT;
+	json_t *j = NULL;
+
+	pending_path(&pending, site);
+	if (ch_fs_read(&text, pending.ptr, CH_SITE_CONFIG_MAX) == 0 &&
+	    ch_json_parse(&j, text.ptr, text.size, CH_SITE_CONFIG_MAX, pending.ptr) == 0 &&
+	    json_is_object(json_object_get(j, "signers")) &&
+	    write_in_place(site->config_path, text.ptr) == 0)
+		unlink(pending.ptr);
+	ch_error_clear();
+	json_decref(j);
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&pending);
+}
+
+static int write_in_place(const char *path, const char *text)
 {
 	size_t len = strlen(text), off = 0;
 	struct stat st;
@@ -106,7 +149,7 @@ static int save_config(ch_site *site)
 	/* not root, in a directory we cannot write, over a file of ours: the
 	 * signer in a site chanceryd serves */
 	if (geteuid() != 0 && had && old.st_uid == geteuid() && access(site->path, W_OK) < 0) {
-		error = save_in_place(site->config_path, text);
+		error = save_in_place(site, text);
 		free(text);
 		return error;
 	}
@@ -200,6 +243,7 @@ static int site_open(ch_site **out, const char *path, int repo)
 	if ((error = ch_lib_init()) < 0)
 		goto done;
 	set_paths(site, path);
+	finish_pending(site);
 	if ((error = read_config(&text, site->config_path)) < 0) {
 		if (error == CH_ENOTFOUND)
 			ch_error_setc(CH_ENOTFOUND, "%s is not a Chancery site (no site.json)", path);
