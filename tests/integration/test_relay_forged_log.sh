@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# redteam_relay_pins_key.sh -- NOT in the suite (fails: an open finding). Red-team
-# finding on site logs between sites
-# (workflows/sync/logsync.c):
+# test_relay_forged_log.sh -- a red-team finding on site logs between
+# sites (workflows/sync/logsync.c), fixed:
 #   - first come, first pinned: mission-a, hostile, relays a log it forged
 #     as mission-b's (stock gpg and git, a key of its own) to HQ before
 #     mission-b ever sent HQ its own. HQ must not let that relay decide
 #     which key is mission-b's: when mission-b itself then sends its own
 #     log, HQ keeps mission-b's log (and reports the forgery), instead of
 #     refusing mission-b's own log for ever as "signed by another key".
+#     mission-b, shown at its join a history of itself it never wrote (the
+#     relay HQ still held), reports it (exit 1) until its own log reached
+#     HQ, which then replaces the forgery; the sync after is clean.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
@@ -75,13 +77,21 @@ start_srv "$HQ" "$PORT" || { not_ok "HQ's chanceryd restarts"; finish; }
 
 # ---- mission-b joins, then sends HQ its own log ----
 # shellcheck disable=SC2046
-expect 0 "mission-b joins HQ" "$CH" join "$MB" --site-id mission-b --from "$G" --anchor "$INTRO" $(tlsopt mission-b)
+expect 1 "mission-b joins HQ, which relays a history of mission-b it never wrote: reported (exit 1)" \
+	"$CH" join "$MB" --site-id mission-b --from "$G" --anchor "$INTRO" $(tlsopt mission-b)
+check "  naming it as such (a log of this site, which has none)" \
+	grep -q "refused log: hq shows a log of this site, which has none" "$T/out" "$T/err"
+check "  the site is joined all the same (the policy taken)" git -C "$MB/repo.git" rev-parse -q --verify refs/heads/policy
 # shellcheck disable=SC2046
-"$CH" sync "$MB" --remote "$G" --peer hq $(tlsopt mission-b) >"$T/out" 2>&1
+expect 1 "mission-b's next sync reports the forged relay again (HQ still held it) and sends HQ its own log" \
+	"$CH" sync "$MB" --remote "$G" --peer hq $(tlsopt mission-b)
 sed 's/^/#   /' "$T/out" | head -5
 own_b=$(git -C "$MB/repo.git" rev-parse refs/chancery/log)
 check "HQ keeps mission-b's own log, not the log mission-a relayed as mission-b's first" \
 	test "$(git -C "$HQ/repo.git" rev-parse -q --verify refs/chancery/peers/mission-b/log)" = "$own_b"
-check "  and its security log names the forged relay" grep -q 'mission-b' "$HQ/state/security.log"
+check "  and its security log names the forged relay" grep -q 'under another key than the site' "$HQ/state/security.log"
+# shellcheck disable=SC2046
+expect 0 "a further sync of mission-b is clean (HQ relays mission-b's own log now)" \
+	"$CH" sync "$MB" --remote "$G" --peer hq $(tlsopt mission-b)
 stop_server
 finish
