@@ -13,6 +13,7 @@
 #include "workflows/json.h"
 #include "workflows/site.h"
 #include "util/fs.h"
+#include "util/spawn.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -373,6 +374,23 @@ static void hand_tree(const char *path, uid_t uid, gid_t gid)
  * (chancery-SITE-keys, server/main.c): what root wrote there (gpg's rings,
  * key files a root gpg-agent made, the key guard's counts, the log head)
  * goes back to that user, or the signer could not read it. Sockets stay. */
+/* A gpg-agent root started for a home another user owns (the command line
+ * beside a running chanceryd, when the signer's agent was not up): stopped,
+ * or the signer, as the keys user, could not reach or start one there. */
+static void stop_root_agent(const char *home)
+{
+	const char *argv[] = { "gpgconf", "--homedir", home, "--kill", "gpg-agent", NULL };
+	ch_buf sock = CH_BUF_INIT;
+	struct stat st;
+	int status;
+
+	ch_buf_printf(&sock, "%s/S.gpg-agent", home);
+	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0)
+		ch_spawn_run(&status, argv, NULL, NULL, NULL);
+	ch_error_clear();
+	ch_buf_dispose(&sock);
+}
+
 static void hand_back_keys(const ch_site *site)
 {
 	struct stat st;
@@ -380,6 +398,7 @@ static void hand_back_keys(const ch_site *site)
 	if (geteuid() != 0 || !site->gnupg_path || lstat(site->gnupg_path, &st) < 0 ||
 	    !S_ISDIR(st.st_mode) || st.st_uid == 0)
 		return;
+	stop_root_agent(site->gnupg_path);
 	hand_tree(site->gnupg_path, st.st_uid, st.st_gid);
 }
 

@@ -172,9 +172,9 @@ fr=0 fbad=0
 while IFS= read -r -d '' f; do
 	fr=$((fr + 1))
 	jq -cn --arg t "$f" --arg p "$P" '{title:"Ghi chú", type:"bao-cao", text:$t, passphrase:$p}' >"$T/f.json"
-	code=$(curl_s -o /dev/null -w '%{http_code}' -H "$BEARER" -H 'Content-Type: application/json' \
+	code=$(curl_s -o "$T/f.out" -w '%{http_code}' -H "$BEARER" -H 'Content-Type: application/json' \
 		--data-binary @"$T/f.json" "$URL/api/v1/docs")
-	[ "$code" = 201 ] || { fbad=$((fbad + 1)); echo "#   text refused ($code): $(printf '%s' "$f" | head -1)"; }
+	[ "$code" = 201 ] || { fbad=$((fbad + 1)); echo "#   text refused ($code): $(printf '%s' "$f" | head -1): $(head -c 300 "$T/f.out")"; }
 	# one-line fields: the title rule refuses a marking in capitals anywhere in a
 	# title (stamp.h), so prose that names markings in capitals (a guide to the
 	# rules) passes as text only
