@@ -261,7 +261,7 @@ static void test_guard(void **state)
 	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&head)));
 	assert_non_null(strstr(rec.ptr, git_oid_tostr_s(&first)));
 	/* another seq 2 on the first entry: an entry beside the last one, a
-	 * fork (only that very entry is signed again: test_redteam_sitelog) */
+	 * fork (only that very entry is signed again: test_resign_other_payload_refused) */
 	assert_int_equal(git_commit_lookup(&c, f->site->repo, &head), 0);
 	git_oid_tostr(tree, sizeof(tree), git_commit_tree_id(c));
 	ch_buf_printf(&p, "tree %s\nparent %s\nauthor hq site log <log@hq.chancery> 1796686999 "
