@@ -385,9 +385,15 @@ static void stop_root_agent(const char *home)
 	int status;
 
 	ch_buf_printf(&sock, "%s/S.gpg-agent", home);
-	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0)
+	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0) {
+		/* (the message of the command's own error, which the caller has
+		 * yet to print, is kept) */
+		char *kept = ch_strdup(ch_error_last());
+
 		ch_spawn_run(&status, argv, NULL, NULL, NULL);
-	ch_error_clear();
+		ch_error_setc(CH_ERROR, "%s", kept);
+		free(kept);
+	}
 	ch_buf_dispose(&sock);
 }
 
