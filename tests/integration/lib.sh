@@ -182,6 +182,27 @@ log_by_hand() {
 	fi
 }
 
+# forged_log REPO SITE: a first log entry of SITE made in REPO under a key
+# of the forger's own (stock gpg and git: what a hostile relay can make);
+# prints its commit id.
+forged_log() {
+	local repo=$1 site=$2 fg ffpr ftree fwhen
+	fg=$(mktemp -d --suffix=-gnupg "$T/forger.XXXXXX") # (cleanup stops its agent)
+	GNUPGHOME="$fg" gpg --batch --quiet --passphrase '' --quick-gen-key \
+		"Chancery site $site <log@$site.chancery>" ed25519 sign never 2>/dev/null || return 1
+	ffpr=$(GNUPGHOME="$fg" gpg --list-keys --with-colons 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+	ftree=$(printf '100644 blob %s\tsite.asc\n' \
+		"$(GNUPGHOME="$fg" gpg --armor --export "$ffpr" 2>/dev/null | git -C "$repo" hash-object -w --stdin)" |
+		git -C "$repo" mktree) || return 1
+	fwhen=$(date +%s)
+	printf 'log: %s 1\n\nChancery-Log-Site: %s\nChancery-Log-Seq: 1\nChancery-Log-Time: %s\n' \
+		"$site" "$site" "$fwhen" >"$fg/forged.msg"
+	GNUPGHOME="$fg" GIT_AUTHOR_NAME="$site site log" GIT_AUTHOR_EMAIL="log@$site.chancery" \
+		GIT_COMMITTER_NAME="$site site log" GIT_COMMITTER_EMAIL="log@$site.chancery" \
+		GIT_AUTHOR_DATE="@$fwhen +0000" GIT_COMMITTER_DATE="@$fwhen +0000" \
+		git -C "$repo" commit-tree -S"$ffpr" "$ftree" -F "$fg/forged.msg"
+}
+
 repo_state() {
 	local r="$1/repo.git"
 	git -C "$r" for-each-ref --format='%(refname) %(objectname)'

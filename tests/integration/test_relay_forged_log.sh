@@ -48,19 +48,7 @@ MA="$T/mission-a" MB="$T/mission-b"
 expect 0 "mission-a joins HQ" "$CH" join "$MA" --site-id mission-a --from "$G" --anchor "$INTRO" $(tlsopt mission-a)
 
 # ---- mission-a forges a log of mission-b under a key of its own ----
-FG="$T/forger-gnupg"; mkdir -m 700 "$FG"
-GNUPGHOME="$FG" gpg --batch --quiet --passphrase '' --quick-gen-key \
-	"Chancery site mission-b <log@mission-b.chancery>" ed25519 sign never 2>/dev/null
-ffpr=$(GNUPGHOME="$FG" gpg --list-keys --with-colons 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
-ftree=$(printf '100644 blob %s\tsite.asc\n' \
-	"$(GNUPGHOME="$FG" gpg --armor --export "$ffpr" 2>/dev/null | git -C "$MA/repo.git" hash-object -w --stdin)" |
-	git -C "$MA/repo.git" mktree)
-fwhen=$(date +%s)
-printf 'log: mission-b 1\n\nChancery-Log-Site: mission-b\nChancery-Log-Seq: 1\nChancery-Log-Time: %s\n' "$fwhen" >"$T/forged.msg"
-FB=$(GNUPGHOME="$FG" GIT_AUTHOR_NAME="mission-b site log" GIT_AUTHOR_EMAIL="log@mission-b.chancery" \
-	GIT_COMMITTER_NAME="mission-b site log" GIT_COMMITTER_EMAIL="log@mission-b.chancery" \
-	GIT_AUTHOR_DATE="@$fwhen +0000" GIT_COMMITTER_DATE="@$fwhen +0000" \
-	git -C "$MA/repo.git" commit-tree -S"$ffpr" "$ftree" -F "$T/forged.msg")
+FB=$(forged_log "$MA/repo.git" mission-b) || not_ok "a log forged with stock gpg and git"
 git -C "$MA/repo.git" update-ref refs/chancery/peers/mission-b/log "$FB" || not_ok "the forged relay"
 
 # ---- HQ syncs from mission-a's own server: it takes the relay ----
