@@ -63,8 +63,11 @@ median_ms() {
 	done
 	printf '%s\n' "${v[@]}" | sort -n | sed -n 2p
 }
-# delay MAX_MS: a random delay in seconds for timeout/sleep, 0 .. MAX_MS.
-delay() { local ms=$(( (RANDOM * 32768 + RANDOM) % ($1 + 1) )); printf '%d.%03d' $((ms / 1000)) $((ms % 1000)); }
+# delay MAX_MS: a random delay in seconds for timeout/sleep, 1 .. MAX_MS
+# (never 0: `timeout 0` means no time limit at all).
+delay() { local ms=$(( 1 + (RANDOM * 32768 + RANDOM) % $1 )); printf '%d.%03d' $((ms / 1000)) $((ms % 1000)); }
+# median_of N...: the median of the numbers given.
+median_of() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 # after_crash WHERE: the checks made after every kill.
 after_crash() {
@@ -105,7 +108,14 @@ cli_act() { # who action tag
 }
 step_ms=$(median_ms cli_act nguyen.van.a comment "warm-up")
 max_ms=$step_ms
-echo "# a command-line step takes ${step_ms} ms: kills at 0..${max_ms} ms"
+# A step's time drifts as the run goes (caches warm, the machine's load
+# changes): the kill window follows the median of the last five steps not
+# killed, and a kill that lands after its step finished is tried again on
+# the next step (at most KILLS such retries), so the planned kills hit
+# running steps on a fast machine as on a slow one.
+recent=($step_ms $step_ms $step_ms)
+retries=0
+echo "# a command-line step takes ${step_ms} ms: kills at 1..${max_ms} ms (the window follows the steps' times)"
 kill_plan "$STEPS" "$KILLS" >"$T/plan.cli"
 next_kill=$(head -1 "$T/plan.cli")
 c_acked=0 c_killed=0 c_kill_before=0 c_kill_lock=0 c_kill_after=0 c_kill_done=0
@@ -134,9 +144,18 @@ for i in $(seq "$STEPS"); do
 		d=$(delay "$max_ms")
 		{ ( timeout -s KILL "$d" "${cmd[@]}" ) >"$T/out" 2>"$T/err"; rc=$?; } 2>>"$T/kills.err"
 		next_kill=$(awk -v i="$i" '$1 > i' "$T/plan.cli" | head -1)
+		if [ "$rc" -eq 0 ] && [ "$retries" -lt "$KILLS" ] && [ "$i" -lt "$STEPS" ]; then
+			retries=$((retries + 1)) next_kill=$((i + 1))   # too late: again on the next step
+			{ cat "$T/plan.cli"; echo "$next_kill"; } | sort -nu >"$T/plan.next" && mv "$T/plan.next" "$T/plan.cli"
+		fi
 	else
 		d=
+		t0=$(date +%s%N)
 		timeout 120 "${cmd[@]}" >"$T/out" 2>"$T/err"; rc=$?
+		if [ "$rc" -eq 0 ] && [ "$kind" = act ]; then
+			recent=("${recent[@]: -4}" $(( ($(date +%s%N) - t0) / 1000000 )))
+			max_ms=$(median_of "${recent[@]}")
+		fi
 	fi
 	case $rc in
 	0)
@@ -228,8 +247,9 @@ echo "# command-line kills: $c_kill_before before the lock or with nothing writt
 	"$c_kill_lock left a stale lock, $c_kill_after after the ref moved (recorded, not" \
 	"acknowledged), $c_kill_done landed after the step had finished"
 echo "# conflicts $c_conflict, refusals $c_refused, other exits $c_other"
+echo "# $retries kills landed after their step finished and were tried again on the next step; the last window was 1..$max_ms ms"
 check "the command-line kills were real ($c_killed of $KILLS planned hit a running step)" \
-	test "$c_killed" -ge $((KILLS / 3))
+	test "$c_killed" -ge $((KILLS / 2))
 [ "$bad" -eq 0 ] && ok "after each of $c_killed command-line kills: git fsck --strict clean, chancery verify passes, every acknowledged step present"
 n=$(git -C "$R" rev-list --count "refs/docs/$D1")
 check "the chain holds exactly the acknowledged steps and those killed after the ref moved ($n)" \
