@@ -713,7 +713,7 @@ static enum MHD_Result audit(srv_ctx *x)
 	memset(&vo, 0, sizeof(vo));
 	vo.hide = &hidden;
 	if (doc && ch_valid_doc_id(doc)) {
-		if (srv_spilled(x, doc, NULL, 0))
+		if (srv_spilled(x, doc, NULL, 0) && srv_spill_shown(x, doc))
 			return srv_tombstone(x, doc, 0);
 		ch_strv_push(&docs, doc);
 		vo.docs = &docs;

@@ -143,7 +143,7 @@ static enum MHD_Result call(srv_ctx *x, const route *rt, const char *id, const c
 	if (rt->flags & R_DOC) {
 		if (!ch_valid_doc_id(id))
 			return api ? srv_api_error(x, 400, "not a valid document id") : not_found(x, 0);
-		if (srv_spilled(x, id, NULL, 0))
+		if (srv_spilled(x, id, NULL, 0) && srv_spill_shown(x, id))
 			return srv_tombstone(x, id, api);
 	}
 	return rt->fn(x, id, rest);

@@ -320,6 +320,11 @@ int srv_diff(json_t **out, srv_ctx *x, const ch_doc *doc, const char *from, cons
 /* 1 if the spill list names document `id` (then `when`, if given, gets
  * the time of the spill): it is served only as a tombstone. */
 int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size);
+/* 1 when the person logged in may see spilled document `id`'s tombstone:
+ * a security officer, or someone who could read it when it was purged
+ * (ch_spill_shown_to). Anyone else is answered as for an id that never
+ * existed, so a spill tells nothing to people outside the document. */
+int srv_spill_shown(srv_ctx *x, const char *id);
 /* The tombstone answer: 410 Gone, the id and the time, no title. */
 enum MHD_Result srv_tombstone(srv_ctx *x, const char *id, int json);
 /* Rescan the refs now (after our own writes). */

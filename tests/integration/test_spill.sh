@@ -17,6 +17,12 @@ R="$S/repo.git"
 as() { local who=$1; shift; "$@" --as "$who" --passphrase-file "$(pass "$who")"; }
 as admin.a "$CH" site set "$S" mission-tokyo --units mission-tokyo >/dev/null ||
 	not_ok "site mission-tokyo"
+# a clerk of another unit: X is none of hers, before the spill or after
+"$CH" person add "$S" kim.c --name "Cán bộ kim.c" --roles clerk --unit hq/consular \
+	--as admin.a --passphrase-file "$(pass admin.a)" --new-passphrase-file "$(pass kim.c)" \
+	>/dev/null || not_ok "person add kim.c"
+(umask 077; printf 'login-kim.c-2026\n' >"$T/pass/kim.c.login")
+"$CH" account set "$S" kim.c --password-file "$T/pass/kim.c.login" >/dev/null || not_ok "account kim.c"
 act() { as "$2" "$CH" doc act "$S" "$1" --action "$3" >/dev/null || not_ok "$3 by $2 on $1"; }
 publish() { act "$1" nv.a submit; act "$1" tt.b approve; act "$1" pd.c sign; act "$1" vt.d publish; }
 
@@ -126,6 +132,31 @@ code=$(curl_s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $api" \
 check "API step on it: 410 ($code)" test "$code" = 410
 code=$(get other "/docs/$Y")
 check "another document is still served ($code)" test "$code" = 200
+
+# ---- a spill tells nobody outside the document that it existed ----
+R_LIST="$S/state/spilled-$X.readers"
+check "the purge kept who could read it ($(tr '\n' ' ' <"$R_LIST" 2>/dev/null))" \
+	bash -c "grep -qx nv.a '$R_LIST' && grep -qx kt.e '$R_LIST' && ! grep -qx kim.c '$R_LIST'"
+login kim.c >/dev/null
+login an.ninh >/dev/null
+U="${X%-*}-$(printf '%06x' $(( (0x${X##*-} + 1) % 16777216 )))" # an id never used
+for route in "/docs/$X" "/docs/$X/diff" "/audit?doc=$X"; do
+	code=$(get kim "$route" kim.c)
+	code_u=$(get unused "${route//$X/$U}" kim.c)
+	check "GET $route by a clerk of another unit: $code, as for an id never used ($code_u)" \
+		test "$code" = "$code_u" -a "$code" != 410
+	check "  the same page but for the id" \
+		bash -c "diff <(sed 's/$X/ID/g' '$T/resp.kim') <(sed 's/$U/ID/g' '$T/resp.unused') >/dev/null"
+done
+code=$(get sec "/docs/$X" an.ninh)
+check "the security officer, who could not read it, is shown the tombstone ($code)" test "$code" = 410
+curl_s -o "$T/sess.kim" -H 'Content-Type: application/json' "$URL/api/v1/session" \
+	-d "{\"id\":\"kim.c\",\"password\":\"$(cat "$T/pass/kim.c.login")\"}"
+api_kim=$(jq -r .token "$T/sess.kim")
+code=$(curl_s -H "Authorization: Bearer $api_kim" -o "$T/resp.kapi" -w '%{http_code}' "$URL/api/v1/docs/$X")
+code_u=$(curl_s -H "Authorization: Bearer $api_kim" -o "$T/resp.uapi" -w '%{http_code}' "$URL/api/v1/docs/$U")
+check "API GET by the clerk: $code, as for an id never used ($code_u), no tombstone" \
+	bash -c "[ '$code' = '$code_u' ] && [ '$code' != 410 ] && ! grep -q tombstone '$T/resp.kapi'"
 check "the server's log holds neither" bash -c "! grep -qE '$TITLE_CANARY|$TEXT_CANARY' '$T/server.log' '$T/server.out'"
 
 # ---- what was spilled cannot come back (issue 16, part 5) ----

@@ -925,6 +925,61 @@ done:
 	return error;
 }
 
+void ch_spill_readers_path(ch_buf *out, const char *site_path, const char *doc)
+{
+	ch_buf_printf(out, "%s/state/spilled-%s.readers", site_path, doc);
+}
+
+/* Who may read DOC now, one person id a line, kept as
+ * SITE/state/spilled-DOC.readers before the purge: the tombstone is shown
+ * to them and to security officers; anyone else finds the id as if it had
+ * never existed (server/routes.c). Written once: a purge run again after
+ * the ref is gone keeps the first list. A file directly under state/
+ * (SITE is root's, so no other user can put a link in state/'s place; the
+ * file is created O_EXCL and renamed over the name). */
+static int record_readers(ch_site *site, const char *doc)
+{
+	const ch_policy *pol;
+	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT;
+	git_oid pid;
+	size_t i;
+	int error;
+
+	ch_spill_readers_path(&path, site->path, doc);
+	if (ch_fs_exists(path.ptr)) {
+		ch_buf_dispose(&path);
+		return 0;
+	}
+	if ((error = ch_site_policy_head(&pid, site)) == 0 &&
+	    (error = ch_site_policy(&pol, site, &pid)) == 0) {
+		for (i = 0; i < pol->npeople; i++)
+			if (ch_doc_readable(site, pol->people[i].id, doc) == 0)
+				ch_buf_printf(&text, "%s\n", pol->people[i].id);
+		ch_error_clear();
+		error = ch_fs_write_atomic(path.ptr, text.ptr ? text.ptr : "", text.size, 0600);
+	}
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&text);
+	return error;
+}
+
+int ch_spill_shown_to(const char *site_path, const char *doc, const char *person)
+{
+	ch_buf path = CH_BUF_INIT, text = CH_BUF_INIT;
+	const char *p;
+	size_t n = strlen(person);
+	int yes = 0;
+
+	ch_spill_readers_path(&path, site_path, doc);
+	if (ch_fs_read(&text, path.ptr, 1 << 20) == 0)
+		for (p = text.ptr; p && *p && !yes; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			yes = !strncmp(p, person, n) && p[n] == '\n';
+	ch_error_clear();
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&text);
+	return yes;
+}
+
 int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 {
 	oidset mine = OIDSET_INIT, others = OIDSET_INIT, unique = OIDSET_INIT;
@@ -962,7 +1017,9 @@ int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc)
 	 * when killed: under the site's write lock, as every write is */
 	if ((error = ch_site_write_lock(site)) < 0)
 		goto done;
-	if ((error = delete_ref(site->repo, ref.ptr)) < 0 ||
+	if ((git_reference_name_to_id(&head, site->repo, ref.ptr) == 0 &&
+	     (error = record_readers(site, doc)) < 0) ||
+	    (error = delete_ref(site->repo, ref.ptr)) < 0 ||
 	    (error = remove_objects(site, &unique)) < 0) {
 		ch_site_write_unlock(site);
 		goto done;

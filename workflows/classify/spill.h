@@ -90,6 +90,16 @@ int ch_spill_record(ch_site *site, const ch_actor *officer, const char *doc,
  * the document. CH_EIO when an object survives (result->remaining). */
 int ch_spill_purge(ch_purge_result *result, ch_site *site, const char *doc);
 
+/* SITE/state/spilled-<doc>.readers: the people who could read `doc` when
+ * its ref was deleted (ch_spill_purge writes it first). A spilled
+ * document's tombstone (its id and the time of the spill) is shown to
+ * them and to security officers only. */
+void ch_spill_readers_path(ch_buf *out, const char *site_path, const char *doc);
+
+/* 1 when `person` is on `doc`'s readers list at SITE_PATH; 0 otherwise
+ * (no list, unreadable, not named). */
+int ch_spill_shown_to(const char *site_path, const char *doc, const char *person);
+
 /* The recipients of a document, from meta.json at its head (no replay: the
  * chain may be one the verifier would refuse). CH_ENOTFOUND without a ref. */
 int ch_spill_doc_recipients(ch_strv *out, ch_site *site, const char *doc);
