@@ -343,6 +343,29 @@ static void test_title_opens_with_marking(void **state)
 	run_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+/* A title that closes with a marking in capitals, set apart from what
+ * precedes it by punctuation and a space (or a slash), as a stamp closes a
+ * line: "Số 12 - СЕКРЕТНО" passed every door. */
+static void test_title_closes_with_marking(void **state)
+{
+	static const row rows[] = {
+		{ "Số 12 - СЕКРЕТНО", TITLE, CONF },
+		{ "Số 12 - TỐI MẬT", TITLE, SEC },
+		{ "Báo cáo hợp tác (MẬT)", TITLE, CONF },
+		{ "Báo cáo tình hình: TOP SECRET", TITLE, TOP },
+		{ "Kế hoạch hợp tác (CONFIDENTIAL)", TITLE, CONF },
+		{ "Kế hoạch hợp tác / SECRET", TITLE, SEC },
+		{ "Công văn số 7 – SECRET", TITLE, SEC },
+		{ "Tài liệu NON-SECRET", TITLE, NONE },              /* joined: one word */
+		{ "Victoria's SECRET", TITLE, NONE },                /* no mark sets it apart */
+		{ "Báo cáo - Secret negotiations", TITLE, NONE },    /* not in capitals, not last */
+		{ "Hồi ký: Secret", TITLE, NONE },                   /* not in capitals */
+	};
+
+	(void)state;
+	run_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
 static void test_generated_corpus(void **state)
 {
 	static const int keep_case[] = { MV_PLAIN, MV_NFD, MV_ZERO_WIDTH };
@@ -446,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_other_languages), cmocka_unit_test(test_nato),
 		cmocka_unit_test(test_eu),            cmocka_unit_test(test_tricks),
 		cmocka_unit_test(test_title_opens_with_marking),
+		cmocka_unit_test(test_title_closes_with_marking),
 		cmocka_unit_test(test_generated_corpus), cmocka_unit_test(test_linear_time),
 	};
 

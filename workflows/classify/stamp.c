@@ -1600,6 +1600,14 @@ static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres
 	    ((m->upper && m->cased) ||
 	     (!m->cased && k - i >= 2 && (k >= sc->nw || (sc->w[k].gap & (G_SPACE | G_MARKS))))))
 		hit(sc->sum, f->level, "title");
+	/* ... or that closes with one in capitals, set apart from what precedes
+	 * it by punctuation and a space, or by a slash, as a stamp closes a
+	 * line ("Số 12 - СЕКРЕТНО", "Kế hoạch (CONFIDENTIAL)"); joined to the
+	 * word before ("NON-SECRET") or after a bare space it is a word. */
+	if (title && i > 0 && k >= sc->nw && m->upper && m->cased &&
+	    (((sc->w[i].gap & G_MARKS) && (sc->w[i].gap & (G_SPACE | G_WIDE))) ||
+	     (sc->w[i].gap & (G_SLASH | G_CELL))))
+		hit(sc->sum, f->level, "title");
 }
 
 static void frules_text(scanner *sc, int header, int title)
