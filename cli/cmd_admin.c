@@ -172,16 +172,24 @@ done:
 	return error;
 }
 
-/* person set: --scope U1,U2 (or "*"; "own": back to the person's own unit). */
+/* person set: --unit U (the person's own unit), --scope U1,U2 (or "*";
+ * "own": back to the person's own unit); either or both. */
 static int person_set(ch_site *site, const ch_actor *admin, const cli_args *a)
 {
 	ch_strv scope = CH_STRV_INIT;
-	const char *s = cli_get(a, "scope");
+	const char *s = cli_get(a, "scope"), *unit = cli_get(a, "unit");
 	int error;
 
-	if (!s)
-		return ch_error_setc(CH_EINVALID, "person set needs --scope UNIT[,UNIT] (or * for every "
-		                     "unit, own for the person's own unit)");
+	if (!s && !unit)
+		return ch_error_setc(CH_EINVALID, "person set needs --unit UNIT or --scope UNIT[,UNIT] "
+		                     "(or * for every unit, own for the person's own unit)");
+	if (unit) {
+		if ((error = ch_admin_person_unit(site, admin, a->pos.v[1], unit)) < 0)
+			return error;
+		printf("unit of %s: %s\n", a->pos.v[1], unit);
+		if (!s)
+			return 0;
+	}
 	if (strcmp(s, "own"))
 		cli_split(&scope, s);
 	if ((error = ch_admin_person_scope(site, admin, a->pos.v[1], &scope)) == 0)
@@ -216,7 +224,7 @@ int cmd_person(int argc, char **argv)
 	static const char *const roles_opts[] = { "roles", "as", "passphrase-file", "comment",
 	                                          NULL };
 	static const char *const revoke_opts[] = { "as", "passphrase-file", "comment", NULL };
-	static const char *const set_opts[] = { "scope", "as", "passphrase-file", "comment", NULL };
+	static const char *const set_opts[] = { "scope", "unit", "as", "passphrase-file", "comment", NULL };
 	const char *sub = argc > 0 ? argv[0] : "";
 	cli_admin_fn fn = !strcmp(sub, "add") ? person_add : !strcmp(sub, "roles") ? person_roles :
 	              !strcmp(sub, "revoke") ? person_revoke : !strcmp(sub, "set") ? person_set :

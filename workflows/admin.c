@@ -381,6 +381,37 @@ int ch_admin_person_scope(ch_site *site, const ch_actor *admin, const char *id,
 	return error;
 }
 
+typedef struct {
+	const char *id, *unit;
+} unit_payload;
+
+static int unit_fn(ch_fileset *files, json_t *people, json_t *sites, void *payload)
+{
+	unit_payload *up = payload;
+	json_t *e = find_by_id(json_object_get(people, "people"), up->id);
+
+	(void)files;
+	(void)sites;
+	if (!e)
+		return ch_error_setc(CH_ENOTFOUND, "%s is not a person in the policy", up->id);
+	json_object_set_new(e, "unit", json_string(up->unit));
+	return 0;
+}
+
+int ch_admin_person_unit(ch_site *site, const ch_actor *admin, const char *id, const char *unit)
+{
+	unit_payload up = { id, unit };
+	ch_buf subject = CH_BUF_INIT;
+	int error;
+
+	if (!ch_valid_unit(unit))
+		return ch_error_setc(CH_EINVALID, "'%.80s' is not a valid unit (like hq/legal)", unit);
+	ch_buf_printf(&subject, "policy: unit of %s", id);
+	error = ch_admin_policy_change(site, admin, unit_fn, &up, subject.ptr);
+	ch_buf_dispose(&subject);
+	return error;
+}
+
 int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id)
 {
 	roles_payload rp = { id, NULL };

@@ -43,6 +43,10 @@ int ch_admin_person_roles(ch_site *site, const ch_actor *admin, const char *id,
  * reach; NULL or empty removes "scope" (their own unit and below). */
 int ch_admin_person_scope(ch_site *site, const ch_actor *admin, const char *id,
                           const ch_strv *scope);
+/* Move a person to another unit (an official posted to a mission). The
+ * documents they created keep the unit bound in their meta.json: reading
+ * and the peers' views follow the document's unit, not its creator. */
+int ch_admin_person_unit(ch_site *site, const ch_actor *admin, const char *id, const char *unit);
 int ch_admin_person_revoke(ch_site *site, const ch_actor *admin, const char *id);
 /* Add (roles != NULL) or remove (roles == NULL) the delegation from -> to. */
 int ch_admin_delegate(ch_site *site, const ch_actor *admin, const char *from, const char *to,

@@ -246,7 +246,7 @@ git -C "$MA/repo.git" update-ref "refs/docs/$DAB" "$approval" "$bad"
 
 # a classified document signed by le.thi.c with her own key (stock git + gpg, past the CLI's gate)
 git -C "$HQ/repo.git" cat-file -p "$approval:meta.json" |
-	jq '.classification = "confidential" | .title = "Mật" | .recipients = ["hq"]' >"$T/meta.json"
+	jq '.classification = "confidential" | .title = "Mật" | .recipients = ["hq"] | .unit = "mission-a" | .site = "mission-a" | .id = "mat-1"' >"$T/meta.json"
 printf '# Báo cáo\n\nNội dung.\n' >"$T/doc.md"
 mtree=$(printf '100644 blob %s\tdocument.md\n100644 blob %s\tmeta.json\n' \
 	"$(git -C "$MA/repo.git" hash-object -w "$T/doc.md")" "$(git -C "$MA/repo.git" hash-object -w "$T/meta.json")" |

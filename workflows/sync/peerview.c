@@ -136,6 +136,10 @@ int ch_view_doc_for_peer(git_repository *repo, const git_oid *head, const ch_pol
 		return error;
 	if (ch_strv_contains(&meta.recipients, peer_site)) {
 		yes = 1;
+	} else if (peer && meta.version >= 2) {
+		/* the unit bound at create (D12; the creator's scope reached it,
+		 * D4), not where its creator works today */
+		yes = ch_view_unit_in_site(peer, meta.unit);
 	} else if (peer && (error = ch_view_doc_creator(&who, repo, head)) == 0) {
 		creator = ch_policy_person(pol, who.ptr);
 		yes = creator && ch_view_unit_in_site(peer, creator->unit);

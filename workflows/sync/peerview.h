@@ -80,7 +80,8 @@ int ch_view_has_object(const ch_view *v, const git_oid *id);
 int ch_view_unit_in_site(const ch_site_entry *s, const char *unit);
 
 /* The document whose head commit is `head` in `repo`: 1 if it is for
- * `peer_site` by recipients or by its creator's unit (see above), 0 if
+ * `peer_site` by recipients or by its unit (meta.json's `unit`, bound at
+ * create; a version-1 chain: its creator's unit in `pol`), 0 if
  * not; negative when the chain cannot be read. No gate, no spill list: the
  * caller adds those. `meta_out`, when not NULL, receives the head's
  * meta.json (disposed of by the caller when the result is >= 0). */
