@@ -167,24 +167,25 @@ typedef struct {
 	size_t len[NFIELDS];
 } fields;
 
-static int split(fields *f, const char *line, size_t len)
+/* The number of fields (NFIELDS + 1: more than a member's line has). */
+static size_t split(fields *f, const char *line, size_t len)
 {
 	size_t i = 0, n = 0;
 
-	while (i < len) {
+	while (i < len && n <= NFIELDS) {
 		if (line[i] == ' ') {
 			i++;
 			continue;
 		}
 		if (n == NFIELDS)
-			return -1;
+			return NFIELDS + 1;
 		f->s[n] = line + i;
 		while (i < len && line[i] != ' ')
 			i++;
 		f->len[n] = (size_t)(line + i - f->s[n]);
 		n++;
 	}
-	return n == NFIELDS ? 0 : -1;
+	return n;
 }
 
 static int all_of(const char *s, size_t len, const char *set)
@@ -212,22 +213,34 @@ static const char *check_mode(const char *s, size_t len)
 	return NULL;
 }
 
-/* Why the member of this line is refused, or NULL; else it is added. */
-static const char *check_fields(members *m, const fields *f, unsigned long long archive_size)
+/* Why the member of this line (`nf` fields) is refused, or NULL; else it
+ * is added. A link's line has more fields ("-> target", "link to target"):
+ * named by its mode first. */
+static const char *check_fields(members *m, const fields *f, size_t nf,
+                                unsigned long long archive_size)
 {
-	const char *why, *name = f->s[5];
-	size_t len = f->len[5];
+	const char *why, *name;
+	size_t len, i;
+	unsigned long long bytes = 0;
 	int is_dir;
 
+	if (nf == 0)
+		return "an empty listing line";
 	if ((why = check_mode(f->s[0], f->len[0])) != NULL)
 		return why;
+	if (nf != NFIELDS)
+		return "an unreadable listing line";
 	is_dir = f->s[0][0] == 'd';
+	name = f->s[5];
+	len = f->len[5];
 	if (!all_of(f->s[1], f->len[1], "0123456789/"))
 		return "an unreadable owner";
 	if (!all_of(f->s[2], f->len[2], "0123456789") || f->len[2] > CH_BACKUP_MAX_SIZE_DIGITS)
 		return "an unreadable size";
+	for (i = 0; i < f->len[2]; i++)
+		bytes = bytes * 10 + (unsigned long long)(f->s[2][i] - '0');
 	/* each < 10^15, added only while the sum is <= the archive's < 10^15 */
-	m->bytes += strtoull(f->s[2], NULL, 10);
+	m->bytes += bytes;
 	if (m->bytes > archive_size)
 		return "more bytes than the archive holds (a sparse member)";
 	if (len > 1 && name[len - 1] == '/') {
@@ -256,11 +269,17 @@ static int member_cmp(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int refuse(const char *why, const char *name, size_t len)
+/* The refusal, naming the member by its line (control bytes shown as '?'). */
+static int refuse(const char *why, const char *line, size_t len)
 {
+	char shown[301];
+	size_t i;
+
+	for (i = 0; i < len && i < sizeof(shown) - 1; i++)
+		shown[i] = (unsigned char)line[i] < 0x20 || line[i] == 0x7f ? '?' : line[i];
+	shown[i] = '\0';
 	return ch_error_setc(CH_EINVALID, "the archive holds a member that is not part of a "
-	                     "site's backup (%s): %.*s; nothing was restored", why,
-	                     (int)(len < 300 ? len : 300), name);
+	                     "site's backup (%s): %s; nothing was restored", why, shown);
 }
 
 /* No member twice (a later one would replace the earlier, checked, one),
@@ -300,11 +319,10 @@ int ch_backup_listing_check(const char *listing, size_t len, unsigned long long 
 		n = nl ? (size_t)(nl - listing - at) : len - at;
 		if (m.n >= CH_BACKUP_MAX_MEMBERS)
 			error = refuse("more than a site holds", "", 0);
-		else if (n > CH_BACKUP_MAX_LINE || memchr(listing + at, '\0', n) ||
-		         split(&f, listing + at, n) < 0)
+		else if (n > CH_BACKUP_MAX_LINE || memchr(listing + at, '\0', n))
 			error = refuse("an unreadable listing line", listing + at, n);
-		else if ((why = check_fields(&m, &f, archive_size)) != NULL)
-			error = refuse(why, f.s[5], f.len[5]);
+		else if ((why = check_fields(&m, &f, split(&f, listing + at, n), archive_size)))
+			error = refuse(why, listing + at, n);
 		at += n + 1;
 	}
 	if (!error && m.n == 0)
