@@ -165,6 +165,7 @@ typedef struct {
 typedef struct {
 	const char *s[NFIELDS];
 	size_t len[NFIELDS];
+	const char *end; /* the line's end */
 } fields;
 
 /* The number of fields (NFIELDS + 1: more than a member's line has). */
@@ -172,6 +173,7 @@ static size_t split(fields *f, const char *line, size_t len)
 {
 	size_t i = 0, n = 0;
 
+	f->end = line + len;
 	while (i < len && n <= NFIELDS) {
 		if (line[i] == ' ') {
 			i++;
@@ -228,7 +230,9 @@ static const char *check_fields(members *m, const fields *f, size_t nf,
 		return "an empty listing line";
 	if ((why = check_mode(f->s[0], f->len[0])) != NULL)
 		return why;
-	if (nf != NFIELDS)
+	/* tar separates the name by one space and adds none after it: any
+	 * other space is the name's own (extracted, so it must be checked) */
+	if (nf != NFIELDS || f->s[5][-2] == ' ' || f->s[5] + f->len[5] != f->end)
 		return "an unreadable listing line";
 	is_dir = f->s[0][0] == 'd';
 	name = f->s[5];

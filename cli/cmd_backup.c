@@ -386,8 +386,9 @@ static int check_members(const char *tar, unsigned long long size)
 	ch_buf out = CH_BUF_INIT;
 	int error;
 
-	if ((error = run(args, &out)) < 0)
-		ch_error_prefix("the archive cannot be read: ");
+	if ((error = run(args, &out)) < 0) /* hashed and copied: the archive is bad */
+		error = ch_error_setc(CH_EINVALID, "the archive cannot be read (%s): nothing was "
+		                      "restored", ch_error_last());
 	else
 		error = ch_backup_listing_check(out.ptr, out.size, size);
 	ch_buf_dispose(&out);

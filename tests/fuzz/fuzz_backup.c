@@ -31,9 +31,9 @@ static void check_accepted(const char *p, size_t n)
 	for (; p < end; p = nl + 1) {
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
 			nl = end;
-		if ((p[0] != '-' && p[0] != 'd') || memchr(p, '\0', (size_t)(nl - p)) ||
-		    memmem(p, (size_t)(nl - p), "..", 2) || memchr(p, 's', 10) ||
-		    memchr(p, 'S', 10) || memchr(p, 't', 10) || memchr(p, 'T', 10))
+		if (nl - p < 12 || nl[-1] == ' ' || (p[0] != '-' && p[0] != 'd') ||
+		    memchr(p, '\0', (size_t)(nl - p)) || memmem(p, (size_t)(nl - p), "..", 2) ||
+		    memchr(p, 's', 10) || memchr(p, 'S', 10) || memchr(p, 't', 10) || memchr(p, 'T', 10))
 			abort();
 		name = nl;
 		while (name > p && name[-1] != ' ')
