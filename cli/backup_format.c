@@ -10,8 +10,8 @@
 
 /* ---- header ---- */
 
-/* The line `prefix` + `nchars` characters of `set` (1..max of them) + '\n'
- * at data[*at]: its characters into `out` (NUL-terminated), *at moved on. */
+/* The line `prefix`, 1 to `max` characters of `set`, '\n' at data[*at]:
+ * those characters into `out` (NUL-terminated), *at past the line. */
 static int header_line(char *out, size_t max, const char *data, size_t len, size_t *at,
                        const char *prefix, const char *set)
 {
@@ -53,9 +53,7 @@ int ch_backup_header_parse(ch_backup_header *out, const char *data, size_t len)
 
 static int is_hex_name(const char *s, size_t len, const char *ext)
 {
-	size_t e = strlen(ext);
-
-	size_t i;
+	size_t e = strlen(ext), i;
 
 	if (len != 40 + e || memcmp(s + 40, ext, e))
 		return 0;
@@ -165,7 +163,7 @@ typedef struct {
 typedef struct {
 	const char *s[NFIELDS];
 	size_t len[NFIELDS];
-	const char *end; /* the line's end */
+	const char *line, *end; /* the line's start and end */
 } fields;
 
 /* The number of fields (NFIELDS + 1: more than a member's line has). */
@@ -173,6 +171,7 @@ static size_t split(fields *f, const char *line, size_t len)
 {
 	size_t i = 0, n = 0;
 
+	f->line = line;
 	f->end = line + len;
 	while (i < len && n <= NFIELDS) {
 		if (line[i] == ' ') {
@@ -232,7 +231,8 @@ static const char *check_fields(members *m, const fields *f, size_t nf,
 		return why;
 	/* tar separates the name by one space and adds none after it: any
 	 * other space is the name's own (extracted, so it must be checked) */
-	if (nf != NFIELDS || f->s[5][-2] == ' ' || f->s[5] + f->len[5] != f->end)
+	if (nf != NFIELDS || f->s[0] != f->line || f->s[5][-2] == ' ' ||
+	    f->s[5] + f->len[5] != f->end)
 		return "an unreadable listing line";
 	is_dir = f->s[0][0] == 'd';
 	name = f->s[5];

@@ -32,14 +32,15 @@ static void check_accepted(const char *p, size_t n)
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
 			nl = end;
 		if (nl - p < 12 || nl[-1] == ' ' || (p[0] != '-' && p[0] != 'd') ||
-		    memchr(p, '\0', (size_t)(nl - p)) || memchr(p, 's', 10) || memchr(p, 'S', 10) || memchr(p, 't', 10) || memchr(p, 'T', 10))
+		    memchr(p, '\0', (size_t)(nl - p)) || memchr(p, 's', 10) || memchr(p, 'S', 10) ||
+		    memchr(p, 't', 10) || memchr(p, 'T', 10))
 			abort();
 		name = nl;
 		while (name > p && name[-1] != ' ')
 			name--;
-		if (name[0] == '/' || memmem(name, (size_t)(nl - name), "..", 2) || (strncmp(name, "site.json", 9) && strncmp(name, "refs.txt", 8) &&
-		                       strncmp(name, "repo.", 5) && strncmp(name, "gnupg", 5) &&
-		                       strncmp(name, "state", 5)))
+		if (name[0] == '/' || memmem(name, (size_t)(nl - name), "..", 2) ||
+		    (strncmp(name, "site.json", 9) && strncmp(name, "refs.txt", 8) &&
+		     strncmp(name, "repo.", 5) && strncmp(name, "gnupg", 5) && strncmp(name, "state", 5)))
 			abort();
 	}
 }
