@@ -168,6 +168,11 @@ $(BUILD)/tests/replay_fuzz_config: tests/fuzz/fuzz_config.c tests/fuzz/replay.c 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/server/config.o $(BUILD)/libchancery.a $(LIBS)
 
+# What `chancery restore` reads from a backup file lives with the command line.
+$(BUILD)/tests/replay_fuzz_backup: tests/fuzz/fuzz_backup.c tests/fuzz/replay.c $(BUILD)/cli/backup_format.o $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/cli/backup_format.o $(BUILD)/libchancery.a $(LIBS)
+
 $(BUILD)/tests/test_config: tests/unit/test_config.c $(BUILD)/server/config.o $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/server/config.o $(BUILD)/libchancery.a $(LIBS) -lcmocka

@@ -37,17 +37,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/backup_format.h"
 #include "workflows/site.h"
 #include "workflows/sync/transport.h"
 #include "workflows/verify/verify.h"
 #include "util/fs.h"
 #include "util/spawn.h"
 #include "util/common.h"
-
-#define BACKUP_MAGIC "chancery-backup 1\n"
-#define BACKUP_HEADER_MAX 256
-#define BACKUP_MAX_MEMBERS 1000000
-#define BACKUP_MAX_NAME 255
 
 static const char backup_usage[] =
 	"usage: chancery backup SITE FILE [--wait SECONDS]\n"
@@ -235,7 +231,7 @@ static int write_backup(const char *file, const char *tar)
 
 	if ((error = hash_file(hex, &size, tar)) < 0)
 		return error;
-	ch_buf_printf(&head, BACKUP_MAGIC "sha256 %s\nsize %lld\n\n", hex, (long long)size);
+	ch_buf_printf(&head, CH_BACKUP_MAGIC "sha256 %s\nsize %lld\n\n", hex, (long long)size);
 	ch_buf_printf(&tmp, "%s.tmp.%d", file, (int)getpid());
 	if ((in = open(tar, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (out = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
@@ -330,47 +326,39 @@ done:
 
 /* ---- restore ---- */
 
-/* Read FILE's header; copy the archive to `tar`, checking its size and
- * SHA-256 against the header's. */
-static int read_header(FILE *f, char hex[65], long long *size)
+/* FILE's header, and the archive after it copied to `tar`, checking its
+ * size (before copying: the file's own) and SHA-256 against the header's. */
+static int read_header(ch_backup_header *h, FILE *f, const char *file)
 {
-	char line[BACKUP_HEADER_MAX];
+	char head[CH_BACKUP_HEADER_MAX];
+	size_t n = fread(head, 1, sizeof(head), f);
+	struct stat st;
+	int error;
 
-	if (!fgets(line, sizeof(line), f) || strcmp(line, BACKUP_MAGIC))
-		return -1;
-	if (!fgets(line, sizeof(line), f) || strlen(line) != 7 + 64 + 1 ||
-	    strncmp(line, "sha256 ", 7) || line[71] != '\n' ||
-	    strspn(line + 7, "0123456789abcdef") != 64)
-		return -1;
-	memcpy(hex, line + 7, 64);
-	hex[64] = '\0';
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "size ", 5) ||
-	    strspn(line + 5, "0123456789") == 0 || strspn(line + 5, "0123456789") > 15 ||
-	    line[5 + strspn(line + 5, "0123456789")] != '\n')
-		return -1;
-	*size = strtoll(line + 5, NULL, 10);
-	if (!fgets(line, sizeof(line), f) || strcmp(line, "\n"))
-		return -1;
+	if ((error = ch_backup_header_parse(h, head, n)) < 0)
+		return ch_error_setc(CH_EINVALID, "%s is not a Chancery backup (%s): nothing was "
+		                     "restored", file, ch_error_last());
+	if (fstat(fileno(f), &st) < 0 || fseek(f, (long)h->length, SEEK_SET) < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", file, strerror(errno));
+	if ((unsigned long long)st.st_size - h->length != h->size)
+		return ch_error_setc(CH_EINVALID, "%s is damaged: its archive is not the size its "
+		                     "header records (truncated or extended); nothing was restored",
+		                     file);
 	return 0;
 }
 
-static int unpack_checked(const char *file, const char *tar)
+static int unpack_checked(const char *file, const char *tar, unsigned long long *size)
 {
-	char want[65], got[65], chunk[65536];
-	long long size;
+	char got[65], chunk[65536];
+	ch_backup_header h;
 	off_t got_size;
 	size_t n;
 	FILE *f, *out = NULL;
-	int error = 0;
+	int error;
 
 	if (!(f = fopen(file, "rb")))
 		return ch_error_setc(CH_EIO, "%s: %s", file, strerror(errno));
-	if (read_header(f, want, &size) < 0) {
-		fclose(f);
-		return ch_error_setc(CH_EINVALID, "%s is not a Chancery backup (its header is not "
-		                     "'chancery-backup 1', sha256, size): nothing was restored", file);
-	}
-	if (!(out = fopen(tar, "wbx")))
+	if ((error = read_header(&h, f, file)) == 0 && !(out = fopen(tar, "wbx")))
 		error = ch_error_setc(CH_EIO, "%s: %s", tar, strerror(errno));
 	while (!error && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (fwrite(chunk, 1, n, out) != n)
@@ -380,60 +368,29 @@ static int unpack_checked(const char *file, const char *tar)
 	fclose(f);
 	if (error || (error = hash_file(got, &got_size, tar)) < 0)
 		return error;
-	if ((long long)got_size != size || strcmp(got, want))
+	if ((unsigned long long)got_size != h.size || strcmp(got, h.sha256))
 		return ch_error_setc(CH_EINVALID, "%s is damaged: %s; nothing was restored", file,
-		                     (long long)got_size != size ? "its archive is not the size its "
-		                     "header records (truncated or extended)" : "its archive's "
-		                     "SHA-256 does not match the one its header records");
+		                     (unsigned long long)got_size != h.size ? "its archive is not "
+		                     "the size its header records (truncated or extended)" : "its "
+		                     "archive's SHA-256 does not match the one its header records");
+	*size = h.size;
 	return 0;
 }
 
-/* A member the layout allows: site.json, refs.txt, repo.{bundle,config,HEAD},
- * or under gnupg/ or state/; a plain name, no '..'. */
-static int allowed_member(const char *name)
-{
-	static const char *const files[] = { "site.json", "refs.txt", "repo.bundle",
-		"repo.config", "repo.HEAD", "gnupg/", "state/", NULL };
-	size_t i;
-
-	if (strlen(name) > BACKUP_MAX_NAME || strstr(name, "..") || name[0] == '/' ||
-	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	                      "._-+~/")] != '\0')
-		return 0;
-	for (i = 0; files[i]; i++)
-		if (!strcmp(name, files[i]) ||
-		    (files[i][strlen(files[i]) - 1] == '/' && !strncmp(name, files[i], strlen(files[i]))))
-			return 1;
-	return 0;
-}
-
-/* Every member of the archive: a plain file or directory the layout allows. */
-static int check_members(const char *tar)
+/* Every member of the archive (`size` bytes): a plain file or directory the
+ * layout allows, once (ch_backup_listing_check). */
+static int check_members(const char *tar, unsigned long long size)
 {
 	const char *const args[] = { "tar", "--list", "--verbose", "--numeric-owner",
 		"--quoting-style=escape", "--file", tar, NULL };
 	ch_buf out = CH_BUF_INIT;
-	char *line, *save = NULL;
-	size_t n = 0;
 	int error;
 
-	if ((error = run(args, &out)) < 0) {
-		ch_error_prefix("the archive cannot be read: ");
-		goto done;
-	}
-	for (line = strtok_r(out.ptr, "\n", &save); line && !error;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char mode[16], owner[64], size[32], date[16], time_[16], name[BACKUP_MAX_NAME + 2];
-		char more;
-
-		if (++n > BACKUP_MAX_MEMBERS ||
-		    sscanf(line, "%15s %63s %31s %15s %15s %256s %c", mode, owner, size, date,
-		           time_, name, &more) != 6 ||
-		    (mode[0] != '-' && mode[0] != 'd') || !allowed_member(name))
-			error = ch_error_setc(CH_EINVALID, "the archive holds a member that is not part "
-			                      "of a site's backup: %.300s; nothing was restored", line);
-	}
-done:
+	if ((error = run(args, &out)) < 0) /* hashed and copied: the archive is bad */
+		error = ch_error_setc(CH_EINVALID, "the archive cannot be read (%s): nothing was "
+		                      "restored", ch_error_last());
+	else
+		error = ch_backup_listing_check(out.ptr, out.size, size);
 	ch_buf_dispose(&out);
 	return error;
 }
@@ -536,6 +493,27 @@ done:
 	return error;
 }
 
+/* The checked archive into `root`, owned by whoever restores (root: the
+ * archive's owners are numbers from another machine, or an attacker's
+ * choice; chanceryd gives the tree to the site's users at start), its
+ * modes without group or world bits, and no extended attribute (no file
+ * capability), ACL or SELinux label from the archive. */
+static int extract(const char *tar, const char *root)
+{
+	const char *const untar[] = { "tar", "--extract", "--no-overwrite-dir",
+		"--no-same-owner", "--no-same-permissions", "--no-xattrs", "--no-acls",
+		"--no-selinux", "--file", tar, "-C", root, NULL };
+	mode_t old;
+	int error;
+
+	if (mkdir(root, 0750) < 0)
+		return ch_error_setc(CH_EIO, "%s: %s", root, strerror(errno));
+	old = umask(077);
+	error = run(untar, NULL);
+	umask(old);
+	return error;
+}
+
 /* SITE does not exist, or is an empty directory (removed, to be replaced). */
 static int target_free(const char *path)
 {
@@ -561,6 +539,7 @@ int cmd_restore(int argc, char **argv)
 	static const char *const flags[] = { NULL };
 	char *stage = NULL, *tar = NULL, *root = NULL;
 	const char *file, *target;
+	unsigned long long size;
 	cli_args a;
 	int error, rc = CLI_USAGE;
 
@@ -586,18 +565,11 @@ int cmd_restore(int argc, char **argv)
 	}
 	tar = join(stage, "site.tar");
 	root = join(stage, "site");
-	{
-		const char *const untar[] = { "tar", "--extract", "--no-overwrite-dir",
-			"--file", tar, "-C", root, NULL };
-
-		if ((error = unpack_checked(file, tar)) < 0 || (error = check_members(tar)) < 0 ||
-		    (error = mkdir(root, 0750) < 0 ? ch_error_setc(CH_EIO, "%s: %s", root,
-		                                                   strerror(errno)) : 0) < 0 ||
-		    (error = run(untar, NULL)) < 0 || (error = rebuild_repo(root)) < 0 ||
-		    (error = check_restored(root)) < 0) {
-			rc = cli_fail(error);
-			goto done;
-		}
+	if ((error = unpack_checked(file, tar, &size)) < 0 ||
+	    (error = check_members(tar, size)) < 0 || (error = extract(tar, root)) < 0 ||
+	    (error = rebuild_repo(root)) < 0 || (error = check_restored(root)) < 0) {
+		rc = cli_fail(error);
+		goto done;
 	}
 	if (rename(root, target) < 0) {
 		rc = cli_fail(ch_error_setc(CH_EIO, "%s: %s", target, strerror(errno)));

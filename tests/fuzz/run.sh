@@ -88,6 +88,7 @@ for name in "${targets[@]}"; do
 	# Targets over server code link the server's object too.
 	[ "$name" = ipc ] && extra=(server/ipc.c)
 	[ "$name" = config ] && extra=(server/config.c)
+	[ "$name" = backup ] && extra=(cli/backup_format.c)
 	[ "$name" = pgp_diff ] && xlibs=-lrnp
 	case "$http_targets" in
 	*" $name "*) extra=(tests/fuzz/http_harness.c "${srv_objs[@]}") xlibs=$srv_libs ;;

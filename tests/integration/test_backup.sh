@@ -93,6 +93,131 @@ err_has "refs differ" "the refusal counts the refs that differ"
 check "and the ref is named" grep -q "refs/docs/$D is not restored as it was backed up" "$T/out"
 check "nothing was restored" test ! -e "$T/r6"
 
+# ---- a crafted backup file: root runs restore ----
+# Each archive: the site's own members (a good backup, unpacked) and one
+# member an attacker adds, made with stock python3 (tarfile) or tar, wrapped
+# with a right header: refused at the listing, before anything is unpacked.
+G="$T/good"
+mkdir "$G"
+tail -n +5 "$B" | tar -xf - -C "$G"
+wrap() { # TAR FILE: TAR behind a header that matches it
+	{ printf 'chancery-backup 1\nsha256 %s\nsize %s\n\n' "$(sha256sum <"$1" | cut -d' ' -f1)" \
+		"$(stat -c %s "$1")"; cat "$1"; } >"$2"
+}
+craft() { # NAME PYTHON: the site's members, then what PYTHON adds to tarfile t
+	python3 - "$G" "$T/$1.tar" "$2" <<'PY'
+import io, os, sys, tarfile
+good, out, extra = sys.argv[1:4]
+t = tarfile.open(out, "w", format=tarfile.PAX_FORMAT)
+for m in ("site.json", "gnupg", "state", "repo.bundle", "repo.config", "repo.HEAD", "refs.txt"):
+    t.add(os.path.join(good, m), arcname=m)
+def member(name, data=b"x", **kw):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    t.addfile(ti, io.BytesIO(data) if ti.isreg() else None)
+exec(extra)
+t.close()
+PY
+	wrap "$T/$1.tar" "$T/$1.backup"
+}
+n=0
+refused() { # NAME WHY PYTHON: the crafted backup is refused, naming WHY
+	n=$((n + 1))
+	craft "$1" "$3"
+	expect 1 "restore refuses $1" "$CH" restore "$T/$1.backup" "$T/atk$n"
+	err_has "$2" "the refusal of $1 names it: $2"
+	check "nothing of $1 was restored" test ! -e "$T/atk$n"
+}
+craft repacked ""
+expect 0 "the site's members repacked by python restore" "$CH" restore "$T/repacked.backup" "$T/repacked"
+refused hardlink "a hard link" 'member("state/x", type=tarfile.LNKTYPE, linkname="/etc/shadow")'
+refused hardlink-inside "a hard link" 'member("state/x", type=tarfile.LNKTYPE, linkname="site.json")'
+refused chardev "a device" 'member("state/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)'
+refused blockdev "a device" 'member("state/sda", type=tarfile.BLKTYPE, devmajor=8, devminor=0)'
+refused fifo "a FIFO" 'member("state/fifo", type=tarfile.FIFOTYPE)'
+refused symlink-gnupg "a symbolic link" 'member("gnupg/pubring.kbx~", type=tarfile.SYMTYPE, linkname="/etc/shadow")'
+refused dotdot "outside the layout" 'member("state/../../escaped")'
+refused absolute "outside the layout" 'member("/tmp/chancery-escaped-'$$'")'
+check "the absolute member landed nowhere" test ! -e "/tmp/chancery-escaped-$$"
+refused space "unreadable listing line" 'member("state/a b")'
+refused trailing-space "unreadable listing line" 'member("site.json ")'
+refused leading-space "unreadable listing line" 'member(" gnupg/x")'
+refused newline "outside the layout" 'member("state/a\nb")'
+refused backslash "outside the layout" 'member("state/a\\b")'
+refused escape "outside the layout" 'member("state/a\033[2Jb")'
+refused pax-path "outside the layout" 'member("state/ok", pax_headers={"path": "../escaped"})'
+refused pax-linkpath "a symbolic link" \
+	'member("state/ok", type=tarfile.SYMTYPE, linkname="ok", pax_headers={"linkpath": "/etc"})'
+refused long-name "outside the layout" 'member("state/" + "a" * 300)'
+refused dot-component "outside the layout" 'member("state/./x")'
+refused twice "listed twice" 'member("refs.txt", b"0000000000000000000000000000000000000000 refs/heads/x\n")'
+refused dir-then-file "listed twice" 'member("state/d", type=tarfile.DIRTYPE); member("state/d")'
+refused under-a-file "under a file" 'member("state/f"); member("state/f/g")'
+refused setuid "set-id" 'member("gnupg/trustdb.gpg~", mode=0o4755, uid=0)'
+refused setgid-dir "set-id" 'member("state/d", type=tarfile.DIRTYPE, mode=0o2777)'
+refused sticky "set-id" 'member("state/t", mode=0o1644)'
+refused gnupg-dirmngr "outside the layout" 'member("gnupg/dirmngr.conf", b"ldapserver evil\n")'
+refused gnupg-scdaemon "outside the layout" 'member("gnupg/scdaemon.conf", b"pcsc-driver /tmp/evil.so\n")'
+refused gnupg-common "outside the layout" 'member("gnupg/common.conf", b"use-keyboxd\n")'
+refused gnupg-keyname "outside the layout" 'member("gnupg/private-keys-v1.d/evil.key")'
+refused repo-git "outside the layout" 'member("repo.git/hooks/post-checkout", mode=0o755)'
+
+# GNU tar's sparse member: 100 MB on disk from a few bytes of archive.
+mkdir -p "$T/sp/state"
+truncate -s 100M "$T/sp/state/big"
+tar --format=gnu --sparse -cf "$T/sparse.tar" -C "$G" site.json gnupg state repo.bundle \
+	repo.config repo.HEAD refs.txt -C "$T/sp" state/big
+wrap "$T/sparse.tar" "$T/sparse.backup"
+expect 1 "restore refuses a sparse member larger than the archive" "$CH" restore "$T/sparse.backup" "$T/atk-sparse"
+err_has "sparse" "the refusal says why"
+check "nothing was restored" test ! -e "$T/atk-sparse"
+
+# A header that lies about the size: refused before the archive is copied.
+{ printf 'chancery-backup 1\nsha256 %s\nsize %s\n\n' "$(tail -n +5 "$B" | sha256sum | cut -d' ' -f1)" \
+	"$(( $(tail -n +5 "$B" | wc -c) + 1 ))"; tail -n +5 "$B"; } >"$T/lies.backup"
+expect 1 "a header claiming one byte more is refused" "$CH" restore "$T/lies.backup" "$T/atk-lies"
+err_has "not the size" "the refusal says the size differs"
+printf 'chancery-backup 1\nsha256 %s\nsize 9999999999999999\n\n' "$(printf %064d 0)" >"$T/huge.backup"
+expect 1 "a header with a 16-digit size is refused" "$CH" restore "$T/huge.backup" "$T/atk-huge"
+err_has "is not a Chancery backup" "the refusal says the header is not one"
+
+# A truncated archive whose header matches it (a consistent, short file).
+head -c 20000 "$T/repacked.tar" >"$T/cut.tar"
+wrap "$T/cut.tar" "$T/cut.backup"
+expect 1 "an archive cut short is refused" "$CH" restore "$T/cut.backup" "$T/atk-cut"
+err_has "cannot be read" "the refusal says the archive cannot be read"
+check "nothing was restored" test ! -e "$T/atk-cut"
+
+# Data after the archive's end (a second archive with a link): tar lists
+# and extracts nothing past the end, so nothing of it lands.
+python3 -c '
+import sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+ti = tarfile.TarInfo("state/evil"); ti.type = tarfile.SYMTYPE; ti.linkname = "/etc"
+t.addfile(ti); t.close()' "$T/tail.tar"
+cat "$T/repacked.tar" "$T/tail.tar" >"$T/trailing.tar"
+wrap "$T/trailing.tar" "$T/trailing.backup"
+"$CH" restore "$T/trailing.backup" "$T/atk-trailing" >"$T/out" 2>&1
+check "nothing after the archive's end is restored" test ! -L "$T/atk-trailing/state/evil"
+
+# Owners and modes come from whoever restores, never from the archive: an
+# archive with another user's uid, group and world bits restores owned by
+# the restoring user (root: chanceryd gives the tree to the site's users at
+# start, docs/ARCHITECTURE.md), with no group or world bit.
+tar --format=posix --owner=4242 --group=4242 --numeric-owner --mode=go+rwX -cf "$T/owned.tar" \
+	-C "$G" site.json gnupg state repo.bundle repo.config repo.HEAD refs.txt
+wrap "$T/owned.tar" "$T/owned.backup"
+expect 0 "a backup whose members another uid owns restores" "$CH" restore "$T/owned.backup" "$T/owned"
+check "no restored file or directory is owned by the archive's uid" \
+	test -z "$(find "$T/owned" \( -uid 4242 -o -gid 4242 \) -print -quit)"
+check "every restored file is the restoring user's" \
+	test -z "$(find "$T/owned" ! -uid "$(id -u)" -print -quit)"
+check "no extracted member has a group or world bit" \
+	test -z "$(find "$T/owned/gnupg" "$T/owned/state" "$T/owned/site.json" -perm /077 -print -quit)"
+check "the GnuPG home is 0700" test "$(stat -c %a "$T/owned/gnupg")" = 700
+
 # A backup waits for no one mid-step: it takes the write lock exclusive.
 exec 9>>"$S/state/write.lock"
 flock -s 9
