@@ -30,11 +30,14 @@ expect 2 "an unknown set is refused" "$DEPS" --list browser
 err_has "unknown set 'browser'" "  naming it"
 
 # make run installs only the run set; make check the test set
-make -C "$top" -n run BUILD="$BUILD" 2>/dev/null >"$T/make-run"
+# (make -n still runs the lines that call $(MAKE): MAKE=true keeps the dry
+# run dry, or it would build into $BUILD with the default flags -- under
+# make asan, over the sanitized binaries)
+make -C "$top" -n run BUILD="$BUILD" MAKE=true 2>/dev/null >"$T/make-run"
 check "make run calls deps.sh run" grep -q "^scripts/deps.sh run$" "$T/make-run"
 check "  and no other set" sh -c "! grep -q '^scripts/deps.sh \(test\|bench\)' '$T/make-run'"
 check "  and builds the binaries only (no test library needed)" grep -q "bin$" "$T/make-run"
-make -C "$top" -n deps 2>/dev/null >"$T/make-deps"
+make -C "$top" -n deps MAKE=true 2>/dev/null >"$T/make-deps"
 check "make check's deps call deps.sh test" grep -q "scripts/deps.sh test$" "$T/make-deps"
 
 # ---- the browser tests on Debian 12's node ----
