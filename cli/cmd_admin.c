@@ -358,22 +358,24 @@ static int do_site(ch_site *site, const ch_actor *admin, const cli_args *a)
 	ch_strv units = CH_STRV_INIT;
 	int error;
 
-	cli_split(&units, cli_get(a, "units") ? cli_get(a, "units") : a->pos.v[1]);
-	error = ch_admin_site_set(site, admin, a->pos.v[1], &units, cli_get(a, "tls-fingerprint"));
+	if (cli_get(a, "units"))
+		cli_split(&units, cli_get(a, "units"));
+	error = ch_admin_site_set(site, admin, a->pos.v[1], cli_get(a, "units") ? &units : NULL,
+	                          cli_get(a, "tls-fingerprint"), cli_get(a, "log-key"));
 	ch_strv_free(&units);
 	return error;
 }
 
 int cmd_site(int argc, char **argv)
 {
-	static const char *const opts[] = { "as", "units", "tls-fingerprint", "passphrase-file",
+	static const char *const opts[] = { "as", "units", "tls-fingerprint", "log-key", "passphrase-file",
 	                                    "comment", NULL };
 	cli_args a;
 	int rc;
 
 	if (argc < 1 || strcmp(argv[0], "set"))
-		return cli_usage("usage: chancery site set SITE ID --units U1,U2 "
-		                 "[--tls-fingerprint HEX] --as ADMIN\n");
+		return cli_usage("usage: chancery site set SITE ID [--units U1,U2] "
+		                 "[--tls-fingerprint HEX] [--log-key FPR] --as ADMIN\n");
 	if (cli_parse(&a, argc - 1, argv + 1, opts, NULL) < 0) {
 		fprintf(stderr, "chancery: %s\n", ch_error_last());
 		cli_args_dispose(&a);

@@ -1,4 +1,5 @@
 /* admin.c -- policy changes, each one signed policy commit. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -532,7 +533,7 @@ int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *
 }
 
 typedef struct {
-	const char *id, *tls;
+	const char *id, *tls, *log_key;
 	const ch_strv *units;
 } site_payload;
 
@@ -546,20 +547,40 @@ static int site_fn(ch_fileset *files, json_t *people, json_t *sites, void *paylo
 	if (!(e = find_by_id(arr, sp->id))) {
 		e = json_object();
 		json_array_append_new(arr, e);
+		json_object_set_new(e, "units", json_pack("[s]", sp->id));
 	}
 	json_object_set_new(e, "id", json_string(sp->id));
-	json_object_set_new(e, "units", strv_json(sp->units));
+	if (sp->units)
+		json_object_set_new(e, "units", strv_json(sp->units));
 	if (sp->tls)
 		json_object_set_new(e, "tls_fingerprint", json_string(sp->tls));
+	if (sp->log_key)
+		json_object_set_new(e, "log_key", json_string(sp->log_key));
 	return 0;
 }
 
 int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, const ch_strv *units,
-                      const char *tls_fingerprint)
+                      const char *tls_fingerprint, const char *log_key)
 {
-	site_payload sp = { id, tls_fingerprint, units };
+	site_payload sp = { id, tls_fingerprint, log_key, units };
 	ch_buf subject = CH_BUF_INIT;
+	char fpr[41];
+	size_t i;
 	int error;
+
+	if (log_key) { /* as gpg prints it: spaces dropped, upper case (the policy's form) */
+		for (i = 0; *log_key && i < sizeof(fpr); log_key++)
+			if (*log_key != ' ')
+				fpr[i++] = (char)toupper((unsigned char)*log_key);
+		if (i == sizeof(fpr)) /* too long */
+			i = 0;
+		fpr[i] = '\0';
+		if (!ch_valid_fpr(fpr))
+			return ch_error_setc(CH_EINVALID, "--log-key wants the 40 hex digits of the site "
+			                     "log's key fingerprint (gpg --show-keys on the site's "
+			                     "refs/chancery/log:site.asc)");
+		sp.log_key = fpr;
+	}
 
 	ch_buf_printf(&subject, "policy: site %s", id);
 	error = ch_admin_policy_change(site, admin, site_fn, &sp, subject.ptr);

@@ -57,8 +57,11 @@ int ch_admin_workflow_set(ch_site *site, const ch_actor *admin, const char *name
 /* Set policy/attachments.json (types of unreadable attachments that may be
  * declared unclassified, and by which roles); parsed whole first. */
 int ch_admin_attach_types_set(ch_site *site, const ch_actor *admin, const void *json, size_t len);
-/* Add or replace a site entry in sites.json. */
+/* Add or replace a site entry in sites.json. `units` NULL keeps an
+ * entry's units (a new entry: the site id); `tls_fingerprint` and
+ * `log_key` (the site log's key: R3 then holds every copy of that site's
+ * log to it) NULL keep what the entry has. */
 int ch_admin_site_set(ch_site *site, const ch_actor *admin, const char *id, const ch_strv *units,
-                      const char *tls_fingerprint);
+                      const char *tls_fingerprint, const char *log_key);
 
 #endif
