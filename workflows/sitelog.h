@@ -106,6 +106,20 @@ void ch_log_message(ch_buf *out, const char *site_id, uint64_t seq, int64_t when
  * naming the entry and the rule (R2 shape, R3 signature, R4 time) on the
  * first fault; CH_ENOTFOUND when there is no log. */
 int ch_log_load(ch_log *out, git_repository *repo, const git_oid *head, const char *want_fpr);
+/* The same for a log that arrives extending `kept`, a head of that site's
+ * log this site verified whole (ch_log_load) when it stored it under
+ * refs/chancery/peers/<site>/log: every entry is still read and held to
+ * R2 and R4 (shape, seq, one parent, site.asc the same in all, times) and
+ * the first entry's key to want_fpr, but R3 is checked only for `kept`
+ * itself and the entries after it (the kept head's signature binds its
+ * ancestors, by their ids, to the key that signed it: a kept ref planted
+ * by hand on a chain that key never signed is refused). When `kept` is
+ * not on the chain at `head` (a fork, another history, a first contact:
+ * NULL), every entry's signature is checked, as ch_log_load. `checked`
+ * (may be NULL): how many signatures were verified. Never in the
+ * verifier, which checks every copy whole. */
+int ch_log_load_since(ch_log *out, git_repository *repo, const git_oid *head,
+                      const char *want_fpr, const git_oid *kept, size_t *checked);
 /* The site's own log at CH_LOG_REF; CH_ENOTFOUND when it has none yet. */
 int ch_log_load_ref(ch_log *out, git_repository *repo, const char *ref);
 /* The same without checking the entries' signatures (R3), for a log this

@@ -439,7 +439,11 @@ static int take_one(ch_logsync_result *out, ch_site *site, const ch_policy *pol,
 		goto done; /* verified, checked and countersigned when it came */
 	if (has_kept && !direct && ch_log_extends(src, head, &kept) == 1)
 		goto done; /* ours is newer: the relay holds an older head */
-	if (ch_log_load(&log, src, head, policy_log_key(fpr, pol, whose) ? fpr : NULL) < 0) {
+	/* a log that extends the head kept (verified whole when stored) has
+	 * only its new entries' signatures checked, and the kept head's; any
+	 * other (a fork, another history, a first contact) is checked whole */
+	if (ch_log_load_since(&log, src, head, policy_log_key(fpr, pol, whose) ? fpr : NULL,
+	                      has_kept ? &kept : NULL, NULL) < 0) {
 		line(out, "refused log: %s's log from %s: %s", whose, peer, ch_error_last());
 		out->forks++;
 		ch_gate_event(site, door, peer, "R3", "an invalid site log");
