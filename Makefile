@@ -56,7 +56,7 @@ DEPFLAGS = -MMD -MP
 .PHONY: all bin check test asan run bench fuzz install clean deps deps-run deps-bench clang-build valgrind soak
 
 TOOL_BIN = $(BUILD)/tests/gen_markings $(BUILD)/tests/bench_stamp $(BUILD)/tests/pgp_verdict \
-           $(BUILD)/tests/devkey $(BUILD)/tests/bench_sitelog
+           $(BUILD)/tests/devkey $(BUILD)/tests/bench_sitelog $(BUILD)/tests/bench_log_scale
 BIN      = $(BUILD)/chancery $(BUILD)/chancery-offline $(BUILD)/chanceryd
 
 all: $(BIN) $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
@@ -129,6 +129,10 @@ $(BUILD)/tests/gen_markings: tests/unit/gen_markings.c tests/unit/marking_varian
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 
 $(BUILD)/tests/bench_sitelog: tests/bench/bench_sitelog.c $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
+
+$(BUILD)/tests/bench_log_scale: tests/bench/bench_log_scale.c $(BUILD)/libchancery.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/libchancery.a $(LIBS)
 

@@ -413,8 +413,14 @@ static int check_sig(git_repository *repo, const git_oid *id, const ch_pgp_keyri
 		return ch_error_setc(CH_EINVALID, "R3: log entry %s is not signed",
 		                     git_oid_tostr_s(id));
 	error = ch_pgp_verify(&res, kr, data.ptr, data.size, sig.ptr, sig.size);
-	if (error < 0)
-		ch_error_prefix("R3: log entry %s: ", git_oid_tostr_s(id));
+	if (error < 0) {
+		/* an unknown signer (CH_ENOTFOUND) or a bad signature (CH_EAUTH)
+		 * is an invalid log, as sitelog.h says: never "no log" */
+		char *why = ch_strdup(ch_error_last());
+
+		error = ch_error_setc(CH_EINVALID, "R3: log entry %s: %s", git_oid_tostr_s(id), why);
+		free(why);
+	}
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
 	return error;

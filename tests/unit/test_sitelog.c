@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/keystore.h"
 #include "workflows/sitelog.h"
 #include "util/fs.h"
 #include "util/common.h"
@@ -404,6 +405,263 @@ static void test_check_payload(void **state)
 	ch_buf_dispose(&p);
 }
 
+/* ------------------------------------------------------------------ */
+/* The incremental check (ch_log_load_since): a log that arrives
+ * extending the head kept has R3 checked only from that head on. Each
+ * attack on the shortcut is refused, naming its rule. */
+
+/* An entry of "hq" on `p1` (and `p2`: a merge) with `tree`, signed by
+ * `signer`'s site key directly (no guard: what an attacker holding a key,
+ * or a key holder gone wrong, could sign), or unsigned when NULL. */
+static void make_entry(git_oid *out, git_repository *repo, ch_site *signer,
+                       const git_oid *tree, const git_oid *p1, const git_oid *p2, uint64_t seq,
+                       int64_t when)
+{
+	ch_buf text = CH_BUF_INIT, sig = CH_BUF_INIT;
+	ch_keystore *ks = NULL;
+	ch_keyinfo key;
+	ch_log_item it;
+	git_odb *odb = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	policy_item(&it, H40("7"));
+	ch_buf_printf(&text, "tree %s\n", git_oid_tostr(hex, sizeof(hex), tree));
+	if (p1)
+		ch_buf_printf(&text, "parent %s\n", git_oid_tostr(hex, sizeof(hex), p1));
+	if (p2)
+		ch_buf_printf(&text, "parent %s\n", git_oid_tostr(hex, sizeof(hex), p2));
+	ch_buf_printf(&text, "author hq site log <log@hq.chancery> %lld +0000\ncommitter hq site "
+	              "log <log@hq.chancery> %lld +0000\n\n", (long long)when, (long long)when);
+	ch_log_message(&text, "hq", seq, when, &it, 1);
+	if (signer) {
+		assert_int_equal(ch_site_keystore(&ks, signer), 0);
+		assert_int_equal(ch_site_signer(&key, signer, CH_LOG_SIGNER), 0);
+		assert_int_equal(ch_keystore_sign_machine(&sig, ks, &key, text.ptr, text.size), 0);
+		while (sig.size && sig.ptr[sig.size - 1] == '\n')
+			ch_buf_truncate(&sig, sig.size - 1);
+		assert_int_equal(git_commit_create_with_signature(out, repo, text.ptr, sig.ptr, NULL), 0);
+	} else {
+		assert_int_equal(git_repository_odb(&odb, repo), 0);
+		assert_int_equal(git_odb_write(out, odb, text.ptr, text.size, GIT_OBJECT_COMMIT), 0);
+		git_odb_free(odb);
+	}
+	ch_buf_dispose(&text);
+	ch_buf_dispose(&sig);
+}
+
+typedef struct {
+	git_oid e[4];   /* hq's log, seq 1..4, appended as a site does */
+	git_oid tree;   /* its site.asc */
+	int64_t when;   /* entry 2's time */
+	char fpr[41];
+	ch_site *evil;  /* another "hq" with its own key */
+	git_oid etree;  /* the evil key's site.asc, in hq's repository */
+} incr_fx;
+
+static void incr_setup(incr_fx *x, fx *f)
+{
+	ch_buf path = CH_BUF_INIT, armored = CH_BUF_INIT;
+	git_treebuilder *tb = NULL;
+	git_commit *c = NULL;
+	ch_log_item it;
+	ch_keyinfo key;
+	ch_log log;
+	git_oid blob;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		policy_item(&it, i % 2 ? H40("1") : H40("2"));
+		assert_int_equal(ch_log_append(f->site, &it, 1), 0);
+		assert_int_equal(git_reference_name_to_id(&x->e[i], f->site->repo, CH_LOG_REF), 0);
+	}
+	assert_int_equal(git_commit_lookup(&c, f->site->repo, &x->e[1]), 0);
+	git_oid_cpy(&x->tree, git_commit_tree_id(c));
+	x->when = git_commit_committer(c)->when.time;
+	git_commit_free(c);
+	assert_int_equal(ch_log_load(&log, f->site->repo, &x->e[3], NULL), 0);
+	snprintf(x->fpr, sizeof(x->fpr), "%s", log.key_fpr);
+	ch_log_dispose(&log);
+	ch_buf_printf(&path, "%s/evil", f->tmpl);
+	assert_int_equal(ch_site_create(&x->evil, path.ptr, "hq", "networked"), 0);
+	assert_int_equal(ch_log_site_key(&key, &armored, x->evil, 1), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, f->site->repo, armored.ptr,
+	                                             armored.size), 0);
+	assert_int_equal(git_treebuilder_new(&tb, f->site->repo, NULL), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, tb, CH_LOG_KEY_FILE, &blob,
+	                                        GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&x->etree, tb), 0);
+	git_treebuilder_free(tb);
+	ch_buf_dispose(&path);
+	ch_buf_dispose(&armored);
+}
+
+/* Refused, naming `rule`, whether `kept` is given or not. */
+static void refused(git_repository *repo, const git_oid *head, const git_oid *kept,
+                    const char *rule)
+{
+	ch_log log;
+	size_t checked;
+
+	if (ch_log_load_since(&log, repo, head, NULL, kept, &checked) != CH_EINVALID)
+		fail_msg("the incremental check took a log it must refuse (%s)", rule);
+	if (!strstr(ch_error_last(), rule))
+		fail_msg("refused for another reason than %s: %s", rule, ch_error_last());
+	assert_int_equal(ch_log_load(&log, repo, head, NULL), CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), rule));
+}
+
+/* The shortcut itself: k new entries cost k + 1 signatures; a kept head
+ * not on the chain costs them all. */
+static void test_since_checks_the_new_part(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	ch_log log;
+	git_oid other;
+	size_t checked = 99;
+
+	incr_setup(&x, f);
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &x.e[3], x.fpr, &x.e[1], &checked), 0);
+	assert_int_equal(checked, 3); /* entries 3 and 4, and the kept 2 */
+	assert_int_equal(log.n, 4);
+	assert_true(git_oid_equal(&log.v[1].id, &x.e[1]));
+	ch_log_dispose(&log);
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &x.e[3], NULL, &x.e[3], &checked), 0);
+	assert_int_equal(checked, 1);
+	ch_log_dispose(&log);
+	git_oid_fromstr(&other, H40("9"));
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &x.e[3], NULL, &other, &checked), 0);
+	assert_int_equal(checked, 4);
+	ch_log_dispose(&log);
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &x.e[3], NULL, NULL, &checked), 0);
+	assert_int_equal(checked, 4);
+	ch_log_dispose(&log);
+	/* the key the policy names still holds the whole log to it */
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &x.e[3], H40("A"), &x.e[1], NULL),
+	                 CH_EINVALID);
+	assert_non_null(strstr(ch_error_last(), "R3"));
+	ch_site_free(x.evil);
+}
+
+/* A new part well formed and signed, on an old part that differs from
+ * the one kept (an unsigned history under the same site.asc): the kept
+ * head is not on that chain, so every entry is checked. */
+static void test_since_other_old_part(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	git_oid a, b, c;
+
+	incr_setup(&x, f);
+	make_entry(&a, f->site->repo, NULL, &x.tree, NULL, NULL, 1, x.when);
+	make_entry(&b, f->site->repo, NULL, &x.tree, &a, NULL, 2, x.when);
+	make_entry(&c, f->site->repo, f->site, &x.tree, &b, NULL, 3, x.when + 1);
+	refused(f->site->repo, &c, &x.e[1], "not signed");
+	ch_site_free(x.evil);
+}
+
+/* A head that "extends" the kept one through a merge: kept as the first
+ * parent, or as a second parent beside a forged history. */
+static void test_since_merge(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	git_oid a, m;
+
+	incr_setup(&x, f);
+	make_entry(&m, f->site->repo, f->site, &x.tree, &x.e[3], &x.e[2], 5, x.when + 10);
+	assert_true(ch_log_extends(f->site->repo, &x.e[3], &m));
+	refused(f->site->repo, &m, &x.e[3], "R2");
+	make_entry(&a, f->site->repo, NULL, &x.tree, NULL, NULL, 1, x.when);
+	make_entry(&m, f->site->repo, f->site, &x.tree, &a, &x.e[3], 2, x.when + 10);
+	assert_true(ch_log_extends(f->site->repo, &x.e[3], &m));
+	refused(f->site->repo, &m, &x.e[3], "R2");
+	ch_site_free(x.evil);
+}
+
+/* A suffix that changes site.asc to another key (and signs with it), or
+ * keeps site.asc and signs with another key. */
+static void test_since_suffix_changes_key(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	git_oid a;
+
+	incr_setup(&x, f);
+	make_entry(&a, f->site->repo, x.evil, &x.etree, &x.e[3], NULL, 5, x.when + 10);
+	refused(f->site->repo, &a, &x.e[3], "changes site.asc");
+	make_entry(&a, f->site->repo, x.evil, &x.tree, &x.e[3], NULL, 5, x.when + 10);
+	refused(f->site->repo, &a, &x.e[3], "R3");
+	/* an unsigned new entry */
+	make_entry(&a, f->site->repo, NULL, &x.tree, &x.e[3], NULL, 5, x.when + 10);
+	refused(f->site->repo, &a, &x.e[3], "not signed");
+	ch_site_free(x.evil);
+}
+
+/* A relayed log of hq under another key: a whole other history, signed
+ * throughout by that key. The kept head is not on it: checked whole
+ * (valid under its own key, so logsync's key check refuses it: test
+ * test_relay_forged_log), and refused outright under the key the
+ * policy names. */
+static void test_since_relayed_other_key(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	ch_log log;
+	git_oid a, b;
+	size_t checked;
+
+	incr_setup(&x, f);
+	make_entry(&a, f->site->repo, x.evil, &x.etree, NULL, NULL, 1, x.when);
+	make_entry(&b, f->site->repo, x.evil, &x.etree, &a, NULL, 2, x.when + 1);
+	assert_int_equal(ch_log_load_since(&log, f->site->repo, &b, NULL, &x.e[3], &checked), 0);
+	assert_int_equal(checked, 2);
+	assert_string_not_equal(log.key_fpr, x.fpr);
+	ch_log_dispose(&log);
+	if (ch_log_load_since(&log, f->site->repo, &b, x.fpr, &x.e[3], &checked) != CH_EINVALID)
+		fail_msg("a log under another key than the policy's was taken");
+	assert_non_null(strstr(ch_error_last(), "R3"));
+	ch_site_free(x.evil);
+}
+
+/* A kept ref planted by hand on a chain never verified (unsigned entries
+ * under hq's site.asc), then a signed entry sent on top of it: the kept
+ * head's own signature is checked, so the planted history is refused. */
+static void test_since_planted_kept(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	git_oid a, b, c;
+
+	incr_setup(&x, f);
+	make_entry(&a, f->site->repo, NULL, &x.tree, NULL, NULL, 1, x.when);
+	make_entry(&b, f->site->repo, NULL, &x.tree, &a, NULL, 2, x.when);
+	make_entry(&c, f->site->repo, f->site, &x.tree, &b, NULL, 3, x.when + 1);
+	refused(f->site->repo, &c, &b, "not signed");
+	/* planted under another site.asc, and the new part under hq's */
+	make_entry(&a, f->site->repo, x.evil, &x.etree, NULL, NULL, 1, x.when);
+	make_entry(&c, f->site->repo, f->site, &x.tree, &a, NULL, 2, x.when + 1);
+	refused(f->site->repo, &c, &a, "changes site.asc");
+	ch_site_free(x.evil);
+}
+
+/* The new part's seq and time continue the kept head's. */
+static void test_since_seq_and_time(void **state)
+{
+	fx *f = *state;
+	incr_fx x;
+	git_oid a;
+
+	incr_setup(&x, f);
+	make_entry(&a, f->site->repo, f->site, &x.tree, &x.e[3], NULL, 6, x.when + 10);
+	refused(f->site->repo, &a, &x.e[3], "R2");
+	make_entry(&a, f->site->repo, f->site, &x.tree, &x.e[3], NULL, 4, x.when + 10);
+	refused(f->site->repo, &a, &x.e[3], "R2");
+	make_entry(&a, f->site->repo, f->site, &x.tree, &x.e[3], NULL, 5, 1000000000);
+	refused(f->site->repo, &a, &x.e[3], "R4");
+	ch_site_free(x.evil);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +674,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resign_other_payload_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_signature_recovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_checks_the_new_part, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_other_old_part, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_suffix_changes_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_relayed_other_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_planted_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_seq_and_time, setup, teardown),
 	};
 
 	ch_lib_init();
