@@ -17,13 +17,13 @@
 #       "whole" with no head kept (every signature checked: what every
 #       sync cost before the incremental check, and still a first
 #       contact's cost) and "incr" with the head k entries back kept.
-# Environment: CH_BENCH_LOG_N, CH_BENCH_LOG_REPS (5).
+# Environment: CH_BENCH_LOG_N, CH_BENCH_LOG_REPS (3).
 . "$(dirname "$0")/../integration/lib.sh"
 REL=${REL:-${BUILD%-test}}
 CH="$REL/chancery"
 TOOL="$REL/tests/bench_log_scale"
 N=${CH_BENCH_LOG_N:-2000}
-REPS=${CH_BENCH_LOG_REPS:-5}
+REPS=${CH_BENCH_LOG_REPS:-3}
 [ -x "$TOOL" ] || { echo "bench_log_scale: build $TOOL first (make)"; exit 1; }
 
 HQ="$T/hq" MA="$T/mission-a"
