@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -150,6 +152,109 @@ static int parse(opts *o, int argc, char **argv)
 
 static int drop_to_keys(const struct passwd *kpw, gid_t site_gid);
 
+/* The keys user's processes (the signer, ensure_log_key's child) in a
+ * network namespace of their own, taken while the process still holds
+ * the privilege to: no interface but a loopback that is down, so neither
+ * it nor the gpg-agent it starts can reach any network (gpg-agent's
+ * socket is a path in SITE/gnupg, which works across namespaces; none of
+ * them uses an abstract socket). Refused (not started as root, or a
+ * container without CAP_SYS_ADMIN): said, and the process goes on, as
+ * the network process does without seccomp; the signer's seccomp filter
+ * (socket only for AF_UNIX) still keeps it and what it starts off the
+ * network. */
+static void own_netns(const char *who)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		fprintf(stderr, "chanceryd: warning: %s: no network namespace of its own (%s); it "
+		        "keeps the host's, with unix sockets only (seccomp)\n", who, strerror(errno));
+}
+
+/* Drop to the keys user (when started as root), in a network namespace
+ * of its own; then not dumpable (set after the drop, which may reset
+ * it): processes of the same user cannot ptrace it or read its memory,
+ * where passphrases pass. No new privileges through a set-user-ID
+ * program either (it runs gpgconf and gpg-agent). */
+static int confine_keys(const struct passwd *kpw, gid_t site_gid, const char *who)
+{
+	own_netns(who);
+	if (kpw && drop_to_keys(kpw, site_gid) < 0)
+		return -1;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return 0;
+}
+
+/* The signer's seccomp filter (server/sandbox.c), inherited by gpgconf
+ * and gpg-agent; where seccomp is unavailable, said, and signing goes on
+ * (as serving does without the network process's). */
+static void sandbox_keys(const char *who)
+{
+	if (srv_sandbox_signer() < 0)
+		fprintf(stderr, "chanceryd: warning: %s: %s; running without it\n", who,
+		        ch_error_last());
+}
+
+#ifdef CH_TEST_HOOKS
+/* test_processes.sh's attack: the signer, taken over, tries to reach a
+ * listener on 127.0.0.1:CHANCERY_TEST_SIGNER_CONNECT in the starting
+ * network namespace, and says in the server's log what happened; `when`
+ * is before or after its seccomp filter. */
+static void test_signer_connect(const char *when)
+{
+	const char *v = getenv("CHANCERY_TEST_SIGNER_CONNECT");
+	struct sockaddr_in a;
+	int fd, port;
+
+	if (!v || (port = atoi(v)) <= 0 || port > 65535)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fprintf(stderr, "chanceryd: test: signer %s its filter: socket(AF_INET) failed: %s\n",
+		        when, strerror(errno));
+	else if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		fprintf(stderr, "chanceryd: test: signer %s its filter: connect to 127.0.0.1:%d "
+		        "failed: %s\n", when, port, strerror(errno));
+	else
+		fprintf(stderr, "chanceryd: test: signer %s its filter: CONNECTED to 127.0.0.1:%d\n",
+		        when, port);
+	if (fd >= 0)
+		close(fd);
+}
+#else
+#define test_signer_connect(when) ((void)0)
+#endif
+
+/* Stop a gpg-agent already running for the home (an earlier signer's,
+ * in its namespace, or ensure_log_key's child's): the agent the signer
+ * uses is then one it starts itself, in its namespace and under its
+ * filter. Best effort; run under the filter. */
+static void stop_old_agent(const char *site)
+{
+	ch_buf home = CH_BUF_INIT;
+	int status;
+	pid_t pid;
+
+	ch_buf_printf(&home, "%s/gnupg", site);
+	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp("gpgconf", "gpgconf", "--homedir", home.ptr, "--kill", "gpg-agent",
+		       (char *)NULL);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	ch_buf_dispose(&home);
+}
+
 static pid_t start_signer(srv *s, const char *site, const struct passwd *kpw, gid_t site_gid)
 {
 	int sv[2];
@@ -162,16 +267,14 @@ static pid_t start_signer(srv *s, const char *site, const struct passwd *kpw, gi
 	if (pid == 0) {
 		close(sv[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (kpw && drop_to_keys(kpw, site_gid) < 0) {
+		if (confine_keys(kpw, site_gid, "signer") < 0) {
 			fprintf(stderr, "chanceryd: signer: %s\n", ch_error_last());
 			_exit(1);
 		}
-		/* Not dumpable (set after the drop, which may reset it):
-		 * processes of the same user cannot ptrace it or read its
-		 * memory, where passphrases pass. No new privileges through a
-		 * set-user-ID program either (it runs gpg, gpgconf, gpg-agent). */
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		test_signer_connect("before");
+		sandbox_keys("signer");
+		test_signer_connect("after");
+		stop_old_agent(site);
 		_exit(ch_signer_main(sv[1], site));
 	}
 	close(sv[1]);
@@ -597,8 +700,13 @@ static int ensure_log_key(const char *path, const struct passwd *kpw, gid_t site
 	if ((pid = fork()) < 0)
 		return ch_error_setc(CH_EIO, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		if (drop_to_keys(kpw, site_gid) < 0 || make_log_key(path) < 0) {
+		/* confined as the signer is: it runs gpg-agent too */
+		if (confine_keys(kpw, site_gid, "the site log's key") < 0) {
+			fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
+			_exit(1);
+		}
+		sandbox_keys("the site log's key");
+		if (make_log_key(path) < 0) {
 			fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
 			_exit(1);
 		}

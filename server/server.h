@@ -362,6 +362,9 @@ int srv_git_has_client_cert(struct MHD_Connection *c);
 /* sandbox.c */
 /* Load the network process's seccomp filter (after dropping privileges). */
 int srv_sandbox(void);
+/* Load the signer's (after its drop and its own network namespace);
+ * inherited by the gpgconf and gpg-agent it starts. */
+int srv_sandbox_signer(void);
 
 /* i18n.c */
 json_t *srv_messages(int lang_en);

@@ -3,7 +3,8 @@
 # docs/ARCHITECTURE.md (user, groups, seccomp mode of each running
 # process), and issue 18's local attacks: another local user reading the
 # site, a shared user writing it, the network user planting links for root
-# to follow at the next start, and a flood of requests to the signer.
+# to follow at the next start, a flood of requests to the signer, and the
+# signer taken over reaching for the network.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
@@ -14,7 +15,31 @@ fi
 make_site nguyen.van.a:drafter tran.thi.b:head || { not_ok "site"; finish; }
 D=$("$CH" doc create "$S" --as nguyen.van.a --title "Công văn thử" --type cong-van \
 	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
+# A listener on 127.0.0.1 in this (the starting) network namespace, for
+# the signer to try (the test build's CHANCERY_TEST_SIGNER_CONNECT: before
+# and after its seccomp filter, in its own namespace); it counts connections.
+python3 - "$T/listener" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1] + ".port.tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".port.tmp", sys.argv[1] + ".port")
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    open(sys.argv[1] + ".n", "w").write(str(n))
+    c.close()
+PY
+listener=$!
+for _ in $(seq 100); do [ -s "$T/listener.port" ] && break; sleep 0.1; done
+LPORT=$(cat "$T/listener.port" 2>/dev/null)
+check "a listener on 127.0.0.1:$LPORT answers in the starting namespace (control)" \
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT && for i in \$(seq 100); do [ -s '$T/listener.n' ] && exit 0; sleep 0.1; done; exit 1"
+export CHANCERY_TEST_SIGNER_CONNECT=$LPORT
 check "server starts" start_server
+unset CHANCERY_TEST_SIGNER_CONNECT
 U=chancery-hq
 K=chancery-hq-keys
 signer=$(pgrep -P "$srv_pid" | head -1)
@@ -53,6 +78,27 @@ check "the signer cannot regain root (real, effective, saved and fs uid all $K's
 	test "$(awk '$1 == "Uid:" {print $2, $3, $4, $5}' "/proc/$signer/status")" \
 	= "$(id -u $K) $(id -u $K) $(id -u $K) $(id -u $K)"
 check "the signer holds no capability" test "$(status "$signer" CapEff)" = 0000000000000000
+
+# ---- the signer's network: a namespace of its own, unix sockets only ----
+netns() { readlink "/proc/$1/ns/net"; }
+check "the table gives the signer a network namespace of its own" \
+	bash -c "grep -E '^\| signer \|' '$top/docs/ARCHITECTURE.md' | grep -q 'network namespace of its own'"
+check "the signer's network namespace ($(netns "$signer")) is not the network process's ($(netns "$srv_pid"))" \
+	test -n "$(netns "$signer")" -a "$(netns "$signer")" != "$(netns "$srv_pid")"
+init=1
+[ -n "$(netns 1)" ] || init=$$ # /proc/1 closed (a container): this shell's, the starting one
+check "  nor that of pid $init ($(netns $init))" test -n "$(netns $init)" -a "$(netns "$signer")" != "$(netns $init)"
+links=$(nsenter --net="/proc/$signer/ns/net" ip -o link show 2>&1)
+check "  and has no interface but loopback, down ($(echo "$links" | cut -d' ' -f2-3 | xargs))" \
+	bash -c "[ \"\$(echo '$links' | awk -F': ' '{print \$2}' | xargs)\" = lo ] && echo '$links' | grep -q 'state DOWN'"
+check "the signer, taken over, cannot connect out before its filter (its namespace has no network)" \
+	grep -q "signer before its filter: connect to 127.0.0.1:$LPORT failed" "$T/server.log"
+check "  nor open an IPv4 socket under its filter" \
+	grep -q "signer after its filter: socket(AF_INET) failed: Operation not permitted" "$T/server.log"
+check "  and it never connected" bash -c "! grep -q 'CONNECTED' '$T/server.log'"
+check "  the listener saw only the control's connection ($(cat "$T/listener.n"))" \
+	test "$(cat "$T/listener.n")" = 1
+kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null
 
 # ---- what each may open ----
 check "the network process holds nothing of the GnuPG home open" \
@@ -125,4 +171,11 @@ check "  the first were judged (wrong passphrase)" grep -qi "passphrase" "$T/res
 check "  nothing was recorded" test "$(git -C "$S/repo.git" rev-parse "refs/docs/$D")" = "$head"
 check "the site's gpg-agent, started by the signer, runs as $K" \
 	bash -c "ps -C gpg-agent -ww --no-headers -o user:32=,args= | grep -F '$S/gnupg' | grep -q '^$K '"
+agent=$(ps -C gpg-agent -ww --no-headers -o pid=,user:32=,args= | grep -F "$S/gnupg" | awk -v k="$K" '$2 == k {print $1; exit}')
+signer=$(pgrep -P "$srv_pid" | head -1) # the second start's
+check "the site's gpg-agent is under the signer's seccomp filter (mode $(status "$agent" Seccomp))" \
+	test -n "$agent" -a "$(status "$agent" Seccomp)" = 2
+check "  and cannot gain privileges (NoNewPrivs)" test "$(status "$agent" NoNewPrivs)" = 1
+check "  in the signer's network namespace (this start's: an earlier agent was stopped)" \
+	test "$(netns "$agent")" = "$(netns "$signer")"
 finish
