@@ -58,7 +58,8 @@ else
 	NETNS_LIST=()
 	i=1
 	for s in "${SITES[@]}"; do
-		NS[$s]='' ADDR[$s]=127.77.0.$i PORT[$s]=$((20000 + RANDOM % 20000))
+		free_port _port
+		NS[$s]='' ADDR[$s]=127.77.0.$i PORT[$s]=$_port
 		i=$((i + 1))
 	done
 	echo "# network namespaces unavailable: falling back to loopback addresses 127.77.0.1-${#SITES[@]}, separate ports"

@@ -48,7 +48,7 @@ MR="$M/repo.git"
 act "$S" "$DW" nguyen.van.a withdraw || not_ok "HQ withdraws the decree"
 check "HQ: the decree is withdrawn" test "$(git -C "$R" log -1 --format='%(trailers:key=Chancery-Action,valueonly)' "refs/docs/$DW")" = withdraw
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \

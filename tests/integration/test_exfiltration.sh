@@ -53,7 +53,7 @@ else
 	echo "# skipped: tshark is not installed (scripts/deps.sh installs it): checking curl's record only"
 fi
 export SSLKEYLOGFILE="$T/tls-keys.log"
-PORT_FIXED=$((20000 + RANDOM % 20000))
+free_port PORT_FIXED
 start_capture() {
 	[ -n "$CAP" ] || return 0
 	tshark -i lo -f "tcp port $1" -w "$CAP" -q 2>"$T/tshark.err" &
@@ -86,7 +86,7 @@ check "  without showing any of it" bash -c "! grep -q '$CANARY' '$T/offline-srv
 
 # server_lib's start_server, with --client-ca for the missions' sync
 start_mission_server() {
-	PORT=$((20000 + RANDOM % 20000))
+	free_port PORT
 	URL="https://127.0.0.1:$PORT"
 	CA="$T/tls/ca.pem"
 	"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \

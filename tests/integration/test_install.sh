@@ -87,7 +87,7 @@ mkdir -p "$D/var/lib/chancery"
 mv "$S" "$SITE"
 "$D/usr/sbin/chancery-users" hq
 "$top/scripts/tls-demo.sh" "$T/tls" >/dev/null
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 sed -e '/^port = 1$/d' -e "s|^site = .*|site = $SITE|" -e "s|^port = .*|port = $PORT|" \
 	-e "s|^cert = .*|cert = $T/tls/server.pem|" -e "s|^key = .*|key = $T/tls/server.key|" \

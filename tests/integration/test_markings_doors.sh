@@ -40,7 +40,7 @@ make_site nv.a:drafter || { not_ok site; finish; }
 cp -a "$S/gnupg" "$T/m-gnupg" && rm -f "$T/m-gnupg"/S.*
 R="$S/repo.git"
 printf 'Nội dung.\n' >"$T/ok.md"
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 CA="$T/tls/ca.pem"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \

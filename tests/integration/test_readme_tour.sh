@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 chmod 755 "$T" # the server's user reaches the site
-D="$T/demo" PORT=$((20000 + RANDOM % 20000))
+D="$T/demo"; free_port PORT
 URL="https://127.0.0.1:$PORT"
 DEMO_DIR="$D" PORT=$PORT CH_CORPUS="$CORPUS" BUILD="$BUILD" "$top/scripts/demo.sh" \
 	>"$T/demo.out" 2>"$T/demo.err" &

@@ -27,8 +27,9 @@ for s in hq mission-a mission-b; do
 		not_ok "site set $s"
 done
 INTRO=$(git -C "$HQ/repo.git" rev-list --max-parents=0 refs/heads/policy)
-PORT=$((20000 + RANDOM % 20000))
-PORT2=$((PORT + 1))
+free_port PORT
+free_port PORT2
+while [ "$PORT2" = "$PORT" ]; do free_port PORT2; done
 G="https://127.0.0.1:$PORT/git/hq.git"
 start_srv() { # SITE-DIR PORT
 	"$CHD" "$1" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \

@@ -40,7 +40,7 @@ DAB=$(mk "$HQ" "Gửi Tokyo và Paris" mission-a,mission-b bao-gia-lai-tin-292.t
 DA=$(mk "$HQ" "Gửi riêng Tokyo" mission-a chinh-phu-tin-292.txt)
 check "HQ: a document to both missions and one to mission-a" test -n "$DAB" -a -n "$DA"
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 start_hq() { # [SITE-DIR] [PORT]
@@ -186,7 +186,8 @@ stop_server
 gpgconf --homedir "$HQ/gnupg" --kill gpg-agent 2>/dev/null
 cp -a "$HQ" "$T/evil" && rm -f "$T"/evil/gnupg/S.*
 E="$T/evil/repo.git"
-EPORT=$((PORT + 1))
+free_port EPORT
+while [ "$EPORT" = "$PORT" ]; do free_port EPORT; done # (HQ is stopped: its port looks free)
 EG="https://127.0.0.1:$EPORT/git/hq.git"
 start_hq || not_ok "HQ restarts"
 hq_pid=$srv_pid

@@ -35,7 +35,7 @@ HH=$(git -C "$R" rev-parse "refs/docs/$DH")
 HBLOB=$(git -C "$R" rev-parse "$HH:document.md")
 HTREE=$(git -C "$R" rev-parse "$HH^{tree}")
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \

@@ -49,7 +49,7 @@ MR="$M/repo.git"
 
 # chanceryd with --client-ca; FAILPOINT in the environment when given.
 start_hq() {
-	PORT=$((20000 + RANDOM % 20000))
+	free_port PORT
 	URL="https://127.0.0.1:$PORT"
 	G="$URL/git/hq.git"
 	env ${FAILPOINT:+CHANCERY_FAILPOINT_QUARANTINE="$FAILPOINT"} \
