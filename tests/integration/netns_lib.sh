@@ -81,7 +81,7 @@ start_site() { # SITE: chanceryd for DIR[SITE] in its namespace
 	"${pre[@]}" "$CHD" "${DIR[$s]}" --cert "$TLS/srv-$s.pem" --key "$TLS/srv-$s.key" --client-ca "$CA" \
 		--listen "${ADDR[$s]}" --port "${PORT[$s]}" >>"$T/$s.out" 2>>"$T/$s.log" &
 	PID[$s]=$!
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		inns "$s" curl -s --cacert "$CA" -o /dev/null "$(url "$s")/login" && return 0
 		kill -0 "${PID[$s]}" 2>/dev/null || { tail -5 "$T/$s.log"; PID[$s]=; return 1; }
 		sleep 0.1

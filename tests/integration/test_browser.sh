@@ -104,7 +104,7 @@ mkdir -p "$(dirname "$SERVER_LOG")"
 	--listen 127.0.0.1 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 up=0
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	if curl -s -o /dev/null --cacert "$TLS/ca.pem" "$URL/login"; then up=1; break; fi
 	alive "$SERVER_PID" || break
 	sleep 0.1

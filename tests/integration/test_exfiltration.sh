@@ -93,7 +93,7 @@ start_mission_server() {
 		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || return 1
 		sleep 0.1

@@ -124,7 +124,7 @@ for i in $(seq 50); do [ -S "$T/journal.sock" ] && break; sleep 0.1; done
 srv_pid=$!
 CA="$T/tls/ca.pem"
 served=0
-for i in $(seq 100); do
+for i in $(seq 300); do
 	curl -s --cacert "$CA" -o /dev/null "$URL/login" && { served=1; break; }
 	kill -0 "$srv_pid" 2>/dev/null || break
 	sleep 0.1

@@ -16,7 +16,7 @@ DEMO_DIR="$D" PORT=$PORT CH_CORPUS="$CORPUS" BUILD="$BUILD" "$top/scripts/demo.s
 	>"$T/demo.out" 2>"$T/demo.err" &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; cleanup' EXIT
-for _ in $(seq 300); do
+for _ in $(seq 1200); do # (the demo site is built first: up to two minutes on a slow machine)
 	curl -s --cacert "$D/tls/ca.pem" -o /dev/null "$URL/login" 2>/dev/null && break
 	kill -0 "$demo_pid" 2>/dev/null || break
 	sleep 0.1

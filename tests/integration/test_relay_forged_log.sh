@@ -36,7 +36,7 @@ start_srv() { # SITE-DIR PORT
 		--port "$2" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:$2/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || { tail -5 "$T/server.log"; srv_pid=; return 1; }
 		sleep 0.1

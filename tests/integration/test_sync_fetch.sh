@@ -42,7 +42,7 @@ URL="https://127.0.0.1:$PORT"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do
+for i in $(seq 300); do
 	curl -s --cacert "$CA" -o /dev/null "$URL/login" && break
 	sleep 0.1
 done
