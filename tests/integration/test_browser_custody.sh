@@ -44,7 +44,7 @@ check "two officials added with no key: people.json lists none" \
 	test "$(git -C "$R" show refs/heads/policy:policy/people.json | jq -c '[.people[] | select(.id != "admin.a") | .keys | length]')" = "[0,0]"
 
 check "a local CA and server certificate" "$top/scripts/tls-demo.sh" "$TLS"
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 "$BUILD/chanceryd" "$S" --cert "$TLS/server.pem" --key "$TLS/server.key" --port "$PORT" \
 	--listen 127.0.0.1 >"$T/server.log" 2>&1 &

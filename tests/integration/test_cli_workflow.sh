@@ -258,7 +258,7 @@ at_failpoint() { # PID...: each racer's chancery sleeps in the failpoint
 	local p c st ready
 	for p; do
 		ready=
-		for c in $(pgrep -P "$p"); do
+		for c in "$p" $(pgrep -P "$p"); do
 			st=$(cut -d' ' -f1 "/proc/$c/syscall" 2>/dev/null)
 			[ -n "$st" ] && [[ " $naps " == *" $st "* ]] && ready=1
 		done
