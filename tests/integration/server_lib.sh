@@ -39,7 +39,7 @@ start_server() {
 			--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 		srv_pid=$!
 		for i in $(seq $tries); do
-			curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+			curl -s --max-time 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
 			kill -0 "$srv_pid" 2>/dev/null || break
 			sleep 0.1
 		done
