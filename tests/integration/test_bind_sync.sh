@@ -54,7 +54,7 @@ G="$URL/git/hq.git"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 300); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 push() { GIT_SSL_CERT="$T/tls/mission-a.pem" GIT_SSL_KEY="$T/tls/mission-a.key" GIT_SSL_CAINFO="$CA" \
 	git -C "$MR" push "$G" "$@"; }
 hq_state() { git -C "$R" for-each-ref --format='%(refname) %(objectname)'; find "$R/objects" -type f | sort; }

@@ -94,7 +94,7 @@ start_mission_server() {
 	srv_pid=$!
 	local i
 	for i in $(seq 300); do
-		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+		curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || return 1
 		sleep 0.1
 	done

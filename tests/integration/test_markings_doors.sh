@@ -46,7 +46,7 @@ CA="$T/tls/ca.pem"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 300); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 login nv.a >/dev/null
 J="$T/jar.nv.a"
 tok=$(csrf nv.a)

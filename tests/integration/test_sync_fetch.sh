@@ -43,7 +43,7 @@ URL="https://127.0.0.1:$PORT"
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
 for i in $(seq 300); do
-	curl -s --cacert "$CA" -o /dev/null "$URL/login" && break
+	curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break
 	sleep 0.1
 done
 code=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$URL/login")

@@ -57,7 +57,7 @@ start_hq() {
 		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	for i in $(seq 300); do
-		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+		curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
 		sleep 0.1
 	done
 	return 1
