@@ -109,6 +109,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# free_port VAR: set VAR to a TCP port that no socket on this machine uses
+# now, below the kernel's ephemeral range (20000-31999, where outgoing
+# connections never take one), so that a server of this test does not
+# collide with another test's running beside it; a server that still finds
+# it taken (a race) is started again on another (server_lib.sh start_server).
+free_port() {
+	local p i
+	for i in $(seq 50); do
+		p=$((20000 + ${SRANDOM:-$RANDOM} % 12000)) # (SRANDOM: a seeded RANDOM stays as it was)
+		[ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && break
+	done
+	printf -v "$1" '%s' "$p"
+}
+
 ok() { echo "ok - $*"; NPASS=$((NPASS + 1)); }
 not_ok() { echo "not ok - $*"; FAILED=1; }
 

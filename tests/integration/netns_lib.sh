@@ -58,7 +58,8 @@ else
 	NETNS_LIST=()
 	i=1
 	for s in "${SITES[@]}"; do
-		NS[$s]='' ADDR[$s]=127.77.0.$i PORT[$s]=$((20000 + RANDOM % 20000))
+		free_port _port
+		NS[$s]='' ADDR[$s]=127.77.0.$i PORT[$s]=$_port
 		i=$((i + 1))
 	done
 	echo "# network namespaces unavailable: falling back to loopback addresses 127.77.0.1-${#SITES[@]}, separate ports"
@@ -80,7 +81,7 @@ start_site() { # SITE: chanceryd for DIR[SITE] in its namespace
 	"${pre[@]}" "$CHD" "${DIR[$s]}" --cert "$TLS/srv-$s.pem" --key "$TLS/srv-$s.key" --client-ca "$CA" \
 		--listen "${ADDR[$s]}" --port "${PORT[$s]}" >>"$T/$s.out" 2>>"$T/$s.log" &
 	PID[$s]=$!
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		inns "$s" curl -s --cacert "$CA" -o /dev/null "$(url "$s")/login" && return 0
 		kill -0 "${PID[$s]}" 2>/dev/null || { tail -5 "$T/$s.log"; PID[$s]=; return 1; }
 		sleep 0.1

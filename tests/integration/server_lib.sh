@@ -23,21 +23,33 @@ make_site() { # people as id:roles ...
 	done
 }
 
+# start_server: chanceryd on a free port (free_port); one that finds its
+# port taken after all (another test's server took it between the look and
+# the bind) is started again on another port, up to five times.
 start_server() {
 	"$top/scripts/tls-demo.sh" "$T/tls" >/dev/null || return 1
-	PORT=$((20000 + RANDOM % 20000))
-	URL="https://127.0.0.1:$PORT"
 	CA="$T/tls/ca.pem"
-	"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
-		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
-	srv_pid=$!
-	local i tries=100
-	[ -n "${CH_VALGRIND:-}" ] && tries=600 # memcheck takes seconds to start a process
-	for i in $(seq $tries); do
-		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
-		kill -0 "$srv_pid" 2>/dev/null || { cat "$T/server.log"; srv_pid=; return 1; }
-		sleep 0.1
+	local i try n0 tries=300
+	[ -n "${CH_VALGRIND:-}" ] && tries=1200 # memcheck takes seconds to start a process
+	for try in 1 2 3 4 5; do
+		free_port PORT
+		URL="https://127.0.0.1:$PORT"
+		n0=$(stat -c %s "$T/server.log" 2>/dev/null || echo 0)
+		"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+			--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
+		srv_pid=$!
+		for i in $(seq $tries); do
+			curl -s --max-time 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
+			kill -0 "$srv_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$srv_pid" 2>/dev/null && return 1 # up, but not answering
+		wait "$srv_pid" 2>/dev/null
+		srv_pid=
+		tail -c +$((n0 + 1)) "$T/server.log" | grep -q 'cannot listen on' || break
+		echo "# port $PORT was taken after all: another"
 	done
+	cat "$T/server.log"
 	return 1
 }
 

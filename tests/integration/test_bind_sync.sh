@@ -48,13 +48,13 @@ MR="$M/repo.git"
 act "$S" "$DW" nguyen.van.a withdraw || not_ok "HQ withdraws the decree"
 check "HQ: the decree is withdrawn" test "$(git -C "$R" log -1 --format='%(trailers:key=Chancery-Action,valueonly)' "refs/docs/$DW")" = withdraw
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 push() { GIT_SSL_CERT="$T/tls/mission-a.pem" GIT_SSL_KEY="$T/tls/mission-a.key" GIT_SSL_CAINFO="$CA" \
 	git -C "$MR" push "$G" "$@"; }
 hq_state() { git -C "$R" for-each-ref --format='%(refname) %(objectname)'; find "$R/objects" -type f | sort; }

@@ -97,14 +97,14 @@ check "login passwords set for all nine" test "$set_ok" -eq 9
 
 # ---- TLS and the server ----
 check "a local CA and server certificate" "$top/scripts/tls-demo.sh" "$TLS"
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 mkdir -p "$(dirname "$SERVER_LOG")"
 "$BUILD/chanceryd" "$S" --cert "$TLS/server.pem" --key "$TLS/server.key" --port "$PORT" \
 	--listen 127.0.0.1 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 up=0
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	if curl -s -o /dev/null --cacert "$TLS/ca.pem" "$URL/login"; then up=1; break; fi
 	alive "$SERVER_PID" || break
 	sleep 0.1

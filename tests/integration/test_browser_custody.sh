@@ -44,12 +44,12 @@ check "two officials added with no key: people.json lists none" \
 	test "$(git -C "$R" show refs/heads/policy:policy/people.json | jq -c '[.people[] | select(.id != "admin.a") | .keys | length]')" = "[0,0]"
 
 check "a local CA and server certificate" "$top/scripts/tls-demo.sh" "$TLS"
-PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 "$BUILD/chanceryd" "$S" --cert "$TLS/server.pem" --key "$TLS/server.key" --port "$PORT" \
 	--listen 127.0.0.1 >"$T/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do curl -s -o /dev/null --cacert "$TLS/ca.pem" "$URL/login" && break; sleep 0.1; done
+for _ in $(seq 300); do curl -s -o /dev/null --cacert "$TLS/ca.pem" "$URL/login" && break; sleep 0.1; done
 curl -s -D "$T/h" -o "$T/js" --cacert "$TLS/ca.pem" "$URL/static/chancery.js"
 check "the script is served by the server itself, as JavaScript" grep -qi '^content-type: text/javascript' "$T/h"
 check "  under the site's CSP: scripts from the server only" grep -qi "^content-security-policy:.*script-src 'self'" "$T/h"

@@ -248,7 +248,34 @@ for i in 1 2 3 4 5 6 7 8; do
 	CHANCERY_FAILPOINT_WAIT="$go" act "$D5" "$who" approve >"$T/race.$i.out" 2>"$T/race.$i.err" &
 	pids+=($!)
 done
-sleep 1
+# Released only when all eight wait at the failpoint (each polls for $go
+# with usleep: its chancery is in nanosleep), so that a slow or loaded
+# machine cannot let one start after the winner has moved the head. 25 s at
+# most (the failpoint gives up after 30); where /proc/PID/syscall cannot be
+# read, 3 s.
+case $(uname -m) in x86_64) naps='230 35' ;; aarch64) naps='115 101' ;; *) naps= ;; esac
+at_failpoint() { # PID...: each racer's chancery sleeps in the failpoint
+	local p c st ready
+	for p; do
+		ready=
+		for c in "$p" $(pgrep -P "$p"); do
+			st=$(cut -d' ' -f1 "/proc/$c/syscall" 2>/dev/null)
+			[ -n "$st" ] && [[ " $naps " == *" $st "* ]] && ready=1
+		done
+		[ -n "$ready" ] || return 1
+	done
+}
+if [ -n "$naps" ] && [ -r /proc/$$/syscall ] && cut -d' ' -f1 /proc/$$/syscall >/dev/null 2>&1; then
+	t0=$(date +%s%N) seen=0
+	for _ in $(seq 250); do
+		if at_failpoint "${pids[@]}"; then seen=$((seen + 1)); else seen=0; fi
+		[ "$seen" -ge 3 ] && break
+		sleep 0.1
+	done
+	echo "# the eight racers waited at the failpoint after $(( ($(date +%s%N) - t0) / 1000000 )) ms (seen $seen times in a row)"
+else
+	sleep 3
+fi
 touch "$go"
 wins=0 conflicts=0 other=0
 for i in "${!pids[@]}"; do

@@ -53,7 +53,7 @@ else
 	echo "# skipped: tshark is not installed (scripts/deps.sh installs it): checking curl's record only"
 fi
 export SSLKEYLOGFILE="$T/tls-keys.log"
-PORT_FIXED=$((20000 + RANDOM % 20000))
+free_port PORT_FIXED
 start_capture() {
 	[ -n "$CAP" ] || return 0
 	tshark -i lo -f "tcp port $1" -w "$CAP" -q 2>"$T/tshark.err" &
@@ -86,15 +86,15 @@ check "  without showing any of it" bash -c "! grep -q '$CANARY' '$T/offline-srv
 
 # server_lib's start_server, with --client-ca for the missions' sync
 start_mission_server() {
-	PORT=$((20000 + RANDOM % 20000))
+	free_port PORT
 	URL="https://127.0.0.1:$PORT"
 	CA="$T/tls/ca.pem"
 	"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	local i
-	for i in $(seq 100); do
-		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+	for i in $(seq 300); do
+		curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || return 1
 		sleep 0.1
 	done

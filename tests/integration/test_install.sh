@@ -87,7 +87,7 @@ mkdir -p "$D/var/lib/chancery"
 mv "$S" "$SITE"
 "$D/usr/sbin/chancery-users" hq
 "$top/scripts/tls-demo.sh" "$T/tls" >/dev/null
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 sed -e '/^port = 1$/d' -e "s|^site = .*|site = $SITE|" -e "s|^port = .*|port = $PORT|" \
 	-e "s|^cert = .*|cert = $T/tls/server.pem|" -e "s|^key = .*|key = $T/tls/server.key|" \
@@ -124,7 +124,7 @@ for i in $(seq 50); do [ -S "$T/journal.sock" ] && break; sleep 0.1; done
 srv_pid=$!
 CA="$T/tls/ca.pem"
 served=0
-for i in $(seq 100); do
+for i in $(seq 300); do
 	curl -s --cacert "$CA" -o /dev/null "$URL/login" && { served=1; break; }
 	kill -0 "$srv_pid" 2>/dev/null || break
 	sleep 0.1
@@ -145,10 +145,6 @@ check "the signer's capabilities are the unit's bounding set, no more" \
 check "the site was laid out: root:chancery-hq 0750" test "$(stat -c '%U:%G %a' "$SITE")" = "root:chancery-hq 750"
 
 # ---- the journal: fields, never a password ----
-curl -s --cacert "$CA" -o /dev/null "$URL/login" --data-urlencode "id=nguyen.van.a" \
-	--data-urlencode "password=$(cat "$T/pass/nguyen.van.a.login")"
-curl -s --cacert "$CA" -o /dev/null "$URL/login"
-sleep 0.3
 # The test build sends to the stand-in socket; a release build knows only
 # /run/systemd/journal/socket (absent here) and falls back to logfmt lines
 # on stderr: the same fields either way.
@@ -161,6 +157,12 @@ else
 	f() { grep -q "\(^\| \)$(echo "$1" | tr 'A-Z' 'a-z')=$2\( \|\$\)" "$J"; }
 	echo "# release build: no journal socket here, fields read from the logfmt fallback on stderr"
 fi
+# the two requests' entries come after their answers: wait for both
+n0=$(grep -ci 'method=' "$J" 2>/dev/null)
+curl -s --cacert "$CA" -o /dev/null "$URL/login" --data-urlencode "id=nguyen.van.a" \
+	--data-urlencode "password=$(cat "$T/pass/nguyen.van.a.login")"
+curl -s --cacert "$CA" -o /dev/null "$URL/login"
+for i in $(seq 100); do [ "$(grep -ci 'method=' "$J" 2>/dev/null)" -ge $((${n0:-0} + 2)) ] && break; sleep 0.1; done
 check "a request reached the journal as fields" f STATUS 200
 check "with ROUTE, METHOD, PERSON" bash -c "$(declare -f f); J='$J'; f ROUTE /login && f METHOD GET && f PERSON -"
 check "the login POST is logged too" f METHOD POST

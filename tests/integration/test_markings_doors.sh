@@ -40,13 +40,13 @@ make_site nv.a:drafter || { not_ok site; finish; }
 cp -a "$S/gnupg" "$T/m-gnupg" && rm -f "$T/m-gnupg"/S.*
 R="$S/repo.git"
 printf 'Nội dung.\n' >"$T/ok.md"
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 CA="$T/tls/ca.pem"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 login nv.a >/dev/null
 J="$T/jar.nv.a"
 tok=$(csrf nv.a)

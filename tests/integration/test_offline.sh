@@ -76,7 +76,8 @@ err_has "networked tier" "the refusal names the tier"
 check "and records nothing" test -z "$(git -C "$N/repo.git" for-each-ref refs/docs)"
 
 "$top/scripts/tls-demo.sh" "$T/tls" >/dev/null
+free_port PORT
 expect 1 "chanceryd refuses to open an offline site" timeout 10 "$BUILD/chanceryd" "$S" \
-	--cert "$T/tls/server.pem" --key "$T/tls/server.key" --port $((20000 + RANDOM % 20000))
+	--cert "$T/tls/server.pem" --key "$T/tls/server.key" --port "$PORT"
 err_has "offline tier" "it says why"
 finish

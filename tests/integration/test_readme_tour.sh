@@ -10,13 +10,13 @@
 . "$(dirname "$0")/lib.sh"
 
 chmod 755 "$T" # the server's user reaches the site
-D="$T/demo" PORT=$((20000 + RANDOM % 20000))
+D="$T/demo"; free_port PORT
 URL="https://127.0.0.1:$PORT"
 DEMO_DIR="$D" PORT=$PORT CH_CORPUS="$CORPUS" BUILD="$BUILD" "$top/scripts/demo.sh" \
 	>"$T/demo.out" 2>"$T/demo.err" &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; cleanup' EXIT
-for _ in $(seq 300); do
+for _ in $(seq 1200); do # (the demo site is built first: up to two minutes on a slow machine)
 	curl -s --cacert "$D/tls/ca.pem" -o /dev/null "$URL/login" 2>/dev/null && break
 	kill -0 "$demo_pid" 2>/dev/null || break
 	sleep 0.1

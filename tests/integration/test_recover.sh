@@ -95,15 +95,21 @@ expect 0 "recover on a clean site: nothing to remove, check passes" "$CH" recove
 check "  and says so" grep -qxF "recover: nothing left behind by a dead writer" "$T/out"
 
 # ---- a writer waits while recovery holds the lock ----
-flock -x "$S/state/write.lock" sleep 2 &
+# (the lock is held until released, not for a fixed time: the writer starts
+# once the lock is taken and the release comes 1.5 s after it starts, so a
+# slow or loaded machine changes neither)
+held_lock="$T/lock.held" release="$T/lock.release"
+flock -x "$S/state/write.lock" sh -c "touch '$held_lock'; while [ ! -e '$release' ]; do sleep 0.05; done" &
 locker=$!
-sleep 0.3
+for _ in $(seq 600); do [ -e "$held_lock" ] && break; sleep 0.05; done
 t0=$(date +%s%N)
+( sleep 1.5; touch "$release" ) &
 act "while-recovering"; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-wait "$locker"
-check "a writer waits for a recovery to end, then records ($ms ms, exit $rc)" \
-	test "$rc" -eq 0 -a "$ms" -ge 1000
+released=no; [ -e "$release" ] && released=yes
+touch "$release"; wait "$locker"
+check "a writer waits for a recovery to end, then records ($ms ms, exit $rc, after the release: $released)" \
+	test "$rc" -eq 0 -a "$ms" -ge 1000 -a "$released" = yes
 
 # ---- a stale lock found by a real SIGKILL mid-write ----
 rm -f "$go"

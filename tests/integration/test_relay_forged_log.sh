@@ -27,15 +27,16 @@ for s in hq mission-a mission-b; do
 		not_ok "site set $s"
 done
 INTRO=$(git -C "$HQ/repo.git" rev-list --max-parents=0 refs/heads/policy)
-PORT=$((20000 + RANDOM % 20000))
-PORT2=$((PORT + 1))
+free_port PORT
+free_port PORT2
+while [ "$PORT2" = "$PORT" ]; do free_port PORT2; done
 G="https://127.0.0.1:$PORT/git/hq.git"
 start_srv() { # SITE-DIR PORT
 	"$CHD" "$1" --cert "$TLS/server.pem" --key "$TLS/server.key" --client-ca "$CA" \
 		--port "$2" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:$2/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || { tail -5 "$T/server.log"; srv_pid=; return 1; }
 		sleep 0.1

@@ -40,7 +40,7 @@ DAB=$(mk "$HQ" "Gửi Tokyo và Paris" mission-a,mission-b bao-gia-lai-tin-292.t
 DA=$(mk "$HQ" "Gửi riêng Tokyo" mission-a chinh-phu-tin-292.txt)
 check "HQ: a document to both missions and one to mission-a" test -n "$DAB" -a -n "$DA"
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 start_hq() { # [SITE-DIR] [PORT]
@@ -48,7 +48,7 @@ start_hq() { # [SITE-DIR] [PORT]
 		--port "${2:-$PORT}" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		curl -s --cacert "$CA" -o /dev/null "https://127.0.0.1:${2:-$PORT}/login" && return 0
 		kill -0 "$srv_pid" 2>/dev/null || { tail -5 "$T/server.log"; srv_pid=; return 1; }
 		sleep 0.1
@@ -186,7 +186,8 @@ stop_server
 gpgconf --homedir "$HQ/gnupg" --kill gpg-agent 2>/dev/null
 cp -a "$HQ" "$T/evil" && rm -f "$T"/evil/gnupg/S.*
 E="$T/evil/repo.git"
-EPORT=$((PORT + 1))
+free_port EPORT
+while [ "$EPORT" = "$PORT" ]; do free_port EPORT; done # (HQ is stopped: its port looks free)
 EG="https://127.0.0.1:$EPORT/git/hq.git"
 start_hq || not_ok "HQ restarts"
 hq_pid=$srv_pid

@@ -37,13 +37,13 @@ R="$S/repo.git"
 hidden=$(git -C "$R" rev-parse "refs/docs/$DN")
 
 # chanceryd with --client-ca (server_lib's start_server, plus the option)
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do
-	curl -s --cacert "$CA" -o /dev/null "$URL/login" && break
+for i in $(seq 300); do
+	curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break
 	sleep 0.1
 done
 code=$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$URL/login")

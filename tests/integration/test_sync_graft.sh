@@ -35,13 +35,13 @@ HH=$(git -C "$R" rev-parse "refs/docs/$DH")
 HBLOB=$(git -C "$R" rev-parse "$HH:document.md")
 HTREE=$(git -C "$R" rev-parse "$HH^{tree}")
 
-PORT=$((20000 + RANDOM % 20000))
+free_port PORT
 URL="https://127.0.0.1:$PORT"
 G="$URL/git/hq.git"
 "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 	--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 gitc() { local n=$1; shift; GIT_SSL_CERT="$T/tls/$n.pem" GIT_SSL_KEY="$T/tls/$n.key" GIT_SSL_CAINFO="$CA" git "$@"; }
 hq_state() { git -C "$R" for-each-ref --format='%(refname) %(objectname)'; find "$R/objects" -type f | sort; }
 
@@ -177,7 +177,7 @@ mkdir -m 777 "$T/fp"
 CHANCERY_FAILPOINT_QUARANTINE="$T/fp/reached" "$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
 	--client-ca "$CA" --port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 srv_pid=$!
-for i in $(seq 100); do curl -s --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
+for i in $(seq 300); do curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && break; sleep 0.1; done
 pids=()
 hd=$(git -C "$R" rev-parse "refs/docs/$DM")
 # a push command that changes nothing (stock git would not send it): still judged

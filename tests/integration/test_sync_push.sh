@@ -49,15 +49,15 @@ MR="$M/repo.git"
 
 # chanceryd with --client-ca; FAILPOINT in the environment when given.
 start_hq() {
-	PORT=$((20000 + RANDOM % 20000))
+	free_port PORT
 	URL="https://127.0.0.1:$PORT"
 	G="$URL/git/hq.git"
 	env ${FAILPOINT:+CHANCERY_FAILPOINT_QUARANTINE="$FAILPOINT"} \
 		"$CHD" "$S" --cert "$T/tls/server.pem" --key "$T/tls/server.key" --client-ca "$CA" \
 		--port "$PORT" >>"$T/server.out" 2>>"$T/server.log" &
 	srv_pid=$!
-	for i in $(seq 100); do
-		curl -s --cacert "$CA" -o /dev/null "$URL/login" && return 0
+	for i in $(seq 300); do
+		curl -s -m 5 --cacert "$CA" -o /dev/null "$URL/login" && return 0
 		sleep 0.1
 	done
 	return 1

@@ -418,9 +418,9 @@ static double extract_ms(size_t paragraphs)
 		struct timespec t0, t1;
 		double ms;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 		assert_int_equal(ch_attach_extract(&text, b.ptr, b.size), 0);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 		ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 		best = ms < best ? ms : best;
 	}

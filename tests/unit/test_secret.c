@@ -22,6 +22,15 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* CPU time of this process: "did no work" checks hold on a loaded machine */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void unhex(unsigned char *out, size_t n, const char *hex)
 {
 	size_t i;
@@ -195,12 +204,12 @@ static void test_oversized_params(void **state)
 	};
 	ch_buf longsalt = CH_BUF_INIT;
 	size_t i;
-	double t0 = now_ms();
+	double t0 = cpu_ms();
 
 	(void)state;
 	for (i = 0; i < CH_ARRAY_SIZE(big); i++)
 		assert_int_equal(ch_password_check(big[i], "password"), CH_EINVALID);
-	assert_true(now_ms() - t0 < 50.0);
+	assert_true(cpu_ms() - t0 < 50.0);
 
 	/* salt over 64 bytes; a string over 256 characters */
 	ch_buf_puts(&longsalt, "$argon2id$v=19$m=65536,t=2,p=1$");
@@ -305,10 +314,10 @@ static void test_init_is_idempotent(void **state)
 	double t0;
 
 	(void)state;
-	t0 = now_ms();
+	t0 = cpu_ms();
 	assert_int_equal(ch_crypto_init(), 0);
 	assert_int_equal(ch_crypto_init(), 0);
-	assert_true(now_ms() - t0 < 5.0);
+	assert_true(cpu_ms() - t0 < 5.0);
 }
 
 int main(void)
