@@ -227,17 +227,12 @@ static void test_signer_connect(const char *when)
 #define test_signer_connect(when) ((void)0)
 #endif
 
-/* Stop a gpg-agent already running for the home (an earlier signer's,
- * in its namespace, or ensure_log_key's child's): the agent the signer
- * uses is then one it starts itself, in its namespace and under its
- * filter. Best effort; run under the filter. */
-static void stop_old_agent(const char *site)
+/* `gpgconf --homedir HOME --kill gpg-agent`, its output to /dev/null;
+ * waits for it. Best effort. */
+static void gpgconf_kill_agent(const char *home)
 {
-	ch_buf home = CH_BUF_INIT;
-	int status;
 	pid_t pid;
 
-	ch_buf_printf(&home, "%s/gnupg", site);
 	if ((pid = fork()) == 0) {
 		int null = open("/dev/null", O_RDWR);
 
@@ -246,12 +241,23 @@ static void stop_old_agent(const char *site)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execlp("gpgconf", "gpgconf", "--homedir", home.ptr, "--kill", "gpg-agent",
-		       (char *)NULL);
+		execlp("gpgconf", "gpgconf", "--homedir", home, "--kill", "gpg-agent", (char *)NULL);
 		_exit(127);
 	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* Stop a gpg-agent already running for the home (an earlier signer's,
+ * in its namespace, or ensure_log_key's child's): the agent the signer
+ * uses is then one it starts itself, in its namespace and under its
+ * filter. Best effort; run under the filter. */
+static void stop_old_agent(const char *site)
+{
+	ch_buf home = CH_BUF_INIT;
+
+	ch_buf_printf(&home, "%s/gnupg", site);
+	gpgconf_kill_agent(home.ptr);
 	ch_buf_dispose(&home);
 }
 
@@ -441,25 +447,11 @@ static void kill_root_agent(const char *site_path)
 {
 	ch_buf home = CH_BUF_INIT, sock = CH_BUF_INIT;
 	struct stat st;
-	pid_t pid = -1;
 
 	ch_buf_printf(&home, "%s/gnupg", site_path);
 	ch_buf_printf(&sock, "%s/S.gpg-agent", home.ptr);
-	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0 &&
-	    (pid = fork()) == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		execlp("gpgconf", "gpgconf", "--homedir", home.ptr, "--kill", "gpg-agent",
-		       (char *)NULL);
-		_exit(127);
-	} else if (pid > 0) {
-		waitpid(pid, NULL, 0);
-	}
+	if (lstat(sock.ptr, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 0)
+		gpgconf_kill_agent(home.ptr);
 	ch_buf_dispose(&home);
 	ch_buf_dispose(&sock);
 }
