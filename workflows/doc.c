@@ -921,6 +921,10 @@ done:
 	return error;
 }
 
+/* <type>-<YYYYMMDD>-<10 hex>: 40 random bits a type and day, across every
+ * site (a mission's new document and headquarters' must not share an id:
+ * with 6 hex digits, a thousand documents of one type a day among 150
+ * sites would meet about once a month). */
 static void new_id(ch_buf *out, const char *type)
 {
 	char date[16];
@@ -930,7 +934,7 @@ static void new_id(ch_buf *out, const char *type)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y%m%d", &tm);
 	ch_buf_printf(out, "%.40s-%s-", type, date);
-	ch_random_hex(out, 3);
+	ch_random_hex(out, 5);
 }
 
 /* Version 2 (D11): the chain names its document, the site that creates it

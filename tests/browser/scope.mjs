@@ -12,7 +12,7 @@ const DOC = env('CH_FOREIGN_DOC');
 const TITLE = env('CH_FOREIGN_TITLE');
 const WORD = TITLE.split(' ').pop();
 // an id of the same length that was never used
-const UNUSED = DOC.replace(/[0-9a-f]{6}$/, (h) => ((parseInt(h, 16) + 1) % 0x1000000).toString(16).padStart(6, '0'));
+const UNUSED = DOC.replace(/[0-9a-f]$/, (h) => ((parseInt(h, 16) + 1) % 16).toString(16));
 
 const s = await new Session().start();
 let page;

@@ -31,7 +31,7 @@ D=$(mk "Bí mật đơn vị pháp chế zebra") || not_ok "the draft"
 "$CH" doc act "$S" "$D" --as nguyen.van.a --action submit --passphrase-file "$(pass nguyen.van.a)" >/dev/null
 DM=$(mk "Gửi phái đoàn okapi" mission-a) || not_ok "a document to mission-a"
 # an id never used, of the same length: the answers must be byte for byte the same but for it
-X="${D%-*}-$(printf '%06x' $(( (0x${D##*-} + 1) % 16777216 )))"
+X="${D%?}$(printf '%x' $(( (0x${D: -1} + 1) % 16 )))"
 check "a draft of hq/legal ($D) and an unused id ($X)" test -n "$D" -a "$D" != "$X" -a ${#D} -eq ${#X}
 start_server || { not_ok "chanceryd starts"; finish; }
 for p in kim.c pa.c kiem.toan nguyen.van.a tran.thi.b mis.a; do login "$p" >/dev/null; done

@@ -139,7 +139,7 @@ check "the purge kept who could read it ($(tr '\n' ' ' <"$R_LIST" 2>/dev/null))"
 	bash -c "grep -qx nv.a '$R_LIST' && grep -qx kt.e '$R_LIST' && ! grep -qx kim.c '$R_LIST'"
 login kim.c >/dev/null
 login an.ninh >/dev/null
-U="${X%-*}-$(printf '%06x' $(( (0x${X##*-} + 1) % 16777216 )))" # an id never used
+U="${X%?}$(printf '%x' $(( (0x${X: -1} + 1) % 16 )))" # an id never used
 for route in "/docs/$X" "/docs/$X/diff" "/audit?doc=$X"; do
 	code=$(get kim "$route" kim.c)
 	code_u=$(get unused "${route//$X/$U}" kim.c)
