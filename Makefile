@@ -181,6 +181,11 @@ $(BUILD)/tests/test_config: tests/unit/test_config.c $(BUILD)/server/config.o $(
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/server/config.o $(BUILD)/libchancery.a $(LIBS) -lcmocka
 
+# The signer's seccomp filter lives with the server.
+$(BUILD)/tests/test_signer_filter: tests/unit/test_signer_filter.c $(BUILD)/server/sandbox.o $(BUILD)/libchancery.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(BUILD)/server/sandbox.o $(BUILD)/libchancery.a $(LIBS) $(SERVER_LIBS) -lcmocka
+
 # The targets over HTTP input run chanceryd's request code (every server
 # object but main.o) under libmicrohttpd, through tests/fuzz/http_harness.c.
 FUZZ_HTTP = form cookie api

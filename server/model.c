@@ -10,6 +10,7 @@
 #include "server.h"
 #include "workflows/classify/spill.h"
 #include "util/common.h"
+#include "util/fs.h"
 
 #define INDEX_RESCAN_SECONDS 1
 
@@ -146,6 +147,23 @@ int srv_spilled(srv_ctx *x, const char *id, char *when, size_t size)
 	return yes;
 }
 
+/* A spill recorded whose purge has not written its readers list yet (the
+ * purge runs next, or was refused: "run the spill again"): the ref is still
+ * there, and whoever may read the document now is shown the tombstone,
+ * never its text; anyone else gets the answer they had before. */
+static int readable_unpurged(srv_ctx *x, const char *id)
+{
+	ch_buf path = CH_BUF_INIT;
+	int yes = 0;
+
+	ch_spill_readers_path(&path, x->site->path, id);
+	if (!ch_fs_exists(path.ptr))
+		yes = ch_doc_readable(x->site, x->sess.person, id) == 0;
+	ch_error_clear();
+	ch_buf_dispose(&path);
+	return yes;
+}
+
 int srv_spill_shown(srv_ctx *x, const char *id)
 {
 	const ch_policy *pol;
@@ -157,7 +175,7 @@ int srv_spill_shown(srv_ctx *x, const char *id)
 	    ch_person_has_role(p, "security-officer"))
 		return 1;
 	ch_error_clear();
-	return ch_spill_shown_to(x->site->path, id, x->sess.person);
+	return ch_spill_shown_to(x->site->path, id, x->sess.person) || readable_unpurged(x, id);
 }
 
 /* Bring the index up to date with the refs: load only documents whose

@@ -126,7 +126,7 @@ int srv_sandbox(void)
  * only for AF_UNIX (any other family fails with EPERM in every build, an
  * answer, not a missing call); ioctl only TCGETS (isatty; any other
  * request fails with ENOTTY: no TIOCSTI); prlimit64 only on itself;
- * PR_SET_DUMPABLE only to 0. Absent: ptrace, process_vm_*, set*id,
+ * PR_SET_DUMPABLE only to 0 (the option's upper 32 bits zero: prctl_rules). Absent: ptrace, process_vm_*, set*id,
  * mount, unshare, setns, chroot, modules, BPF, keyrings, perf, seccomp. */
 static const int signer_allowed[] = {
 	/* memory, threads, time, signals, a program's start */
@@ -174,6 +174,34 @@ static const int signer_allowed[] = {
 #define SIGNER_CLONE_NS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
                          CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
+/* prctl with any option but PR_SET_DUMPABLE. The kernel reads the option
+ * as an int, the filter compares 64 bits: "not PR_SET_DUMPABLE" would let
+ * PR_SET_DUMPABLE | 1 << 32 through, so the options allowed are the values
+ * below 2^32 but 4, as blocks of aligned bits: [0, 4), 5, [6, 8), then
+ * [2^b, 2^(b+1)) for b = 3..31. */
+static int prctl_rules(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp below = { 0, SCMP_CMP_LT, PR_SET_DUMPABLE, 0 };
+	struct scmp_arg_cmp five = { 0, SCMP_CMP_EQ, PR_SET_DUMPABLE + 1, 0 };
+	struct scmp_arg_cmp six = { 0, SCMP_CMP_MASKED_EQ, ~(scmp_datum_t)1, PR_SET_DUMPABLE + 2 };
+	unsigned b;
+	int rc;
+
+	_Static_assert(PR_SET_DUMPABLE == 4, "the blocks below assume PR_SET_DUMPABLE is 4");
+	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &below);
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &five);
+	if (rc == 0)
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &six);
+	for (b = 3; b < 32 && rc == 0; b++) {
+		struct scmp_arg_cmp block = { 0, SCMP_CMP_MASKED_EQ,
+		                              ~(((scmp_datum_t)1 << b) - 1), (scmp_datum_t)1 << b };
+
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &block);
+	}
+	return rc;
+}
+
 static int signer_rules(scmp_filter_ctx ctx)
 {
 	struct scmp_arg_cmp no_ns = { 0, SCMP_CMP_MASKED_EQ, SIGNER_CLONE_NS, 0 };
@@ -182,7 +210,6 @@ static int signer_rules(scmp_filter_ctx ctx)
 	struct scmp_arg_cmp tcgets = { 1, SCMP_CMP_EQ, TCGETS, 0 };
 	struct scmp_arg_cmp not_tcgets = { 1, SCMP_CMP_NE, TCGETS, 0 };
 	struct scmp_arg_cmp self = { 0, SCMP_CMP_EQ, 0, 0 };
-	struct scmp_arg_cmp not_dumpable = { 0, SCMP_CMP_NE, PR_SET_DUMPABLE, 0 };
 	struct scmp_arg_cmp dumpable[2] = { { 0, SCMP_CMP_EQ, PR_SET_DUMPABLE, 0 },
 	                                    { 1, SCMP_CMP_EQ, 0, 0 } };
 	size_t i;
@@ -208,7 +235,7 @@ static int signer_rules(scmp_filter_ctx ctx)
 	if (rc == 0)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, &self);
 	if (rc == 0)
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &not_dumpable);
+		rc = prctl_rules(ctx);
 	if (rc == 0)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 2, dumpable);
 	return rc;

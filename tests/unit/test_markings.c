@@ -356,6 +356,20 @@ static void test_title_closes_with_marking(void **state)
 		{ "Kế hoạch hợp tác (CONFIDENTIAL)", TITLE, CONF },
 		{ "Kế hoạch hợp tác / SECRET", TITLE, SEC },
 		{ "Công văn số 7 – SECRET", TITLE, SEC },
+		/* red team: what may follow the closing marking (a number, or
+		 * what punctuation sets apart) */
+		{ "Số 12 - СЕКРЕТНО 2026", TITLE, CONF },
+		{ "Số 12 - СЕКРЕТНО (экз. 2)", TITLE, CONF },
+		{ "Số 12 — СЕКРЕТНО - 2026", TITLE, CONF },
+		{ "Kế hoạch - SECRET 2026", TITLE, SEC },
+		{ "Kế hoạch: SECRET//NOFORN", TITLE, SEC },
+		{ "Kế hoạch - SECRET//REL TO USA", TITLE, SEC },
+		{ "Kế hoạch (SECRET) v2", TITLE, SEC },
+		{ "Kế hoạch - SECRET - 2026", TITLE, SEC },
+		{ "Kế hoạch - SECRET.", TITLE, SEC },
+		{ "Kế hoạch - SECRET-SANTA 2026", TITLE, NONE },     /* joined after: a word */
+		{ "Tài liệu NON-SECRET 2026", TITLE, NONE },
+		{ "Victoria's SECRET 2026", TITLE, NONE },
 		{ "Tài liệu NON-SECRET", TITLE, NONE },              /* joined: one word */
 		{ "Victoria's SECRET", TITLE, NONE },                /* no mark sets it apart */
 		{ "Báo cáo - Secret negotiations", TITLE, NONE },    /* not in capitals, not last */

@@ -1574,6 +1574,23 @@ static int caps_around(const scanner *sc, size_t i, size_t k)
 	return k >= sc->nw || cell_start(sc, k) || word_caps(sc, k);
 }
 
+/* What may follow a marking that closes a title (words from k): nothing,
+ * what punctuation sets apart from it ("SECRET//NOFORN", "SECRET - 2026",
+ * "(SECRET) v2"; a hyphen only with a space: "SECRET-SANTA" is a word),
+ * or numbers ("SECRET 2026"). */
+static int title_tail(const scanner *sc, size_t k)
+{
+	uint8_t gap;
+
+	if (k >= sc->nw)
+		return 1;
+	gap = sc->w[k].gap;
+	if ((gap & (G_PUNCT | G_SLASH | G_CELL)) ||
+	    ((gap & G_JOIN) && (gap & (G_SPACE | G_WIDE))))
+		return 1;
+	return digits_from(sc, k, sc->nw);
+}
+
 /* stamp-lead and header-upper for a marking at words i..k: it opens a cell
  * and a star, a slash or a caveat follows (in a title, any punctuation);
  * or, not an everyday word, it is in capitals in a capital header line (in
@@ -1604,7 +1621,7 @@ static void frule_at(scanner *sc, size_t i, size_t k, const fmark *f, const mres
 	 * it by punctuation and a space, or by a slash, as a stamp closes a
 	 * line ("Số 12 - СЕКРЕТНО", "Kế hoạch (CONFIDENTIAL)"); joined to the
 	 * word before ("NON-SECRET") or after a bare space it is a word. */
-	if (title && i > 0 && k >= sc->nw && m->upper && m->cased &&
+	if (title && i > 0 && title_tail(sc, k) && m->upper && m->cased &&
 	    (((sc->w[i].gap & G_MARKS) && (sc->w[i].gap & (G_SPACE | G_WIDE))) ||
 	     (sc->w[i].gap & (G_SLASH | G_CELL))))
 		hit(sc->sum, f->level, "title");
