@@ -27,8 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,14 +172,57 @@ static void own_netns(const char *who)
 		        "keeps the host's, with unix sockets only (seccomp)\n", who, strerror(errno));
 }
 
-/* Drop to the keys user (when started as root), in a network namespace
- * of its own; then not dumpable (set after the drop, which may reset
- * it): processes of the same user cannot ptrace it or read its memory,
- * where passphrases pass. No new privileges through a set-user-ID
- * program either (it runs gpgconf and gpg-agent). */
-static int confine_keys(const struct passwd *kpw, gid_t site_gid, const char *who)
+/* A mount namespace of its own, with an empty tmpfs over each directory
+ * where the host's daemons keep their unix sockets (/run, which /var/run
+ * names; /tmp, /var/tmp, /dev/shm), except one the site lies below: a
+ * network namespace hides abstract sockets only, and seccomp cannot read
+ * the path connect() is given, so this is what keeps the signer and the
+ * gpg it runs from nscd's, systemd's, a proxy's or any daemon's socket.
+ * Nothing the signer needs is there: gpg-agent's socket is in SITE/gnupg
+ * (the keys user has no /run/user directory). Best effort, said when
+ * refused (a unit with RestrictNamespaces=yes, a start not as root). */
+static void own_mountns(const char *site, const char *who)
+{
+	static const char *const dirs[] = { "/run", "/var/run", "/tmp", "/var/tmp", "/dev/shm" };
+	char real_site[PATH_MAX], real[PATH_MAX], done[CH_ARRAY_SIZE(dirs)][PATH_MAX];
+	size_t i, j, n = 0, len;
+
+	if (!realpath(site, real_site) || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "chanceryd: warning: %s: no mount namespace of its own (%s); the "
+		        "host's unix sockets stay reachable by path\n", who, strerror(errno));
+		return;
+	}
+	for (i = 0; i < CH_ARRAY_SIZE(dirs); i++) {
+		if (!realpath(dirs[i], real))
+			continue;
+		len = strlen(real);
+		if (!strncmp(real_site, real, len) && (real_site[len] == '/' || !real_site[len]))
+			continue; /* the site is there (a test's, under /tmp) */
+		for (j = 0; j < n && strcmp(done[j], real); j++)
+			;
+		if (j < n)
+			continue; /* /var/run is /run */
+		if (mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		          strcmp(real, "/run") ? "size=1m,nr_inodes=64,mode=1777" :
+		          "size=16k,nr_inodes=16,mode=0755") < 0)
+			fprintf(stderr, "chanceryd: warning: %s: cannot hide %s (%s)\n", who, real,
+			        strerror(errno));
+		else
+			snprintf(done[n++], PATH_MAX, "%s", real);
+	}
+}
+
+/* Drop to the keys user (when started as root), in a network and a mount
+ * namespace of its own; then not dumpable (set after the drop, which may
+ * reset it): processes of the same user cannot ptrace it or read its
+ * memory, where passphrases pass. No new privileges through a
+ * set-user-ID program either (it runs gpgconf and gpg-agent). */
+static int confine_keys(const char *site, const struct passwd *kpw, gid_t site_gid,
+                        const char *who)
 {
 	own_netns(who);
+	own_mountns(site, who);
 	if (kpw && drop_to_keys(kpw, site_gid) < 0)
 		return -1;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -223,8 +269,35 @@ static void test_signer_connect(const char *when)
 	if (fd >= 0)
 		close(fd);
 }
+
+/* The same through a unix socket with a path
+ * (CHANCERY_TEST_SIGNER_UNIX: the test's listener under /run), which no
+ * network namespace or filter stops: the mount namespace must. */
+static void test_signer_unix(const char *when)
+{
+	const char *v = getenv("CHANCERY_TEST_SIGNER_UNIX");
+	struct sockaddr_un a;
+	int fd;
+
+	if (!v || strlen(v) >= sizeof(a.sun_path))
+		return;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, v, strlen(v));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fprintf(stderr, "chanceryd: test: signer %s its filter: socket(AF_UNIX) failed: %s\n",
+		        when, strerror(errno));
+	else if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		fprintf(stderr, "chanceryd: test: signer %s its filter: connect to %s failed: %s\n",
+		        when, v, strerror(errno));
+	else
+		fprintf(stderr, "chanceryd: test: signer %s its filter: CONNECTED to %s\n", when, v);
+	if (fd >= 0)
+		close(fd);
+}
 #else
 #define test_signer_connect(when) ((void)0)
+#define test_signer_unix(when) ((void)0)
 #endif
 
 /* `gpgconf --homedir HOME --kill gpg-agent`, its output to /dev/null;
@@ -273,13 +346,15 @@ static pid_t start_signer(srv *s, const char *site, const struct passwd *kpw, gi
 	if (pid == 0) {
 		close(sv[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (confine_keys(kpw, site_gid, "signer") < 0) {
+		if (confine_keys(site, kpw, site_gid, "signer") < 0) {
 			fprintf(stderr, "chanceryd: signer: %s\n", ch_error_last());
 			_exit(1);
 		}
 		test_signer_connect("before");
+		test_signer_unix("before");
 		sandbox_keys("signer");
 		test_signer_connect("after");
+		test_signer_unix("after");
 		stop_old_agent(site);
 		_exit(ch_signer_main(sv[1], site));
 	}
@@ -693,7 +768,7 @@ static int ensure_log_key(const char *path, const struct passwd *kpw, gid_t site
 		return ch_error_setc(CH_EIO, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		/* confined as the signer is: it runs gpg-agent too */
-		if (confine_keys(kpw, site_gid, "the site log's key") < 0) {
+		if (confine_keys(path, kpw, site_gid, "the site log's key") < 0) {
 			fprintf(stderr, "chanceryd: the site log's key: %s\n", ch_error_last());
 			_exit(1);
 		}

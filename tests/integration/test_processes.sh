@@ -37,9 +37,30 @@ for _ in $(seq 100); do [ -s "$T/listener.port" ] && break; sleep 0.1; done
 LPORT=$(cat "$T/listener.port" 2>/dev/null)
 check "a listener on 127.0.0.1:$LPORT answers in the starting namespace (control)" \
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT && for i in \$(seq 100); do [ -s '$T/listener.n' ] && exit 0; sleep 0.1; done; exit 1"
-export CHANCERY_TEST_SIGNER_CONNECT=$LPORT
+# and a unix socket with a path under /run, where the host's daemons keep
+# theirs (nscd, systemd, a proxy): a network namespace does not hide it,
+# nor can seccomp read connect()'s path; the signer's mount namespace must
+USOCK="/run/chancery-test-$$-$RANDOM.sock"
+python3 - "$USOCK" "$T/ulistener" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(16)
+open(sys.argv[2] + ".up", "w").write("1")
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    open(sys.argv[2] + ".n", "w").write(str(n))
+    c.close()
+PY
+ulistener=$!
+for _ in $(seq 100); do [ -s "$T/ulistener.up" ] && break; sleep 0.1; done
+check "a unix socket at $USOCK answers here (control)" \
+	bash -c "python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' '$USOCK' && for i in \$(seq 100); do [ -s '$T/ulistener.n' ] && exit 0; sleep 0.1; done; exit 1"
+export CHANCERY_TEST_SIGNER_CONNECT=$LPORT CHANCERY_TEST_SIGNER_UNIX=$USOCK
 check "server starts" start_server
-unset CHANCERY_TEST_SIGNER_CONNECT
+unset CHANCERY_TEST_SIGNER_CONNECT CHANCERY_TEST_SIGNER_UNIX
 U=chancery-hq
 K=chancery-hq-keys
 signer=$(pgrep -P "$srv_pid" | head -1)
@@ -98,6 +119,14 @@ check "  nor open an IPv4 socket under its filter" \
 check "  and it never connected" bash -c "! grep -q 'CONNECTED' '$T/server.log'"
 check "  the listener saw only the control's connection ($(cat "$T/listener.n"))" \
 	test "$(cat "$T/listener.n")" = 1
+check "the signer, taken over, cannot reach the host's unix socket by its path, before its filter" \
+	grep -q "signer before its filter: connect to $USOCK failed: No such file or directory" "$T/server.log"
+check "  nor under it (its /run is an empty one of its own)" \
+	grep -q "signer after its filter: connect to $USOCK failed: No such file or directory" "$T/server.log"
+check "  and the signer's /run is not the host's ($(nsenter --mount="/proc/$signer/ns/mnt" ls /run 2>&1 | wc -l) entries)" \
+	bash -c "[ -z \"\$(nsenter --mount='/proc/$signer/ns/mnt' ls -A /run 2>&1)\" ] && [ -n \"\$(ls -A /run)\" ]"
+kill "$ulistener" 2>/dev/null; wait "$ulistener" 2>/dev/null
+rm -f "$USOCK"
 kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null
 
 # ---- what each may open ----
