@@ -15,49 +15,52 @@ fi
 make_site nguyen.van.a:drafter tran.thi.b:head || { not_ok "site"; finish; }
 D=$("$CH" doc create "$S" --as nguyen.van.a --title "Công văn thử" --type cong-van \
 	--file "$CORPUS/bao-gia-lai-tin-292.txt" --passphrase-file "$(pass nguyen.van.a)")
-# A listener on 127.0.0.1 in this (the starting) network namespace, for
-# the signer to try (the test build's CHANCERY_TEST_SIGNER_CONNECT: before
-# and after its seccomp filter, in its own namespace); it counts connections.
-python3 - "$T/listener" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
+# listen OUT [PATH]: a listener, on 127.0.0.1 (a free port) or at the unix
+# socket PATH, that counts its connections in OUT.n; OUT.up holds its port
+# (or the path) once it listens. In the background; its pid in $!.
+listen() {
+	python3 - "$@" <<'PY' &
+import os, socket, sys
+out = sys.argv[1]
+if len(sys.argv) > 2:
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(sys.argv[2])
+    where = sys.argv[2]
+else:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    where = str(s.getsockname()[1])
 s.listen(16)
-open(sys.argv[1] + ".port.tmp", "w").write(str(s.getsockname()[1]))
-__import__("os").rename(sys.argv[1] + ".port.tmp", sys.argv[1] + ".port")
+open(out + ".up.tmp", "w").write(where)
+os.rename(out + ".up.tmp", out + ".up")
 n = 0
 while True:
     c, _ = s.accept()
     n += 1
-    open(sys.argv[1] + ".n", "w").write(str(n))
+    open(out + ".n", "w").write(str(n))
     c.close()
 PY
+}
+# got_one OUT: the listener OUT counted a connection (within 10 s).
+got_one() { for _ in $(seq 100); do [ -s "$1.n" ] && return 0; sleep 0.1; done; return 1; }
+# A listener on 127.0.0.1 in this (the starting) network namespace, for
+# the signer to try (the test build's CHANCERY_TEST_SIGNER_CONNECT: before
+# and after its seccomp filter, in its own namespace).
+listen "$T/listener"
 listener=$!
-for _ in $(seq 100); do [ -s "$T/listener.port" ] && break; sleep 0.1; done
-LPORT=$(cat "$T/listener.port" 2>/dev/null)
+for _ in $(seq 100); do [ -s "$T/listener.up" ] && break; sleep 0.1; done
+LPORT=$(cat "$T/listener.up" 2>/dev/null)
 check "a listener on 127.0.0.1:$LPORT answers in the starting namespace (control)" \
-	bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT && for i in \$(seq 100); do [ -s '$T/listener.n' ] && exit 0; sleep 0.1; done; exit 1"
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT && $(declare -f got_one); got_one '$T/listener'"
 # and a unix socket with a path under /run, where the host's daemons keep
 # theirs (nscd, systemd, a proxy): a network namespace does not hide it,
 # nor can seccomp read connect()'s path; the signer's mount namespace must
 USOCK="/run/chancery-test-$$-$RANDOM.sock"
-python3 - "$USOCK" "$T/ulistener" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
-s.listen(16)
-open(sys.argv[2] + ".up", "w").write("1")
-n = 0
-while True:
-    c, _ = s.accept()
-    n += 1
-    open(sys.argv[2] + ".n", "w").write(str(n))
-    c.close()
-PY
+listen "$T/ulistener" "$USOCK"
 ulistener=$!
 for _ in $(seq 100); do [ -s "$T/ulistener.up" ] && break; sleep 0.1; done
 check "a unix socket at $USOCK answers here (control)" \
-	bash -c "python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' '$USOCK' && for i in \$(seq 100); do [ -s '$T/ulistener.n' ] && exit 0; sleep 0.1; done; exit 1"
+	bash -c "python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' '$USOCK' && $(declare -f got_one); got_one '$T/ulistener'"
 export CHANCERY_TEST_SIGNER_CONNECT=$LPORT CHANCERY_TEST_SIGNER_UNIX=$USOCK
 check "server starts" start_server
 unset CHANCERY_TEST_SIGNER_CONNECT CHANCERY_TEST_SIGNER_UNIX
