@@ -365,6 +365,9 @@ int srv_sandbox(void);
 /* Load the signer's (after its drop and its own network namespace);
  * inherited by the gpgconf and gpg-agent it starts. */
 int srv_sandbox_signer(void);
+/* 0 in a sanitized build (make asan), whose filters log a call outside
+ * their list instead of refusing it; 1 otherwise. */
+int srv_sandbox_enforcing(void);
 
 /* i18n.c */
 json_t *srv_messages(int lang_en);
