@@ -91,3 +91,25 @@ login() {
 csrf() {
 	curl_s -b "$T/jar.$1" "$URL/docs/new" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1
 }
+
+# hq_two_missions: TLS certificates for hq, mission-a and mission-b ($TLS,
+# $CA; fpr and tlsopt), and HQ's site ($HQ = $S, with nguyen.van.a drafter
+# and an.ninh security-officer) naming the three sites with their
+# certificates' fingerprints; $ADM acts as its admin, $INTRO is its policy
+# root. Returns 1 (said) when a part cannot be made.
+hq_two_missions() {
+	local s
+	TLS="$T/tls"
+	CA="$TLS/ca.pem"
+	"$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b >/dev/null || { not_ok "certificates"; return 1; }
+	fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
+	tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
+	make_site nguyen.van.a:drafter an.ninh:security-officer || { not_ok "HQ site"; return 1; }
+	HQ=$S
+	ADM=(--as admin.a --passphrase-file "$(pass admin.a)")
+	for s in hq mission-a mission-b; do
+		"$CH" site set "$HQ" "$s" --units "$s" --tls-fingerprint "$(fpr "$TLS/$s.pem")" \
+			"${ADM[@]}" >/dev/null || not_ok "site set $s"
+	done
+	INTRO=$(git -C "$HQ/repo.git" rev-list --max-parents=0 refs/heads/policy)
+}

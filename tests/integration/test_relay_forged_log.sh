@@ -13,20 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-TLS="$T/tls"
-CA="$TLS/ca.pem"
-"$top/scripts/tls-demo.sh" "$TLS" hq mission-a mission-b >/dev/null || { not_ok "certificates"; finish; }
-fpr() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
-tlsopt() { echo --cert "$TLS/$1.pem" --key "$TLS/$1.key" --ca "$CA"; }
-
-make_site nguyen.van.a:drafter an.ninh:security-officer || { not_ok "HQ site"; finish; }
-HQ=$S
-ADM=(--as admin.a --passphrase-file "$(pass admin.a)")
-for s in hq mission-a mission-b; do
-	"$CH" site set "$HQ" "$s" --units "$s" --tls-fingerprint "$(fpr "$TLS/$s.pem")" "${ADM[@]}" >/dev/null ||
-		not_ok "site set $s"
-done
-INTRO=$(git -C "$HQ/repo.git" rev-list --max-parents=0 refs/heads/policy)
+hq_two_missions || finish
 free_port PORT
 free_port PORT2
 while [ "$PORT2" = "$PORT" ]; do free_port PORT2; done
